@@ -1,0 +1,42 @@
+"""The `desk` command line. Each command lives in `desk.commands.<name>` and imports only what it needs."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from desk.errors import DeskError
+
+COMMANDS = [
+    "run",
+]
+"""Modules of `desk.commands`, in the order `desk --help` lists them."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="desk", description="An event-driven trading-desk simulator.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"desk.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DeskError as error:
+        if args.debug:
+            raise
+        for line in str(error).splitlines():
+            print(f"desk: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

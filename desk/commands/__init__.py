@@ -1,0 +1,1 @@
+"""One module per `desk` command; each has `register(subparsers)`."""

@@ -1,0 +1,90 @@
+"""`desk run`: a session headless, with a progress bar on a terminal and a summary at the end."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DEMO = Path(__file__).resolve().parent.parent.parent / "sessions" / "demo.toml"
+
+
+def _session_path(value: str | None) -> Path:
+    return Path(value) if value else DEMO
+
+
+def _journal_path(args: argparse.Namespace, configured: str) -> Path:
+    if getattr(args, "out", None):
+        return Path(args.out) / "journal.arrow"
+    return Path(configured)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a session headless and print its summary."""
+    from rich.console import Console
+
+    from desk.config import load_session
+    from desk.engine import Engine
+    from desk.report import summarize, summary_table
+
+    loaded = load_session(_session_path(args.session))
+    journal = _journal_path(args, loaded.config.audit.path)
+    started = time.perf_counter()
+    engine = Engine(loaded, journal, seed=args.seed, strict=args.strict)
+    console = Console(stderr=False)
+    interrupted = False
+    try:
+        if console.is_terminal and not args.json:
+            _run_with_progress(engine, console)
+        else:
+            engine.run()
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        engine.close()
+    summary = summarize(engine, time.perf_counter() - started)
+    summary["journal"] = str(journal)
+    if args.json:
+        import json
+
+        print(json.dumps(summary, sort_keys=True))
+    else:
+        console.print(summary_table(summary))
+        console.print(f"journal: {journal}")
+    if interrupted:
+        print("interrupted: journal flushed and closed", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _run_with_progress(engine: Any, console: Any) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    total = None
+    synthetic = engine.config.data.synthetic
+    if synthetic is not None:
+        total = synthetic.events
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                  TextColumn("{task.completed:,} events"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task(engine.config.session.name, total=total)
+        step = engine.step
+        while True:
+            for _ in range(20_000):
+                if not step():
+                    progress.update(task, completed=engine.stats.events)
+                    return
+            progress.update(task, completed=engine.stats.events)
+
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser("run", help="run a session headless and print its summary")
+    run.add_argument("session", nargs="?", help="session file (default: the bundled demo)")
+    run.add_argument("--out", help="folder for the journal (default: the session's audit.path)")
+    run.add_argument("--seed", type=int, help="override the session's seed")
+    run.add_argument("--strict", action="store_true", help="check every invariant after every event")
+    run.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+    run.set_defaults(func=cmd_run)

@@ -1,0 +1,342 @@
+"""The session file: TOML read with tomllib into frozen pydantic models, errors worded in the file's terms."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from desk.errors import SessionError
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+Fraction = Annotated[float, Field(gt=0, le=1)]
+
+
+class Model(BaseModel):
+    """Base of every on-disk model: unknown keys are errors, loaded values never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SessionInfo(Model):
+    name: str = "session"
+    seed: int = 0
+    start_cash: PositiveFloat = 1_000_000.0
+    currency: str = "USD"
+
+
+class InstrumentSpec(Model):
+    symbol: str = Field(min_length=1)
+    tick_size: PositiveFloat = 0.01
+    lot_size: PositiveFloat = 1.0
+    multiplier: PositiveFloat = 1.0
+
+
+DataKind = Literal["trade", "quote", "bar", "book", "mixed"]
+
+
+class FileSource(Model):
+    """One market-data file and how its columns map onto desk's events."""
+
+    path: str
+    format: Literal["auto", "parquet", "csv", "arrow"] = "auto"
+    kind: DataKind = "trade"
+    instrument: str | None = None
+    ts_unit: Literal["s", "ms", "us", "ns"] = "ns"
+    columns: dict[str, str] = Field(default_factory=dict)
+    """desk field → the file's column name, e.g. `{ts = "timestamp", size = "qty"}`."""
+
+
+class SyntheticSource(Model):
+    """A seeded random market: a walk with regime changes and jumps, quotes, an L2 book and trades."""
+
+    instruments: list[str] | None = None
+    events: int = Field(default=200_000, gt=0)
+    start: str = "2024-01-02T14:30:00Z"
+    step_ms: PositiveFloat = 50.0
+    start_price: PositiveFloat = 100.0
+    volatility_bps: PositiveFloat = 2.0
+    """Standard deviation of one step's return, in basis points, in the calm regime."""
+    regime_every: int = Field(default=20_000, gt=0)
+    """Mean number of steps between regime changes."""
+    drift_bps: NonNegFloat = 0.03
+    """Size of the per-step drift in a trending regime, in basis points."""
+    jump_prob: NonNegFloat = 0.0005
+    jump_bps: NonNegFloat = 150.0
+    spread_ticks: int = Field(default=2, ge=1)
+    levels: int = Field(default=5, ge=1)
+    level_size: PositiveFloat = 300.0
+    trade_prob: Fraction = 0.5
+    trade_size: PositiveFloat = 50.0
+
+
+class DataConfig(Model):
+    synthetic: SyntheticSource | None = None
+    files: list[FileSource] = Field(default_factory=list)
+    on_bad: Literal["fail", "skip"] = "fail"
+    batch_rows: int = Field(default=65_536, gt=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataConfig:
+        if self.synthetic is None and not self.files:
+            raise ValueError("give [data.synthetic] or at least one [[data.files]]")
+        if self.synthetic is not None and self.files:
+            raise ValueError("give either [data.synthetic] or [[data.files]], not both")
+        return self
+
+
+class StrategyConfig(Model):
+    use: str = "momentum"
+    """An entry-point name of group `desk.strategies`, or `package.module:Class`."""
+    params: dict[str, Any] = Field(default_factory=dict)
+    max_faults: int = Field(default=3, ge=1)
+    """After this many exceptions in its callbacks the strategy is stopped."""
+    on_fault: Literal["stop", "flatten"] = "stop"
+
+
+# --- risk -----------------------------------------------------------------------
+
+
+class PositionLimit(Model):
+    max_qty: PositiveFloat | None = None
+    max_notional: PositiveFloat | None = None
+
+
+class MaxPositionRule(Model):
+    enabled: bool = True
+    max_qty: PositiveFloat | None = 1_000.0
+    max_notional: PositiveFloat | None = None
+    per_instrument: dict[str, PositionLimit] = Field(default_factory=dict)
+
+
+class MaxLeverageRule(Model):
+    enabled: bool = True
+    limit: PositiveFloat = 2.0
+
+
+class MaxDrawdownRule(Model):
+    enabled: bool = True
+    tolerance: Fraction = 0.10
+    """Beyond this drawdown only risk-reducing orders pass (mode REDUCING)."""
+    halt: Fraction | None = None
+    """Beyond this drawdown every new order is blocked (mode HALTED)."""
+    resume_below: Fraction | None = None
+    """Back to ACTIVE when drawdown falls below this; None: only an explicit reset."""
+
+
+class CashRule(Model):
+    enabled: bool = True
+    buffer_bps: NonNegFloat = 10.0
+    """Slippage allowance reserved on top of the price of a buy."""
+
+
+class MaxOrderSizeRule(Model):
+    enabled: bool = True
+    max_qty: PositiveFloat | None = None
+    max_notional: PositiveFloat | None = None
+
+
+class OrderRateRule(Model):
+    enabled: bool = True
+    max_orders: int = Field(default=10, gt=0)
+    per_seconds: PositiveFloat = 1.0
+
+
+class PriceBandRule(Model):
+    enabled: bool = True
+    pct: PositiveFloat = 5.0
+    """A limit price further than this percentage from the mark is blocked."""
+
+
+class KillSwitchRule(Model):
+    enabled: bool = True
+    engaged: bool = False
+
+
+class ScheduleItem(Model):
+    """A timed change: at `at`, set `rule.param = value` and/or switch `rule` on or off."""
+
+    at: int | str
+    """Epoch ns, an ISO time, or an offset from the first event such as `"+90s"`."""
+    rule: str
+    param: str | None = None
+    value: Any = None
+    enabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _does_something(self) -> ScheduleItem:
+        if self.param is None and self.enabled is None:
+            raise ValueError("give `param` and `value`, or `enabled`")
+        if self.param is not None and self.value is None:
+            raise ValueError(f"`param = {self.param!r}` needs a `value`")
+        return self
+
+
+class RiskConfig(Model):
+    max_position: MaxPositionRule = MaxPositionRule()
+    max_leverage: MaxLeverageRule = MaxLeverageRule()
+    max_drawdown: MaxDrawdownRule = MaxDrawdownRule()
+    cash: CashRule = CashRule()
+    max_order_size: MaxOrderSizeRule = MaxOrderSizeRule()
+    order_rate: OrderRateRule = OrderRateRule()
+    price_band: PriceBandRule = PriceBandRule()
+    kill_switch: KillSwitchRule = KillSwitchRule()
+    schedule: list[ScheduleItem] = Field(default_factory=list)
+
+
+# --- execution ---------------------------------------------------------------------
+
+
+class LatencyModel(Model):
+    """How long one leg takes, in milliseconds."""
+
+    model: Literal["constant", "uniform", "lognormal", "empirical"] = "constant"
+    ms: NonNegFloat = 0.0
+    """The constant, the uniform's lower bound, or the lognormal's median."""
+    jitter_ms: NonNegFloat = 0.0
+    """The uniform's width above `ms`."""
+    sigma: NonNegFloat = 0.5
+    """The lognormal's shape."""
+    samples_ms: list[NonNegFloat] = Field(default_factory=list)
+    """Observed latencies the empirical model draws from."""
+
+    @model_validator(mode="after")
+    def _samples(self) -> LatencyModel:
+        if self.model == "empirical" and not self.samples_ms:
+            raise ValueError("the empirical model needs `samples_ms`")
+        return self
+
+
+class SlippageModel(Model):
+    model: Literal["fixed", "sqrt"] = "fixed"
+    bps: NonNegFloat = 0.0
+    """Fixed cost per fill, in basis points of the price."""
+    k: NonNegFloat = 1.0
+    """Square-root impact: k · σ · sqrt(q / ADV)."""
+    daily_volume: PositiveFloat = 1_000_000.0
+    daily_vol_bps: PositiveFloat = 150.0
+
+
+class FeeModel(Model):
+    taker_bps: NonNegFloat = 0.0
+    maker_bps: float = 0.0
+    per_unit: NonNegFloat = 0.0
+    minimum: NonNegFloat = 0.0
+
+
+class ExecutionConfig(Model):
+    entry_latency: LatencyModel = LatencyModel()
+    response_latency: LatencyModel = LatencyModel()
+    slippage: SlippageModel = SlippageModel()
+    fees: FeeModel = FeeModel()
+    max_volume_share: Fraction = 1.0
+    """A cap on the share of the visible liquidity one order may take per event."""
+    queue_model: Literal["conservative", "probabilistic"] = "conservative"
+    cash_policy: Literal["clip", "reserve"] = "clip"
+
+
+class ReplayConfig(Model):
+    speed: float | Literal["max"] = 1.0
+    start: str | None = None
+    stop: str | None = None
+
+
+class AuditConfig(Model):
+    path: str = "journal.arrow"
+    flush_every: int = Field(default=4096, gt=0)
+
+
+class OperatorAction(Model):
+    """An operator's action as recorded by the app, applied before event `seq` on replay."""
+
+    seq: int = Field(ge=0)
+    action: Literal["toggle", "set", "kill", "reset"]
+    rule: str | None = None
+    param: str | None = None
+    value: Any = None
+    enabled: bool | None = None
+
+
+class Session(Model):
+    session: SessionInfo = SessionInfo()
+    data: DataConfig
+    instruments: list[InstrumentSpec] = Field(min_length=1)
+    strategy: StrategyConfig = StrategyConfig()
+    risk: RiskConfig = RiskConfig()
+    execution: ExecutionConfig = ExecutionConfig()
+    replay: ReplayConfig = ReplayConfig()
+    audit: AuditConfig = AuditConfig()
+    operator_actions: list[OperatorAction] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _instruments_unique(self) -> Session:
+        symbols = [spec.symbol for spec in self.instruments]
+        duplicates = sorted({s for s in symbols if symbols.count(s) > 1})
+        if duplicates:
+            raise ValueError(f"instrument listed twice: {', '.join(duplicates)}")
+        return self
+
+
+class LoadedSession:
+    """A validated session and the folder its relative paths are read from."""
+
+    def __init__(self, config: Session, path: Path | None) -> None:
+        self.config = config
+        self.path = path
+        self.base = path.parent if path is not None else Path.cwd()
+
+    def resolve(self, relative: str) -> Path:
+        """A path written in the session file, read relative to the file's folder."""
+        candidate = Path(relative).expanduser()
+        return candidate if candidate.is_absolute() else self.base / candidate
+
+
+def format_location(loc: tuple[int | str, ...]) -> str:
+    """Pydantic's error location as the user wrote the key: `risk.schedule[0].at`."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "(top level)"
+
+
+def validation_lines(where: str, error: ValidationError) -> list[str]:
+    """One line per problem: `where: key.path: message`."""
+    lines = []
+    for item in error.errors():
+        loc = tuple(p for p in item["loc"] if not str(p).startswith("function-after"))
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {format_location(loc)}: {message}")
+    return lines
+
+
+def parse_session(data: dict[str, Any], where: str, path: Path | None = None) -> LoadedSession:
+    """Validate a session already read into a dict; raise SessionError listing every problem."""
+    try:
+        config = Session.model_validate(data)
+    except ValidationError as error:
+        raise SessionError("\n".join(validation_lines(where, error))) from None
+    return LoadedSession(config, path)
+
+
+def load_session(path: str | Path) -> LoadedSession:
+    """Read and validate a session file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SessionError(f"{path}: no such session file") from None
+    except OSError as error:
+        raise SessionError(f"{path}: cannot read: {error.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SessionError(f"{path}: not a UTF-8 text file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SessionError(f"{path}: invalid TOML: {error}") from None
+    return parse_session(data, str(path), path)

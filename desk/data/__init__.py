@@ -1,0 +1,1 @@
+"""Market-data sources: seeded synthetic markets and files replayed in record batches."""

@@ -1,0 +1,637 @@
+"""The engine: one deterministic loop that routes each event through the desk in a fixed order.
+
+market event → market state → portfolio mark → risk mode → resting orders →
+strategy → (signal → intent → risk decision → order). Scheduled facts (order
+arrival, fill report, order end) and control changes come from the same queue.
+The core is synchronous; `desk.runner` paces it for people and the app.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desk.audit import Journal
+from desk.config import LoadedSession, OperatorAction, ScheduleItem
+from desk.errors import InvariantError, SessionError
+from desk.events import (
+    Bar,
+    BookDelta,
+    BookSnapshot,
+    CancelArrived,
+    FillReported,
+    ModeReset,
+    OrderArrived,
+    OrderEnded,
+    Priority,
+    Quote,
+    RiskLimitChanged,
+    RuleToggled,
+    Trade,
+)
+from desk.execution.costs import Fees
+from desk.execution.simulator import ExecutionSimulator
+from desk.feed import open_feed
+from desk.market import MarketState, MarketView
+from desk.orders import (
+    FillInfo,
+    Order,
+    OrderInfo,
+    OrderIntent,
+    OrderType,
+    RejectInfo,
+    TimeInForce,
+)
+from desk.portfolio import Portfolio, PortfolioView
+from desk.queue import EventQueue
+from desk.risk.engine import ModeChange, RiskEngine
+from desk.strategy import Context, Strategy, find_strategy, make_params
+from desk.timeutil import parse_iso_ns, parse_offset_ns
+
+
+@dataclass(slots=True)
+class Stats:
+    """Counters for the end-of-run summary."""
+
+    events: int = 0
+    market_events: int = 0
+    signals: int = 0
+    intents: int = 0
+    approved: int = 0
+    blocked: int = 0
+    blocked_by: dict[str, int] = field(default_factory=dict)
+    fills: int = 0
+    filled_qty: float = 0.0
+    latency_cost: float = 0.0
+    impact_cost: float = 0.0
+    fee_cost: float = 0.0
+    orders_done: int = 0
+    data_issues: int = 0
+    strategy_faults: int = 0
+    cash_guards: int = 0
+
+
+class Engine:
+    """Builds every component from a session and runs events through them one at a time."""
+
+    def __init__(self, loaded: LoadedSession, journal_path: Path | None = None,
+                 seed: int | None = None, strict: bool = False) -> None:
+        cfg = loaded.config
+        self.loaded = loaded
+        self.config = cfg
+        self.seed = cfg.session.seed if seed is None else seed
+        self.strict = strict
+        self.specs = {spec.symbol: spec for spec in cfg.instruments}
+        multipliers = {s: spec.multiplier for s, spec in self.specs.items()}
+        self.journal = Journal(journal_path, cfg.audit.flush_every)
+        self.stats = Stats()
+        self.now = 0
+        self.finished = False
+        self.market = MarketState(list(self.specs))
+        self.portfolio = Portfolio(cfg.session.start_cash, multipliers)
+        self.portfolio_view = PortfolioView(self.portfolio)
+        self.market_view = MarketView(self.market)
+        fee_rate = Fees(cfg.execution.fees).worst_rate
+        self.risk = RiskEngine(cfg.risk, self.portfolio_view, self.market, multipliers, fee_rate)
+        self.feed, self.readers = open_feed(loaded, self.seed, self._data_issue)
+        self.queue = EventQueue(self.feed)
+        self.execution = ExecutionSimulator(cfg.execution, self.specs, self.market, self.journal,
+                                            self.queue.schedule, self._spendable, self.seed)
+        self._next_intent = 1
+        self._event_record: int | None = None
+        self._current: Any = None
+        self._rejects: list[RejectInfo] = []
+        self._order_chain: dict[int, int] = {}
+        self.commands: list[OperatorAction] = []
+        self.operator_log: list[OperatorAction] = []
+        self._replay_actions = sorted(cfg.operator_actions, key=lambda a: a.seq)
+        self._replay_pos = 0
+        self._handlers = {
+            Trade: self._on_trade, Quote: self._on_quote, BookSnapshot: self._on_book_snapshot,
+            BookDelta: self._on_book_delta, Bar: self._on_bar, OrderArrived: self._on_arrival,
+            CancelArrived: self._on_cancel_arrival, FillReported: self._on_fill,
+            OrderEnded: self._on_order_ended, RiskLimitChanged: self._on_limit_changed,
+            RuleToggled: self._on_rule_toggled, ModeReset: self._on_mode_reset,
+        }
+        self.strategy_active = True
+        self.strategy_faults = 0
+        self.strategy = self._load_strategy()
+        self._started = False
+
+    # --- set-up -----------------------------------------------------------------
+
+    def _load_strategy(self) -> Strategy:
+        cfg = self.config.strategy
+        where = str(self.loaded.path) if self.loaded.path else "session"
+        cls = find_strategy(cfg.use)
+        params = make_params(cls, cfg.params, where)
+        ctx = Context(self.portfolio_view, self.market_view, self._target, self._order,
+                      self._cancel, self._open_orders, self._clock)
+        return cls(params, ctx)
+
+    def _clock(self) -> int:
+        return self.now
+
+    def start(self) -> None:
+        """Journal the session header, schedule the timed risk changes, and start the strategy."""
+        if self._started:
+            return
+        self._started = True
+        first = self.queue.peek_feed_ts()
+        start_ts = first if first is not None else 0
+        self.now = start_ts
+        cfg = self.config
+        self.journal.record(
+            "session", start_ts, f"session {cfg.session.name!r} seed {self.seed}: "
+            f"{cfg.strategy.use} on {', '.join(self.specs)} with {cfg.session.start_cash:,.0f} "
+            f"{cfg.session.currency}", seed=self.seed, start_cash=cfg.session.start_cash,
+            strategy=cfg.strategy.use, params=cfg.strategy.params, rules=self.risk.describe(),
+            entry_latency=self.execution.entry.describe(),
+            response_latency=self.execution.response.describe())
+        for index, item in enumerate(cfg.risk.schedule):
+            self._schedule_item(index, item, start_ts)
+        self._call_strategy(self.strategy.on_start)
+
+    def _schedule_item(self, index: int, item: ScheduleItem, start_ts: int) -> None:
+        where = f"{self.loaded.path or 'session'}: risk.schedule[{index}]"
+        if isinstance(item.at, int):
+            ts = item.at
+        else:
+            offset = parse_offset_ns(item.at)
+            try:
+                ts = start_ts + offset if offset is not None else parse_iso_ns(item.at)
+            except ValueError:
+                raise SessionError(f"{where}.at: {item.at!r} is neither an ISO time nor an offset "
+                                   "like \"+90s\"") from None
+        try:
+            rule = self.risk.rule(item.rule)
+            if item.param is not None and item.param not in rule.params:
+                raise ValueError(f"rule {item.rule} has no parameter {item.param!r} "
+                                 f"(it has: {', '.join(rule.params)})")
+        except ValueError as error:
+            raise SessionError(f"{where}: {error}") from None
+        if item.param is not None:
+            self.queue.schedule(ts, Priority.CONTROL,
+                                RiskLimitChanged(ts, item.rule, item.param, item.value, "schedule"))
+        if item.enabled is not None:
+            self.queue.schedule(ts, Priority.CONTROL,
+                                RuleToggled(ts, item.rule, item.enabled, "schedule"))
+
+    # --- the loop ------------------------------------------------------------------
+
+    def step(self) -> bool:
+        """Process exactly one event. Returns False when the replay is over."""
+        if not self._started:
+            self.start()
+        if self.commands or self._replay_pos < len(self._replay_actions):
+            self._apply_commands()
+        item = self.queue.pop()
+        if item is None:
+            self._finish()
+            return False
+        ts, event = item
+        self.now = ts
+        self.stats.events += 1
+        self._handlers[type(event)](event)
+        if self.strict:
+            self.check_invariants()
+        return True
+
+    def run(self, max_events: int | None = None) -> None:
+        """Run headless to the end (or for `max_events`)."""
+        step = self.step
+        if max_events is None:
+            while step():
+                pass
+        else:
+            for _ in range(max_events):
+                if not step():
+                    break
+
+    def events(self) -> Iterator[int]:
+        """The replay as an iterator: each `next()` processes one event and yields its seq."""
+        while self.step():
+            yield self.queue.popped - 1
+
+    def _finish(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self._call_strategy(self.strategy.on_stop)
+        p = self.portfolio
+        self.journal.record(
+            "end", self.now, f"replay over after {self.stats.events:,} events: equity "
+            f"{p.equity:,.2f}, return {p.equity / p.start_cash - 1:+.2%}, max drawdown "
+            f"{p.max_drawdown:.2%}", equity=p.equity, cash=p.cash, realized=p.realized,
+            unrealized=p.unrealized, fees=p.fees, positions=self.portfolio_view.positions())
+        self.journal.flush()
+
+    def close(self) -> None:
+        """Flush and close the journal; safe to call twice."""
+        self.journal.close()
+
+    # --- market events ------------------------------------------------------------------
+
+    def _marked(self, symbol: str, mark: float) -> None:
+        self.portfolio.mark(symbol, mark)
+        change = self.risk.on_mark()
+        if change is not None:
+            self._journal_mode(change, "drawdown")
+
+    def _on_trade(self, trade: Trade) -> None:
+        self.stats.market_events += 1
+        symbol = trade.instrument
+        state = self.market.states[symbol]
+        state.ts = trade.ts
+        state.last = trade.price
+        state.last_size = trade.size
+        state.volume += trade.size
+        if state.bid <= 0 or state.ask <= 0:
+            state.mark = trade.price
+            self._marked(symbol, trade.price)
+        self.execution.on_trade(trade)
+        if self.strategy_active:
+            self._current = trade
+            self._event_record = None
+            self._call_strategy(self.strategy.on_trade, trade)
+
+    def _on_quote(self, quote: Quote) -> None:
+        self.stats.market_events += 1
+        symbol = quote.instrument
+        state = self.market.states[symbol]
+        state.ts = quote.ts
+        state.bid, state.bid_size, state.ask, state.ask_size = (quote.bid, quote.bid_size,
+                                                                quote.ask, quote.ask_size)
+        if quote.bid > 0 and quote.ask > 0:
+            state.mark = (quote.bid + quote.ask) / 2
+        self._marked(symbol, state.mark)
+        self.execution.on_top_of_book(symbol, quote.ts)
+        if self.strategy_active:
+            self._current = quote
+            self._event_record = None
+            self._call_strategy(self.strategy.on_quote, quote)
+
+    def _on_book_snapshot(self, book: BookSnapshot) -> None:
+        self.market.book(book.instrument).reset(book.bids, book.asks)
+        self._after_book(book)
+
+    def _on_book_delta(self, book: BookDelta) -> None:
+        self.market.book(book.instrument).apply(book.bids, book.asks)
+        self._after_book(book)
+
+    def _after_book(self, book: BookSnapshot | BookDelta) -> None:
+        self.stats.market_events += 1
+        symbol = book.instrument
+        state = self.market.states[symbol]
+        state.ts = book.ts
+        self.market.sync_top_from_book(state)
+        if state.mark > 0:
+            self._marked(symbol, state.mark)
+        self.execution.on_top_of_book(symbol, book.ts)
+        if self.strategy_active:
+            self._current = book
+            self._event_record = None
+            self._call_strategy(self.strategy.on_book, book)
+
+    def _on_bar(self, bar: Bar) -> None:
+        self.stats.market_events += 1
+        symbol = bar.instrument
+        state = self.market.states[symbol]
+        state.ts = bar.ts
+        state.last = bar.close
+        state.volume += bar.volume
+        if state.bid <= 0 or state.ask <= 0:
+            state.mark = bar.close
+        self._marked(symbol, state.mark)
+        if self.strategy_active:
+            self._current = bar
+            self._event_record = None
+            self._call_strategy(self.strategy.on_bar, bar)
+
+    # --- the strategy's intents ---------------------------------------------------------
+
+    def _market_record(self) -> int | None:
+        """Journal the market event a signal follows from, once per event."""
+        if self._event_record is None and self._current is not None:
+            event = self._current
+            fields = {k: getattr(event, k) for k in event.__slots__
+                      if k not in ("ts", "instrument", "bids", "asks")}
+            state = self.market.states[event.instrument]
+            self._event_record = self.journal.record(
+                "market", event.ts, f"{type(event).__name__.lower()} {event.instrument} "
+                f"bid {state.bid:g} ask {state.ask:g} last {state.last:g}",
+                event.instrument, None, None, event=type(event).__name__, bid=state.bid,
+                ask=state.ask, last=state.last, mark=state.mark, queue_seq=self.queue.popped - 1,
+                **fields)
+        return self._event_record
+
+    def _target(self, symbol: str, qty: float, reason: str, evidence: dict[str, Any]) -> int | None:
+        self._check_symbol(symbol)
+        current = self.portfolio.positions[symbol].qty + self.risk.pending[symbol]
+        delta = self._round_lot(symbol, qty - current)
+        if delta == 0:
+            return None
+        return self._intend(symbol, delta, reason, None, TimeInForce.GTC, evidence, target=qty)
+
+    def _order(self, symbol: str, qty: float, reason: str, limit: float | None, tif: str,
+               evidence: dict[str, Any]) -> int | None:
+        self._check_symbol(symbol)
+        qty = self._round_lot(symbol, qty)
+        if qty == 0:
+            return None
+        if limit is not None:
+            tick = self.specs[symbol].tick_size
+            limit = round(round(limit / tick) * tick, 10)
+        return self._intend(symbol, qty, reason, limit, TimeInForce(tif), evidence)
+
+    def _intend(self, symbol: str, qty: float, reason: str, limit: float | None, tif: TimeInForce,
+                evidence: dict[str, Any], target: float | None = None) -> int | None:
+        """signal → intent → every rule's verdict → order or block, each journaled with its cause."""
+        journal = self.journal
+        ts = self.now
+        stats = self.stats
+        market_seq = self._market_record()
+        signal_seq = journal.record("signal", ts, reason, symbol, market_seq, None, **evidence)
+        stats.signals += 1
+        state = self.market.states[symbol]
+        order_type = OrderType.LIMIT if limit is not None else OrderType.MARKET
+        intent = OrderIntent(self._next_intent, ts, symbol, qty, order_type, limit, tif, reason,
+                             signal_seq, state.mark)
+        self._next_intent += 1
+        stats.intents += 1
+        what = f"{'buy' if qty > 0 else 'sell'} {abs(qty):g} {symbol} " + (
+            f"limit {limit:g} {tif.value}" if limit is not None else "at market")
+        intent_seq = journal.record(
+            "intent", ts, what + (f" (target {target:+g})" if target is not None else ""), symbol,
+            signal_seq, None, intent_id=intent.intent_id, qty=qty, order_type=order_type.value,
+            limit=limit, tif=tif.value, decision_price=state.mark)
+        decision, exposure = self.risk.check(intent)
+        verdicts = [r.as_dict() for r in decision.results]
+        if decision.approved:
+            order_id = self.execution.peek_next_id()
+            why = "allowed: " + "; ".join(f"{r.rule} {r.message}" for r in decision.results)
+            decision_seq = journal.record("risk", ts, why, symbol, intent_seq, order_id,
+                                          approved=True, mode=decision.mode, verdicts=verdicts)
+            approved = self.risk.approve(decision, exposure, decision_seq)
+            order_seq = journal.record("order", ts, f"sent {what} as order #{order_id}", symbol,
+                                       decision_seq, order_id, qty=qty,
+                                       order_type=order_type.value, limit=limit)
+            order = self.execution.submit(approved, ts, order_seq)
+            self.risk.on_sent(order.order_id, approved)
+            stats.approved += 1
+            return order.order_id
+        failed = [r for r in decision.results if not r.passed]
+        passed = [r for r in decision.results if r.passed]
+        why = "blocked by " + "; ".join(f"{r.rule}: {r.message}" for r in failed)
+        if passed:
+            why += "; passed " + ", ".join(f"{r.rule} {r.message}" for r in passed)
+        journal.record("risk", ts, why, symbol, intent_seq, None, approved=False,
+                       mode=decision.mode, blocked_by=decision.blocked_by, verdicts=verdicts)
+        stats.blocked += 1
+        for rule in decision.blocked_by:
+            stats.blocked_by[rule] = stats.blocked_by.get(rule, 0) + 1
+        self._rejects.append(RejectInfo(ts, symbol, qty, tuple(decision.blocked_by), why))
+        return None
+
+    def _cancel(self, order_id: int, reason: str) -> bool:
+        order = self.execution.orders.get(order_id)
+        if order is None or not self.execution.cancel(order_id, self.now):
+            return False
+        self.journal.record("cancel", self.now, f"cancel order #{order_id}: {reason}",
+                            order.instrument, order.order_seq, order_id)
+        return True
+
+    def _open_orders(self, symbol: str | None) -> list[OrderInfo]:
+        return [OrderInfo(o.order_id, o.instrument, o.qty, o.reported, o.order_type,
+                          o.limit_price, o.status)
+                for o in self.execution.working(symbol)]
+
+    def _check_symbol(self, symbol: str) -> None:
+        if symbol not in self.specs:
+            raise KeyError(f"unknown instrument {symbol!r}")
+
+    def _round_lot(self, symbol: str, qty: float) -> float:
+        lot = self.specs[symbol].lot_size
+        return round(round(qty / lot) * lot, 10)
+
+    # --- the venue's facts --------------------------------------------------------------
+
+    def _on_arrival(self, event: OrderArrived) -> None:
+        order = self.execution.orders[event.order_id]
+        self.execution.on_arrival(event)
+        latency_ms = (event.ts - order.submit_ts) / 1e6
+        self._order_chain[order.order_id] = self.journal.record(
+            "arrival", event.ts, f"order #{order.order_id} reached the venue after "
+            f"{latency_ms:g} ms; market there {order.arrival_price:g}", order.instrument,
+            order.order_seq, order.order_id, latency_ms=latency_ms,
+            arrival_price=order.arrival_price)
+
+    def _on_cancel_arrival(self, event: CancelArrived) -> None:
+        self.execution.on_cancel_arrival(event)
+
+    def _on_fill(self, report: FillReported) -> None:
+        order = self.execution.orders[report.order_id]
+        symbol = report.instrument
+        effect = self.portfolio.apply_fill(symbol, report.qty, report.price, report.fee)
+        spec = self.specs[symbol]
+        cost = report.qty * report.price * spec.multiplier + report.fee
+        self.execution.on_reported(report)
+        self.risk.on_filled(order.order_id, symbol, report.qty, cost)
+        order.reported += report.qty
+        order.notional += report.qty * report.price
+        order.fees += report.fee
+        self.stats.fills += 1
+        self.stats.filled_qty += abs(report.qty)
+        slip_bps = ((report.price / order.arrival_price - 1) * 1e4 * order.side
+                    if order.arrival_price else 0.0)
+        self.journal.record(
+            "fill", report.ts, f"filled {report.qty:+g} {symbol} at {report.price:g} "
+            f"({report.liquidity}, {slip_bps:+.1f} bps vs arrival), fee {report.fee:.2f}: "
+            f"position {effect.qty_before:g} → {effect.qty_after:g}, realized "
+            f"{effect.realized:+,.2f}, cash {effect.cash_after:,.2f}", symbol,
+            self._order_chain.get(order.order_id, order.order_seq), order.order_id,
+            qty=report.qty, price=report.price, fee=report.fee, liquidity=report.liquidity,
+            venue_ts=report.venue_ts, slippage_bps=slip_bps, position=effect.qty_after,
+            avg_cost=effect.avg_cost_after, realized=effect.realized, cash=effect.cash_after)
+        if self.strategy_active:
+            info = FillInfo(report.ts, order.order_id, symbol, report.qty, report.price, report.fee)
+            self._current = None
+            self._call_strategy(self.strategy.on_fill, info)
+        if order.done_at_venue and abs(order.unreported) < 1e-9:
+            self._order_done(order, "filled")
+
+    def _on_order_ended(self, event: OrderEnded) -> None:
+        order = self.execution.orders[event.order_id]
+        unfilled = order.qty - order.venue_filled
+        self.risk.on_ended(order.order_id, order.instrument, unfilled)
+        order.reported += unfilled
+        self.journal.record("order_end", event.ts, f"order #{order.order_id} ended: "
+                            f"{event.reason}; {unfilled:+g} unfilled", order.instrument,
+                            order.order_seq, order.order_id, reason=event.reason,
+                            unfilled=unfilled)
+        if abs(order.unreported) < 1e-9:
+            self._order_done(order, event.reason)
+
+    def _order_done(self, order: Order, how: str) -> None:
+        """Journal the order's execution quality: implementation shortfall split in three."""
+        self.risk.on_ended(order.order_id, order.instrument, 0.0)
+        filled = order.venue_filled
+        mult = self.specs[order.instrument].multiplier
+        if filled:
+            vwap = order.notional / filled
+            arrival = order.arrival_price or order.decision_price
+            latency = (arrival - order.decision_price) * filled * mult
+            impact = (vwap - arrival) * filled * mult
+        else:
+            vwap = latency = impact = 0.0
+        shortfall = latency + impact + order.fees
+        stats = self.stats
+        stats.orders_done += 1
+        stats.latency_cost += latency
+        stats.impact_cost += impact
+        stats.fee_cost += order.fees
+        self.journal.record(
+            "execution", self.now, f"order #{order.order_id} {how}: {filled:+g} at VWAP "
+            f"{vwap:g}; decision {order.decision_price:g}, arrival {order.arrival_price:g}; "
+            f"shortfall {shortfall:,.2f} = latency {latency:,.2f} + impact {impact:,.2f} + fees "
+            f"{order.fees:,.2f}", order.instrument, order.order_seq, order.order_id,
+            filled=filled, vwap=vwap, decision_price=order.decision_price,
+            arrival_price=order.arrival_price, latency_cost=latency, impact_cost=impact,
+            fees=order.fees, shortfall=shortfall)
+        self.execution.forget(order.order_id)
+        self._order_chain.pop(order.order_id, None)
+
+    # --- control -------------------------------------------------------------------
+
+    def _on_limit_changed(self, event: RiskLimitChanged) -> None:
+        rule = self.risk.rule(event.rule)
+        before = rule.limits().get(event.param)
+        try:
+            self.risk.set_limit(event.rule, event.param, event.value)
+        except (ValueError, TypeError) as error:
+            self.journal.record("control_error", event.ts, f"could not set {event.rule}."
+                                f"{event.param} = {event.value!r}: {error}", source=event.source)
+            return
+        self.journal.record("limit_change", event.ts, f"{event.rule}.{event.param}: {before!r} → "
+                            f"{event.value!r} (by {event.source})", rule=event.rule,
+                            param=event.param, before=before, after=event.value,
+                            source=event.source)
+
+    def _on_rule_toggled(self, event: RuleToggled) -> None:
+        self.risk.toggle(event.rule, event.enabled)
+        self.journal.record("rule_toggle", event.ts, f"{event.rule} switched "
+                            f"{'on' if event.enabled else 'off'} (by {event.source})",
+                            rule=event.rule, enabled=event.enabled, source=event.source)
+
+    def _on_mode_reset(self, event: ModeReset) -> None:
+        change = self.risk.reset_mode(f"reset by {event.source}")
+        if change is not None:
+            self._journal_mode(change, event.source)
+
+    def _journal_mode(self, change: ModeChange, source: str) -> None:
+        self.journal.record("mode", self.now, f"mode {change.before} → {change.after}: {change.why}",
+                            before=change.before, after=change.after, source=source)
+
+    # --- operator commands: applied between events, journaled, recorded for replay ------------
+
+    def command(self, action: OperatorAction) -> None:
+        """Queue an operator action; it takes effect before the next event."""
+        self.commands.append(action)
+
+    def _apply_commands(self) -> None:
+        seq = self.queue.popped
+        actions = self._replay_actions
+        while self._replay_pos < len(actions) and actions[self._replay_pos].seq <= seq:
+            self._apply_action(actions[self._replay_pos], "replay")
+            self._replay_pos += 1
+        pending, self.commands = self.commands, []
+        for action in pending:
+            recorded = action.model_copy(update={"seq": seq})
+            self.operator_log.append(recorded)
+            self._apply_action(recorded, "operator")
+
+    def _apply_action(self, action: OperatorAction, source: str) -> None:
+        ts = self.now
+        try:
+            if action.action == "toggle" and action.rule is not None:
+                rule = self.risk.rule(action.rule)
+                enabled = (not rule.enabled) if action.enabled is None else action.enabled
+                self._on_rule_toggled(RuleToggled(ts, action.rule, enabled, source))
+            elif action.action == "set" and action.rule and action.param:
+                self._on_limit_changed(RiskLimitChanged(ts, action.rule, action.param,
+                                                        action.value, source))
+            elif action.action == "kill":
+                engaged = True if action.enabled is None else action.enabled
+                self._on_limit_changed(RiskLimitChanged(ts, "kill_switch", "engaged", engaged,
+                                                        source))
+            elif action.action == "reset":
+                self._on_mode_reset(ModeReset(ts, source))
+            else:
+                raise ValueError(f"incomplete operator action {action.model_dump()}")
+        except ValueError as error:
+            self.journal.record("control_error", ts, f"operator action failed: {error}",
+                                source=source)
+
+    # --- faults and data -------------------------------------------------------------------
+
+    def _call_strategy(self, callback: Any, *args: Any) -> None:
+        """Run one strategy callback; an exception is journaled and counted, never fatal to the engine."""
+        try:
+            callback(*args)
+        except Exception as error:  # noqa: BLE001 - a strategy's bug must not take the desk down
+            self._strategy_fault(callback.__name__, error)
+        if self._rejects:
+            rejects, self._rejects = self._rejects, []
+            for reject in rejects:
+                if not self.strategy_active:
+                    break
+                try:
+                    self.strategy.on_reject(reject)
+                except Exception as error:  # noqa: BLE001
+                    self._strategy_fault("on_reject", error)
+
+    def _strategy_fault(self, where: str, error: Exception) -> None:
+        self.strategy_faults += 1
+        self.stats.strategy_faults += 1
+        cfg = self.config.strategy
+        trace = "".join(traceback.format_exception(type(error), error, error.__traceback__,
+                                                   limit=8))
+        self.journal.record("strategy_error", self.now, f"strategy raised in {where}: "
+                            f"{type(error).__name__}: {error} (fault {self.strategy_faults} of "
+                            f"{cfg.max_faults})", traceback=trace)
+        if self.strategy_faults >= cfg.max_faults and self.strategy_active:
+            self.strategy_active = False
+            self.journal.record("strategy_stopped", self.now, f"strategy stopped after "
+                                f"{self.strategy_faults} faults; policy {cfg.on_fault}",
+                                policy=cfg.on_fault)
+            if cfg.on_fault == "flatten":
+                for symbol, qty in self.portfolio_view.positions().items():
+                    self._current = None
+                    self._intend(symbol, self._round_lot(symbol, -qty - self.risk.pending[symbol]),
+                                 "flatten: strategy stopped after repeated faults", None,
+                                 TimeInForce.GTC, {})
+
+    def _data_issue(self, ts: int, instrument: str | None, message: str) -> None:
+        self.stats.data_issues += 1
+        self.journal.record("data_quality", ts, message, instrument)
+
+    def _spendable(self, order: Order) -> float:
+        return self.portfolio.cash - self.risk.reserved_by_others(order.order_id)
+
+    # --- invariants ------------------------------------------------------------------------
+
+    def check_invariants(self) -> None:
+        """DESIGN §2, checked after an event in strict mode; raises InvariantError naming the rule."""
+        p = self.portfolio
+        seq = self.queue.popped - 1
+        if p.cash < -1e-9 * max(1.0, p.start_cash):
+            raise InvariantError("cash_non_negative", seq, f"cash {p.cash:,.6f}")
+        error = p.accounting_error()
+        if error > 1e-9:
+            raise InvariantError("accounting_identity", seq, f"relative error {error:.3e}")
+        for symbol, pos in p.positions.items():
+            if pos.qty != pos.qty:  # NaN
+                raise InvariantError("finite_positions", seq, f"{symbol} position is NaN")

@@ -1,0 +1,56 @@
+"""The error types of desk: one base, one subclass per domain.
+
+A `DeskError` is a user's mistake or an environment problem that the CLI turns
+into one clear line and exit code 2. Expected business outcomes (a blocked
+order, a rejected fill) are journaled events, never exceptions.
+"""
+
+from __future__ import annotations
+
+
+class DeskError(Exception):
+    """Base of every error desk reports to a person as one line."""
+
+    title = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SessionError(DeskError):
+    """The session file is missing, malformed, or names something that does not exist."""
+
+    title = "session"
+
+
+class DataError(DeskError):
+    """A market-data file cannot be read or breaks a data-quality rule."""
+
+    title = "data"
+
+
+class StrategyError(DeskError):
+    """A strategy cannot be found, loaded or configured."""
+
+    title = "strategy"
+
+
+class JournalError(DeskError):
+    """An audit journal cannot be read, or a record asked for is not in it."""
+
+    title = "journal"
+
+
+class InvariantError(DeskError):
+    """A DESIGN §2 invariant broke during a strict run: a bug in desk, never the user's."""
+
+    title = "invariant"
+
+    def __init__(self, invariant: str, event_seq: int, detail: str) -> None:
+        super().__init__(f"invariant {invariant} broken at event seq {event_seq}: {detail}")
+        self.invariant = invariant
+        self.event_seq = event_seq

@@ -1,0 +1,1 @@
+"""Execution: latency, matching, slippage and fees."""

@@ -1,0 +1,76 @@
+"""The event queue: the time-ordered feed merged with the events the engine schedules itself.
+
+The total order is `(ts, priority, seq)`. Feed events are already in time
+order and carry the MARKET (or CONTROL) priority; scheduled events sit in a
+heap. On a tie of `(ts, priority)` the feed goes first, as the older fact.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from typing import Any
+
+from desk.events import Priority
+
+
+class EventQueue:
+    """Merges a feed of event batches with a heap of scheduled events, deterministically."""
+
+    __slots__ = ("_batch", "_feed", "_heap", "_pos", "_sched_seq", "popped")
+
+    def __init__(self, feed: Iterator[list[Any]]) -> None:
+        self._feed = feed
+        self._batch: list[Any] = []
+        self._pos = 0
+        self._heap: list[tuple[int, int, int, Any]] = []
+        self._sched_seq = 0
+        self.popped = 0
+        """How many events have left the queue: the seq of the next one."""
+
+    def schedule(self, ts: int, priority: int, event: Any) -> None:
+        """Queue an event of the engine's own (an arrival, a fill report, a control change)."""
+        heapq.heappush(self._heap, (ts, priority, self._sched_seq, event))
+        self._sched_seq += 1
+
+    def _refill(self) -> bool:
+        for batch in self._feed:
+            if batch:
+                self._batch = batch
+                self._pos = 0
+                return True
+        self._batch = []
+        self._pos = 0
+        return False
+
+    def peek_feed_ts(self) -> int | None:
+        """Timestamp of the next feed event, reading the next batch if needed."""
+        if self._pos >= len(self._batch) and not self._refill():
+            return None
+        return int(self._batch[self._pos].ts)
+
+    def pop(self) -> tuple[int, Any] | None:
+        """The next event in the total order with its timestamp, or None when both sources are dry."""
+        if self._pos >= len(self._batch):
+            self._refill()
+        heap = self._heap
+        if self._pos < len(self._batch):
+            event = self._batch[self._pos]
+            if heap:
+                top = heap[0]
+                if top[0] < event.ts or (top[0] == event.ts and top[1] < Priority.MARKET):
+                    heapq.heappop(heap)
+                    self.popped += 1
+                    return top[0], top[3]
+            self._pos += 1
+            self.popped += 1
+            return event.ts, event
+        if heap:
+            top = heapq.heappop(heap)
+            self.popped += 1
+            return top[0], top[3]
+        return None
+
+    @property
+    def scheduled(self) -> int:
+        return len(self._heap)

@@ -1,0 +1,96 @@
+"""The end-of-run summary: figures from the engine, as a dict and as a Rich table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from desk.engine import Engine
+
+
+def summarize(engine: Engine, wall_seconds: float) -> dict[str, Any]:
+    """The figures a person wants after a run; all derived from the engine's own state."""
+    p = engine.portfolio
+    s = engine.stats
+    equity = p.equity
+    filled = s.filled_qty
+    return {
+        "session": engine.config.session.name,
+        "seed": engine.seed,
+        "events": s.events,
+        "market_events": s.market_events,
+        "start_cash": p.start_cash,
+        "equity": equity,
+        "return": equity / p.start_cash - 1.0,
+        "max_drawdown": p.max_drawdown,
+        "realized": p.realized,
+        "unrealized": p.unrealized,
+        "fees": p.fees,
+        "cash": p.cash,
+        "positions": engine.portfolio_view.positions(),
+        "mode": engine.risk.mode,
+        "signals": s.signals,
+        "orders_allowed": s.approved,
+        "orders_blocked": s.blocked,
+        "blocked_by": dict(sorted(s.blocked_by.items())),
+        "fills": s.fills,
+        "filled_qty": filled,
+        "latency_cost": s.latency_cost,
+        "impact_cost": s.impact_cost,
+        "fee_cost": s.fee_cost,
+        "shortfall": s.latency_cost + s.impact_cost + s.fee_cost,
+        "data_issues": s.data_issues,
+        "strategy_faults": s.strategy_faults,
+        "strategy_active": engine.strategy_active,
+        "journal_records": engine.journal.seq,
+        "wall_seconds": wall_seconds,
+        "events_per_second": s.events / wall_seconds if wall_seconds > 0 else 0.0,
+    }
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    """The summary as a two-column Rich table."""
+    table = Table(title=f"desk · {summary['session']} · seed {summary['seed']}", show_header=False,
+                  title_justify="left")
+    table.add_column("figure", style="bold")
+    table.add_column("value", justify="right")
+
+    def money(value: float) -> str:
+        return f"{value:,.2f}"
+
+    rows = [
+        ("events", f"{summary['events']:,}"),
+        ("equity", f"{money(summary['equity'])} (start {money(summary['start_cash'])})"),
+        ("return", f"{summary['return']:+.2%}"),
+        ("max drawdown", f"{summary['max_drawdown']:.2%}"),
+        ("realized / unrealized", f"{money(summary['realized'])} / {money(summary['unrealized'])}"),
+        ("positions", ", ".join(f"{k} {v:+g}" for k, v in summary["positions"].items()) or "flat"),
+        ("risk mode", summary["mode"]),
+        ("signals", f"{summary['signals']:,}"),
+        ("orders allowed", f"{summary['orders_allowed']:,}"),
+        ("orders blocked", f"{summary['orders_blocked']:,}"),
+    ]
+    for rule, count in summary["blocked_by"].items():
+        rows.append((f"  blocked by {rule}", f"{count:,}"))
+    rows += [
+        ("fills", f"{summary['fills']:,} ({summary['filled_qty']:,.0f} units)"),
+        ("fees", money(summary["fee_cost"])),
+        ("slippage cost (latency + impact)",
+         f"{money(summary['latency_cost'] + summary['impact_cost'])} "
+         f"(latency {money(summary['latency_cost'])}, impact {money(summary['impact_cost'])})"),
+        ("implementation shortfall", money(summary["shortfall"])),
+    ]
+    if summary["data_issues"]:
+        rows.append(("data rows skipped / issues", f"{summary['data_issues']:,}"))
+    if summary["strategy_faults"]:
+        rows.append(("strategy faults", f"{summary['strategy_faults']:,}"
+                     + ("" if summary["strategy_active"] else " (stopped)")))
+    rows += [
+        ("journal records", f"{summary['journal_records']:,}"),
+        ("wall time", f"{summary['wall_seconds']:.2f} s"),
+        ("events/s", f"{summary['events_per_second']:,.0f}"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table

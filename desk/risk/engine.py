@@ -1,0 +1,214 @@
+"""The risk engine: the final gate between a strategy's intent and the execution simulator.
+
+Only this module can make an `ApprovedOrder`, and the execution simulator
+accepts nothing else: the gate is in the types, not in a convention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from desk.config import RiskConfig
+from desk.market import MarketState
+from desk.orders import OrderIntent, OrderType, RiskDecision
+from desk.portfolio import PortfolioView
+from desk.risk.rules import (
+    Cash,
+    Exposure,
+    KillSwitch,
+    MaxDrawdown,
+    MaxLeverage,
+    MaxOrderSize,
+    MaxPosition,
+    OrderRate,
+    PriceBand,
+    Rule,
+)
+
+_GATE = object()
+"""The capability only this module holds: proof that an order passed the gate."""
+
+ACTIVE, REDUCING, HALTED = "ACTIVE", "REDUCING", "HALTED"
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovedOrder:
+    """An intent every enabled rule passed. Made only by `RiskEngine.check`."""
+
+    intent: OrderIntent
+    decision_seq: int
+    reserve: float
+    _token: object = field(repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._token is not _GATE:
+            raise PermissionError("only the risk engine can approve an order")
+
+
+def is_approved(order: object) -> bool:
+    """True only for an order the risk engine itself approved."""
+    return isinstance(order, ApprovedOrder) and order._token is _GATE
+
+
+@dataclass(frozen=True, slots=True)
+class ModeChange:
+    """A change of the desk's trading mode and the reason for it."""
+
+    before: str
+    after: str
+    why: str
+
+
+def build_rules(config: RiskConfig) -> list[Rule]:
+    """The rules in their fixed evaluation order (the order the journal lists verdicts in)."""
+    per = {symbol: (limit.max_qty, limit.max_notional)
+           for symbol, limit in config.max_position.per_instrument.items()}
+    mp, ml, md = config.max_position, config.max_leverage, config.max_drawdown
+    return [
+        KillSwitch(config.kill_switch.enabled, config.kill_switch.engaged),
+        MaxDrawdown(md.enabled, md.tolerance, md.halt, md.resume_below),
+        MaxPosition(mp.enabled, mp.max_qty, mp.max_notional, per),
+        MaxLeverage(ml.enabled, ml.limit),
+        Cash(config.cash.enabled, config.cash.buffer_bps),
+        MaxOrderSize(config.max_order_size.enabled, config.max_order_size.max_qty,
+                     config.max_order_size.max_notional),
+        OrderRate(config.order_rate.enabled, config.order_rate.max_orders,
+                  config.order_rate.per_seconds),
+        PriceBand(config.price_band.enabled, config.price_band.pct),
+    ]
+
+
+class RiskEngine:
+    """Evaluates every enabled rule for every intent, tracks the mode, and reserves cash for buys."""
+
+    def __init__(self, config: RiskConfig, portfolio: PortfolioView, market: MarketState,
+                 multipliers: dict[str, float], fee_rate: float) -> None:
+        self.rules = build_rules(config)
+        self.by_name = {rule.name: rule for rule in self.rules}
+        self.portfolio = portfolio
+        self.market = market
+        self.multipliers = multipliers
+        self.fee_rate = fee_rate
+        self.mode = ACTIVE
+        self.pending: dict[str, float] = dict.fromkeys(multipliers, 0.0)
+        self.reserved = 0.0
+        self._reserve_by_order: dict[int, float] = {}
+        self._drawdown: MaxDrawdown = self.by_name["max_drawdown"]  # type: ignore[assignment]
+        self._cash: Cash = self.by_name["cash"]  # type: ignore[assignment]
+
+    # --- the gate ---------------------------------------------------------------
+
+    def exposure(self, intent: OrderIntent) -> Exposure:
+        """Measure once what every rule needs to judge `intent`."""
+        symbol = intent.instrument
+        state = self.market.states[symbol]
+        if intent.order_type is OrderType.LIMIT and intent.limit_price is not None:
+            price = intent.limit_price
+        elif intent.qty > 0:
+            price = state.ask or state.mark
+        else:
+            price = state.bid or state.mark
+        view = self.portfolio
+        return Exposure(
+            ts=intent.ts, position=view.position(symbol), pending=self.pending[symbol],
+            price=price, mark=state.mark or price, multiplier=self.multipliers[symbol],
+            equity=view.equity, gross=view.gross_exposure, cash=view.cash,
+            reserved=self.reserved, fee_rate=self.fee_rate, drawdown=view.drawdown,
+            mode=self.mode,
+        )
+
+    def check(self, intent: OrderIntent) -> tuple[RiskDecision, Exposure]:
+        """Every enabled rule's verdict on `intent`; no short-circuit, so the journal shows them all."""
+        exposure = self.exposure(intent)
+        results = tuple(rule.check(intent, exposure) for rule in self.rules if rule.enabled)
+        return RiskDecision(intent, results, self.mode), exposure
+
+    def approve(self, decision: RiskDecision, exposure: Exposure, decision_seq: int) -> ApprovedOrder:
+        """Turn an all-pass decision into the one object the execution simulator accepts."""
+        if not decision.approved:
+            raise PermissionError("a blocked decision cannot be approved")
+        intent = decision.intent
+        for rule in self.rules:
+            if rule.enabled:
+                rule.on_approved(intent)
+        reserve = self._cash.need(intent, exposure)
+        return ApprovedOrder(intent, decision_seq, reserve, _GATE)
+
+    # --- bookkeeping of orders in flight ----------------------------------------------
+
+    def on_sent(self, order_id: int, approved: ApprovedOrder) -> None:
+        intent = approved.intent
+        self.pending[intent.instrument] += intent.qty
+        if approved.reserve > 0:
+            self._reserve_by_order[order_id] = approved.reserve
+            self.reserved += approved.reserve
+
+    def on_filled(self, order_id: int, symbol: str, qty: float, cost: float) -> None:
+        """A fill report arrived: it is no longer pending, and its cash is no longer reserved."""
+        self.pending[symbol] -= qty
+        if order_id in self._reserve_by_order and cost > 0:
+            release = min(cost, self._reserve_by_order[order_id])
+            self._reserve_by_order[order_id] -= release
+            self.reserved -= release
+
+    def on_ended(self, order_id: int, symbol: str, unfilled: float) -> None:
+        """The order is done: whatever it still counted as pending or reserved is released."""
+        self.pending[symbol] -= unfilled
+        left = self._reserve_by_order.pop(order_id, 0.0)
+        self.reserved -= left
+        if abs(self.reserved) < 1e-6:
+            self.reserved = 0.0
+        if abs(self.pending[symbol]) < 1e-9:
+            self.pending[symbol] = 0.0
+
+    def reserved_by_others(self, order_id: int) -> float:
+        return self.reserved - self._reserve_by_order.get(order_id, 0.0)
+
+    # --- modes -------------------------------------------------------------------
+
+    def on_mark(self) -> ModeChange | None:
+        """After a mark: move between ACTIVE, REDUCING and HALTED on drawdown."""
+        rule = self._drawdown
+        if not rule.enabled:
+            return None
+        dd = self.portfolio.drawdown
+        mode = self.mode
+        if rule.halt is not None and dd >= rule.halt and mode != HALTED:
+            return self._set_mode(HALTED, f"drawdown {dd:.2%} ≥ halt {rule.halt:.2%}")
+        if mode == ACTIVE and dd >= rule.tolerance:
+            return self._set_mode(REDUCING, f"drawdown {dd:.2%} ≥ tolerance {rule.tolerance:.2%}: "
+                                            "only risk-reducing orders pass")
+        if mode != ACTIVE and rule.resume_below is not None and dd < rule.resume_below:
+            return self._set_mode(ACTIVE, f"drawdown {dd:.2%} < resume_below "
+                                          f"{rule.resume_below:.2%}")
+        return None
+
+    def reset_mode(self, why: str) -> ModeChange | None:
+        """The explicit way back to ACTIVE; the peak is not reset, so the drawdown rule may fire again."""
+        if self.mode == ACTIVE:
+            return None
+        return self._set_mode(ACTIVE, why)
+
+    def _set_mode(self, mode: str, why: str) -> ModeChange:
+        change = ModeChange(self.mode, mode, why)
+        self.mode = mode
+        return change
+
+    # --- run-time changes -----------------------------------------------------------
+
+    def rule(self, name: str) -> Rule:
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise ValueError(f"no risk rule {name!r} (rules: {', '.join(self.by_name)})") from None
+
+    def toggle(self, name: str, enabled: bool) -> None:
+        self.rule(name).enabled = enabled
+
+    def set_limit(self, name: str, param: str, value: Any) -> None:
+        self.rule(name).set_param(param, value)
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Each rule's name, switch and limits, for the journal header and the app."""
+        return [{"rule": r.name, "enabled": r.enabled, **r.limits()} for r in self.rules]

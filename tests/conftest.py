@@ -1,0 +1,56 @@
+"""Shared helpers: build sessions in memory and run them headless."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desk.config import LoadedSession, parse_session
+from desk.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+REAL = SHARED / "data" / "real"
+
+BASE: dict[str, Any] = {
+    "session": {"name": "test", "seed": 1, "start_cash": 100_000.0},
+    "data": {"synthetic": {"events": 4_000, "step_ms": 100, "volatility_bps": 3.0}},
+    "instruments": [{"symbol": "ACME", "tick_size": 0.01, "lot_size": 1}],
+    "strategy": {"use": "momentum", "params": {"lookback": 20, "threshold": 0.001, "size": 100}},
+}
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge `extra` into a copy of `base`."""
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def make_session(base_dir: Path | None = None, **extra: Any) -> LoadedSession:
+    """A validated session from BASE plus overrides; relative paths resolve under `base_dir`."""
+    data = merge(BASE, extra)
+    path = (base_dir / "session.toml") if base_dir is not None else None
+    return parse_session(data, "test-session", path)
+
+
+def run_engine(session: LoadedSession, journal: Path | None = None, strict: bool = True,
+               **kwargs: Any) -> Engine:
+    engine = Engine(session, journal, strict=strict, **kwargs)
+    try:
+        engine.run()
+    finally:
+        engine.close()
+    return engine
+
+
+@pytest.fixture
+def demo_path() -> Path:
+    return ROOT / "sessions" / "demo.toml"
