@@ -10,6 +10,7 @@ from desk.errors import DeskError
 
 COMMANDS = [
     "run",
+    "data",
 ]
 """Modules of `desk.commands`, in the order `desk --help` lists them."""
 

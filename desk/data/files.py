@@ -98,8 +98,9 @@ class FileReader:
         self.stats = DataStats()
         self._last_ts: int | None = None
         self._book_key: tuple[int, str, bool] | None = None
-        self._book_bids: list[tuple[float, float]] = []
-        self._book_asks: list[tuple[float, float]] = []
+        # price → size: a level repeated within one event keeps its last size
+        self._book_bids: dict[float, float] = {}
+        self._book_asks: dict[float, float] = {}
 
     # --- columns ---------------------------------------------------------------
 
@@ -162,19 +163,21 @@ class FileReader:
                 values = cols[field]
                 if field in ("bid", "ask") or self.source.kind == "mixed":
                     present = pc.is_valid(values)
-                    bad = pc.and_(present, pc.invert(pc.and_(pc.is_finite(values),
-                                                             pc.greater(values, 0))))
+                    bad = pc.and_kleene(present, pc.invert(pc.and_(pc.is_finite(values),
+                                                                    pc.greater(values, 0))))
                 else:
                     bad = pc.invert(pc.and_(pc.is_finite(values), pc.greater(values, 0)))
                 flag(field, "price is not a positive finite number", bad)
         for field in SIZE_FIELDS:
             if field in cols:
                 values = cols[field]
-                bad = pc.and_(pc.is_valid(values), pc.invert(
+                bad = pc.and_kleene(pc.is_valid(values), pc.invert(
                     pc.and_(pc.is_finite(values), pc.greater_equal(values, 0))))
                 flag(field, "size is negative or not finite", bad)
         if "bid" in cols and "ask" in cols:
-            flag("bid", "crossed quote: bid above ask", pc.greater(cols["bid"], cols["ask"]))
+            # rows without a quote (other kinds in a mixed file) are not crossed
+            crossed = pc.fill_null(pc.greater(cols["bid"], cols["ask"]), False)
+            flag("bid", "crossed quote: bid above ask", crossed)
         return found
 
     def _numeric(self, column: pa.Array, field: str) -> pa.Array:
@@ -347,19 +350,19 @@ class FileReader:
             done = self._flush_book()
         self._book_key = key
         if side > 0:
-            self._book_bids.append((price, size))
+            self._book_bids[price] = size
         elif side < 0:
-            self._book_asks.append((price, size))
+            self._book_asks[price] = size
         return done
 
     def _flush_book(self) -> MarketEvent | None:
         if self._book_key is None:
             return None
         ts, symbol, snapshot = self._book_key
-        bids = tuple(sorted(self._book_bids, reverse=True))
-        asks = tuple(sorted(self._book_asks))
+        bids = tuple(sorted(self._book_bids.items(), reverse=True))
+        asks = tuple(sorted(self._book_asks.items()))
         self._book_key = None
-        self._book_bids, self._book_asks = [], []
+        self._book_bids, self._book_asks = {}, {}
         if snapshot:
             return BookSnapshot(ts, symbol, bids, asks)
         return BookDelta(ts, symbol, bids, asks)

@@ -1,0 +1,174 @@
+"""`desk data import` and `desk data inspect`: bring market data into desk's schema and look at it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from desk.errors import DataError
+
+
+def _mapping(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        for pair in item.split(","):
+            field, sep, column = pair.partition("=")
+            if not sep or not field.strip() or not column.strip():
+                raise DataError(f"--map: {pair!r} is not FIELD=COLUMN (e.g. --map ts=time,size=qty)")
+            out[field.strip()] = column.strip()
+    return out
+
+
+def _duration_ns(text: str | None, flag: str) -> int | None:
+    from desk.timeutil import parse_offset_ns
+
+    if text is None:
+        return None
+    value = parse_offset_ns("+" + text.lstrip("+"))
+    if value is None or value <= 0:
+        raise DataError(f"{flag}: {text!r} is not a duration like 1m, 60s, 500ms, 1h")
+    return value
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from desk.importers import ImportOptions
+
+    delimiter = args.delimiter.encode().decode("unicode_escape") if args.delimiter else ","
+    return ImportOptions(
+        instrument=args.instrument, kind=args.kind, columns=_mapping(args.map or []),
+        ts_unit=args.ts_unit, ts_format=args.ts_format, tz=args.tz,
+        price_scale=args.price_scale, size_scale=args.size_scale,
+        buy=tuple(v for v in (args.buy or "").split(",") if v),
+        sell=tuple(v for v in (args.sell or "").split(",") if v),
+        bar_stamp=args.bar_stamp, interval_ns=_duration_ns(args.interval, "--interval"),
+        clock=args.clock, csv_delimiter=delimiter, header=not args.no_header)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import SRC into desk's Parquet schema with a progress bar, then print a summary."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from desk.data.writer import MarketWriter
+    from desk.importers import importer
+    from desk.importers.source import Meter
+
+    run = importer(args.format)
+    options = _options(args)
+    sources = [Path(s) for s in args.src]
+    out = Path(args.out)
+    if out.resolve() in {s.resolve() for s in sources}:
+        raise DataError(f"{out}: --out would overwrite the source")
+    temporary = out.with_name(out.name + ".partial")
+    writer = MarketWriter(temporary)
+    console = Console(stderr=True)
+    try:
+        with Progress(TextColumn("[bold]import {task.description}"), BarColumn(), DownloadColumn(),
+                      TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(),
+                      console=console, transient=True, disable=not console.is_terminal) as progress:
+            task = progress.add_task(args.format, total=None, rows=0)
+            meter = Meter()
+
+            def advance(_: int) -> None:
+                progress.update(task, completed=meter.read, total=meter.total or None,
+                                rows=writer.stats.rows)
+
+            meter._on_advance = advance
+            run(sources, writer, options, meter)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    temporary.replace(out)
+    _print_summary(Console(), out, writer)
+    return 0
+
+
+def _print_summary(console: Any, out: Path, writer: Any) -> None:
+    from rich.table import Table
+
+    from desk.timeutil import format_ns
+
+    stats = writer.stats
+    table = Table(title=f"imported → {out}", show_header=False, title_justify="left")
+    table.add_row("rows", f"{stats.rows:,}")
+    if stats.first_ts is not None and stats.last_ts is not None:
+        table.add_row("span", f"{format_ns(stats.first_ts)} → {format_ns(stats.last_ts)} UTC")
+    table.add_row("instruments", ", ".join(f"{k} ({v:,})" for k, v in stats.instruments.most_common()))
+    table.add_row("kinds", ", ".join(f"{k} ({v:,})" for k, v in stats.kinds.most_common()))
+    problems = writer.problem_lines()
+    table.add_row("problems", "\n".join(problems) if problems else "none")
+    console.print(table)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Print what a desk-schema file holds."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from desk.data.inspect import inspect_file
+    from desk.timeutil import format_ns
+
+    gap = _duration_ns(args.gap, "--gap")
+    assert gap is not None
+    found = inspect_file(Path(args.file), gap_ns=gap)
+    console = Console()
+    table = Table(title=str(found.path), show_header=False, title_justify="left")
+    table.add_row("schema", ", ".join(f"{f.name}: {f.type}" for f in found.schema))
+    table.add_row("rows", f"{found.rows:,} ({found.events:,} events)")
+    if found.first_ts is not None and found.last_ts is not None:
+        table.add_row("span", f"{format_ns(found.first_ts)} → {format_ns(found.last_ts)} UTC "
+                              f"({(found.last_ts - found.first_ts) / 1e9:,.3f} s)")
+    table.add_row("instruments", ", ".join(f"{k} ({v:,})" for k, v in found.instruments.most_common()))
+    table.add_row("kinds", ", ".join(f"{k} ({v:,})" for k, v in found.kinds.most_common()))
+    table.add_row(f"gaps > {args.gap}", f"{found.gaps_over:,}")
+    table.add_row("largest gaps", "\n".join(f"{g / 1e9:,.3f} s before {format_ns(t)}"
+                                            for g, t in found.largest_gaps) or "none")
+    table.add_row("out-of-order rows", f"{found.out_of_order:,}")
+    crossed = f"{found.crossed_books:,} book events, {found.crossed_quotes:,} quotes"
+    if found.first_crossed is not None:
+        crossed += f" (first book at {format_ns(found.first_crossed)})"
+    table.add_row("crossed/locked", crossed)
+    console.print(table)
+    return 0
+
+
+def register(sub: Any) -> None:
+    from desk.importers import FORMATS
+
+    data = sub.add_parser("data", help="import market data into desk's schema, inspect it")
+    verbs = data.add_subparsers(dest="verb", required=True)
+    imp = verbs.add_parser(
+        "import", help="convert SRC to desk's Parquet schema",
+        epilog="formats: " + "; ".join(f"{k}: {v[1]}" for k, v in FORMATS.items()))
+    imp.add_argument("src", nargs="+", help="source file(s)")
+    imp.add_argument("--format", "-f", required=True, choices=list(FORMATS))
+    imp.add_argument("--out", "-o", required=True, help="the desk-schema Parquet file to write")
+    imp.add_argument("--instrument", help="symbol for rows without an instrument column")
+    imp.add_argument("--kind", choices=["trade", "quote", "bar", "book"],
+                     help="what a generic file holds")
+    imp.add_argument("--map", action="append", metavar="FIELD=COLUMN[,...]",
+                     help="desk field → source column (generic formats; a number without a header)")
+    imp.add_argument("--ts-unit", default="ns", choices=["s", "ms", "us", "ns"],
+                     help="unit of numeric timestamps (default ns)")
+    imp.add_argument("--ts-format", help="strptime format of text timestamps (default ISO 8601)")
+    imp.add_argument("--tz", default="UTC", help="time zone of naive timestamps (default UTC)")
+    imp.add_argument("--price-scale", type=float, default=1.0, help="multiply prices by this")
+    imp.add_argument("--size-scale", type=float, default=1.0, help="multiply sizes by this")
+    imp.add_argument("--buy", help="comma-separated side values meaning buy/bid")
+    imp.add_argument("--sell", help="comma-separated side values meaning sell/ask")
+    imp.add_argument("--bar-stamp", choices=["open", "close"],
+                     help="whether the source stamps bars at their open or close")
+    imp.add_argument("--interval", help="bar length, e.g. 1m (needed with --bar-stamp open)")
+    imp.add_argument("--clock", default="local", choices=["local", "exchange"],
+                     help="recorded streams: the recorder's receive time (default) or the "
+                          "exchange's event time")
+    imp.add_argument("--delimiter", help="CSV field separator (default ,)")
+    imp.add_argument("--no-header", action="store_true", help="the CSV has no header row")
+    imp.set_defaults(func=cmd_import)
+    ins = verbs.add_parser("inspect", help="schema, rows, span, instruments, gaps, disorder, "
+                                           "crossed books of a desk-schema file")
+    ins.add_argument("file")
+    ins.add_argument("--gap", default="1m", help="count gaps longer than this (default 1m)")
+    ins.set_defaults(func=cmd_inspect)

@@ -1,0 +1,33 @@
+"""Helpers for the importer tests: run an import in-process, read the result, skip without samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import REAL
+
+from desk.data.writer import MarketWriter
+from desk.importers import ImportOptions, importer
+from desk.importers.source import Meter
+from desk.timeutil import parse_iso_ns
+
+needs_real = pytest.mark.skipif(not REAL.exists(), reason="the shared real-data samples are absent")
+
+
+def run_import(fmt: str, sources: list[Path], out: Path, **options: Any) -> MarketWriter:
+    """Import `sources` with format `fmt` into `out`; the writer keeps the summary statistics."""
+    writer = MarketWriter(out)
+    importer(fmt)(sources, writer, ImportOptions(**options), Meter())
+    writer.close()
+    return writer
+
+
+def rows(path: Path) -> list[dict[str, Any]]:
+    return pq.read_table(path).to_pylist()
+
+
+def ns(text: str) -> int:
+    return parse_iso_ns(text)
