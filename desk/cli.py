@@ -11,6 +11,8 @@ from desk.errors import DeskError
 COMMANDS = [
     "run",
     "data",
+    "audit",
+    "explain",
 ]
 """Modules of `desk.commands`, in the order `desk --help` lists them."""
 

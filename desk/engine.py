@@ -48,6 +48,7 @@ from desk.orders import (
 from desk.portfolio import Portfolio, PortfolioView
 from desk.queue import EventQueue
 from desk.risk.engine import ModeChange, RiskEngine
+from desk.risk.verdict import decision_why
 from desk.strategy import Context, Strategy, find_strategy, make_params
 from desk.timeutil import parse_iso_ns, parse_offset_ns
 
@@ -372,7 +373,7 @@ class Engine:
         verdicts = [r.as_dict() for r in decision.results]
         if decision.approved:
             order_id = self.execution.peek_next_id()
-            why = "allowed: " + "; ".join(f"{r.rule} {r.message}" for r in decision.results)
+            why = decision_why(decision)
             decision_seq = journal.record("risk", ts, why, symbol, intent_seq, order_id,
                                           approved=True, mode=decision.mode, verdicts=verdicts)
             approved = self.risk.approve(decision, exposure, decision_seq)
@@ -383,11 +384,7 @@ class Engine:
             self.risk.on_sent(order.order_id, approved)
             stats.approved += 1
             return order.order_id
-        failed = [r for r in decision.results if not r.passed]
-        passed = [r for r in decision.results if r.passed]
-        why = "blocked by " + "; ".join(f"{r.rule}: {r.message}" for r in failed)
-        if passed:
-            why += "; passed " + ", ".join(f"{r.rule} {r.message}" for r in passed)
+        why = decision_why(decision)
         journal.record("risk", ts, why, symbol, intent_seq, None, approved=False,
                        mode=decision.mode, blocked_by=decision.blocked_by, verdicts=verdicts)
         stats.blocked += 1
@@ -507,9 +504,8 @@ class Engine:
     # --- control -------------------------------------------------------------------
 
     def _on_limit_changed(self, event: RiskLimitChanged) -> None:
-        rule = self.risk.rule(event.rule)
-        before = rule.limits().get(event.param)
         try:
+            before = self.risk.rule(event.rule).limits().get(event.param)
             self.risk.set_limit(event.rule, event.param, event.value)
         except (ValueError, TypeError) as error:
             self.journal.record("control_error", event.ts, f"could not set {event.rule}."
@@ -521,7 +517,12 @@ class Engine:
                             source=event.source)
 
     def _on_rule_toggled(self, event: RuleToggled) -> None:
-        self.risk.toggle(event.rule, event.enabled)
+        try:
+            self.risk.toggle(event.rule, event.enabled)
+        except ValueError as error:
+            self.journal.record("control_error", event.ts, f"could not switch {event.rule}: "
+                                f"{error}", source=event.source)
+            return
         self.journal.record("rule_toggle", event.ts, f"{event.rule} switched "
                             f"{'on' if event.enabled else 'off'} (by {event.source})",
                             rule=event.rule, enabled=event.enabled, source=event.source)

@@ -19,8 +19,9 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from desk.config import FileSource
+from desk.data.control import control_event
 from desk.errors import DataError
-from desk.events import Bar, BookDelta, BookSnapshot, Quote, Trade
+from desk.events import Bar, BookDelta, BookSnapshot, Quote, RiskLimitChanged, RuleToggled, Trade
 from desk.timeutil import unit_ns
 
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -30,16 +31,17 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "bar": (("ts", "open", "high", "low", "close"), ("instrument", "volume")),
     "book": (("ts", "side", "price", "size"), ("instrument", "snapshot")),
     "mixed": (("ts", "kind"), ("instrument", "side", "price", "size", "bid", "bid_size", "ask",
-                               "ask_size", "open", "high", "low", "close", "volume")),
+                               "ask_size", "open", "high", "low", "close", "volume",
+                               "rule", "param", "value")),
 }
 PRICE_FIELDS = ("price", "bid", "ask", "open", "high", "low", "close")
 SIZE_FIELDS = ("size", "bid_size", "ask_size", "volume")
-MIXED_KINDS = ("trade", "quote", "bar", "book_snapshot", "book_delta")
+MIXED_KINDS = ("trade", "quote", "bar", "book_snapshot", "book_delta", "risk_limit")
 
 Issue = Callable[[int, str | None, str], None]
 """`issue(ts, instrument, message)`: report a skipped problem (journaled as data_quality)."""
 
-MarketEvent = Trade | Quote | BookSnapshot | BookDelta | Bar
+MarketEvent = Trade | Quote | BookSnapshot | BookDelta | Bar | RiskLimitChanged | RuleToggled
 
 
 @dataclass(slots=True)
@@ -271,8 +273,10 @@ class FileReader:
 
     def _instrument_list(self, cols: dict[str, list[Any]], n: int) -> list[str]:
         if "instrument" in cols:
-            symbols = [str(s) for s in cols["instrument"]]
-            unknown = set(symbols) - self.known
+            symbols = [str(s) if s is not None else "" for s in cols["instrument"]]
+            kinds = cols.get("kind") or [None] * n  # risk_limit rows name no instrument
+            named = {s for s, k in zip(symbols, kinds, strict=True) if k != "risk_limit"}
+            unknown = named - self.known
             if unknown:
                 raise DataError(f"{self.path}: instrument(s) {', '.join(sorted(unknown))} not in the "
                                 "session's [[instruments]]")
@@ -327,7 +331,11 @@ class FileReader:
             pending = self._flush_book()
             if pending is not None:
                 out.append(pending)
-            if kind == "trade":
+            if kind == "risk_limit":
+                where = f"{self.path.name}:{self.stats.rows - n + i + 1}"
+                out.append(control_event(ts[i], get("rule", empty)[i], get("param", empty)[i],
+                                         get("value", empty)[i], where))
+            elif kind == "trade":
                 out.append(Trade(ts[i], symbols[i], price[i], size[i], _side(side[i])))
             elif kind == "quote":
                 out.append(Quote(ts[i], symbols[i], cols["bid"][i], cols["bid_size"][i],

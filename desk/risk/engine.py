@@ -130,8 +130,7 @@ class RiskEngine:
             raise PermissionError("a blocked decision cannot be approved")
         intent = decision.intent
         for rule in self.rules:
-            if rule.enabled:
-                rule.on_approved(intent)
+            rule.on_approved(intent)  # bookkeeping (the order count) goes on while a rule is off
         reserve = self._cash.need(intent, exposure)
         return ApprovedOrder(intent, decision_seq, reserve, _GATE)
 
@@ -170,10 +169,12 @@ class RiskEngine:
     def on_mark(self) -> ModeChange | None:
         """After a mark: move between ACTIVE, REDUCING and HALTED on drawdown."""
         rule = self._drawdown
+        mode = self.mode
         if not rule.enabled:
+            if mode != ACTIVE:
+                return self._set_mode(ACTIVE, "max_drawdown switched off")
             return None
         dd = self.portfolio.drawdown
-        mode = self.mode
         if rule.halt is not None and dd >= rule.halt and mode != HALTED:
             return self._set_mode(HALTED, f"drawdown {dd:.2%} ≥ halt {rule.halt:.2%}")
         if mode == ACTIVE and dd >= rule.tolerance:

@@ -7,6 +7,7 @@ a sentence a person can read without the code.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -59,6 +60,10 @@ class Rule:
 
     name: ClassVar[str] = "rule"
     params: ClassVar[tuple[str, ...]] = ()
+    optional: ClassVar[tuple[str, ...]] = ()
+    """Parameters that may be set to None (no limit)."""
+    fractions: ClassVar[tuple[str, ...]] = ()
+    """Parameters that are fractions in (0, 1]."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
@@ -71,10 +76,19 @@ class Rule:
         if param not in self.params:
             raise ValueError(f"rule {self.name} has no parameter {param!r} "
                              f"(it has: {', '.join(self.params) or 'none'})")
+        if value is None:
+            if param not in self.optional:
+                raise ValueError(f"{self.name}.{param} cannot be removed (set a number)")
+            setattr(self, param, None)
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{self.name}.{param} must be a number, not {value!r}")
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{self.name}.{param} must be a positive number, not {value!r}")
+        if param in self.fractions and value > 1:
+            raise ValueError(f"{self.name}.{param} is a fraction in (0, 1], not {value!r}")
         current = getattr(self, param)
-        if value is not None and isinstance(current, (int, float)) and not isinstance(current, bool):
-            value = type(current)(value)
-        setattr(self, param, value)
+        setattr(self, param, int(value) if isinstance(current, int) else float(value))
 
     def limits(self) -> dict[str, Any]:
         return {param: getattr(self, param) for param in self.params}
@@ -89,11 +103,26 @@ class Rule:
         return RuleResult(self.name, passed, value, limit, headroom, message)
 
 
+def _pct(fraction: float) -> str:
+    """A fraction as a short percentage: 0.1 → "10%", 0.031 → "3.1%"."""
+    return f"{fraction * 100:.1f}".removesuffix(".0") + "%"
+
+
+def _signed(value: float) -> str:
+    return ("+" if value > 0 else "") + _fmt(value)
+
+
 class MaxPosition(Rule):
-    """Blocks when the position after the order, counting open orders, exceeds a quantity or notional."""
+    """Blocks when the position after the order, counting open orders, exceeds a quantity or notional.
+
+    A per-instrument limit overrides the default field by field: a field it
+    leaves out falls back to the default. An order that brings the position
+    closer to flat always passes, so a lowered limit never traps a position.
+    """
 
     name = "max_position"
     params = ("max_qty", "max_notional")
+    optional = ("max_qty", "max_notional")
 
     def __init__(self, enabled: bool, max_qty: float | None, max_notional: float | None,
                  per_instrument: dict[str, tuple[float | None, float | None]]) -> None:
@@ -102,27 +131,41 @@ class MaxPosition(Rule):
         self.max_notional = max_notional
         self.per_instrument = per_instrument
 
+    def limits_for(self, symbol: str) -> tuple[float | None, float | None]:
+        own_qty, own_notional = self.per_instrument.get(symbol, (None, None))
+        return (own_qty if own_qty is not None else self.max_qty,
+                own_notional if own_notional is not None else self.max_notional)
+
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
-        max_qty, max_notional = self.per_instrument.get(intent.instrument,
-                                                        (self.max_qty, self.max_notional))
+        max_qty, max_notional = self.limits_for(intent.instrument)
         after = abs(x.after(intent.qty))
         reducing = x.reduces(intent.qty)
+        inputs = (f"held {_fmt(x.position)} + open {_signed(x.pending)} + order "
+                  f"{_signed(intent.qty)} {intent.instrument}")
         if max_qty is not None:
             passed = after <= max_qty + 1e-9 or reducing
-            if not passed or max_notional is None:
-                return self.result(passed, after, max_qty,
-                                   f"position {_fmt(after)}/{_fmt(max_qty)}"
-                                   + (" (reducing)" if reducing and after > max_qty else ""))
+            if not passed:
+                return self.result(False, after, max_qty,
+                                   f"position {_fmt(after)} > {_fmt(max_qty)} ({inputs})")
+            if max_notional is None:
+                return self.result(True, after, max_qty,
+                                   f"max_position {_fmt(after)}/{_fmt(max_qty)}"
+                                   + (" (reducing)" if after > max_qty else ""))
         if max_notional is not None:
             notional = after * x.price * x.multiplier
             passed = notional <= max_notional + 1e-6 or reducing
-            return self.result(passed, notional, max_notional,
-                               f"position notional {_fmt(notional)}/{_fmt(max_notional)}")
-        return self.result(True, after, None, f"position {_fmt(after)} (no limit)")
+            if not passed:
+                return self.result(False, notional, max_notional,
+                                   f"position notional {_fmt(notional)} > {_fmt(max_notional)} "
+                                   f"({inputs} at {x.price:g})")
+            return self.result(True, notional, max_notional,
+                               f"max_position notional {_fmt(notional)}/{_fmt(max_notional)}"
+                               + (" (reducing)" if notional > max_notional else ""))
+        return self.result(True, after, None, f"max_position {_fmt(after)} (no limit)")
 
 
 class MaxLeverage(Rule):
-    """Blocks when gross exposure after the order, divided by equity, exceeds the limit."""
+    """Blocks when gross exposure after the order, divided by equity after its fee, exceeds the limit."""
 
     name = "max_leverage"
     params = ("limit",)
@@ -137,17 +180,29 @@ class MaxLeverage(Rule):
             + abs(x.after(intent.qty)) * unit
         equity = x.equity - abs(intent.qty) * unit * x.fee_rate
         leverage = gross_after / equity if equity > 0 else float("inf")
-        passed = leverage <= self.limit + 1e-12 or x.reduces(intent.qty)
-        return self.result(passed, leverage, self.limit,
-                           f"leverage {leverage:.2f} vs {self.limit:.2f} "
-                           f"(gross {_fmt(gross_after)} / equity {_fmt(equity)})")
+        reducing = x.reduces(intent.qty)
+        passed = leverage <= self.limit + 1e-12 or reducing
+        if not passed:
+            return self.result(False, leverage, self.limit,
+                               f"{leverage:.2f} > {self.limit:.2f} (gross {_fmt(gross_after)} / "
+                               f"equity {_fmt(equity)})")
+        if leverage > self.limit:
+            return self.result(True, leverage, self.limit, f"leverage {leverage:.2f} > "
+                               f"{self.limit:.2f} but the order reduces it")
+        return self.result(True, leverage, self.limit, f"leverage {leverage:.2f} ≤ {self.limit:.2f}")
 
 
 class MaxDrawdown(Rule):
-    """Beyond the tolerance only risk-reducing orders pass (REDUCING); beyond `halt`, none (HALTED)."""
+    """Beyond the tolerance only risk-reducing orders pass (REDUCING); beyond `halt`, none (HALTED).
+
+    The rule reads the mode the risk engine set on the last mark, so the
+    verdict and the mode shown in the journal can never disagree.
+    """
 
     name = "max_drawdown"
     params = ("tolerance", "halt", "resume_below")
+    optional = ("halt", "resume_below")
+    fractions = ("tolerance", "halt", "resume_below")
 
     def __init__(self, enabled: bool, tolerance: float, halt: float | None,
                  resume_below: float | None) -> None:
@@ -159,18 +214,28 @@ class MaxDrawdown(Rule):
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         dd = x.drawdown
         if x.mode == "HALTED":
-            return self.result(False, dd, self.halt or self.tolerance,
-                               f"HALTED at drawdown {dd:.1%}: no new orders")
+            limit = self.halt if self.halt is not None else self.tolerance
+            return self.result(False, dd, limit,
+                               f"HALTED: drawdown {_pct(dd)} ≥ halt {_pct(limit)}; no new orders")
         if x.mode == "REDUCING":
-            reduces = x.reduces(intent.qty)
-            return self.result(reduces, dd, self.tolerance,
-                               f"REDUCING at drawdown {dd:.1%} ≥ {self.tolerance:.1%}: "
-                               + ("order reduces risk" if reduces else "order would add risk"))
-        return self.result(True, dd, self.tolerance, f"drawdown {dd:.1%} < {self.tolerance:.1%}")
+            before, after = x.before, x.after(intent.qty)
+            if x.reduces(intent.qty):
+                return self.result(True, dd, self.tolerance,
+                                   f"drawdown {_pct(dd)} REDUCING, order reduces "
+                                   f"{_fmt(before)} → {_fmt(after)}")
+            return self.result(False, dd, self.tolerance,
+                               f"REDUCING: drawdown {_pct(dd)} ≥ {_pct(self.tolerance)} and the order "
+                               f"adds risk (position {_fmt(before)} → {_fmt(after)})")
+        return self.result(True, dd, self.tolerance,
+                           f"drawdown {_pct(dd)} < {_pct(self.tolerance)}")
 
 
 class Cash(Rule):
-    """Blocks a buy that, with fees and a slippage buffer, needs more cash than is free."""
+    """Blocks a buy that, with fees and a slippage buffer, needs more cash than is free.
+
+    Free cash is cash less what approved, unfilled buys have reserved; the
+    reserve of an approved buy is exactly the `need` computed here.
+    """
 
     name = "cash"
     params = ("buffer_bps",)
@@ -186,15 +251,23 @@ class Cash(Rule):
         notional = intent.qty * x.price * x.multiplier * (1 + self.buffer_bps / 1e4)
         return notional * (1 + x.fee_rate)
 
+    def set_param(self, param: str, value: Any) -> None:
+        if param == "buffer_bps" and value == 0 and not isinstance(value, bool):
+            self.buffer_bps = 0.0  # no buffer is a valid choice
+            return
+        super().set_param(param, value)
+
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         free = x.cash - x.reserved
         if intent.qty <= 0:
-            return self.result(True, 0.0, free, f"cash {_fmt(free)} free (sell needs none)",
-                               headroom=free)
+            return self.result(True, 0.0, free, f"cash {_fmt(free)} free", headroom=free)
         need = self.need(intent, x)
-        passed = need <= free + 1e-9
-        return self.result(passed, need, free,
-                           f"cash needs {_fmt(need)} of {_fmt(free)} free")
+        if need <= free + 1e-9:
+            return self.result(True, need, free, f"cash {_fmt(need)} of {_fmt(free)} free")
+        return self.result(False, need, free,
+                           f"needs {_fmt(need)} > {_fmt(free)} free (cash {_fmt(x.cash)} − "
+                           f"reserved {_fmt(x.reserved)}; {_fmt(intent.qty)} × {x.price:g} + "
+                           f"{self.buffer_bps:g} bps buffer + fees)")
 
 
 class MaxOrderSize(Rule):
@@ -202,6 +275,7 @@ class MaxOrderSize(Rule):
 
     name = "max_order_size"
     params = ("max_qty", "max_notional")
+    optional = ("max_qty", "max_notional")
 
     def __init__(self, enabled: bool, max_qty: float | None, max_notional: float | None) -> None:
         super().__init__(enabled)
@@ -215,16 +289,23 @@ class MaxOrderSize(Rule):
                                f"order size {_fmt(size)} > {_fmt(self.max_qty)}")
         notional = size * x.price * x.multiplier
         if self.max_notional is not None:
-            passed = notional <= self.max_notional + 1e-6
-            return self.result(passed, notional, self.max_notional,
-                               f"order notional {_fmt(notional)} vs {_fmt(self.max_notional)}")
+            if notional > self.max_notional + 1e-6:
+                return self.result(False, notional, self.max_notional,
+                                    f"order notional {_fmt(notional)} > {_fmt(self.max_notional)} "
+                                    f"({_fmt(size)} × {x.price:g})")
+            return self.result(True, notional, self.max_notional,
+                               f"order notional {_fmt(notional)}/{_fmt(self.max_notional)}")
         return self.result(True, size, self.max_qty,
                            f"order size {_fmt(size)}"
                            + (f"/{_fmt(self.max_qty)}" if self.max_qty is not None else ""))
 
 
 class OrderRate(Rule):
-    """Blocks when more than `max_orders` were approved in the last `per_seconds` of simulated time."""
+    """Blocks when `max_orders` were already approved in the last `per_seconds` of simulated time.
+
+    Every approved order is counted, also while the rule is switched off, so
+    switching it back on judges the real recent rate.
+    """
 
     name = "order_rate"
     params = ("max_orders", "per_seconds")
@@ -244,9 +325,12 @@ class OrderRate(Rule):
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         count = self._count(intent.ts)
-        passed = count < self.max_orders
-        return self.result(passed, count + 1, self.max_orders,
-                           f"{count + 1} orders in {self.per_seconds:g}s vs {self.max_orders}")
+        if count < self.max_orders:
+            return self.result(True, count + 1, self.max_orders,
+                               f"order_rate {count + 1}/{self.max_orders} per {self.per_seconds:g}s")
+        return self.result(False, count + 1, self.max_orders,
+                           f"{count + 1} orders > {self.max_orders} per {self.per_seconds:g}s "
+                           f"({count} already sent in the window)")
 
     def on_approved(self, intent: OrderIntent) -> None:
         self._sent.append(intent.ts)
@@ -264,16 +348,17 @@ class PriceBand(Rule):
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         if intent.order_type is not OrderType.LIMIT or intent.limit_price is None or x.mark <= 0:
-            return self.result(True, None, self.pct, "market order: no price to check")
+            return self.result(True, None, self.pct, "price_band n/a (market order)")
         away = abs(intent.limit_price / x.mark - 1) * 100
-        passed = away <= self.pct + 1e-9
-        return self.result(passed, away, self.pct,
+        if away <= self.pct + 1e-9:
+            return self.result(True, away, self.pct, f"price_band {away:.2f}%/{self.pct:g}%")
+        return self.result(False, away, self.pct,
                            f"limit {intent.limit_price:g} is {away:.2f}% from mark {x.mark:g} "
-                           f"vs band {self.pct:g}%")
+                           f"> {self.pct:g}%")
 
 
 class KillSwitch(Rule):
-    """The operator's stop: while engaged every new order is blocked."""
+    """The operator's stop: while engaged every new order is blocked (cancels still pass)."""
 
     name = "kill_switch"
     params = ("engaged",)
@@ -284,11 +369,14 @@ class KillSwitch(Rule):
 
     def set_param(self, param: str, value: Any) -> None:
         if param == "engaged":
+            if isinstance(value, str):
+                value = value.strip().lower() in ("1", "true", "on", "yes")
             self.engaged = bool(value)
             return
         super().set_param(param, value)
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         if self.engaged:
-            return self.result(False, 1.0, 0.0, "kill switch engaged", headroom=0.0)
-        return self.result(True, 0.0, 0.0, "kill switch off", headroom=0.0)
+            return self.result(False, 1.0, 0.0, "engaged: no new orders",
+                               headroom=0.0)
+        return self.result(True, 0.0, 0.0, "kill_switch off", headroom=0.0)

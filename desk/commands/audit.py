@@ -1,0 +1,74 @@
+"""`desk audit JOURNAL`: list and filter journal records, as a Rich table or JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from desk.audit import read_journal
+    from desk.query import Query, select
+
+    kinds = tuple(k for part in args.kind or [] for k in part.split(",") if k) or None
+    query = Query(kinds=kinds, rule=args.rule, instrument=args.instrument, outcome=args.outcome,
+                  since=args.since, until=args.until)
+    records = select(read_journal(args.journal), query)
+    limit = args.limit if args.limit is not None else (0 if args.json else 200)
+    shown = records if limit <= 0 else records[:limit]
+    if args.json:
+        out = sys.stdout
+        for record in shown:
+            out.write(json.dumps(record, sort_keys=True) + "\n")
+        return 0
+    _table(shown, len(records))
+    return 0
+
+
+def _table(records: list[dict[str, Any]], total: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from desk.timeutil import format_ns
+
+    table = Table(show_lines=False, header_style="bold")
+    table.add_column("seq", justify="right", no_wrap=True)
+    table.add_column("time", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("instr", no_wrap=True)
+    table.add_column("order", justify="right", no_wrap=True)
+    table.add_column("why", overflow="fold")
+    for record in records:
+        kind = record["kind"]
+        if kind == "risk":
+            kind = "[green]allowed[/green]" if record["details"].get("approved") \
+                else "[bold red]blocked[/bold red]"
+        order = record["order_id"]
+        table.add_row(str(record["seq"]), format_ns(record["ts_ns"])[11:23], kind,
+                      record["instrument"] or "", f"#{order}" if order is not None else "",
+                      record["why"])
+    console = Console()
+    console.print(table)
+    more = f" (first {len(records):,} shown; --limit 0 for all)" if total > len(records) else ""
+    console.print(f"{total:,} records{more}")
+
+
+def register(sub: Any) -> None:
+    audit = sub.add_parser("audit", help="list and filter a journal's records")
+    audit.add_argument("journal", help="a journal written by `desk run` (journal.arrow)")
+    audit.add_argument("--kind", action="append",
+                       help="keep these kinds (repeat or comma-separate): risk, signal, intent, "
+                            "order, arrival, fill, execution, mode, limit_change, rule_toggle…")
+    audit.add_argument("--rule", help="decisions this rule blocked (with --outcome allowed: "
+                                      "passed), and the rule's limit changes and switches")
+    audit.add_argument("--instrument", help="keep records of this instrument")
+    audit.add_argument("--outcome", choices=("allowed", "blocked"),
+                       help="keep risk decisions with this outcome")
+    audit.add_argument("--since", help="from this time: ISO, or an offset from the start (+90s)")
+    audit.add_argument("--until", help="up to this time: ISO, or an offset from the start (+2h)")
+    audit.add_argument("--limit", type=int,
+                       help="show at most N records (0: all; default 200 in the table, all in JSON)")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line, all records")
+    audit.set_defaults(func=cmd_audit)

@@ -1,0 +1,92 @@
+"""`desk explain JOURNAL ORDER_ID`: the causal chain of one order, or of a blocked intent by `--seq`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+_LABELS = {"market": "market event", "signal": "signal", "intent": "intent", "risk": "risk",
+           "order": "order", "arrival": "arrival", "fill": "fill", "cash_guard": "cash guard",
+           "cancel": "cancel", "order_end": "order end", "execution": "execution quality"}
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from desk.audit import read_journal
+    from desk.errors import JournalError
+    from desk.explain import JournalIndex, explain_order, explain_seq
+
+    if (args.order_id is None) == (args.seq is None):
+        raise JournalError("give an ORDER_ID, or --seq SEQ of a record (e.g. a blocked intent's "
+                           "risk record from `desk audit --outcome blocked`)")
+    index = JournalIndex(read_journal(args.journal))
+    chain = explain_seq(index, args.seq) if args.seq is not None else \
+        explain_order(index, args.order_id)
+    if args.json:
+        print(json.dumps({"subject": chain.subject, "outcome": chain.outcome,
+                          "records": chain.records}, sort_keys=True))
+        return 0
+    _render(chain)
+    return 0
+
+
+def _render(chain: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from desk.timeutil import format_ns
+
+    console = Console()
+    console.print(f"[bold]{chain.subject}[/bold]: {chain.outcome}")
+    for record in chain.records:
+        kind = record["kind"]
+        label = _LABELS.get(kind, kind)
+        when = format_ns(record["ts_ns"])[11:23]
+        console.print(f"\n[dim]{record['seq']:>7}  {when}[/dim]  [bold cyan]{label}[/bold cyan]  "
+                      f"{record['why']}", highlight=False)
+        details = record["details"]
+        if kind == "signal" and details:
+            console.print("           evidence: " + ", ".join(f"{k}={v}" for k, v in
+                                                             sorted(details.items())),
+                          highlight=False)
+        elif kind == "risk":
+            table = Table(box=None, padding=(0, 1), show_edge=False, pad_edge=False)
+            for column in ("rule", "verdict", "value", "limit", "headroom", "message"):
+                table.add_column(column, justify="right" if column in ("value", "limit",
+                                                                       "headroom") else "left")
+            for verdict in details.get("verdicts", []):
+                table.add_row(verdict["rule"], "[green]pass[/green]" if verdict["passed"]
+                              else "[bold red]BLOCK[/bold red]", _num(verdict["value"]),
+                              _num(verdict["limit"]), _num(verdict["headroom"]),
+                              verdict["message"])
+            console.print(f"           mode {details.get('mode', '?')}; every enabled rule:")
+            console.print(table)
+    fills = [r["details"] for r in chain.records if r["kind"] == "fill"]
+    if fills:
+        first, last = fills[0], fills[-1]
+        realized = sum(f.get("realized", 0.0) for f in fills)
+        console.print(f"\n[bold]effect on the portfolio[/bold]: position "
+                      f"{first['position'] - first['qty']:g} → {last['position']:g}, realized "
+                      f"{realized:+,.2f}, fees {sum(f.get('fee', 0.0) for f in fills):,.2f}, "
+                      f"cash after {last.get('cash', 0.0):,.2f}", highlight=False)
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
+    return str(value)
+
+
+def register(sub: Any) -> None:
+    explain = sub.add_parser("explain", help="print the causal chain of one order or blocked intent")
+    explain.add_argument("journal", help="a journal written by `desk run` (journal.arrow)")
+    explain.add_argument("order_id", nargs="?", type=int, help="the order id (#N in the journal)")
+    explain.add_argument("--seq", type=int,
+                         help="explain through any record by its seq: a blocked intent's risk "
+                              "record, a signal, a fill…")
+    explain.add_argument("--json", action="store_true", help="print the chain as one JSON object")
+    explain.set_defaults(func=cmd_explain)

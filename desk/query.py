@@ -1,0 +1,89 @@
+"""Filtering a journal's records by kind, rule, instrument, outcome and time: what `desk audit` asks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from desk.audit import details_of
+from desk.errors import JournalError
+from desk.timeutil import parse_iso_ns, parse_offset_ns
+
+RULE_KINDS = ("risk", "limit_change", "rule_toggle", "control_error")
+"""Kinds that can concern one rule."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What to keep; every field left None keeps everything."""
+
+    kinds: tuple[str, ...] | None = None
+    rule: str | None = None
+    """Decisions this rule blocked (with outcome "allowed": passed), and the rule's changes."""
+    instrument: str | None = None
+    outcome: str | None = None
+    """"allowed" or "blocked": only risk decisions with that outcome."""
+    since: str | None = None
+    until: str | None = None
+    """ISO times, or offsets from the journal's first record such as "+90s"."""
+
+
+def _time(text: str, first_ts: int, name: str) -> int:
+    offset = parse_offset_ns(text)
+    if offset is not None:
+        return first_ts + offset
+    try:
+        return parse_iso_ns(text)
+    except ValueError:
+        raise JournalError(f"--{name}: {text!r} is neither an ISO time nor an offset like "
+                           "\"+90s\"") from None
+
+
+def select(table: pa.Table, query: Query) -> list[dict[str, Any]]:
+    """The records that match `query`, in seq order, with `details` parsed."""
+    if query.outcome not in (None, "allowed", "blocked"):
+        raise JournalError(f"--outcome: {query.outcome!r}: give allowed or blocked")
+    mask = None
+
+    def both(extra: Any) -> Any:
+        return extra if mask is None else pc.and_(mask, extra)
+
+    kinds = query.kinds
+    if query.outcome is not None:
+        kinds = tuple(k for k in (kinds or ("risk",)) if k == "risk")
+    elif query.rule is not None:
+        kinds = tuple(k for k in (kinds or RULE_KINDS) if k in RULE_KINDS)
+    if kinds is not None:
+        mask = both(pc.is_in(table.column("kind"), pa.array(list(kinds), pa.string())))
+    if query.instrument is not None:
+        mask = both(pc.equal(table.column("instrument"), query.instrument))
+    if (query.since or query.until) and len(table):
+        first = table.column("ts_ns")[0].as_py()
+        if query.since:
+            mask = both(pc.greater_equal(table.column("ts_ns"), _time(query.since, first, "since")))
+        if query.until:
+            mask = both(pc.less_equal(table.column("ts_ns"), _time(query.until, first, "until")))
+    rows = (table.filter(mask) if mask is not None else table).to_pylist()
+    out = []
+    for row in rows:
+        details = details_of(row["details"])
+        if query.outcome is not None and details.get("approved") != (query.outcome == "allowed"):
+            continue
+        if query.rule is not None and not _concerns(row["kind"], details, query.rule,
+                                                    query.outcome == "allowed"):
+            continue
+        row["details"] = details
+        out.append(row)
+    return out
+
+
+def _concerns(kind: str, details: dict[str, Any], rule: str, allowed: bool) -> bool:
+    """A decision the rule blocked (or, when asking for allowed ones, one it passed); its changes."""
+    if kind == "risk":
+        if allowed:
+            return any(v["rule"] == rule for v in details.get("verdicts", []))
+        return rule in details.get("blocked_by", [])
+    return details.get("rule") == rule
