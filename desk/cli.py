@@ -13,6 +13,7 @@ COMMANDS = [
     "data",
     "audit",
     "explain",
+    "bench",
 ]
 """Modules of `desk.commands`, in the order `desk --help` lists them."""
 

@@ -1,0 +1,227 @@
+"""The speed benchmark: desk's whole pipeline against a bare Python loop, each in its own process.
+
+Every figure is a whole process measured from the outside (start-up, imports
+and loading included): wall time around the child, peak RSS from the child's
+own resource usage (`os.wait4`). The bare loop runs in the same repeat as desk,
+so the ratio holds on a busy machine even when absolute times do not; figures
+are the medians of the repeats.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from desk.benchdata import ensure_book, ensure_ticks
+from desk.errors import DeskError
+
+FLOOR = Path(__file__).with_name("bench_floor.py")
+STRATEGY = "strategies.bench_momentum:BenchMomentum"
+TARGET_RATIO = 2.0
+LIMIT_RATIO = 3.0
+TARGET_FIRST_EVENT_S = 0.6
+TARGET_L2_RATE = 300_000
+TARGET_PEAK_MIB = 250
+
+
+class BenchError(DeskError):
+    """A benchmark child process failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """One child process: its wall time, peak resident memory and what it printed."""
+
+    wall: float
+    peak_mib: float
+    stdout: str
+
+    def summary(self) -> dict[str, Any]:
+        """The child's last line as JSON (desk run --json and the floor each print one)."""
+        lines = self.stdout.strip().splitlines()
+        return json.loads(lines[-1]) if lines else {}
+
+
+def measure(cmd: list[str], cwd: Path | None = None) -> Measured:
+    """Run `cmd` to the end; wall time around it and the peak RSS of that child alone."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if child.returncode != 0:
+        last = stderr.strip().splitlines()[-1:] or ["(no output)"]
+        raise BenchError(f"{' '.join(cmd[:4])}…: exit {child.returncode}: {last[0]}")
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+    return Measured(wall, usage.ru_maxrss * scale / 2**20, stdout)
+
+
+def bench_session(data: Path, journal: Path, kind: str = "trade",
+                  threshold: float = 0.0005) -> dict[str, Any]:
+    """The benchmark session: one instrument, the benchmark strategy, every risk rule on.
+
+    Limits are set so they rarely bind (the desk still evaluates and journals
+    every rule for every intent); fees, slippage and latency are zero, so an
+    order fills at the price of the trade that triggered it.
+    """
+    return {
+        "session": {"name": "bench", "seed": 42, "start_cash": 1_000_000.0},
+        "data": {"files": [{"path": str(data), "kind": kind}]},
+        "instruments": [{"symbol": "BENCH", "tick_size": 0.01, "lot_size": 1}],
+        "strategy": {"use": STRATEGY,
+                     "params": {"lookback": 20, "threshold": threshold, "size": 100}},
+        "risk": {
+            "kill_switch": {"enabled": True, "engaged": False},
+            "max_drawdown": {"enabled": True, "tolerance": 0.5, "halt": 0.9},
+            "max_position": {"enabled": True, "max_qty": 1_000},
+            "max_leverage": {"enabled": True, "limit": 2.0},
+            "cash": {"enabled": True, "buffer_bps": 10},
+            "max_order_size": {"enabled": True, "max_qty": 1_000},
+            "order_rate": {"enabled": True, "max_orders": 100, "per_seconds": 1},
+            "price_band": {"enabled": True, "pct": 5.0},
+        },
+        "execution": {"entry_latency": {"model": "constant", "ms": 0},
+                      "response_latency": {"model": "constant", "ms": 0},
+                      "slippage": {"model": "fixed", "bps": 0}, "fees": {"taker_bps": 0}},
+        "audit": {"path": str(journal)},
+    }
+
+
+def write_session(session: dict[str, Any], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(tomli_w.dumps(session).encode())
+    return path
+
+
+def desk_cmd(session: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "desk", "run", str(session), "--json", "--out", str(out)]
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def run_trades(folder: Path, events: int, data: Path | None, repeat: int) -> dict[str, Any]:
+    """Desk, the same desk with a strategy that never trades, and the floor, `repeat` times each."""
+    path = data if data is not None else ensure_ticks(folder / "data", events)
+    session = write_session(bench_session(path, folder / "journal.arrow"), folder / "bench.toml")
+    quiet = write_session(bench_session(path, folder / "quiet.arrow", threshold=1e9),
+                          folder / "quiet.toml")
+    first = write_session(bench_session(ensure_ticks(folder / "data", 1),
+                                        folder / "first.arrow"), folder / "first.toml")
+    rows: dict[str, list[Measured]] = {"desk": [], "quiet": [], "floor": [], "first": []}
+    for _ in range(repeat):
+        rows["floor"].append(measure([sys.executable, "-P", str(FLOOR), str(path)]))
+        rows["desk"].append(measure(desk_cmd(session, folder / "run")))
+        rows["quiet"].append(measure(desk_cmd(quiet, folder / "quiet")))
+        rows["first"].append(measure(desk_cmd(first, folder / "first")))
+    summary = rows["desk"][-1].summary()
+    floor = rows["floor"][-1].summary()
+    n = int(summary.get("events", 0))
+    orders = int(summary.get("orders_allowed", 0)) + int(summary.get("orders_blocked", 0))
+    ratios = [d.wall / f.wall for d, f in zip(rows["desk"], rows["floor"], strict=True)]
+    desk_wall = _median([m.wall for m in rows["desk"]])
+    quiet_wall = _median([m.wall for m in rows["quiet"]])
+    run_phase = _median([float(m.summary().get("wall_seconds", 0.0)) for m in rows["desk"]])
+    return {
+        "benchmark": "trades", "data": str(path), "repeat": repeat, "events": n,
+        "market_events": int(summary.get("market_events", 0)), "orders": orders,
+        "fills": int(summary.get("fills", 0)), "floor_orders": int(floor.get("orders", -1)),
+        "desk_wall_s": desk_wall, "floor_wall_s": _median([m.wall for m in rows["floor"]]),
+        "ratio": _median(ratios), "ratios": ratios,
+        "events_per_s": n / run_phase if run_phase else 0.0,
+        "events_per_s_whole": n / desk_wall if desk_wall else 0.0,
+        "us_per_event": run_phase / n * 1e6 if n else 0.0,
+        "us_per_order": (desk_wall - quiet_wall) / orders * 1e6 if orders else 0.0,
+        "quiet_wall_s": quiet_wall,
+        "desk_peak_mib": _median([m.peak_mib for m in rows["desk"]]),
+        "floor_peak_mib": _median([m.peak_mib for m in rows["floor"]]),
+        "first_event_s": _median([m.wall for m in rows["first"]]),
+        "journal_records": int(summary.get("journal_records", 0)),
+    }
+
+
+def run_l2(folder: Path, updates: int, data: Path | None, repeat: int) -> dict[str, Any]:
+    """Replay L2 level updates (book kept, every component on) and report updates per second."""
+    path = data if data is not None else ensure_book(folder / "data", updates)
+    session = write_session(bench_session(path, folder / "l2.arrow", kind="book"),
+                            folder / "l2.toml")
+    runs = [measure(desk_cmd(session, folder / "l2")) for _ in range(repeat)]
+    import pyarrow.parquet as pq
+
+    rows = pq.ParquetFile(path).metadata.num_rows if path.suffix == ".parquet" else 0
+    run_phase = _median([float(m.summary().get("wall_seconds", 0.0)) for m in runs])
+    events = int(runs[-1].summary().get("market_events", 0))
+    return {
+        "benchmark": "l2", "data": str(path), "repeat": repeat, "level_updates": rows,
+        "book_events": events, "desk_wall_s": _median([m.wall for m in runs]),
+        "updates_per_s": rows / run_phase if run_phase else 0.0,
+        "book_events_per_s": events / run_phase if run_phase else 0.0,
+        "desk_peak_mib": _median([m.peak_mib for m in runs]),
+    }
+
+
+def profile(folder: Path, top: int = 25) -> list[str]:
+    """cProfile of one desk run of the benchmark session: the top functions by own time."""
+    import io
+    import pstats
+
+    out = folder / "profile.pstats"
+    session = folder / "bench.toml"
+    measure([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "desk", "run", str(session),
+             "--json", "--out", str(folder / "profiled")])
+    text = io.StringIO()
+    pstats.Stats(str(out), stream=text).sort_stats("tottime").print_stats(top)
+    return [line for line in text.getvalue().splitlines() if line.strip()]
+
+
+def report(result: dict[str, Any]) -> list[str]:
+    """The human-readable lines of a result."""
+    if result["benchmark"] == "l2":
+        ok = "met" if result["updates_per_s"] >= TARGET_L2_RATE else "NOT met"
+        return [
+            f"L2 replay of {result['level_updates']:,} level updates in "
+            f"{result['book_events']:,} book events ({result['data']}), median of "
+            f"{result['repeat']}",
+            f"  {result['updates_per_s']:,.0f} updates/s, {result['book_events_per_s']:,.0f} "
+            f"book events/s (target ≥ {TARGET_L2_RATE:,} updates/s: {ok})",
+            f"  whole process {result['desk_wall_s']:.2f} s, peak RSS "
+            f"{result['desk_peak_mib']:.0f} MiB",
+        ]
+    ratio = result["ratio"]
+    verdict = ("met" if ratio <= TARGET_RATIO else
+               f"NOT met (within the {LIMIT_RATIO:g}x limit)" if ratio <= LIMIT_RATIO
+               else "NOT met")
+    agree = ("same orders as the floor" if result["orders"] == result["floor_orders"]
+             else f"floor made {result['floor_orders']:,} orders")
+    return [
+        f"{result['events']:,} events ({result['market_events']:,} trade ticks, "
+        f"{result['orders']:,} orders, {result['fills']:,} fills; {agree}), median of "
+        f"{result['repeat']}",
+        f"  desk run (whole process)  {result['desk_wall_s']:7.2f} s   peak RSS "
+        f"{result['desk_peak_mib']:5.0f} MiB",
+        f"  bare Python loop          {result['floor_wall_s']:7.2f} s   peak RSS "
+        f"{result['floor_peak_mib']:5.0f} MiB",
+        f"  ratio                     {ratio:7.2f} x   (target ≤ {TARGET_RATIO:g}x: {verdict})",
+        f"  run phase                 {result['events_per_s']:,.0f} events/s, "
+        f"{result['us_per_event']:.2f} µs/event",
+        f"  per order                 {result['us_per_order']:.1f} µs (desk minus the same run "
+        f"with no orders, {result['quiet_wall_s']:.2f} s)",
+        f"  time to first event       {result['first_event_s']:7.2f} s   (a 1-tick desk run; "
+        f"target < {TARGET_FIRST_EVENT_S:g} s)",
+        f"  journal                   {result['journal_records']:,} records",
+    ]

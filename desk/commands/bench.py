@@ -1,0 +1,51 @@
+"""`desk bench`: the speed benchmark, desk's whole pipeline against a bare Python loop."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Generate (or take) the data, measure each process, print the figures."""
+    from desk.bench import BenchError, profile, report, run_l2, run_trades
+
+    folder = Path(args.dir)
+    data = Path(args.data) if args.data else None
+    if data is not None and not data.exists():
+        raise BenchError(f"{data}: no such data file")
+    if args.events <= 0 or args.repeat <= 0:
+        raise BenchError("--events and --repeat must be positive")
+    if args.l2:
+        result = run_l2(folder, args.events, data, args.repeat)
+    else:
+        result = run_trades(folder, args.events, data, args.repeat)
+    if args.profile and not args.l2:
+        result["profile"] = profile(folder)
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+        return 0
+    for line in report(result):
+        print(line)
+    for line in result.get("profile", []):
+        print(line)
+    return 0
+
+
+def register(sub: Any) -> None:
+    bench = sub.add_parser("bench", help="measure desk against a bare Python loop (speed, memory)")
+    bench.add_argument("--events", type=int, default=1_000_000,
+                       help="trade ticks (or with --l2, level updates) to generate (default 1M)")
+    bench.add_argument("--l2", action="store_true",
+                       help="replay L2 book updates instead of trade ticks")
+    bench.add_argument("--data", help="a Parquet/CSV file with desk's columns instead of "
+                                      "generated data (trade: ts, price, size; L2: ts, side, "
+                                      "price, size)")
+    bench.add_argument("--profile", action="store_true", help="also print the top functions")
+    bench.add_argument("--repeat", type=int, default=3, help="runs of each process (medians)")
+    bench.add_argument("--dir", default="runs/bench",
+                       help="folder for the data, sessions and journals (default runs/bench)")
+    bench.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+    bench.set_defaults(func=cmd_bench)
