@@ -1,18 +1,28 @@
 """The audit journal: an append-only Arrow IPC stream of every fact and the reason for it.
 
-Records are buffered as columns and written as one record batch every
-`flush_every` records (and at close), so the hot path appends to a few lists
-and a run killed at any moment leaves a readable prefix of whole batches.
-Batch boundaries depend only on the record count, which keeps the file
-byte-identical for the same session and seed.
+Crash safety without giving up byte-identical runs. Records are buffered as
+columns and become a *sealed* record batch every `flush_every` records and at
+close: those batch boundaries depend only on the record count, so a complete
+run's file is the same bytes for the same session and seed. So that a run
+killed at any moment loses at most `flush_ms` of wall time, the records still
+buffered are also written, every `flush_ms`, as one *provisional* batch after
+the last sealed one. The next provisional write, or the next sealed batch,
+first truncates the file back to the end of the last sealed batch and writes
+again from there. At any instant the file is therefore the stream header, whole
+sealed batches, and perhaps one provisional batch that may be cut short by a
+kill: `read_journal` keeps every whole batch, so what it reads is always an
+exact prefix of the uninterrupted run's records. Wall time decides only *when*
+bytes reach the operating system, never what the finished file holds.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections import deque
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -35,72 +45,124 @@ SCHEMA = pa.schema(
 TailRecord = tuple[int, int, str, str | None, int | None, int | None, str, str]
 """One record as the in-memory tail keeps it: the schema's columns in order."""
 
+END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"
+"""The Arrow IPC end-of-stream marker (continuation token and a zero length)."""
+
+_CLOCK_EVERY = 64
+"""Look at the wall clock once per this many records: cheap, and still well under `flush_ms`."""
+
 
 class Journal:
     """Writes records to an Arrow IPC stream (or nowhere, for throwaway runs) and keeps a short tail."""
 
-    def __init__(self, path: Path | None, flush_every: int = 4096, tail: int = 2000) -> None:
+    def __init__(self, path: Path | None, flush_every: int = 4096, tail: int = 2000,
+                 flush_ms: float = 200.0) -> None:
         self.path = path
         self.flush_every = flush_every
+        self.flush_ns = int(flush_ms * 1_000_000)
         self.seq = 0
         self.counts: dict[str, int] = {}
         self.tail: deque[TailRecord] = deque(maxlen=tail)
         self._cols: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
-        self._sink: IO[bytes] | None = None
-        self._writer: ipc.RecordBatchStreamWriter | None = None
+        self._fd: int | None = None
+        self._sealed_end = 0
+        """File offset where the last sealed batch ends: provisional writes start here."""
+        self._provisional = False
+        self._synced_ns = time.monotonic_ns()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._sink = open(path, "wb")  # noqa: SIM115 - closed in close()
-            self._writer = ipc.new_stream(self._sink, SCHEMA)
-            self._sink.flush()
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            self._write(SCHEMA.serialize().to_pybytes())
+            self._sealed_end = os.lseek(self._fd, 0, os.SEEK_CUR)
 
     def record(self, kind: str, ts: int, why: str, instrument: str | None = None,
                cause: int | None = None, order_id: int | None = None, **details: Any) -> int:
         """Append one record and return its seq."""
         seq = self.seq
-        self.seq = seq + 1
         detail_text = json.dumps(details, sort_keys=True, separators=(",", ":")) if details else ""
         row: TailRecord = (seq, ts, kind, instrument, cause, order_id, why, detail_text)
+        self.seq = seq + 1
         for column, value in zip(self._cols, row, strict=True):
             column.append(value)
         self.tail.append(row)
         self.counts[kind] = self.counts.get(kind, 0) + 1
-        if len(self._cols[0]) >= self.flush_every:
+        buffered = len(self._cols[0])
+        if buffered >= self.flush_every:
+            self._seal()
+        elif not buffered % _CLOCK_EVERY and self._fd is not None \
+                and time.monotonic_ns() - self._synced_ns >= self.flush_ns:
             self.flush()
         return seq
 
-    def flush(self) -> None:
-        """Write buffered records as one batch and push it to the operating system."""
+    # --- writing -------------------------------------------------------------------
+
+    def _batch_bytes(self) -> bytes:
+        cols = self._cols
+        n = min(len(c) for c in cols)  # an interrupt mid-append leaves one column longer
+        arrays = [pa.array(col[:n] if len(col) > n else col, type=field.type)
+                  for col, field in zip(cols, SCHEMA, strict=True)]
+        return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA).serialize().to_pybytes()
+
+    def _write(self, data: bytes) -> None:
+        assert self._fd is not None
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+
+    def _rewind(self) -> None:
+        """Drop the provisional batch: the file ends at the last sealed batch again."""
+        if self._provisional and self._fd is not None:
+            os.ftruncate(self._fd, self._sealed_end)
+            os.lseek(self._fd, self._sealed_end, os.SEEK_SET)
+            self._provisional = False
+
+    def _seal(self) -> None:
+        """Write the buffered records as one sealed batch: a boundary fixed by the record count."""
         if not self._cols[0]:
             return
-        if self._writer is not None and self._sink is not None:
-            arrays = [pa.array(col, type=field.type) for col, field in zip(self._cols, SCHEMA,
-                                                                          strict=True)]
-            self._writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=SCHEMA))
-            self._sink.flush()
+        if self._fd is not None:
+            data = self._batch_bytes()
+            self._rewind()
+            self._write(data)
+            self._sealed_end = os.lseek(self._fd, 0, os.SEEK_CUR)
+            self._synced_ns = time.monotonic_ns()
         for column in self._cols:
             column.clear()
 
+    def flush(self) -> None:
+        """Put every buffered record in the file now, without moving a sealed batch boundary."""
+        self._synced_ns = time.monotonic_ns()
+        if self._fd is None or not self._cols[0]:
+            return
+        data = self._batch_bytes()
+        self._rewind()
+        self._provisional = True
+        self._write(data)
+
     def close(self) -> None:
-        """Flush and end the stream. Safe to call twice."""
-        self.flush()
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-        if self._sink is not None:
-            self._sink.close()
-            self._sink = None
+        """Seal what is buffered and end the stream. Safe to call twice."""
+        self._seal()
+        if self._fd is not None:
+            self._write(END_OF_STREAM)
+            os.close(self._fd)
+            self._fd = None
 
 
 def read_journal(path: str | Path) -> pa.Table:
-    """Every whole batch of a journal, also of one cut short by a crash."""
+    """Every whole batch of a journal, also of one cut short by a crash or still being written."""
     path = Path(path)
     if not path.exists():
         raise JournalError(f"{path}: no such journal")
+    head = SCHEMA.serialize().to_pybytes()
+    with path.open("rb") as file:
+        start = file.read(len(head))
+    if len(start) < len(head) and head.startswith(start):
+        return SCHEMA.empty_table()  # killed while the stream header was being written
     batches: list[pa.RecordBatch] = []
     try:
         reader = ipc.open_stream(pa.memory_map(str(path)))
-    except (pa.ArrowInvalid, OSError) as error:
+    except (pa.ArrowException, OSError) as error:
         raise JournalError(f"{path}: not a desk journal ({error})") from None
     if not reader.schema.equals(SCHEMA):
         raise JournalError(f"{path}: not a desk journal (unexpected columns)")
@@ -109,7 +171,7 @@ def read_journal(path: str | Path) -> pa.Table:
             batches.append(reader.read_next_batch())
         except StopIteration:
             break
-        except (pa.ArrowInvalid, OSError):
+        except (pa.ArrowException, OSError):
             break  # a batch cut short by a crash: keep the whole ones before it
     return pa.Table.from_batches(batches, schema=SCHEMA)
 

@@ -247,6 +247,9 @@ class ReplayConfig(Model):
 class AuditConfig(Model):
     path: str = "journal.arrow"
     flush_every: int = Field(default=4096, gt=0)
+    """Records per sealed batch: the only thing that decides the file's batch boundaries."""
+    flush_ms: float = Field(default=200.0, gt=0)
+    """Wall-clock bound on how long a record may wait in memory before it reaches the file."""
 
 
 class OperatorAction(Model):

@@ -16,7 +16,7 @@ from typing import Any
 
 from desk.audit import Journal
 from desk.config import LoadedSession, OperatorAction, ScheduleItem
-from desk.errors import InvariantError, SessionError
+from desk.errors import DeskError, SessionError
 from desk.events import (
     Bar,
     BookDelta,
@@ -35,6 +35,7 @@ from desk.events import (
 from desk.execution.costs import Fees
 from desk.execution.simulator import ExecutionSimulator
 from desk.feed import open_feed
+from desk.invariants import Invariants
 from desk.market import MarketState, MarketView
 from desk.orders import (
     FillInfo,
@@ -87,7 +88,8 @@ class Engine:
         self.strict = strict
         self.specs = {spec.symbol: spec for spec in cfg.instruments}
         multipliers = {s: spec.multiplier for s, spec in self.specs.items()}
-        self.journal = Journal(journal_path, cfg.audit.flush_every)
+        self.journal = Journal(journal_path, cfg.audit.flush_every,
+                               flush_ms=cfg.audit.flush_ms)
         self.stats = Stats()
         self.now = 0
         self.finished = False
@@ -121,6 +123,7 @@ class Engine:
         self.strategy_faults = 0
         self.strategy = self._load_strategy()
         self._started = False
+        self._invariants = Invariants(self) if strict else None
 
     # --- set-up -----------------------------------------------------------------
 
@@ -189,16 +192,20 @@ class Engine:
             self.start()
         if self.commands or self._replay_pos < len(self._replay_actions):
             self._apply_commands()
-        item = self.queue.pop()
-        if item is None:
-            self._finish()
-            return False
-        ts, event = item
-        self.now = ts
-        self.stats.events += 1
-        self._handlers[type(event)](event)
-        if self.strict:
-            self.check_invariants()
+        try:
+            item = self.queue.pop()
+            if item is None:
+                self._finish()
+                return False
+            ts, event = item
+            self.now = ts
+            self.stats.events += 1
+            self._handlers[type(event)](event)
+            if self.strict:
+                self.check_invariants()
+        except DeskError as error:
+            self.journal.record("error", self.now, f"run stopped: {error}", error=error.title)
+            raise
         return True
 
     def run(self, max_events: int | None = None) -> None:
@@ -626,13 +633,6 @@ class Engine:
 
     def check_invariants(self) -> None:
         """DESIGN §2, checked after an event in strict mode; raises InvariantError naming the rule."""
-        p = self.portfolio
-        seq = self.queue.popped - 1
-        if p.cash < -1e-9 * max(1.0, p.start_cash):
-            raise InvariantError("cash_non_negative", seq, f"cash {p.cash:,.6f}")
-        error = p.accounting_error()
-        if error > 1e-9:
-            raise InvariantError("accounting_identity", seq, f"relative error {error:.3e}")
-        for symbol, pos in p.positions.items():
-            if pos.qty != pos.qty:  # NaN
-                raise InvariantError("finite_positions", seq, f"{symbol} position is NaN")
+        if self._invariants is None:
+            self._invariants = Invariants(self)
+        self._invariants.check()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -34,16 +35,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     engine = Engine(loaded, journal, seed=args.seed, strict=args.strict)
     console = Console(stderr=False)
-    interrupted = False
+    stop = _StopOnInterrupt()
+    previous = signal.signal(signal.SIGINT, stop)
     try:
         if console.is_terminal and not args.json:
-            _run_with_progress(engine, console)
+            _run_with_progress(engine, console, stop)
         else:
-            engine.run()
+            step = engine.step
+            while not stop.requested and step():
+                pass
     except KeyboardInterrupt:
-        interrupted = True
+        stop.requested = True
     finally:
+        signal.signal(signal.SIGINT, previous)
         engine.close()
+    interrupted = stop.requested and not engine.finished
     summary = summarize(engine, time.perf_counter() - started)
     summary["journal"] = str(journal)
     if args.json:
@@ -59,7 +65,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_with_progress(engine: Any, console: Any) -> None:
+class _StopOnInterrupt:
+    """The first Ctrl-C asks the run to stop between two events; a second one interrupts at once.
+
+    Stopping between events keeps the journal's last record whole, so `close()`
+    seals a journal that is an exact prefix of the uninterrupted run.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+def _run_with_progress(engine: Any, console: Any, stop: _StopOnInterrupt) -> None:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     total = None
@@ -71,8 +93,8 @@ def _run_with_progress(engine: Any, console: Any) -> None:
                   console=console, transient=True) as progress:
         task = progress.add_task(engine.config.session.name, total=total)
         step = engine.step
-        while True:
-            for _ in range(20_000):
+        while not stop.requested:
+            for _ in range(2_000):
                 if not step():
                     progress.update(task, completed=engine.stats.events)
                     return
