@@ -97,6 +97,8 @@ def _print_summary(console: Any, out: Path, writer: Any) -> None:
         table.add_row("span", f"{format_ns(stats.first_ts)} → {format_ns(stats.last_ts)} UTC")
     table.add_row("instruments", ", ".join(f"{k} ({v:,})" for k, v in stats.instruments.most_common()))
     table.add_row("kinds", ", ".join(f"{k} ({v:,})" for k, v in stats.kinds.most_common()))
+    if stats.notes:
+        table.add_row("notes", "\n".join(f"{k}: {v:,}" for k, v in stats.notes.items()))
     problems = writer.problem_lines()
     table.add_row("problems", "\n".join(problems) if problems else "none")
     console.print(table)

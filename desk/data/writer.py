@@ -32,6 +32,8 @@ class ImportStats:
     instruments: Counter[str] = field(default_factory=Counter)
     problems: Counter[str] = field(default_factory=Counter)
     """Problem description → how many times it was met (the first example is in the text)."""
+    notes: Counter[str] = field(default_factory=Counter)
+    """Facts of the import worth a line in the summary that are not problems."""
 
 
 class MarketWriter:
@@ -118,6 +120,10 @@ class MarketWriter:
         self.stats.problems[what] += 1
         if what not in self._examples and example:
             self._examples[what] = example
+
+    def note(self, what: str, count: int = 1) -> None:
+        """Count a fact of the import (e.g. depth updates applied) for the summary."""
+        self.stats.notes[what] += count
 
     def problem_lines(self) -> list[str]:
         lines = []
