@@ -229,12 +229,18 @@ class FeeModel(Model):
 
 class ExecutionConfig(Model):
     entry_latency: LatencyModel = LatencyModel()
+    """Desk → venue: orders and cancels."""
     response_latency: LatencyModel = LatencyModel()
+    """Venue → desk: fill and end reports."""
+    feed_latency: LatencyModel | None = None
+    """Venue → desk for market data: the strategy, marks and risk see the market this late."""
     slippage: SlippageModel = SlippageModel()
     fees: FeeModel = FeeModel()
     max_volume_share: Fraction = 1.0
-    """A cap on the share of the visible liquidity one order may take per event."""
+    """A cap on the share of the visible liquidity (or of a trade) one order may take per event."""
     queue_model: Literal["conservative", "probabilistic"] = "conservative"
+    queue_power: PositiveFloat = 2.0
+    """The probabilistic queue's power: a cancel is behind us with odds back**p : front**p."""
     cash_policy: Literal["clip", "reserve"] = "clip"
 
 

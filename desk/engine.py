@@ -23,6 +23,7 @@ from desk.events import (
     BookSnapshot,
     CancelArrived,
     FillReported,
+    MarketDelivered,
     ModeReset,
     OrderArrived,
     OrderEnded,
@@ -32,7 +33,9 @@ from desk.events import (
     RuleToggled,
     Trade,
 )
+from desk.book import GAP, STALE
 from desk.execution.costs import Fees
+from desk.execution.latency import Latency
 from desk.execution.simulator import ExecutionSimulator
 from desk.feed import open_feed
 from desk.invariants import Invariants
@@ -42,6 +45,7 @@ from desk.orders import (
     Order,
     OrderInfo,
     OrderIntent,
+    OrderStatus,
     OrderType,
     RejectInfo,
     TimeInForce,
@@ -52,6 +56,11 @@ from desk.risk.engine import ModeChange, RiskEngine
 from desk.risk.verdict import decision_why
 from desk.strategy import Context, Strategy, find_strategy, make_params
 from desk.timeutil import parse_iso_ns, parse_offset_ns
+
+
+_CALLBACKS = {Trade: "on_trade", Quote: "on_quote", BookSnapshot: "on_book", BookDelta: "on_book",
+              Bar: "on_bar"}
+"""The strategy callback of each kind of market event."""
 
 
 @dataclass(slots=True)
@@ -94,6 +103,11 @@ class Engine:
         self.now = 0
         self.finished = False
         self.market = MarketState(list(self.specs))
+        feed = cfg.execution.feed_latency
+        self.venue = self.market if feed is None else MarketState(list(self.specs))
+        """The market at the venue; the same object as the desk's `market` without feed latency."""
+        self.feed_latency = Latency(feed, self.seed * 7919 + 4) if feed is not None else None
+        self._feed_free = 0
         self.portfolio = Portfolio(cfg.session.start_cash, multipliers)
         self.portfolio_view = PortfolioView(self.portfolio)
         self.market_view = MarketView(self.market)
@@ -101,7 +115,7 @@ class Engine:
         self.risk = RiskEngine(cfg.risk, self.portfolio_view, self.market, multipliers, fee_rate)
         self.feed, self.readers = open_feed(loaded, self.seed, self._data_issue)
         self.queue = EventQueue(self.feed)
-        self.execution = ExecutionSimulator(cfg.execution, self.specs, self.market, self.journal,
+        self.execution = ExecutionSimulator(cfg.execution, self.specs, self.venue, self.journal,
                                             self.queue.schedule, self._spendable, self.seed)
         self._next_intent = 1
         self._event_record: int | None = None
@@ -113,8 +127,9 @@ class Engine:
         self._replay_actions = sorted(cfg.operator_actions, key=lambda a: a.seq)
         self._replay_pos = 0
         self._handlers = {
-            Trade: self._on_trade, Quote: self._on_quote, BookSnapshot: self._on_book_snapshot,
-            BookDelta: self._on_book_delta, Bar: self._on_bar, OrderArrived: self._on_arrival,
+            Trade: self._on_trade, Quote: self._on_quote, BookSnapshot: self._on_book,
+            BookDelta: self._on_book, Bar: self._on_bar, MarketDelivered: self._on_delivered,
+            OrderArrived: self._on_arrival,
             CancelArrived: self._on_cancel_arrival, FillReported: self._on_fill,
             OrderEnded: self._on_order_ended, RiskLimitChanged: self._on_limit_changed,
             RuleToggled: self._on_rule_toggled, ModeReset: self._on_mode_reset,
@@ -249,75 +264,85 @@ class Engine:
         if change is not None:
             self._journal_mode(change, "drawdown")
 
+    # At the venue the market changes and resting orders may fill at once; the
+    # desk (marks, risk, strategy) hears of it after the feed latency, if any.
+
     def _on_trade(self, trade: Trade) -> None:
         self.stats.market_events += 1
-        symbol = trade.instrument
-        state = self.market.states[symbol]
-        state.ts = trade.ts
-        state.last = trade.price
-        state.last_size = trade.size
-        state.volume += trade.size
-        if state.bid <= 0 or state.ask <= 0:
-            state.mark = trade.price
-            self._marked(symbol, trade.price)
+        self.venue.trade(trade)
         self.execution.on_trade(trade)
-        if self.strategy_active:
-            self._current = trade
-            self._event_record = None
-            self._call_strategy(self.strategy.on_trade, trade)
+        self._reach_desk(trade)
 
     def _on_quote(self, quote: Quote) -> None:
         self.stats.market_events += 1
-        symbol = quote.instrument
-        state = self.market.states[symbol]
-        state.ts = quote.ts
-        state.bid, state.bid_size, state.ask, state.ask_size = (quote.bid, quote.bid_size,
-                                                                quote.ask, quote.ask_size)
-        if quote.bid > 0 and quote.ask > 0:
-            state.mark = (quote.bid + quote.ask) / 2
-        self._marked(symbol, state.mark)
-        self.execution.on_top_of_book(symbol, quote.ts)
-        if self.strategy_active:
-            self._current = quote
-            self._event_record = None
-            self._call_strategy(self.strategy.on_quote, quote)
+        self.venue.quote(quote)
+        self.execution.on_top_of_book(quote.instrument, quote.ts)
+        self._reach_desk(quote)
 
-    def _on_book_snapshot(self, book: BookSnapshot) -> None:
-        self.market.book(book.instrument).reset(book.bids, book.asks)
-        self._after_book(book)
-
-    def _on_book_delta(self, book: BookDelta) -> None:
-        self.market.book(book.instrument).apply(book.bids, book.asks)
-        self._after_book(book)
-
-    def _after_book(self, book: BookSnapshot | BookDelta) -> None:
+    def _on_book(self, book: BookSnapshot | BookDelta) -> None:
         self.stats.market_events += 1
-        symbol = book.instrument
-        state = self.market.states[symbol]
-        state.ts = book.ts
-        self.market.sync_top_from_book(state)
-        if state.mark > 0:
-            self._marked(symbol, state.mark)
-        self.execution.on_top_of_book(symbol, book.ts)
-        if self.strategy_active:
-            self._current = book
-            self._event_record = None
-            self._call_strategy(self.strategy.on_book, book)
+        if not self._venue_book(book):
+            return
+        self.execution.on_top_of_book(book.instrument, book.ts)
+        self._reach_desk(book)
 
     def _on_bar(self, bar: Bar) -> None:
         self.stats.market_events += 1
-        symbol = bar.instrument
+        self.venue.bar(bar)
+        self._reach_desk(bar)
+
+    def _venue_book(self, event: BookSnapshot | BookDelta) -> bool:
+        """Apply a book event at the venue: a stale delta is skipped, a gap or a crossing journaled."""
+        symbol = event.instrument
+        book = self.venue.book(symbol)
+        if event.seq is not None:
+            issue = book.sequence_issue(event.seq, getattr(event, "prev_seq", None),
+                                        type(event) is BookSnapshot)
+            if issue == STALE:
+                self._data_issue(event.ts, symbol, f"stale book update {event.seq} (the book is "
+                                 f"at {book.seq}): skipped")
+                return False
+            if issue == GAP:
+                self._data_issue(event.ts, symbol, f"sequence gap: update {event.seq} follows "
+                                 f"{getattr(event, 'prev_seq', None) or event.seq - 1} but the book "
+                                 f"is at {book.seq}; levels may be wrong until the next snapshot")
+        self.venue.book_event(event)
+        crossed = book.is_crossed()
+        if crossed != book.crossed:
+            book.crossed = crossed
+            if crossed:
+                self._data_issue(event.ts, symbol, f"crossed book: best bid {book.best_bid:g} ≥ "
+                                 f"best ask {book.best_ask:g} (an auction, or bad data); no fills "
+                                 "against it until it uncrosses")
+            else:
+                self.journal.record("data_quality", event.ts, "book uncrossed", symbol)
+        return True
+
+    def _reach_desk(self, event: Any) -> None:
+        latency = self.feed_latency
+        if latency is None:
+            self._desk_sees(event)
+            return
+        at = max(event.ts + latency.sample(), self._feed_free)
+        self._feed_free = at
+        self.queue.schedule(at, Priority.MARKET, MarketDelivered(at, event))
+
+    def _on_delivered(self, delivered: MarketDelivered) -> None:
+        event = delivered.event
+        self.market.apply(event)
+        self._desk_sees(event)
+
+    def _desk_sees(self, event: Any) -> None:
+        """Marks, the risk mode and the strategy, from the market as the desk knows it."""
+        symbol = event.instrument
         state = self.market.states[symbol]
-        state.ts = bar.ts
-        state.last = bar.close
-        state.volume += bar.volume
-        if state.bid <= 0 or state.ask <= 0:
-            state.mark = bar.close
-        self._marked(symbol, state.mark)
+        kind = type(event)
+        if state.mark > 0 and (kind is not Trade or state.bid <= 0 or state.ask <= 0):
+            self._marked(symbol, state.mark)
         if self.strategy_active:
-            self._current = bar
+            self._current = event
             self._event_record = None
-            self._call_strategy(self.strategy.on_bar, bar)
+            self._call_strategy(getattr(self.strategy, _CALLBACKS[kind]), event)
 
     # --- the strategy's intents ---------------------------------------------------------
 
@@ -326,7 +351,7 @@ class Engine:
         if self._event_record is None and self._current is not None:
             event = self._current
             fields = {k: getattr(event, k) for k in event.__slots__
-                      if k not in ("ts", "instrument", "bids", "asks")}
+                      if k not in ("ts", "instrument", "bids", "asks", "bid", "ask")}
             state = self.market.states[event.instrument]
             self._event_record = self.journal.record(
                 "market", event.ts, f"{type(event).__name__.lower()} {event.instrument} "
@@ -409,8 +434,9 @@ class Engine:
         return True
 
     def _open_orders(self, symbol: str | None) -> list[OrderInfo]:
+        # the status the desk knows from its reports, never the venue's own
         return [OrderInfo(o.order_id, o.instrument, o.qty, o.reported, o.order_type,
-                          o.limit_price, o.status)
+                          o.limit_price, OrderStatus.WORKING if o.reported else OrderStatus.SENT)
                 for o in self.execution.working(symbol)]
 
     def _check_symbol(self, symbol: str) -> None:

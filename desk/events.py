@@ -64,6 +64,8 @@ class BookSnapshot:
     instrument: str
     bids: tuple[Level, ...]
     asks: tuple[Level, ...]
+    seq: int | None = None
+    """The venue's update id the snapshot includes (Binance `lastUpdateId`), if the feed has one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,10 @@ class BookDelta:
     instrument: str
     bids: tuple[Level, ...]
     asks: tuple[Level, ...]
+    seq: int | None = None
+    """The venue's id of this update (its last, when it spans several), if the feed has one."""
+    prev_seq: int | None = None
+    """The id this update follows (Binance `pu`, or the first id − 1); None: `seq − 1`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +150,14 @@ class CancelArrived:
 
     ts: int
     order_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarketDelivered:
+    """A market event reached the desk after the feed latency: only now do the strategy and marks see it."""
+
+    ts: int
+    event: MarketEvent
 
 
 @dataclass(frozen=True, slots=True)

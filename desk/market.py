@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from desk.book import Book
+from desk.events import Bar, BookDelta, BookSnapshot, Quote, Trade
 
 
 class InstrumentState:
@@ -50,18 +53,72 @@ class MarketState:
         return state.book
 
     def sync_top_from_book(self, state: InstrumentState) -> None:
-        """After a book update, the quote and mark follow the book's best levels."""
+        """After a book update, the quote and mark follow the book's best levels; an empty side is 0."""
         book = state.book
         assert book is not None
-        bids, asks = book.bids, book.asks
-        if bids:
-            state.bid = best = max(bids)
-            state.bid_size = bids[best]
-        if asks:
-            state.ask = best = min(asks)
-            state.ask_size = asks[best]
-        if bids and asks:
+        best = book.best_bid
+        state.bid, state.bid_size = (best, book.bids[best]) if best is not None else (0.0, 0.0)
+        best = book.best_ask
+        state.ask, state.ask_size = (best, book.asks[best]) if best is not None else (0.0, 0.0)
+        if state.bid > 0 and state.ask > 0:
             state.mark = (state.bid + state.ask) / 2
+
+    # --- one method per kind of market event ---------------------------------------------
+
+    def trade(self, trade: Trade) -> InstrumentState:
+        state = self.states[trade.instrument]
+        state.ts = trade.ts
+        state.last = trade.price
+        state.last_size = trade.size
+        state.volume += trade.size
+        if state.bid <= 0 or state.ask <= 0:
+            state.mark = trade.price
+        return state
+
+    def quote(self, quote: Quote) -> InstrumentState:
+        state = self.states[quote.instrument]
+        state.ts = quote.ts
+        state.bid, state.bid_size, state.ask, state.ask_size = (quote.bid, quote.bid_size,
+                                                                quote.ask, quote.ask_size)
+        if quote.bid > 0 and quote.ask > 0:
+            state.mark = (quote.bid + quote.ask) / 2
+        return state
+
+    def book_event(self, event: BookSnapshot | BookDelta) -> InstrumentState:
+        """Apply a snapshot (replaces the book) or a delta (changes levels), then follow its top."""
+        state = self.states[event.instrument]
+        book = state.book
+        if book is None:
+            book = state.book = Book()
+        if type(event) is BookSnapshot:
+            book.reset(event.bids, event.asks)
+        else:
+            book.apply(event.bids, event.asks)
+        if event.seq is not None:
+            book.seq = event.seq
+        state.ts = event.ts
+        self.sync_top_from_book(state)
+        return state
+
+    def bar(self, bar: Bar) -> InstrumentState:
+        state = self.states[bar.instrument]
+        state.ts = bar.ts
+        state.last = bar.close
+        state.volume += bar.volume
+        if state.bid <= 0 or state.ask <= 0:
+            state.mark = bar.close
+        return state
+
+    def apply(self, event: Any) -> InstrumentState:
+        """Any market event, by its type."""
+        kind = type(event)
+        if kind is Trade:
+            return self.trade(event)
+        if kind is Quote:
+            return self.quote(event)
+        if kind is Bar:
+            return self.bar(event)
+        return self.book_event(event)
 
 
 class MarketView:

@@ -102,6 +102,13 @@ class Order:
     notional: float = 0.0
     fees: float = 0.0
     queue_ahead: float = 0.0
+    """Displayed size still ahead of a resting order at its price (see `desk.execution.queue_model`)."""
+    queue_level: float = 0.0
+    """The displayed size at the order's price when last seen."""
+    queue_traded: float = 0.0
+    """Traded at the order's price since the level was last seen (not a cancel)."""
+    taking: bool = False
+    """Still taking liquidity event by event, held back by `max_volume_share`."""
     cancel_requested: bool = False
     reserved_price: float = 0.0
     fills: list[tuple[int, float, float]] = field(default_factory=list)
@@ -123,6 +130,11 @@ class Order:
     @property
     def done_at_venue(self) -> bool:
         return self.status in (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.ENDED)
+
+    @property
+    def open_to_desk(self) -> bool:
+        """What the desk knows: not every unit has been reported filled or ended yet."""
+        return abs(self.unreported) > 1e-9
 
 
 @dataclass(frozen=True, slots=True)

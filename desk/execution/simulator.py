@@ -16,6 +16,7 @@ from desk.config import ExecutionConfig, InstrumentSpec
 from desk.events import CancelArrived, FillReported, OrderArrived, OrderEnded, Priority, Trade
 from desk.execution.costs import Fees, Slippage
 from desk.execution.latency import Latency
+from desk.execution.queue_model import make_queue_model
 from desk.market import InstrumentState, MarketState
 from desk.orders import Order, OrderStatus, OrderType, TimeInForce
 from desk.risk.engine import ApprovedOrder, is_approved
@@ -25,13 +26,19 @@ Schedule = Callable[[int, int, Any], None]
 
 
 class ExecutionSimulator:
-    """Latency legs, matching (walk the book, or quote plus slippage), resting limits with a queue."""
+    """Latency legs, matching (walk the book, or quote plus slippage), resting limits with a queue.
+
+    Each leg is a FIFO link, as a real session is: a message never overtakes
+    one sent before it on the same leg, so a cancel cannot reach the venue
+    before its order, nor a fill report before an earlier one.
+    """
 
     def __init__(self, config: ExecutionConfig, specs: dict[str, InstrumentSpec],
                  market: MarketState, journal: Journal, schedule: Schedule,
                  spendable: Callable[[Order], float], seed: int) -> None:
         self.entry = Latency(config.entry_latency, seed * 7919 + 1)
         self.response = Latency(config.response_latency, seed * 7919 + 2)
+        self.queue = make_queue_model(config.queue_model, config.queue_power, seed * 7919 + 3)
         self.slippage = Slippage(config.slippage)
         self.fees = Fees(config.fees)
         self.max_share = config.max_volume_share
@@ -43,9 +50,26 @@ class ExecutionSimulator:
         self.spendable = spendable
         self.orders: dict[int, Order] = {}
         self.resting: dict[str, list[Order]] = {symbol: [] for symbol in specs}
+        """Limit orders waiting in the queue at their price."""
+        self.taking: dict[str, list[Order]] = {symbol: [] for symbol in specs}
+        """Orders still taking liquidity event by event, held back by `max_volume_share`."""
         self.inflight_cost = 0.0
         """Cash that buy fills already made at the venue will take once their reports arrive."""
         self._next_id = 1
+        self._entry_free = 0
+        self._response_free = 0
+
+    # --- the two legs ---------------------------------------------------------------
+
+    def _entry_at(self, ts: int) -> int:
+        arrive = max(ts + self.entry.sample(), self._entry_free)
+        self._entry_free = arrive
+        return arrive
+
+    def _response_at(self, ts: int) -> int:
+        back = max(ts + self.response.sample(), self._response_free)
+        self._response_free = back
+        return back
 
     # --- from the desk ----------------------------------------------------------
 
@@ -65,7 +89,7 @@ class ExecutionSimulator:
                 / (1 + self.fees.worst_rate)
         self._next_id += 1
         self.orders[order.order_id] = order
-        arrive = ts + self.entry.sample()
+        arrive = self._entry_at(ts)
         self.schedule(arrive, Priority.ARRIVAL, OrderArrived(arrive, order.order_id))
         return order
 
@@ -73,12 +97,16 @@ class ExecutionSimulator:
         return self._next_id
 
     def cancel(self, order_id: int, ts: int) -> bool:
-        """Ask the venue to cancel; it takes the entry latency, and fills may still win the race."""
+        """Ask the venue to cancel; it takes the entry latency, and fills may still win the race.
+
+        Judged on what the desk knows (reports received), never on the venue's
+        state: an order already filled at the venue can still be asked to cancel.
+        """
         order = self.orders.get(order_id)
-        if order is None or order.done_at_venue or order.cancel_requested:
+        if order is None or not order.open_to_desk or order.cancel_requested:
             return False
         order.cancel_requested = True
-        arrive = ts + self.entry.sample()
+        arrive = self._entry_at(ts)
         self.schedule(arrive, Priority.ARRIVAL, CancelArrived(arrive, order_id))
         return True
 
@@ -91,27 +119,41 @@ class ExecutionSimulator:
         order.arrival_ts = ts
         order.arrival_price = state.mid or state.last
         order.status = OrderStatus.WORKING
-        if order.order_type is OrderType.MARKET:
-            self._take(order, state, ts, None)
-            self._end_if_open(order, ts, "no more liquidity for the market order")
-        else:
-            assert order.limit_price is not None
-            self._take(order, state, ts, order.limit_price)
-            if order.venue_open != 0 and not order.done_at_venue:
-                if order.tif is TimeInForce.IOC:
-                    self._end_if_open(order, ts, "IOC remainder cancelled")
-                else:
-                    order.queue_ahead = self._displayed_at(state, order)
-                    self.resting[order.instrument].append(order)
+        self._work(order, state, ts)
         return order
 
-    def on_cancel_arrival(self, event: CancelArrived) -> Order:
+    def _work(self, order: Order, state: InstrumentState, ts: int) -> None:
+        """Take what the market offers now; then keep taking, rest, or end."""
+        outcome = self._take(order, state, ts)
+        if outcome == _FILLED or order.done_at_venue:
+            return
+        if outcome == _CASH:
+            self._end(order, ts, "not enough cash for the remainder")
+        elif order.order_type is OrderType.LIMIT and order.tif is TimeInForce.IOC:
+            self._end(order, ts, "IOC remainder cancelled")
+        elif outcome == _CAPPED:
+            order.taking = True
+            self.taking[order.instrument].append(order)
+        elif order.order_type is OrderType.MARKET:
+            self._end(order, ts, "no more liquidity for the market order")
+        else:
+            self.queue.join(order, self._level_size(state, order) or 0.0)
+            self.resting[order.instrument].append(order)
+
+    def on_cancel_arrival(self, event: CancelArrived) -> Order | None:
+        """The cancel reached the venue: the remainder is cancelled, unless fills won the race."""
         ts = event.ts
-        order = self.orders[event.order_id]
-        if not order.done_at_venue:
-            self._unrest(order)
-            order.status = OrderStatus.CANCELLED
-            self._report_end(order, ts, "cancelled")
+        order = self.orders.get(event.order_id)
+        if order is None or order.done_at_venue:
+            how = order.status.value if order is not None else "done"
+            self.journal.record(
+                "cancel_reject", ts, f"cancel of order #{event.order_id} reached the venue too "
+                f"late: the order was already {how}", order.instrument if order else None,
+                order.order_seq if order else None, event.order_id, status=how)
+            return order
+        self._unrest(order)
+        order.status = OrderStatus.CANCELLED
+        self._report_end(order, ts, "cancelled")
         return order
 
     def on_trade(self, trade: Trade) -> None:
@@ -119,92 +161,134 @@ class ExecutionSimulator:
         resting = self.resting[trade.instrument]
         if not resting:
             return
+        price = trade.price
+        cap = trade.size * self.max_share
         for order in list(resting):
             limit = order.limit_price
             assert limit is not None
-            if order.side > 0:
-                through = trade.price < limit
-                at = trade.price == limit
-            else:
-                through = trade.price > limit
-                at = trade.price == limit
-            if through:
-                self._fill(order, trade.ts, abs(order.venue_open), limit, maker=True)
-            elif at:
-                left = order.queue_ahead - trade.size
-                if left >= 0:
-                    order.queue_ahead = left
-                    continue
+            side = order.side
+            beyond = (price - limit) * side
+            if beyond < -_EPS * limit:
+                reach = cap  # traded through our price: the level, and the queue, are gone
                 order.queue_ahead = 0.0
-                self._fill(order, trade.ts, min(-left, abs(order.venue_open)), limit, maker=True)
+            elif beyond <= _EPS * limit and trade.aggressor * side <= 0:
+                reach = min(self.queue.on_trade(order, trade.size), cap)
+            else:
+                continue
+            if reach > 0:
+                self._fill(order, trade.ts, min(reach, abs(order.venue_open)), limit, maker=True)
             if order.done_at_venue:
                 resting.remove(order)
 
     def on_top_of_book(self, symbol: str, ts: int) -> None:
-        """The quote moved through a resting order's price: someone would have taken it."""
+        """The book or quote changed: orders held back keep taking, resting orders update their queue.
+
+        A resting order the other side has moved onto (its best price at or
+        through our limit) is filled whole at its limit, as the first in line
+        there. Nothing fills against a crossed book (bad data or an auction).
+        """
+        taking = self.taking[symbol]
         resting = self.resting[symbol]
-        if not resting:
+        if not taking and not resting:
             return
         state = self.market.states[symbol]
+        if state.book is not None and state.book.is_crossed():
+            return
+        if taking:
+            self.taking[symbol] = []
+            for order in taking:
+                order.taking = False
+                if not order.done_at_venue:
+                    self._work(order, state, ts)
         for order in list(resting):
             limit = order.limit_price
             assert limit is not None
-            crossed = (order.side > 0 and 0 < state.ask < limit) or \
-                      (order.side < 0 and state.bid > limit > 0)
-            if crossed:
+            if (order.side > 0 and 0 < state.ask <= limit) or \
+                    (order.side < 0 and state.bid >= limit > 0):
                 self._fill(order, ts, abs(order.venue_open), limit, maker=True)
+            else:
+                displayed = self._level_size(state, order)
+                if displayed is not None:
+                    self.queue.on_depth(order, displayed)
+            if order.done_at_venue:
                 resting.remove(order)
 
     # --- matching ---------------------------------------------------------------
 
-    def _take(self, order: Order, state: InstrumentState, ts: int, limit: float | None) -> None:
-        """Take liquidity for an arriving order: walk the book, or the quote plus slippage."""
+    def _take(self, order: Order, state: InstrumentState, ts: int) -> str:
+        """Take liquidity for an order: walk the book, or the quote plus slippage.
+
+        Returns FILLED, CAPPED (held back by the share cap with liquidity
+        left), CASH (a cash guard stopped it) or EXHAUSTED (nothing more within
+        the limit price).
+        """
         side = order.side
         want = abs(order.venue_open)
+        limit = order.limit_price
         book = state.book
+        lot = self.specs[order.instrument].lot_size
         if book is not None and not book.is_empty():
+            if book.is_crossed():
+                return _CAPPED  # an auction or bad data: wait for the book to uncross
             levels = book.ask_levels() if side > 0 else book.bid_levels()
+            if limit is not None:
+                levels = [lv for lv in levels if (lv[0] - limit) * side <= 0]
+            room = math.inf
+            if self.max_share < 1.0:
+                room = max(_lots(self.max_share * sum(size for _, size in levels), lot), lot)
+            capped = False
             taken: list[tuple[float, float]] = []
             for price, size in levels:
-                if want <= 0 or (limit is not None and (price - limit) * side > 0):
+                if want <= _EPS:
                     break
-                qty = min(want, size * self.max_share)
+                qty = min(want, size, room)
                 taken.append((price, qty))
                 want -= qty
+                room -= qty
+                if room <= _EPS:
+                    capped = want > _EPS
+                    break
             for price, qty in taken:
                 filled = self._fill(order, ts, qty, price, maker=False)
                 book.take(-side, price, filled)
-                if filled < qty:
-                    break
-            return
+                if filled < _lots(qty, lot) - _EPS:
+                    return _CASH
+            if abs(order.venue_open) <= _EPS:
+                return _FILLED
+            return _CAPPED if capped else _EXHAUSTED
         touch = (state.ask if side > 0 else state.bid) or state.last
         if touch <= 0:
-            return
+            return _EXHAUSTED
         spec = self.specs[order.instrument]
-        slip = touch * self.slippage.fraction(want)
-        price = touch + side * slip
-        price = _round_away(price, spec.tick_size, side)
+        price = _round_away(touch * (1 + side * self.slippage.fraction(want)), spec.tick_size, side)
         if limit is not None and (price - limit) * side > 0:
             if (touch - limit) * side > 0:
-                return
+                return _EXHAUSTED
             price = limit
         quoted = state.ask_size if side > 0 else state.bid_size
-        if quoted > 0 and self.max_share < 1.0:
-            want = min(want, quoted * self.max_share)
-        self._fill(order, ts, want, price, maker=False)
+        capped = False
+        if quoted > 0 and self.max_share < 1.0 and want > quoted * self.max_share:
+            want = max(_lots(quoted * self.max_share, lot), lot)
+            capped = True
+        filled = self._fill(order, ts, want, price, maker=False)
+        if filled < _lots(want, lot) - _EPS:
+            return _CASH
+        if abs(order.venue_open) <= _EPS:
+            return _FILLED
+        return _CAPPED if capped else _EXHAUSTED
 
     def _fill(self, order: Order, ts: int, qty: float, price: float, maker: bool) -> float:
         """Fill up to `qty` at `price` at the venue; returns what was filled after any cash clip."""
         spec = self.specs[order.instrument]
         lot = spec.lot_size
-        qty = math.floor(qty / lot + 1e-9) * lot
+        qty = _lots(qty, lot)
         if order.side > 0 and order.reserved_price and price > order.reserved_price:
             self.journal.record(
                 "cash_guard", ts, f"fill at {price:g} beyond the reserved price "
                 f"{order.reserved_price:g}: remainder not filled", order.instrument,
                 order.order_seq, order.order_id, policy="reserve", price=price)
             return 0.0
-        if order.side > 0:
+        if order.side > 0 and qty > 0:
             unit = price * spec.multiplier
             unit_cost = unit + self.fees.fee(lot, price, spec.multiplier, maker) / lot
             spendable = self.spendable(order) - self.inflight_cost
@@ -225,7 +309,7 @@ class ExecutionSimulator:
         order.fills.append((ts, signed, price))
         if abs(order.venue_open) < 1e-9:
             order.status = OrderStatus.FILLED
-        back = ts + self.response.sample()
+        back = self._response_at(ts)
         self.schedule(back, Priority.REPORT,
                       FillReported(back, order.order_id, order.instrument, signed, price, fee,
                                    "maker" if maker else "taker", ts))
@@ -239,40 +323,64 @@ class ExecutionSimulator:
             if self.inflight_cost < 1e-6:
                 self.inflight_cost = 0.0
 
-    def _end_if_open(self, order: Order, ts: int, reason: str) -> None:
+    def _end(self, order: Order, ts: int, reason: str) -> None:
         if abs(order.venue_open) > 1e-9:
             order.status = OrderStatus.ENDED
             self._report_end(order, ts, reason)
 
     def _report_end(self, order: Order, ts: int, reason: str) -> None:
-        back = ts + self.response.sample()
+        back = self._response_at(ts)
         self.schedule(back, Priority.REPORT, OrderEnded(back, order.order_id, reason))
 
     def _unrest(self, order: Order) -> None:
-        resting = self.resting[order.instrument]
-        if order in resting:
-            resting.remove(order)
+        for lists in (self.resting, self.taking):
+            waiting = lists[order.instrument]
+            if order in waiting:
+                waiting.remove(order)
+        order.taking = False
 
-    def _displayed_at(self, state: InstrumentState, order: Order) -> float:
-        """Size shown at our price on our side when we join: we queue behind all of it."""
+    def _level_size(self, state: InstrumentState, order: Order) -> float | None:
+        """Size displayed at the order's price on its side; 0 at or inside the best, None if unseen.
+
+        A price better than the best is one nobody shows: nothing is ahead of
+        us there. A price beyond the displayed depth tells us nothing.
+        """
         price = order.limit_price
+        assert price is not None
+        side = order.side
         if state.book is not None:
-            levels = state.book.bids if order.side > 0 else state.book.asks
-            return levels.get(price, 0.0)  # type: ignore[arg-type]
-        if order.side > 0 and price == state.bid:
-            return state.bid_size
-        if order.side < 0 and price == state.ask:
-            return state.ask_size
-        return 0.0
+            levels = state.book.bids if side > 0 else state.book.asks
+            size = levels.get(price)
+            if size is not None:
+                return size
+            if not levels:
+                return None
+            worst = min(levels) if side > 0 else max(levels)
+            return 0.0 if (price - worst) * side > 0 else None
+        best, size = (state.bid, state.bid_size) if side > 0 else (state.ask, state.ask_size)
+        if best <= 0:
+            return None
+        if abs(price - best) <= _EPS * price:
+            return size
+        return 0.0 if (price - best) * side > 0 else None
 
     def working(self, symbol: str | None = None) -> list[Order]:
-        """Orders not yet done at the venue."""
+        """Orders the desk still counts as open (it has not had every report yet)."""
         return [o for o in self.orders.values()
-                if not o.done_at_venue and (symbol is None or o.instrument == symbol)]
+                if o.open_to_desk and (symbol is None or o.instrument == symbol)]
 
     def forget(self, order_id: int) -> None:
         """Drop a finished order so memory stays bounded over long replays."""
         self.orders.pop(order_id, None)
+
+
+def _lots(qty: float, lot: float) -> float:
+    """`qty` rounded down to whole lots."""
+    return math.floor(qty / lot + 1e-9) * lot
+
+
+_EPS = 1e-9
+_FILLED, _CAPPED, _CASH, _EXHAUSTED = "filled", "capped", "cash", "exhausted"
 
 
 def _round_away(price: float, tick: float, side: int) -> float:

@@ -1,0 +1,102 @@
+"""Matching at arrival: walking the book, partial fills when depth runs out, the share cap, slippage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from exec_helpers import book, of_kind, quote, run_script, trade
+
+ASKS = [(100.00, 100), (100.01, 200), (100.02, 300)]
+BIDS = [(99.99, 150), (99.98, 250), (99.97, 200)]
+
+
+def test_market_buy_walks_the_asks_level_by_level_at_the_hand_computed_vwap(tmp_path: Path) -> None:
+    rows = book(0, BIDS, ASKS) + trade(100, 99.99, 1)
+    engine, strategy, journal = run_script(tmp_path, rows, [[0, "order", 250, None]])
+    fills = of_kind(journal, "fill")
+    assert [(f["details"]["qty"], f["details"]["price"]) for f in fills] == [(100, 100.00),
+                                                                            (150, 100.01)]
+    execution = of_kind(journal, "execution")[0]["details"]
+    assert execution["vwap"] == pytest.approx((100 * 100.00 + 150 * 100.01) / 250)
+    assert execution["filled"] == 250
+    assert engine.portfolio_view.position("ACME") == 250
+    assert engine.portfolio.cash == pytest.approx(1_000_000 - 100 * 100.00 - 150 * 100.01)
+
+
+def test_market_sell_beyond_the_depth_fills_what_is_there_and_ends_the_rest(tmp_path: Path) -> None:
+    rows = book(0, BIDS, ASKS) + trade(100, 100.0, 1, "buy")
+    engine, _, journal = run_script(tmp_path, rows, [[0, "order", -700, None]])
+    fills = of_kind(journal, "fill")
+    assert [(f["details"]["qty"], f["details"]["price"]) for f in fills] == [
+        (-150, 99.99), (-250, 99.98), (-200, 99.97)]
+    end = of_kind(journal, "order_end")[0]["details"]
+    assert end["unfilled"] == -100
+    assert "no more liquidity" in end["reason"]
+    execution = of_kind(journal, "execution")[0]["details"]
+    assert execution["vwap"] == pytest.approx((150 * 99.99 + 250 * 99.98 + 200 * 99.97) / 600)
+    assert engine.portfolio_view.position("ACME") == -600
+    assert engine.risk.pending["ACME"] == 0
+
+
+def test_limit_order_takes_up_to_its_price_then_rests_the_remainder(tmp_path: Path) -> None:
+    rows = book(0, BIDS, ASKS) + trade(100, 100.02, 1, "buy")
+    engine, strategy, journal = run_script(tmp_path, rows, [[0, "order", 400, 100.01]])
+    fills = of_kind(journal, "fill")
+    assert [(f["details"]["qty"], f["details"]["price"]) for f in fills] == [(100, 100.00),
+                                                                            (200, 100.01)]
+    assert not of_kind(journal, "order_end")
+    (resting,) = engine.execution.resting["ACME"]
+    assert resting.venue_open == 100
+    assert resting.queue_ahead == 0  # nobody else bids at 100.01
+    assert [o.filled for o in engine.strategy.ctx.open_orders()] == [300]
+
+
+def test_ioc_limit_remainder_is_cancelled_not_rested(tmp_path: Path) -> None:
+    rows = book(0, BIDS, ASKS) + trade(100, 100.02, 1, "buy")
+    engine, _, journal = run_script(tmp_path, rows, [[0, "order", 400, 100.01, "IOC"]])
+    assert sum(f["details"]["qty"] for f in of_kind(journal, "fill")) == 300
+    end = of_kind(journal, "order_end")[0]["details"]
+    assert (end["reason"], end["unfilled"]) == ("IOC remainder cancelled", 100)
+    assert not engine.execution.resting["ACME"]
+
+
+def test_volume_share_cap_spreads_a_market_order_over_book_events(tmp_path: Path) -> None:
+    rows = (book(0, BIDS, ASKS) + book(10, BIDS, ASKS) + book(20, BIDS, ASKS)
+            + trade(30, 100.0, 1, "buy"))
+    _, strategy, journal = run_script(tmp_path, rows, [[0, "order", 400, None]],
+                                      {"max_volume_share": 0.5})
+    fills = [(f["details"]["venue_ts"] // 1_000_000, f["details"]["qty"], f["details"]["price"])
+             for f in of_kind(journal, "fill")]
+    # half of the 600 shown at arrival (t=0), then the remaining 100 at the next book event
+    assert fills == [(0, 100, 100.00), (0, 200, 100.01), (10, 100, 100.00)]
+    assert strategy.positions == [100, 300, 400]
+
+
+def test_without_a_book_a_market_order_fills_at_the_quote_plus_fixed_bps(tmp_path: Path) -> None:
+    rows = quote(0, 99.90, 500, 100.00, 500) + trade(100, 100.0, 1, "buy")
+    _, _, journal = run_script(tmp_path, rows, [[0, "order", 100, None]],
+                               {"slippage": {"model": "fixed", "bps": 10}})
+    (fill,) = of_kind(journal, "fill")
+    assert fill["details"]["price"] == 100.10
+
+
+def test_square_root_impact_is_k_sigma_sqrt_q_over_adv(tmp_path: Path) -> None:
+    rows = quote(0, 99.90, 50_000, 100.00, 50_000) + trade(100, 99.9, 1)
+    slippage = {"model": "sqrt", "k": 1.0, "daily_vol_bps": 150, "daily_volume": 1_000_000}
+    _, _, journal = run_script(tmp_path, rows, [[0, "order", -10_000, None]],
+                               {"slippage": slippage})
+    (fill,) = of_kind(journal, "fill")
+    # 0.015 · sqrt(10_000 / 1_000_000) = 15 bps below the bid of 99.90, rounded down to the tick
+    assert fill["details"]["price"] == 99.75
+    assert fill["details"]["qty"] == -10_000
+
+
+def test_volume_share_cap_without_a_book_limits_each_take_to_a_share_of_the_quote(
+        tmp_path: Path) -> None:
+    rows = (quote(0, 99.90, 100, 100.00, 100) + quote(10, 99.90, 100, 100.00, 100)
+            + quote(20, 99.90, 100, 100.00, 100) + trade(30, 100.0, 1, "buy"))
+    _, strategy, journal = run_script(tmp_path, rows, [[0, "order", 50, None]],
+                                      {"max_volume_share": 0.2})
+    assert [f["details"]["qty"] for f in of_kind(journal, "fill")] == [20, 20, 10]
+    assert strategy.positions == [20, 40, 50]
