@@ -29,7 +29,8 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "trade": (("ts", "price", "size"), ("instrument", "side")),
     "quote": (("ts", "bid", "bid_size", "ask", "ask_size"), ("instrument",)),
     "bar": (("ts", "open", "high", "low", "close"), ("instrument", "volume")),
-    "book": (("ts", "side", "price", "size"), ("instrument", "snapshot")),
+    "book": (("ts", "side", "price", "size"), ("instrument", "snapshot", "seq", "prev_seq",
+                                                "first_seq")),
     "mixed": (("ts", "kind"), ("instrument", "side", "price", "size", "bid", "bid_size", "ask",
                                "ask_size", "open", "high", "low", "close", "volume",
                                "rule", "param", "value")),
@@ -99,7 +100,8 @@ class FileReader:
         self.issue = issue
         self.stats = DataStats()
         self._last_ts: int | None = None
-        self._book_key: tuple[int, str, bool] | None = None
+        self._book_key: tuple[int, str, bool, int | None] | None = None
+        self._book_prev: int | None = None
         # price → size: a level repeated within one event keeps its last size
         self._book_bids: dict[float, float] = {}
         self._book_asks: dict[float, float] = {}
@@ -305,10 +307,14 @@ class FileReader:
                         strict=True)]
         if kind == "book":
             snaps = cols.get("snapshot") or [False] * n
+            none = [None] * n
+            seqs, prevs = cols.get("seq", none), cols.get("prev_seq", none)
+            if "first_seq" in cols and "prev_seq" not in cols:
+                prevs = [None if first is None else first - 1 for first in cols["first_seq"]]
             out: list[MarketEvent] = []
             for i in range(n):
                 event = self._book_row(ts[i], symbols[i], _side(cols["side"][i]), cols["price"][i],
-                                       cols["size"][i], bool(snaps[i]))
+                                       cols["size"][i], _flag(snaps[i]), seqs[i], prevs[i])
                 if event is not None:
                     out.append(event)
             return out
@@ -350,12 +356,15 @@ class FileReader:
         return out
 
     def _book_row(self, ts: int, symbol: str, side: int, price: float, size: float,
-                  snapshot: bool) -> MarketEvent | None:
-        """Group consecutive level rows of one (ts, instrument, snapshot?) into one book event."""
-        key = (ts, symbol, snapshot)
+                  snapshot: bool, seq: int | None = None,
+                  prev_seq: int | None = None) -> MarketEvent | None:
+        """Group consecutive level rows of one (ts, instrument, snapshot?, seq) into one book event."""
+        key = (ts, symbol, snapshot, seq)
         done = None
         if self._book_key is not None and key != self._book_key:
             done = self._flush_book()
+        if self._book_key is None:
+            self._book_prev = prev_seq
         self._book_key = key
         if side > 0:
             self._book_bids[price] = size
@@ -366,18 +375,27 @@ class FileReader:
     def _flush_book(self) -> MarketEvent | None:
         if self._book_key is None:
             return None
-        ts, symbol, snapshot = self._book_key
+        ts, symbol, snapshot, seq = self._book_key
         bids = tuple(sorted(self._book_bids.items(), reverse=True))
         asks = tuple(sorted(self._book_asks.items()))
         self._book_key = None
         self._book_bids, self._book_asks = {}, {}
+        seq = None if seq is None else int(seq)
         if snapshot:
-            return BookSnapshot(ts, symbol, bids, asks)
-        return BookDelta(ts, symbol, bids, asks)
+            return BookSnapshot(ts, symbol, bids, asks, seq)
+        prev = None if self._book_prev is None else int(self._book_prev)
+        return BookDelta(ts, symbol, bids, asks, seq, prev)
 
 
 _SIDES = {"buy": 1, "b": 1, "bid": 1, "bids": 1, "1": 1, "sell": -1, "s": -1, "a": -1, "ask": -1,
           "asks": -1, "-1": -1}
+
+
+def _flag(value: Any) -> bool:
+    """A snapshot flag as files write it: a bool, 0/1, or text such as "true", "snap"."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "t", "1", "yes", "snap", "snapshot")
+    return bool(value)
 
 
 def _side(value: Any) -> int:

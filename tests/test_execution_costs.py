@@ -1,0 +1,72 @@
+"""Fees and execution quality: implementation shortfall split into latency, impact and fees, by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from exec_helpers import book, of_kind, run_script, trade
+
+from desk.config import FeeModel
+from desk.execution.costs import Fees
+from desk.report import summarize
+
+
+def test_taker_fee_is_bps_of_notional_plus_per_unit() -> None:
+    fees = Fees(FeeModel(taker_bps=5, per_unit=0.01))
+    assert fees.fee(100, 100.0, 1.0, maker=False) == pytest.approx(100 * 100 * 5e-4 + 100 * 0.01)
+    assert fees.fee(-100, 100.0, 10.0, maker=False) == pytest.approx(100 * 1000 * 5e-4 + 1.0)
+
+
+def test_minimum_fee_applies_per_fill_but_a_maker_rebate_has_no_minimum() -> None:
+    fees = Fees(FeeModel(taker_bps=1, maker_bps=-2, minimum=3.0))
+    assert fees.fee(10, 100.0, 1.0, maker=False) == 3.0          # 0.10 raised to the minimum
+    assert fees.fee(1000, 100.0, 1.0, maker=False) == pytest.approx(10.0)
+    assert fees.fee(1000, 100.0, 1.0, maker=True) == pytest.approx(-20.0)
+
+
+def test_execution_quality_of_one_order_matches_a_hand_computation(tmp_path: Path) -> None:
+    # decision at 0 ms on mid 100.00; the order reaches the venue at 50 ms, where the book
+    # has moved to 100.09 / 100.11 (mid 100.10), and buys 100 at 100.11 and 50 at 100.12
+    rows = (book(0, [(99.99, 100)], [(100.01, 100)])
+            + book(20, [(100.09, 100)], [(100.11, 100), (100.12, 200)])
+            + trade(200, 100.12, 1, "buy"))
+    execution = {"entry_latency": {"ms": 50}, "response_latency": {"ms": 5},
+                 "fees": {"taker_bps": 1.0, "per_unit": 0.001}}
+    engine, strategy, journal = run_script(tmp_path, rows, [[0, "order", 150, None]], execution)
+    notional = 100 * 100.11 + 50 * 100.12
+    fees = notional * 1e-4 + 150 * 0.001
+    vwap = notional / 150
+    latency = (100.10 - 100.00) * 150      # 15.00: the market moved while the order travelled
+    impact = (vwap - 100.10) * 150         # 2.00: walking the book past the mid
+    quality = of_kind(journal, "execution")[0]["details"]
+    assert quality["decision_price"] == pytest.approx(100.00)
+    assert quality["arrival_price"] == pytest.approx(100.10)
+    assert quality["vwap"] == pytest.approx(vwap)
+    assert quality["latency_cost"] == pytest.approx(latency)
+    assert quality["impact_cost"] == pytest.approx(impact)
+    assert quality["fees"] == pytest.approx(fees)
+    assert quality["shortfall"] == pytest.approx(latency + impact + fees)
+    assert quality["shortfall"] == pytest.approx(15.0 + 2.0 + 1.5017 + 0.15)
+    # the fills are booked 5 ms after they happen, one by one
+    assert [f["ts_ns"] - f["details"]["venue_ts"] for f in of_kind(journal, "fill")] == [5_000_000] * 2
+    assert strategy.positions == [100, 150]
+    assert strategy.cash[0] == pytest.approx(1_000_000 - 100 * 100.11 - 100 * 100.11 * 1e-4 - 0.1)
+    summary = summarize(engine, 1.0)
+    assert summary["shortfall"] == pytest.approx(latency + impact + fees)
+    assert summary["latency_cost"] == pytest.approx(latency)
+    assert summary["fees"] == pytest.approx(fees)
+    # the shortfall is what the desk lost against trading 150 at the decision price for free
+    assert summary["equity"] == pytest.approx(1_000_000 + (100.10 - 100.00) * 150
+                                              - latency - impact - fees)
+
+
+def test_a_sell_that_gets_a_better_price_than_decided_has_a_negative_latency_cost(
+        tmp_path: Path) -> None:
+    rows = (book(0, [(99.99, 100)], [(100.01, 100)])
+            + book(20, [(100.19, 100)], [(100.21, 100)]) + trade(200, 100.19, 1))
+    _, _, journal = run_script(tmp_path, rows, [[0, "order", -100, None]],
+                               {"entry_latency": {"ms": 50}})
+    quality = of_kind(journal, "execution")[0]["details"]
+    assert quality["latency_cost"] == pytest.approx(-0.20 * 100)
+    assert quality["impact_cost"] == pytest.approx(0.01 * 100)
