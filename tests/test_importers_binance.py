@@ -14,7 +14,8 @@ from desk.book import Book
 from desk.config import FileSource
 from desk.data.files import FileReader
 from desk.events import BookDelta, BookSnapshot, Quote, Trade
-from importing import needs_real, ns, run_import
+from desk.errors import DataError
+from importing import needs_real, ns, rows, run_import
 
 STREAMS = {
     # folder: (file, symbol, depth diffs applied, bookTicker, trades) as the data README counts them
@@ -106,3 +107,70 @@ def test_book_rebuilt_from_usdm_deltas_matches_every_bookticker_on_the_same_upda
             compared += 1
         assert not book.is_crossed()
     assert compared == 126  # the data README found 126 such bookTickers
+
+
+@needs_real
+def test_futures_order_book_csv_snapshot_then_updates_reports_the_sequence_gap(
+        tmp_path: Path) -> None:
+    folder = REAL / "nautilus_trader/binance"
+    out = tmp_path / "d.parquet"
+    writer = run_import("binance-depth", [folder / "btcusdt-depth-snap.csv",
+                                          folder / "btcusdt-depth-update.csv"], out)
+    assert writer.stats.kinds == {"book_snapshot": 100, "book_delta": 100}
+    assert writer.stats.first_ts == ns("2022-11-01T23:49:39.146")
+    assert writer.stats.last_ts == ns("2022-11-01T23:59:59.939")
+    # the two sample files are ten minutes apart: the update does not continue the snapshot
+    assert list(writer.stats.problems) == ["depth sequence gaps (pu is not the previous update id)"]
+    events = replay(out, "BTCUSDT")
+    assert [type(e) for e in events] == [BookSnapshot, BookDelta]
+    snapshot, delta = events
+    assert len(snapshot.bids) == 100 and not snapshot.asks
+    assert snapshot.bids[0] == (20377.0, 1.77)
+    # the 100 rows repeat some levels (21 rows with qty 0): one update of 63 distinct levels
+    assert len(delta.bids + delta.asks) == 63
+    assert sum(1 for _, size in delta.bids + delta.asks if size == 0) == 13
+
+
+@needs_real
+def test_binance_klines_are_stamped_at_the_end_of_their_minute(tmp_path: Path) -> None:
+    out = tmp_path / "k.parquet"
+    writer = run_import("binance-klines", [REAL / "nautilus_trader/ADABTC-1m-2021-11-27.csv"], out)
+    got = rows(out)
+    assert len(got) == 10 and writer.stats.instruments == {"ADABTC": 10}
+    assert got[0]["ts"] == ns("2021-11-27T00:01:00")  # the bar that opened at 00:00
+    assert got[-1]["ts"] == ns("2021-11-27T00:10:00")
+    assert (got[0]["open"], got[0]["close"], got[0]["volume"]) == (0.00002853, 0.00002854, 36304.2)
+
+
+def test_trades_and_aggtrades_dumps_with_and_without_header(tmp_path: Path) -> None:
+    spot = tmp_path / "BTCUSDT-trades-2024-01-01.csv"  # spot: no header, 7 columns
+    spot.write_text("1,42000.5,0.1,4200.05,1704067200000,True,True\n"
+                    "2,42001.0,0.2,8400.2,1704067200001,False,True\n")
+    agg = tmp_path / "ETHUSDT-aggTrades-2024-01-01.csv"  # futures: header, 7 columns
+    agg.write_text("agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,"
+                   "is_buyer_maker\n9,2300.1,1.5,10,12,1704067200002000,false\n")
+    out = tmp_path / "t.parquet"
+    run_import("binance-trades", [spot, agg], out)
+    got = [(r["ts"], r["instrument"], r["price"], r["size"], r["side"]) for r in rows(out)]
+    base = ns("2024-01-01T00:00:00")
+    assert got == [(base, "BTCUSDT", 42000.5, 0.1, -1), (base + 1_000_000, "BTCUSDT", 42001.0, 0.2, 1),
+                   (base + 2_000_000, "ETHUSDT", 2300.1, 1.5, 1)]  # microsecond times told apart
+
+
+def test_bookticker_dump_becomes_quotes(tmp_path: Path) -> None:
+    src = tmp_path / "BTCUSDT-bookTicker-2024-01-01.csv"
+    src.write_text("update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,"
+                   "transaction_time,event_time\n7,100.1,2,100.2,3,1704067200000,1704067200001\n")
+    out = tmp_path / "q.parquet"
+    run_import("binance-bookticker", [src], out)
+    (row,) = rows(out)
+    assert (row["kind"], row["bid"], row["bid_size"], row["ask"], row["ask_size"]) == \
+        ("quote", 100.1, 2.0, 100.2, 3.0)
+
+
+def test_a_garbled_stream_line_names_the_file_and_line(tmp_path: Path) -> None:
+    src = tmp_path / "rec.txt"
+    src.write_text('1 {"stream":"x@trade","data":{"e":"trade","s":"X","p":"1","q":"1","m":true}}\n'
+                   "oops\n")
+    with pytest.raises(DataError, match=r"rec.txt:2: not a `<receive ns> <json>` line"):
+        run_import("binance", [src], tmp_path / "o.parquet")

@@ -155,7 +155,8 @@ def register(sub: Any) -> None:
     imp.add_argument("--ts-unit", default="ns", choices=["s", "ms", "us", "ns"],
                      help="unit of numeric timestamps (default ns)")
     imp.add_argument("--ts-format", help="strptime format of text timestamps (default ISO 8601)")
-    imp.add_argument("--tz", default="UTC", help="time zone of naive timestamps (default UTC)")
+    imp.add_argument("--tz", help="time zone of naive timestamps (default UTC; LOBSTER: "
+                                   "America/New_York)")
     imp.add_argument("--price-scale", type=float, default=1.0, help="multiply prices by this")
     imp.add_argument("--size-scale", type=float, default=1.0, help="multiply sizes by this")
     imp.add_argument("--buy", help="comma-separated side values meaning buy/bid")

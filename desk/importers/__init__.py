@@ -41,7 +41,8 @@ class ImportOptions:
     columns: dict[str, str] = field(default_factory=dict)
     ts_unit: str = "ns"
     ts_format: str | None = None
-    tz: str = "UTC"
+    tz: str | None = None
+    """Zone of naive times; None: the format's own default (UTC; New York for LOBSTER)."""
     price_scale: float = 1.0
     size_scale: float = 1.0
     buy: tuple[str, ...] = ()
@@ -61,5 +62,6 @@ def importer(name: str) -> Importer:
     if name not in FORMATS:
         raise DataError(f"unknown format {name!r}; formats: {', '.join(FORMATS)}")
     module = importlib.import_module(f"desk.importers.{FORMATS[name][0]}")
-    run: Importer = getattr(module, "run_" + name.replace("-", "_"), module.run)
+    specific = getattr(module, "run_" + name.replace("-", "_"), None)
+    run: Importer = specific if specific is not None else module.run
     return run

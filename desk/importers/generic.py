@@ -129,11 +129,11 @@ def timestamps(path: Path, column: pa.Array, opts: ImportOptions, label: str) ->
             kind = column.type
         if pa.types.is_timestamp(kind):
             if kind.tz is None:
-                column = pc.assume_timezone(pc.cast(column, pa.timestamp("ns")), opts.tz)
+                column = pc.assume_timezone(pc.cast(column, pa.timestamp("ns")), opts.tz or "UTC")
             return pc.cast(pc.cast(column, pa.timestamp("ns", "UTC")), pa.int64())
         if pa.types.is_date(kind):
             stamps = pc.cast(pc.cast(column, pa.date64()), pa.timestamp("ms"))
-            return pc.cast(pc.cast(pc.assume_timezone(stamps, opts.tz), pa.timestamp("ns", "UTC")),
+            return pc.cast(pc.cast(pc.assume_timezone(stamps, opts.tz or "UTC"), pa.timestamp("ns", "UTC")),
                            pa.int64())
         scale = unit_ns(opts.ts_unit)
         if pa.types.is_floating(kind):

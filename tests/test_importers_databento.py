@@ -1,0 +1,110 @@
+"""Databento CSV layouts (trades, mbp-1, mbo, ohlcv), on small files written from the documented
+columns: no DBN decoder is installable here, so the real .dbn.zst samples are not read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desk.book import Book
+from desk.config import FileSource
+from desk.data.files import FileReader
+from desk.events import BookDelta, BookSnapshot
+from importing import ns, rows, run_import
+
+T0 = ns("2024-07-01T23:58:01")
+E9 = 1_000_000_000
+
+
+def write(path: Path, header: str, lines: list[str]) -> Path:
+    path.write_text(header + "\n" + "\n".join(lines) + "\n")
+    return path
+
+
+def test_trades_keep_the_aggressor_and_use_ts_recv(tmp_path: Path) -> None:
+    src = write(tmp_path / "trades.csv",
+                "ts_recv,ts_event,rtype,publisher_id,instrument_id,action,side,depth,price,size,"
+                "flags,ts_in_delta,sequence,symbol",
+                [f"{T0 + 10},{T0},0,1,5602,T,A,0,5545250000000,2,0,100,1,ESU4",
+                 f"{T0 + 20},{T0 + 15},0,1,5602,T,B,0,5545500000000,1,0,100,2,ESU4"])
+    out = tmp_path / "t.parquet"
+    run_import("databento", [src], out)
+    got = [(r["ts"], r["instrument"], r["price"], r["size"], r["side"]) for r in rows(out)]
+    assert got == [(T0 + 10, "ESU4", 5545.25, 2.0, -1), (T0 + 20, "ESU4", 5545.5, 1.0, 1)]
+    run_import("databento", [src], tmp_path / "e.parquet", clock="exchange")
+    assert [r["ts"] for r in rows(tmp_path / "e.parquet")] == [T0, T0 + 15]
+
+
+def test_mbp1_with_pretty_prices_and_times_gives_trades_and_changed_quotes(tmp_path: Path) -> None:
+    src = write(tmp_path / "mbp1.csv",
+                "ts_recv,ts_event,rtype,publisher_id,instrument_id,action,side,depth,price,size,"
+                "flags,ts_in_delta,sequence,bid_px_00,ask_px_00,bid_sz_00,ask_sz_00,bid_ct_00,"
+                "ask_ct_00,symbol",
+                ["2024-07-01T23:58:01.218000001Z,2024-07-01T23:58:01.218Z,1,1,5602,A,B,0,"
+                 "5545.25,3,130,0,1,5545.25,5545.5,3,4,1,1,ESU4",
+                 "2024-07-01T23:58:01.300000000Z,2024-07-01T23:58:01.3Z,1,1,5602,T,A,0,"
+                 "5545.25,1,130,0,2,5545.25,5545.5,3,4,1,1,ESU4",
+                 "2024-07-01T23:58:01.300000001Z,2024-07-01T23:58:01.3Z,1,1,5602,C,B,0,"
+                 "5545.25,1,130,0,3,5545.25,5545.5,2,4,1,1,ESU4"])
+    out = tmp_path / "q.parquet"
+    writer = run_import("databento", [src], out)
+    assert writer.stats.kinds == {"quote": 2, "trade": 1}  # the trade left the top unchanged
+    got = rows(out)
+    assert got[0]["ts"] == ns("2024-07-01T23:58:01.218") + 1
+    assert (got[0]["bid"], got[0]["bid_size"], got[0]["ask"], got[0]["ask_size"]) == \
+        (5545.25, 3.0, 5545.5, 4.0)
+    assert (got[1]["kind"], got[1]["side"]) == ("trade", -1)
+    assert got[2]["bid_size"] == 2.0
+
+
+def test_mbo_orders_aggregate_into_l2_and_replay_to_the_same_book(tmp_path: Path) -> None:
+    header = ("ts_recv,ts_event,rtype,publisher_id,instrument_id,action,side,price,size,"
+              "channel_id,order_id,flags,ts_in_delta,sequence,symbol")
+    px = lambda p: int(p * E9)  # noqa: E731
+    lines = [
+        f"{T0},{T0},160,1,1,R,N,{2**63 - 1},0,0,0,8,0,0,ESM4",
+        f"{T0},{T0},160,1,1,A,B,{px(100)},5,0,11,40,0,0,ESM4",
+        f"{T0},{T0},160,1,1,A,B,{px(100)},2,0,12,40,0,0,ESM4",
+        f"{T0},{T0},160,1,1,A,A,{px(101)},4,0,13,168,0,0,ESM4",   # LAST | SNAPSHOT: event 1
+        f"{T0 + 5},{T0 + 5},160,1,1,C,B,{px(100)},2,0,12,128,0,1,ESM4",  # cancel 2 of order 12
+        f"{T0 + 6},{T0 + 6},160,1,1,M,A,{px(102)},4,0,13,128,0,2,ESM4",  # move 13 to 102
+        f"{T0 + 7},{T0 + 7},160,1,1,T,B,{px(101)},1,0,0,0,0,3,ESM4",    # trade print
+        f"{T0 + 7},{T0 + 7},160,1,1,C,B,{px(100)},3,0,11,128,0,4,ESM4",  # partial cancel of 11
+        f"{T0 + 8},{T0 + 8},160,1,1,C,A,{px(102)},1,0,99,128,0,5,ESM4",  # unknown order
+    ]
+    src = write(tmp_path / "mbo.csv", header, lines)
+    out = tmp_path / "b.parquet"
+    writer = run_import("databento", [src], out)
+    assert writer.stats.problems == {"cancels/modifies of orders not in the book": 1}
+    reader = FileReader(FileSource(path=str(out), kind="mixed"), out, None, {"ESM4"}, "fail",
+                        1_000, lambda ts, inst, msg: None)
+    events = [e for batch in reader.batches() for e in batch]
+    assert [type(e).__name__ for e in events] == ["BookSnapshot", "BookDelta", "BookDelta",
+                                                  "Trade", "BookDelta"]
+    book = Book()
+    tops = []
+    for event in events:
+        if isinstance(event, BookSnapshot):
+            book.reset(event.bids, event.asks)
+        elif isinstance(event, BookDelta):
+            book.apply(event.bids, event.asks)
+        tops.append((book.bid_levels()[:1], book.ask_levels()[:1]))
+    assert tops[0] == ([(100.0, 7.0)], [(101.0, 4.0)])
+    assert tops[1] == ([(100.0, 5.0)], [(101.0, 4.0)])
+    assert tops[2] == ([(100.0, 5.0)], [(102.0, 4.0)])
+    assert events[3].aggressor == 1 and events[3].price == 101.0
+    assert tops[4] == ([(100.0, 2.0)], [(102.0, 4.0)])
+
+
+def test_ohlcv_bars_of_two_symbols_are_stamped_at_their_close(tmp_path: Path) -> None:
+    src = write(tmp_path / "ohlcv.csv",
+                "ts_event,rtype,publisher_id,instrument_id,open,high,low,close,volume,symbol",
+                [f"{T0 - 1 * E9},33,1,5602,5545000000000,5546000000000,5544000000000,"
+                 f"5545500000000,120,ESU4",
+                 f"{T0 - 1 * E9},33,1,9999,20100000000000,20110000000000,20090000000000,"
+                 f"20105000000000,40,NQU4"])
+    out = tmp_path / "bars.parquet"
+    writer = run_import("databento", [src], out)
+    got = rows(out)
+    assert [(r["ts"], r["instrument"], r["close"]) for r in got] == [
+        (T0 + 59 * E9, "ESU4", 5545.5), (T0 + 59 * E9, "NQU4", 20105.0)]
+    assert writer.stats.instruments == {"ESU4": 1, "NQU4": 1}
