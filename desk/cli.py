@@ -14,6 +14,7 @@ COMMANDS = [
     "audit",
     "explain",
     "bench",
+    "compare",
 ]
 """Modules of `desk.commands`, in the order `desk --help` lists them."""
 

@@ -36,6 +36,8 @@ class InstrumentSpec(Model):
 
 
 DataKind = Literal["trade", "quote", "bar", "book", "mixed"]
+ScenarioName = Literal["calm", "trending", "mean_reverting", "vol_clustering", "flash_crash",
+                       "gap_halt", "liquidity_drought", "regime_switch"]
 
 
 class FileSource(Model):
@@ -71,6 +73,22 @@ class SyntheticSource(Model):
     level_size: PositiveFloat = 300.0
     trade_prob: Fraction = 0.5
     trade_size: PositiveFloat = 50.0
+    scenario: ScenarioName | None = None
+    """A named market shape from `desk.data.scenarios`; None: the random regime walk above."""
+    scenario_at: Annotated[float, Field(ge=0, lt=1)] = 0.5
+    """Where in the run the scenario's event starts, as a fraction of its steps."""
+    scenario_size: PositiveFloat | None = None
+    """The scenario's magnitude (its meaning is in the scenario's docs); None: its default."""
+    alpha_bps: NonNegFloat = 0.0
+    """Planted predictability: std of a hidden AR(1) drift added to each step's return, in bps."""
+    alpha_half_life: PositiveFloat = 600.0
+    """Half-life of the hidden drift, in steps."""
+
+    @model_validator(mode="after")
+    def _alpha_needs_scenario(self) -> SyntheticSource:
+        if self.alpha_bps > 0 and self.scenario is None:
+            raise ValueError("alpha_bps needs a `scenario` (e.g. \"calm\")")
+        return self
 
 
 class DataConfig(Model):

@@ -361,13 +361,17 @@ class Engine:
                 **fields)
         return self._event_record
 
-    def _target(self, symbol: str, qty: float, reason: str, evidence: dict[str, Any]) -> int | None:
+    def _target(self, symbol: str, qty: float, reason: str, evidence: dict[str, Any],
+                limit: float | None = None) -> int | None:
         self._check_symbol(symbol)
         current = self.portfolio.positions[symbol].qty + self.risk.pending[symbol]
         delta = self._round_lot(symbol, qty - current)
         if delta == 0:
             return None
-        return self._intend(symbol, delta, reason, None, TimeInForce.GTC, evidence, target=qty)
+        if limit is not None:
+            tick = self.specs[symbol].tick_size
+            limit = round(round(limit / tick) * tick, 10)
+        return self._intend(symbol, delta, reason, limit, TimeInForce.GTC, evidence, target=qty)
 
     def _order(self, symbol: str, qty: float, reason: str, limit: float | None, tif: str,
                evidence: dict[str, Any]) -> int | None:

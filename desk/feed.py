@@ -8,6 +8,7 @@ from typing import Any
 
 from desk.config import LoadedSession
 from desk.data.files import FileReader, Issue
+from desk.data.scenarios import ScenarioMarket
 from desk.data.synthetic import SyntheticMarket
 
 Batches = Iterator[list[Any]]
@@ -20,7 +21,8 @@ def open_feed(loaded: LoadedSession, seed: int, issue: Issue) -> tuple[Batches, 
     if cfg.data.synthetic is not None:
         ticks = {spec.symbol: spec.tick_size for spec in cfg.instruments}
         lots = {spec.symbol: spec.lot_size for spec in cfg.instruments}
-        market = SyntheticMarket(cfg.data.synthetic, symbols, ticks, lots, seed)
+        source = ScenarioMarket if cfg.data.synthetic.scenario is not None else SyntheticMarket
+        market = source(cfg.data.synthetic, symbols, ticks, lots, seed)
         return _clip(market.batches(), loaded), []
     default = symbols[0] if len(symbols) == 1 else None
     readers = [FileReader(source, loaded.resolve(source.path), default, set(symbols),

@@ -50,12 +50,16 @@ class Context:
         """Simulated time of the event being handled, in epoch nanoseconds."""
         return self._clock()
 
-    def target(self, instrument: str, qty: float, reason: str, **evidence: Any) -> int | None:
-        """Aim for a position of `qty`: one market order for the difference with position and open orders.
+    def target(self, instrument: str, qty: float, reason: str, *, limit: float | None = None,
+               **evidence: Any) -> int | None:
+        """Aim for a position of `qty`: one order for the difference with position and open orders.
 
+        A market order, or a GTC limit at `limit` (a passive way to the same target).
         Returns the order id if risk approved it, None if it was blocked or nothing was needed.
         """
-        return self._target(instrument, qty, reason, evidence)
+        if limit is None:
+            return self._target(instrument, qty, reason, evidence)
+        return self._target(instrument, qty, reason, evidence, limit)
 
     def order(self, instrument: str, qty: float, reason: str, *, limit: float | None = None,
               tif: str = "GTC", **evidence: Any) -> int | None:

@@ -10,9 +10,10 @@ from collections import deque
 
 from pydantic import Field
 
-from desk.events import Bar, Trade
+from desk.events import Bar, BookDelta, BookSnapshot, Trade
 from desk.orders import RejectInfo
 from desk.strategy import Params, Strategy
+from strategies.working import OrderWorker, Style
 
 
 class MomentumParams(Params):
@@ -26,6 +27,10 @@ class MomentumParams(Params):
     """Trade only this instrument; None: every instrument, each on its own prices."""
     cooldown: int = Field(default=100, ge=0)
     """After risk blocks a target, wait this many trades before asking for the same target again."""
+    style: Style = "market"
+    """How targets are worked: `market` orders, or `passive` limits at the touch (see working.py)."""
+    patience_ms: float = Field(default=2_000.0, ge=0)
+    """Passive style: cross at market when the target is not reached after this long."""
 
 
 class Momentum(Strategy):
@@ -43,6 +48,7 @@ class Momentum(Strategy):
         self.cooldown = p.cooldown
         self.blocked: dict[str, tuple[float, int]] = {}
         self.seen = 0
+        self.worker = OrderWorker(self.ctx, p.style, p.patience_ms) if p.style == "passive" else None
 
     def on_trade(self, trade: Trade) -> None:
         self._observe(trade.instrument, trade.price)
@@ -50,7 +56,13 @@ class Momentum(Strategy):
     def on_bar(self, bar: Bar) -> None:
         self._observe(bar.instrument, bar.close)
 
+    def on_book(self, book: BookSnapshot | BookDelta) -> None:
+        if self.worker is not None:
+            self.worker.work(book.instrument)
+
     def on_reject(self, reject: RejectInfo) -> None:
+        if self.worker is not None:
+            self.worker.blocked(reject.instrument)
         position = self.ctx.portfolio.position(reject.instrument)
         self.blocked[reject.instrument] = (position + reject.qty, self.seen)
 
@@ -79,7 +91,7 @@ class Momentum(Strategy):
         if blocked is not None and blocked[0] == want and self.seen - blocked[1] < self.cooldown:
             return
         comparison = ">" if want > 0 else "<"
-        self.ctx.target(
+        (self.worker or self.ctx).target(
             symbol, want,
             f"momentum {momentum:+.2%} over {self.lookback} trades {comparison} "
             f"threshold {'+' if want > 0 else '-'}{threshold:.2%}: target {want:+g}",
