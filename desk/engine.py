@@ -8,6 +8,7 @@ The core is synchronous; `desk.runner` paces it for people and the app.
 
 from __future__ import annotations
 
+import sys
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -56,7 +57,6 @@ from desk.risk.engine import ModeChange, RiskEngine
 from desk.risk.verdict import decision_why
 from desk.strategy import Context, Strategy, find_strategy, make_params
 from desk.timeutil import parse_iso_ns, parse_offset_ns
-
 
 _CALLBACKS = {Trade: "on_trade", Quote: "on_quote", BookSnapshot: "on_book", BookDelta: "on_book",
               Bar: "on_bar"}
@@ -223,16 +223,104 @@ class Engine:
             raise
         return True
 
-    def run(self, max_events: int | None = None) -> None:
-        """Run headless to the end (or for `max_events`)."""
-        step = self.step
-        if max_events is None:
-            while step():
-                pass
-        else:
-            for _ in range(max_events):
-                if not step():
+    def run(self, max_events: int | None = None) -> bool:
+        """Run headless to the end, or for at most `max_events` events; False once it is over.
+
+        Event for event the same as calling `step()` until it returns False (the
+        journals are byte-identical: tests/test_fast_run.py), but a run of trades
+        from the feed goes through `_run_trades`, an inner loop with no queue
+        call, handler lookup or strategy wrapper per trade. Every other event,
+        and every trade that has a scheduled event or a command before it, goes
+        through `step()`.
+        """
+        if not self._started:
+            self.start()
+        left = sys.maxsize if max_events is None else max_events
+        step, run_trades = self.step, self._run_trades
+        while left > 0:
+            done = run_trades(left)
+            if done:
+                left -= done
+            elif step():
+                left -= 1
+            else:
+                return False
+        return True
+
+    def _run_trades(self, limit: int) -> int:
+        """Handle up to `limit` trades straight from the feed batch while they are next in order.
+
+        The body is `step()` + `_on_trade` + `_call_strategy` inlined, statement
+        for statement; it stops at the first event that is not a trade, or that
+        a scheduled event, an operator command or a recorded action must precede.
+        """
+        queue = self.queue
+        batch, i = queue.feed_window()
+        end = min(len(batch), i + limit)
+        if i >= end:
+            return 0
+        heap = queue.heap
+        actions = self._replay_actions
+        next_action = actions[self._replay_pos].seq if self._replay_pos < len(actions) \
+            else sys.maxsize
+        start = i
+        popped = queue.popped
+        stats = self.stats
+        if self.feed_latency is not None or self.venue is not self.market:
+            return 0  # trades reach the desk late: each one goes through step()
+        states = self.market.states
+        execution = self.execution
+        resting = execution.resting
+        on_trade = self.strategy.on_trade
+        strict = self.strict
+        market = Priority.MARKET
+        trade_type = Trade
+        try:
+            while i < end:
+                trade = batch[i]
+                if type(trade) is not trade_type:
                     break
+                ts = trade.ts
+                if heap and (heap[0][0] < ts or (heap[0][0] == ts and heap[0][1] < market)):
+                    break
+                if self.commands or popped >= next_action:
+                    break
+                i += 1
+                popped += 1
+                queue._pos = i  # what pop() does for a feed event
+                queue.popped = popped
+                self.now = ts
+                stats.events += 1
+                stats.market_events += 1
+                symbol = trade.instrument
+                # _on_trade: the venue's market, resting orders, then the desk (no feed latency)
+                state = states[symbol]
+                state.ts = ts
+                price = state.last = trade.price
+                size = state.last_size = trade.size
+                state.volume += size
+                if state.bid <= 0 or state.ask <= 0:
+                    state.mark = price
+                if resting[symbol]:
+                    execution.on_trade(trade)
+                # _desk_sees
+                if state.mark > 0 and (state.bid <= 0 or state.ask <= 0):
+                    self._marked(symbol, state.mark)
+                if self.strategy_active:
+                    self._current = trade
+                    self._event_record = None
+                    try:
+                        on_trade(trade)
+                    except Exception as error:  # noqa: BLE001 - as in _call_strategy
+                        self._strategy_fault("on_trade", error)
+                    if self._rejects:
+                        self._deliver_rejects()
+                if strict:
+                    self.check_invariants()
+        except DeskError as error:
+            self.journal.record("error", self.now, f"run stopped: {error}", error=error.title)
+            raise
+        return i - start
 
     def events(self) -> Iterator[int]:
         """The replay as an iterator: each `next()` processes one event and yields its seq."""
@@ -259,8 +347,7 @@ class Engine:
     # --- market events ------------------------------------------------------------------
 
     def _marked(self, symbol: str, mark: float) -> None:
-        self.portfolio.mark(symbol, mark)
-        change = self.risk.on_mark()
+        change = self.risk.on_mark(self.portfolio.mark(symbol, mark))
         if change is not None:
             self._journal_mode(change, "drawdown")
 
@@ -622,6 +709,11 @@ class Engine:
         except Exception as error:  # noqa: BLE001 - a strategy's bug must not take the desk down
             self._strategy_fault(callback.__name__, error)
         if self._rejects:
+            self._deliver_rejects()
+
+    def _deliver_rejects(self) -> None:
+        """Tell the strategy about the intents risk blocked during its last callback."""
+        if self._rejects:
             rejects, self._rejects = self._rejects, []
             for reject in rejects:
                 if not self.strategy_active:
@@ -635,7 +727,11 @@ class Engine:
         self.strategy_faults += 1
         self.stats.strategy_faults += 1
         cfg = self.config.strategy
-        trace = "".join(traceback.format_exception(type(error), error, error.__traceback__,
+        # from the strategy's own frame on: the engine frame that caught it is noise, and
+        # differs between step() and the fast loop, which must journal the same bytes
+        tb = error.__traceback__
+        trace = "".join(traceback.format_exception(type(error), error,
+                                                   tb.tb_next if tb is not None else None,
                                                    limit=8))
         self.journal.record("strategy_error", self.now, f"strategy raised in {where}: "
                             f"{type(error).__name__}: {error} (fault {self.strategy_faults} of "

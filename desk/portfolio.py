@@ -95,20 +95,30 @@ class Portfolio:
 
     # --- marks -------------------------------------------------------------------
 
-    def mark(self, symbol: str, price: float) -> None:
-        """Revalue one instrument at `price` and track the equity peak and the worst drawdown."""
+    def mark(self, symbol: str, price: float) -> float:
+        """Revalue one instrument at `price`, track the equity peak and the worst drawdown.
+
+        Returns the drawdown after the mark (exactly what `drawdown` would say),
+        so the risk engine need not revalue the book a second time per event.
+        """
         self.positions[symbol].mark = price
         if self._open:
-            self._update_peak()
+            return self._update_peak()
+        peak = self.peak_equity
+        return 1.0 - self.cash / peak if peak > 0 else 0.0  # flat: equity is the cash
 
-    def _update_peak(self) -> None:
+    def _update_peak(self) -> float:
         equity = self.equity
-        if equity > self.peak_equity:
+        peak = self.peak_equity
+        if equity > peak:
             self.peak_equity = equity
-        elif self.peak_equity > 0:
-            drawdown = 1.0 - equity / self.peak_equity
+            return 0.0
+        if peak > 0:
+            drawdown = 1.0 - equity / peak
             if drawdown > self.max_drawdown:
                 self.max_drawdown = drawdown
+            return drawdown
+        return 0.0
 
     # --- figures -----------------------------------------------------------------
 

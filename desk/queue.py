@@ -71,6 +71,21 @@ class EventQueue:
             return top[0], top[3]
         return None
 
+    def feed_window(self) -> tuple[list[Any], int]:
+        """The current feed batch and the index of its next event, reading a batch if needed.
+
+        For `Engine._run_trades`, which takes events from the batch itself and then
+        moves `_pos` and `popped` on exactly as `pop()` would have.
+        """
+        if self._pos >= len(self._batch):
+            self._refill()
+        return self._batch, self._pos
+
+    @property
+    def heap(self) -> list[tuple[int, int, int, Any]]:
+        """The scheduled events as a heap of (ts, priority, seq, event); read it, never push to it."""
+        return self._heap
+
     @property
     def scheduled(self) -> int:
         return len(self._heap)

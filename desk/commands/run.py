@@ -12,6 +12,10 @@ from typing import Any
 DEMO = Path(__file__).resolve().parent.parent.parent / "sessions" / "demo.toml"
 
 
+_CHUNK = 2_000
+"""Events per call of `Engine.run`: how often the loop looks at Ctrl-C and the progress bar."""
+
+
 def _session_path(value: str | None) -> Path:
     return Path(value) if value else DEMO
 
@@ -41,8 +45,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if console.is_terminal and not args.json:
             _run_with_progress(engine, console, stop)
         else:
-            step = engine.step
-            while not stop.requested and step():
+            # a Ctrl-C is seen between chunks: at most _CHUNK events later, still between events
+            while not stop.requested and engine.run(max_events=_CHUNK):
                 pass
     except KeyboardInterrupt:
         stop.requested = True
@@ -92,13 +96,11 @@ def _run_with_progress(engine: Any, console: Any, stop: _StopOnInterrupt) -> Non
                   TextColumn("{task.completed:,} events"), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         task = progress.add_task(engine.config.session.name, total=total)
-        step = engine.step
         while not stop.requested:
-            for _ in range(2_000):
-                if not step():
-                    progress.update(task, completed=engine.stats.events)
-                    return
+            more = engine.run(max_events=_CHUNK)
             progress.update(task, completed=engine.stats.events)
+            if not more:
+                return
 
 
 

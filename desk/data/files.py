@@ -21,7 +21,16 @@ import pyarrow.parquet as pq
 from desk.config import FileSource
 from desk.data.control import control_event
 from desk.errors import DataError
-from desk.events import Bar, BookDelta, BookSnapshot, Quote, RiskLimitChanged, RuleToggled, Trade
+from desk.events import (
+    Bar,
+    BookDelta,
+    BookSnapshot,
+    Quote,
+    RiskLimitChanged,
+    RuleToggled,
+    Trade,
+    make_trades,
+)
 from desk.timeutil import unit_ns
 
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -294,8 +303,7 @@ class FileReader:
         symbols = self._instrument_list(cols, n)
         if kind == "trade":
             sides = [_side(s) for s in cols["side"]] if "side" in cols else [0] * n
-            return [Trade(t, s, p, q, a) for t, s, p, q, a in
-                    zip(ts, symbols, cols["price"], cols["size"], sides, strict=True)]
+            return make_trades(ts, symbols, cols["price"], cols["size"], sides)
         if kind == "quote":
             return [Quote(t, s, b, bs, a, az) for t, s, b, bs, a, az in
                     zip(ts, symbols, cols["bid"], cols["bid_size"], cols["ask"], cols["ask_size"],

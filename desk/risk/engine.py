@@ -166,15 +166,19 @@ class RiskEngine:
 
     # --- modes -------------------------------------------------------------------
 
-    def on_mark(self) -> ModeChange | None:
-        """After a mark: move between ACTIVE, REDUCING and HALTED on drawdown."""
+    def on_mark(self, drawdown: float | None = None) -> ModeChange | None:
+        """After a mark: move between ACTIVE, REDUCING and HALTED on drawdown.
+
+        `drawdown` is the portfolio's, when the caller has it at hand (the
+        engine gets it from `Portfolio.mark`); None reads it from the view.
+        """
         rule = self._drawdown
         mode = self.mode
         if not rule.enabled:
             if mode != ACTIVE:
                 return self._set_mode(ACTIVE, "max_drawdown switched off")
             return None
-        dd = self.portfolio.drawdown
+        dd = self.portfolio.drawdown if drawdown is None else drawdown
         if rule.halt is not None and dd >= rule.halt and mode != HALTED:
             return self._set_mode(HALTED, f"drawdown {dd:.2%} ≥ halt {rule.halt:.2%}")
         if mode == ACTIVE and dd >= rule.tolerance:
