@@ -27,7 +27,7 @@ def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """Deep-merge `extra` into a copy of `base`."""
     out = copy.deepcopy(base)
     for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "params":
             out[key] = merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
