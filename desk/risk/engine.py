@@ -92,6 +92,10 @@ class RiskEngine:
         self.fee_rate = fee_rate
         self.mode = ACTIVE
         self.pending: dict[str, float] = dict.fromkeys(multipliers, 0.0)
+        """Net signed quantity of open orders per instrument: what `ctx.target` nets against."""
+        self.pending_buy: dict[str, float] = dict.fromkeys(multipliers, 0.0)
+        self.pending_sell: dict[str, float] = dict.fromkeys(multipliers, 0.0)
+        """Open buys and open sells apart: limits count the worst case, as if only one side fills."""
         self.reserved = 0.0
         self._reserve_by_order: dict[int, float] = {}
         self._drawdown: MaxDrawdown = self.by_name["max_drawdown"]  # type: ignore[assignment]
@@ -111,7 +115,8 @@ class RiskEngine:
             price = state.bid or state.mark
         view = self.portfolio
         return Exposure(
-            ts=intent.ts, position=view.position(symbol), pending=self.pending[symbol],
+            ts=intent.ts, position=view.position(symbol),
+            pending=(self.pending_buy if intent.qty > 0 else self.pending_sell)[symbol],
             price=price, mark=state.mark or price, multiplier=self.multipliers[symbol],
             equity=view.equity, gross=view.gross_exposure, cash=view.cash,
             reserved=self.reserved, fee_rate=self.fee_rate, drawdown=view.drawdown,
@@ -138,14 +143,14 @@ class RiskEngine:
 
     def on_sent(self, order_id: int, approved: ApprovedOrder) -> None:
         intent = approved.intent
-        self.pending[intent.instrument] += intent.qty
+        self._add_pending(intent.instrument, intent.qty, intent.qty)
         if approved.reserve > 0:
             self._reserve_by_order[order_id] = approved.reserve
             self.reserved += approved.reserve
 
     def on_filled(self, order_id: int, symbol: str, qty: float, cost: float) -> None:
         """A fill report arrived: it is no longer pending, and its cash is no longer reserved."""
-        self.pending[symbol] -= qty
+        self._add_pending(symbol, qty, -qty)
         if order_id in self._reserve_by_order and cost > 0:
             release = min(cost, self._reserve_by_order[order_id])
             self._reserve_by_order[order_id] -= release
@@ -153,13 +158,20 @@ class RiskEngine:
 
     def on_ended(self, order_id: int, symbol: str, unfilled: float) -> None:
         """The order is done: whatever it still counted as pending or reserved is released."""
-        self.pending[symbol] -= unfilled
+        self._add_pending(symbol, unfilled, -unfilled)
         left = self._reserve_by_order.pop(order_id, 0.0)
         self.reserved -= left
         if abs(self.reserved) < 1e-6:
             self.reserved = 0.0
-        if abs(self.pending[symbol]) < 1e-9:
-            self.pending[symbol] = 0.0
+
+    def _add_pending(self, symbol: str, side: float, delta: float) -> None:
+        """Change the open quantity of one side (+ buys, − sells) by `delta`, and the net with it."""
+        book = self.pending_buy if side > 0 else self.pending_sell
+        book[symbol] += delta
+        self.pending[symbol] += delta
+        for figures in (self.pending, book):
+            if abs(figures[symbol]) < 1e-9:
+                figures[symbol] = 0.0
 
     def reserved_by_others(self, order_id: int) -> float:
         return self.reserved - self._reserve_by_order.get(order_id, 0.0)

@@ -22,7 +22,8 @@ class Exposure:
     ts: int
     position: float
     pending: float
-    """Signed quantity of this instrument's orders sent but not yet reported done."""
+    """Signed quantity of this instrument's open orders on the intent's side (buys for a buy):
+    limits assume the worst case, that only the orders adding to this side fill."""
     price: float
     """The price the intent is valued at: its limit, or for a market order the far side of the quote."""
     mark: float
