@@ -60,6 +60,11 @@ class ModeChange:
     why: str
 
 
+def _clean(value: float) -> float:
+    """Float dust left by adding and removing the same quantities is zero."""
+    return 0.0 if abs(value) < 1e-9 else value
+
+
 def build_rules(config: RiskConfig) -> list[Rule]:
     """The rules in their fixed evaluation order (the order the journal lists verdicts in)."""
     per = {symbol: (limit.max_qty, limit.max_notional)
@@ -95,7 +100,7 @@ class RiskEngine:
         """Net signed quantity of open orders per instrument: what `ctx.target` nets against."""
         self.pending_buy: dict[str, float] = dict.fromkeys(multipliers, 0.0)
         self.pending_sell: dict[str, float] = dict.fromkeys(multipliers, 0.0)
-        """Open buys and open sells apart: limits count the worst case, as if only one side fills."""
+        """The same split by side: fills may come in any order, so limits count the worst case."""
         self.reserved = 0.0
         self._reserve_by_order: dict[int, float] = {}
         self._drawdown: MaxDrawdown = self.by_name["max_drawdown"]  # type: ignore[assignment]
@@ -115,8 +120,8 @@ class RiskEngine:
             price = state.bid or state.mark
         view = self.portfolio
         return Exposure(
-            ts=intent.ts, position=view.position(symbol),
-            pending=(self.pending_buy if intent.qty > 0 else self.pending_sell)[symbol],
+            ts=intent.ts, position=view.position(symbol), pending=self.pending[symbol],
+            pending_buy=self.pending_buy[symbol], pending_sell=self.pending_sell[symbol],
             price=price, mark=state.mark or price, multiplier=self.multipliers[symbol],
             equity=view.equity, gross=view.gross_exposure, cash=view.cash,
             reserved=self.reserved, fee_rate=self.fee_rate, drawdown=view.drawdown,
@@ -150,7 +155,7 @@ class RiskEngine:
 
     def on_filled(self, order_id: int, symbol: str, qty: float, cost: float) -> None:
         """A fill report arrived: it is no longer pending, and its cash is no longer reserved."""
-        self._add_pending(symbol, qty, -qty)
+        self._add_pending(symbol, -qty, qty)
         if order_id in self._reserve_by_order and cost > 0:
             release = min(cost, self._reserve_by_order[order_id])
             self._reserve_by_order[order_id] -= release
@@ -158,20 +163,18 @@ class RiskEngine:
 
     def on_ended(self, order_id: int, symbol: str, unfilled: float) -> None:
         """The order is done: whatever it still counted as pending or reserved is released."""
-        self._add_pending(symbol, unfilled, -unfilled)
+        if unfilled:
+            self._add_pending(symbol, -unfilled, unfilled)
         left = self._reserve_by_order.pop(order_id, 0.0)
         self.reserved -= left
         if abs(self.reserved) < 1e-6:
             self.reserved = 0.0
 
-    def _add_pending(self, symbol: str, side: float, delta: float) -> None:
-        """Change the open quantity of one side (+ buys, − sells) by `delta`, and the net with it."""
+    def _add_pending(self, symbol: str, delta: float, side: float) -> None:
+        """Change what is pending by `delta` on the side of an order whose quantity has sign `side`."""
+        self.pending[symbol] = _clean(self.pending[symbol] + delta)
         book = self.pending_buy if side > 0 else self.pending_sell
-        book[symbol] += delta
-        self.pending[symbol] += delta
-        for figures in (self.pending, book):
-            if abs(figures[symbol]) < 1e-9:
-                figures[symbol] = 0.0
+        book[symbol] = _clean(book[symbol] + delta)
 
     def reserved_by_others(self, order_id: int) -> float:
         return self.reserved - self._reserve_by_order.get(order_id, 0.0)
@@ -181,8 +184,10 @@ class RiskEngine:
     def on_mark(self, drawdown: float | None = None) -> ModeChange | None:
         """After a mark: move between ACTIVE, REDUCING and HALTED on drawdown.
 
-        `drawdown` is the portfolio's, when the caller has it at hand (the
-        engine gets it from `Portfolio.mark`); None reads it from the view.
+        Beyond (strictly above) the tolerance → REDUCING, beyond `halt` → HALTED;
+        back to ACTIVE only below `resume_below` or by an explicit reset, and
+        at once when the rule is switched off. `drawdown` is the portfolio's,
+        when the caller has it at hand; None reads it from the view.
         """
         rule = self._drawdown
         mode = self.mode
@@ -191,10 +196,10 @@ class RiskEngine:
                 return self._set_mode(ACTIVE, "max_drawdown switched off")
             return None
         dd = self.portfolio.drawdown if drawdown is None else drawdown
-        if rule.halt is not None and dd >= rule.halt and mode != HALTED:
-            return self._set_mode(HALTED, f"drawdown {dd:.2%} ≥ halt {rule.halt:.2%}")
-        if mode == ACTIVE and dd >= rule.tolerance:
-            return self._set_mode(REDUCING, f"drawdown {dd:.2%} ≥ tolerance {rule.tolerance:.2%}: "
+        if rule.halt is not None and dd > rule.halt + 1e-12 and mode != HALTED:
+            return self._set_mode(HALTED, f"drawdown {dd:.2%} > halt {rule.halt:.2%}")
+        if mode == ACTIVE and dd > rule.tolerance + 1e-12:
+            return self._set_mode(REDUCING, f"drawdown {dd:.2%} > tolerance {rule.tolerance:.2%}: "
                                             "only risk-reducing orders pass")
         if mode != ACTIVE and rule.resume_below is not None and dd < rule.resume_below:
             return self._set_mode(ACTIVE, f"drawdown {dd:.2%} < resume_below "

@@ -22,8 +22,11 @@ class Exposure:
     ts: int
     position: float
     pending: float
-    """Signed quantity of this instrument's open orders on the intent's side (buys for a buy):
-    limits assume the worst case, that only the orders adding to this side fill."""
+    """Signed quantity of this instrument's orders sent but not yet reported done."""
+    pending_buy: float
+    """The buys among them (≥ 0)."""
+    pending_sell: float
+    """The sells among them (≤ 0)."""
     price: float
     """The price the intent is valued at: its limit, or for a market order the far side of the quote."""
     mark: float
@@ -43,6 +46,15 @@ class Exposure:
 
     def after(self, qty: float) -> float:
         return self.position + self.pending + qty
+
+    def worst(self, qty: float) -> float:
+        """Before the order, the position furthest in the order's direction that open orders allow."""
+        return self.position + (self.pending_buy if qty > 0 else self.pending_sell)
+
+    def reduces_worst(self, qty: float) -> bool:
+        """True when the order moves even that worst-case position closer to flat without flipping."""
+        before = self.worst(qty)
+        return before != 0 and abs(before + qty) < abs(before) and (before + qty) * before >= 0
 
     def reduces(self, qty: float) -> bool:
         """True when the order brings the instrument's exposure closer to flat without flipping it."""
@@ -116,6 +128,8 @@ def _signed(value: float) -> str:
 class MaxPosition(Rule):
     """Blocks when the position after the order, counting open orders, exceeds a quantity or notional.
 
+    Open orders count on the order's own side only: fills may arrive in any
+    order, so a buy is judged as if every open buy filled and no open sell did.
     A per-instrument limit overrides the default field by field: a field it
     leaves out falls back to the default. An order that brings the position
     closer to flat always passes, so a lowered limit never traps a position.
@@ -139,10 +153,13 @@ class MaxPosition(Rule):
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         max_qty, max_notional = self.limits_for(intent.instrument)
-        after = abs(x.after(intent.qty))
-        reducing = x.reduces(intent.qty)
-        inputs = (f"held {_fmt(x.position)} + open {_signed(x.pending)} + order "
-                  f"{_signed(intent.qty)} {intent.instrument}")
+        qty = intent.qty
+        after = abs(x.worst(qty) + qty)
+        reducing = x.reduces_worst(qty)
+        side = "buys" if qty > 0 else "sells"
+        inputs = (f"held {_fmt(x.position)} + open {side} "
+                  f"{_signed(x.pending_buy if qty > 0 else x.pending_sell)} + order "
+                  f"{_signed(qty)} {intent.instrument}")
         if max_qty is not None:
             passed = after <= max_qty + 1e-9 or reducing
             if not passed:
@@ -184,9 +201,10 @@ class MaxLeverage(Rule):
         reducing = x.reduces(intent.qty)
         passed = leverage <= self.limit + 1e-12 or reducing
         if not passed:
+            digits = 2 if f"{leverage:.2f}" != f"{self.limit:.2f}" else 4
             return self.result(False, leverage, self.limit,
-                               f"{leverage:.2f} > {self.limit:.2f} (gross {_fmt(gross_after)} / "
-                               f"equity {_fmt(equity)})")
+                               f"{leverage:.{digits}f} > {self.limit:.{digits}f} (gross "
+                               f"{_fmt(gross_after)} / equity {_fmt(equity)})")
         if leverage > self.limit:
             return self.result(True, leverage, self.limit, f"leverage {leverage:.2f} > "
                                f"{self.limit:.2f} but the order reduces it")
@@ -217,7 +235,7 @@ class MaxDrawdown(Rule):
         if x.mode == "HALTED":
             limit = self.halt if self.halt is not None else self.tolerance
             return self.result(False, dd, limit,
-                               f"HALTED: drawdown {_pct(dd)} ≥ halt {_pct(limit)}; no new orders")
+                               f"HALTED (drawdown {_pct(dd)}, halt {_pct(limit)}): no new orders")
         if x.mode == "REDUCING":
             before, after = x.before, x.after(intent.qty)
             if x.reduces(intent.qty):
@@ -225,10 +243,11 @@ class MaxDrawdown(Rule):
                                    f"drawdown {_pct(dd)} REDUCING, order reduces "
                                    f"{_fmt(before)} → {_fmt(after)}")
             return self.result(False, dd, self.tolerance,
-                               f"REDUCING: drawdown {_pct(dd)} ≥ {_pct(self.tolerance)} and the order "
-                               f"adds risk (position {_fmt(before)} → {_fmt(after)})")
+                               f"REDUCING (drawdown {_pct(dd)}, tolerance "
+                               f"{_pct(self.tolerance)}): the order adds risk (position {_fmt(before)} → {_fmt(after)})")
         return self.result(True, dd, self.tolerance,
-                           f"drawdown {_pct(dd)} < {_pct(self.tolerance)}")
+                           f"drawdown {_pct(dd)} {'<' if dd < self.tolerance else '≤'} "
+                           f"{_pct(self.tolerance)}")
 
 
 class Cash(Rule):

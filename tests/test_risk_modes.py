@@ -1,0 +1,81 @@
+"""The desk's modes: ACTIVE → REDUCING → HALTED on drawdown, and the explicit ways back."""
+
+from __future__ import annotations
+
+from risk_kit import Desk
+
+from desk.risk import ACTIVE, HALTED, REDUCING
+
+
+def long_desk(**drawdown: float | None) -> Desk:
+    """All cash in 1,000 ACME at 100, so equity is 1,000 × the mark and drawdown is 1 − mark/100."""
+    desk = Desk({"max_drawdown": {"tolerance": 0.25, **drawdown}, "cash": {"buffer_bps": 0}})
+    desk.fill(1_000, 100.0)
+    desk.quote(100.0)
+    return desk
+
+
+def test_drawdown_exactly_at_the_tolerance_stays_active_and_one_tick_beyond_reduces() -> None:
+    desk = long_desk()
+    desk.quote(75.0)
+    assert desk.risk.mode == ACTIVE
+    assert desk.passes("max_drawdown", 10)
+    desk.quote(74.99)
+    assert desk.risk.mode == REDUCING
+
+
+def test_reducing_lets_only_risk_reducing_orders_through() -> None:
+    desk = long_desk()
+    desk.quote(70.0)
+    assert desk.risk.mode == REDUCING
+    assert desk.passes("max_drawdown", -500)
+    assert desk.passes("max_drawdown", -1_000)
+    assert not desk.passes("max_drawdown", 1)
+    assert not desk.passes("max_drawdown", -1_001)  # flipping short adds risk
+    result = desk.verdicts(1)["max_drawdown"]
+    assert result.message == ("REDUCING (drawdown 30%, tolerance 25%): the order adds risk "
+                              "(position 1,000 → 1,001)")
+
+
+def test_beyond_the_hard_limit_the_desk_halts_and_blocks_even_reducing_orders() -> None:
+    desk = long_desk(halt=0.5)
+    desk.quote(60.0)
+    assert desk.risk.mode == REDUCING
+    desk.quote(50.0)
+    assert desk.risk.mode == REDUCING  # exactly at the halt
+    desk.portfolio.mark("ACME", 49.99)
+    change = desk.risk.on_mark()
+    assert desk.risk.mode == HALTED
+    assert change is not None and change.before == REDUCING and "halt 50.00%" in change.why
+    assert not desk.passes("max_drawdown", -100)
+
+
+def test_without_resume_below_the_way_back_is_only_an_explicit_reset() -> None:
+    desk = long_desk()
+    desk.quote(70.0)
+    desk.quote(99.0)
+    assert desk.risk.mode == REDUCING
+    change = desk.risk.reset_mode("reset by operator")
+    assert change is not None and (change.before, change.after) == (REDUCING, ACTIVE)
+    assert desk.risk.reset_mode("again") is None  # already ACTIVE: nothing to journal
+
+
+def test_resume_below_brings_the_desk_back_to_active_by_itself() -> None:
+    desk = long_desk(resume_below=0.05, halt=0.5)
+    desk.quote(40.0)
+    assert desk.risk.mode == HALTED
+    desk.quote(94.0)
+    assert desk.risk.mode == HALTED
+    desk.quote(96.0)
+    assert desk.risk.mode == ACTIVE
+
+
+def test_switching_the_drawdown_rule_off_returns_the_desk_to_active_on_the_next_mark() -> None:
+    desk = long_desk()
+    desk.quote(70.0)
+    desk.risk.toggle("max_drawdown", False)
+    desk.portfolio.mark("ACME", 70.0)
+    change = desk.risk.on_mark()
+    assert change is not None and change.why == "max_drawdown switched off"
+    assert desk.risk.mode == ACTIVE
+    assert "max_drawdown" not in desk.verdicts(10)
