@@ -7,6 +7,7 @@ event on, and journals it with the file and row as its source.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from desk.errors import DataError
@@ -23,7 +24,7 @@ def control_value(value: Any) -> Any:
         if text in _TRUE or text in _FALSE:
             return text in _TRUE
         try:
-            return float(text)
+            value = float(text)
         except ValueError:
             return value
     if isinstance(value, float) and value.is_integer():
@@ -39,7 +40,7 @@ def control_event(ts: int, rule: Any, param: Any, value: Any,
     value = control_value(value)
     if value is None:
         raise DataError(f"{where}: value: a risk_limit row needs a value")
-    source = f"data {where}"
+    source = f"data {PurePath(where).name}"
     if param == "enabled":
         if not isinstance(value, bool) and value not in (0, 1):
             raise DataError(f"{where}: value: `enabled` takes true or false, not {value!r}")

@@ -346,7 +346,7 @@ class FileReader:
             if pending is not None:
                 out.append(pending)
             if kind == "risk_limit":
-                where = f"{self.path.name}:{self.stats.rows - n + i + 1}"
+                where = f"{self.path}:{self.stats.rows - n + i + 1}"
                 out.append(control_event(ts[i], get("rule", empty)[i], get("param", empty)[i],
                                          get("value", empty)[i], where))
             elif kind == "trade":

@@ -1,0 +1,155 @@
+"""Risk changes at run time: operator switches, the session's schedule, and changes carried by the data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BASE, merge
+
+from desk.audit import details_of, read_journal
+from desk.config import LoadedSession, OperatorAction, parse_session
+from desk.engine import Engine
+from desk.errors import DataError
+
+SECOND = 1_000_000_000
+
+
+def make_session(base_dir: Path | None = None, **extra: Any) -> LoadedSession:
+    """Like conftest's, but `strategy` replaces the base strategy instead of merging into it."""
+    base = {k: v for k, v in BASE.items() if k != "strategy" and k not in extra.get("_drop", ())}
+    extra.pop("_drop", None)
+    path = (base_dir / "session.toml") if base_dir is not None else None
+    return parse_session(merge(base, extra), "test-session", path)
+
+
+def script(*steps: dict[str, Any]) -> dict[str, Any]:
+    return {"use": "strategies.script:Script", "params": {"steps": list(steps)}}
+
+
+def records(engine: Engine, kind: str) -> list[dict[str, Any]]:
+    """The engine's in-memory journal tail, one kind, with details parsed."""
+    names = ("seq", "ts_ns", "kind", "instrument", "cause", "order_id", "why", "details")
+    out = []
+    for row in engine.journal.tail:
+        record = dict(zip(names, row, strict=True))
+        if record["kind"] == kind:
+            record["details"] = details_of(record["details"])
+            out.append(record)
+    return out
+
+
+def step_until_intents(engine: Engine, count: int) -> None:
+    while engine.stats.intents < count:
+        assert engine.step(), "the replay ended before the intent came"
+
+
+THREE_BUYS = script({"at": "+10s", "qty": 10}, {"at": "+20s", "qty": 10}, {"at": "+30s", "qty": 10})
+
+
+def test_an_operator_switch_changes_the_outcome_of_the_very_next_intent() -> None:
+    engine = Engine(make_session(strategy=THREE_BUYS), None, strict=True)
+    step_until_intents(engine, 1)
+    assert records(engine, "risk")[-1]["details"]["approved"]
+    engine.command(OperatorAction(seq=0, action="kill"))
+    step_until_intents(engine, 2)
+    second = records(engine, "risk")[-1]
+    assert second["details"]["blocked_by"] == ["kill_switch"]
+    engine.command(OperatorAction(seq=0, action="toggle", rule="kill_switch", enabled=False))
+    step_until_intents(engine, 3)
+    third = records(engine, "risk")[-1]
+    assert third["details"]["approved"]
+    assert "kill_switch" not in {v["rule"] for v in third["details"]["verdicts"]}
+    sources = [(r["details"]["source"], r["why"]) for r in records(engine, "limit_change")
+               + records(engine, "rule_toggle")]
+    assert sources == [("operator", "kill_switch.engaged: False → True (by operator)"),
+                       ("operator", "kill_switch switched off (by operator)")]
+    engine.close()
+
+
+def test_a_recorded_operator_action_replays_before_the_same_event() -> None:
+    engine = Engine(make_session(strategy=THREE_BUYS), None)
+    step_until_intents(engine, 1)
+    engine.command(OperatorAction(seq=0, action="set", rule="max_order_size", param="max_qty",
+                                  value=5))
+    engine.run()
+    recorded = engine.operator_log
+    replay = Engine(make_session(strategy=THREE_BUYS,
+                                 operator_actions=[a.model_dump() for a in recorded]), None)
+    replay.run()
+    assert replay.stats.blocked_by == engine.stats.blocked_by == {"max_order_size": 2}
+    assert [r["ts_ns"] for r in records(replay, "limit_change")] == \
+        [r["ts_ns"] for r in records(engine, "limit_change")]
+
+
+def test_the_schedule_fires_at_its_time_and_governs_the_next_intent() -> None:
+    session = make_session(strategy=THREE_BUYS, risk={"schedule": [
+        {"at": "+15s", "rule": "max_order_size", "param": "max_qty", "value": 5},
+        {"at": "+25s", "rule": "max_order_size", "enabled": False}]})
+    engine = Engine(session, None, strict=True)
+    engine.run()
+    first_ts = records(engine, "session")[0]["ts_ns"]
+    change = records(engine, "limit_change")[0]
+    toggle = records(engine, "rule_toggle")[0]
+    assert change["ts_ns"] == first_ts + 15 * SECOND
+    assert toggle["ts_ns"] == first_ts + 25 * SECOND
+    assert change["details"]["source"] == toggle["details"]["source"] == "schedule"
+    outcomes = [(r["ts_ns"] > change["ts_ns"], r["details"]["approved"])
+                for r in records(engine, "risk")]
+    assert outcomes == [(False, True), (True, False), (True, True)]
+    assert records(engine, "risk")[1]["details"]["blocked_by"] == ["max_order_size"]
+
+
+def test_a_limit_change_at_the_same_time_as_a_trade_governs_that_trade() -> None:
+    session = make_session(strategy=script({"at": "+10s", "qty": 10}), risk={"schedule": [
+        {"at": "+10s", "rule": "kill_switch", "param": "engaged", "value": True}]})
+    engine = Engine(session, None)
+    engine.run()
+    assert engine.stats.blocked_by == {"kill_switch": 1}
+
+
+def write_mixed(path: Path, control_rows: list[tuple[int, str, str, str]]) -> None:
+    """A minute of one-second quotes and trades for ACME, with risk_limit rows among them."""
+    lines = ["ts,kind,instrument,price,size,bid,bid_size,ask,ask_size,rule,param,value"]
+    rows: list[tuple[int, str]] = []
+    for second in range(60):
+        ts = second * SECOND
+        rows.append((ts, f"{ts},quote,ACME,,,99.99,500,100.01,500,,,"))
+        rows.append((ts + 1, f"{ts + 1},trade,ACME,100.0,5,,,,,,,"))
+    for ts, rule, param, value in control_rows:
+        rows.append((ts, f"{ts},risk_limit,,,,,,,,{rule},{param},{value}"))
+    rows.sort(key=lambda row: row[0])
+    path.write_text("\n".join(lines + [text for _, text in rows]) + "\n")
+
+
+def test_risk_limit_rows_in_a_data_file_change_the_limit_from_the_next_event_on(
+        tmp_path: Path) -> None:
+    write_mixed(tmp_path / "feed.csv", [(15 * SECOND, "max_order_size", "max_qty", "5"),
+                                        (25 * SECOND, "max_order_size", "enabled", "false"),
+                                        (40 * SECOND, "max_size", "limit", "1")])
+    session = make_session(tmp_path, _drop=("data",), data={"files": [
+        {"path": "feed.csv", "kind": "mixed"}]}, strategy=THREE_BUYS)
+    engine = Engine(session, tmp_path / "j.arrow", strict=True)
+    engine.run()
+    engine.close()
+    table = read_journal(tmp_path / "j.arrow").to_pylist()
+    change = next(r for r in table if r["kind"] == "limit_change")
+    assert change["ts_ns"] == 15 * SECOND
+    assert change["why"] == "max_order_size.max_qty: None → 5 (by data feed.csv:32)"
+    toggle = next(r for r in table if r["kind"] == "rule_toggle")
+    assert toggle["why"].startswith("max_order_size switched off (by data feed.csv:")
+    error = next(r for r in table if r["kind"] == "control_error")
+    assert "no risk rule 'max_size'" in error["why"]
+    approved = [details_of(r["details"])["approved"] for r in table if r["kind"] == "risk"]
+    assert approved == [True, False, True]
+
+
+def test_a_bad_risk_limit_row_is_one_line_naming_the_file_and_row(tmp_path: Path) -> None:
+    write_mixed(tmp_path / "feed.csv", [(15 * SECOND, "max_order_size", "", "5")])
+    session = make_session(tmp_path, _drop=("data",), data={"files": [
+        {"path": "feed.csv", "kind": "mixed"}]}, strategy=THREE_BUYS)
+    engine = Engine(session, None)
+    with pytest.raises(DataError) as caught:
+        engine.run()
+    assert str(caught.value) == f"{tmp_path / 'feed.csv'}:32: a risk_limit row needs `rule` and `param`"
