@@ -76,6 +76,8 @@ class Stats:
     blocked_by: dict[str, int] = field(default_factory=dict)
     fills: int = 0
     filled_qty: float = 0.0
+    decided_notional: float = 0.0
+    """Σ |filled| · decision price · multiplier of finished orders: what shortfall is measured against."""
     latency_cost: float = 0.0
     impact_cost: float = 0.0
     fee_cost: float = 0.0
@@ -612,6 +614,7 @@ class Engine:
         stats = self.stats
         stats.orders_done += 1
         stats.latency_cost += latency
+        stats.decided_notional += abs(filled) * order.decision_price * mult
         stats.impact_cost += impact
         stats.fee_cost += order.fees
         self.journal.record(

@@ -40,6 +40,9 @@ def summarize(engine: Engine, wall_seconds: float) -> dict[str, Any]:
         "impact_cost": s.impact_cost,
         "fee_cost": s.fee_cost,
         "shortfall": s.latency_cost + s.impact_cost + s.fee_cost,
+        "shortfall_bps": ((s.latency_cost + s.impact_cost + s.fee_cost) / s.decided_notional * 1e4
+                          if s.decided_notional else 0.0),
+        "traded_notional": s.decided_notional,
         "data_issues": s.data_issues,
         "strategy_faults": s.strategy_faults,
         "strategy_active": engine.strategy_active,
@@ -79,7 +82,8 @@ def summary_table(summary: dict[str, Any]) -> Table:
         ("slippage cost (latency + impact)",
          f"{money(summary['latency_cost'] + summary['impact_cost'])} "
          f"(latency {money(summary['latency_cost'])}, impact {money(summary['impact_cost'])})"),
-        ("implementation shortfall", money(summary["shortfall"])),
+        ("implementation shortfall", f"{money(summary['shortfall'])} "
+         f"({summary['shortfall_bps']:.2f} bps of {money(summary['traded_notional'])})"),
     ]
     if summary["data_issues"]:
         rows.append(("data rows skipped / issues", f"{summary['data_issues']:,}"))

@@ -42,7 +42,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                                                 "first_seq")),
     "mixed": (("ts", "kind"), ("instrument", "side", "price", "size", "bid", "bid_size", "ask",
                                "ask_size", "open", "high", "low", "close", "volume",
-                               "rule", "param", "value")),
+                               "rule", "param", "value", "seq", "prev_seq")),
 }
 PRICE_FIELDS = ("price", "bid", "ask", "open", "high", "low", "close")
 SIZE_FIELDS = ("size", "bid_size", "ask_size", "volume")
@@ -333,12 +333,13 @@ class FileReader:
         get = cols.get
         empty = [None] * n
         kinds, price, size, side = cols["kind"], get("price", empty), get("size", empty), get("side", empty)
+        seqs, prevs = get("seq", empty), get("prev_seq", empty)
         out: list[MarketEvent] = []
         for i in range(n):
             kind = kinds[i]
             if kind in ("book_snapshot", "book_delta"):
                 event = self._book_row(ts[i], symbols[i], _side(side[i]), price[i], size[i],
-                                       kind == "book_snapshot")
+                                       kind == "book_snapshot", seqs[i], prevs[i])
                 if event is not None:
                     out.append(event)
                 continue
