@@ -693,6 +693,8 @@ class Engine:
                                                         action.value, source))
             elif action.action == "kill":
                 engaged = True if action.enabled is None else action.enabled
+                if engaged and not self.risk.rule("kill_switch").enabled:
+                    self._on_rule_toggled(RuleToggled(ts, "kill_switch", True, source))
                 self._on_limit_changed(RiskLimitChanged(ts, "kill_switch", "engaged", engaged,
                                                         source))
             elif action.action == "reset":

@@ -129,7 +129,8 @@ def explain_seq(index: JournalIndex, seq: int) -> Chain:
     if decision["order_id"] is not None:
         return explain_order(index, decision["order_id"])
     upstream = _upstream(index, decision)
-    return Chain(f"blocked intent (risk record {decision['seq']})", decision["why"], upstream)
+    blocked = str(decision["why"]).split("; passed ", 1)[0]
+    return Chain(f"blocked intent (risk record {decision['seq']})", blocked, upstream)
 
 
 def _decision_below(index: JournalIndex, record: Record) -> Record | None:

@@ -68,6 +68,16 @@ def test_an_operator_switch_changes_the_outcome_of_the_very_next_intent() -> Non
     engine.close()
 
 
+def test_the_operator_kill_switch_works_even_when_its_rule_was_switched_off() -> None:
+    session = make_session(strategy=THREE_BUYS, risk={"kill_switch": {"enabled": False}})
+    engine = Engine(session, None)
+    step_until_intents(engine, 1)
+    engine.command(OperatorAction(seq=0, action="kill"))
+    step_until_intents(engine, 2)
+    assert records(engine, "risk")[-1]["details"]["blocked_by"] == ["kill_switch"]
+    assert records(engine, "rule_toggle")[0]["why"] == "kill_switch switched on (by operator)"
+
+
 def test_a_recorded_operator_action_replays_before_the_same_event() -> None:
     engine = Engine(make_session(strategy=THREE_BUYS), None)
     step_until_intents(engine, 1)

@@ -37,7 +37,11 @@ def _render(chain: Any) -> None:
     from desk.timeutil import format_ns
 
     console = Console()
-    console.print(f"[bold]{chain.subject}[/bold]: {chain.outcome}")
+    if chain.outcome.startswith(f"{chain.subject} "):
+        head = f"[bold]{chain.subject}[/bold]{chain.outcome.removeprefix(chain.subject)}"
+    else:
+        head = f"[bold]{chain.subject}[/bold]: {chain.outcome}"
+    console.print(head, highlight=False)
     for record in chain.records:
         kind = record["kind"]
         label = _LABELS.get(kind, kind)
