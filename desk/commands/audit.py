@@ -21,7 +21,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.json:
         out = sys.stdout
         for record in shown:
-            out.write(json.dumps(record, sort_keys=True) + "\n")
+            out.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
         return 0
     _table(shown, len(records))
     return 0

@@ -24,7 +24,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         explain_order(index, args.order_id)
     if args.json:
         print(json.dumps({"subject": chain.subject, "outcome": chain.outcome,
-                          "records": chain.records}, sort_keys=True))
+                          "records": chain.records}, sort_keys=True, ensure_ascii=False))
         return 0
     _render(chain)
     return 0

@@ -60,6 +60,12 @@ class ModeChange:
     why: str
 
 
+def _vs(value: float, sign: str, limit: float, name: str = "halt") -> str:
+    """`4.012% > tolerance 4.00%`: enough digits that the two never print the same."""
+    digits = 2 if f"{value:.2%}" != f"{limit:.2%}" else 4
+    return f"{value:.{digits}%} {sign} {name} {limit:.{digits}%}"
+
+
 def _clean(value: float) -> float:
     """Float dust left by adding and removing the same quantities is zero."""
     return 0.0 if abs(value) < 1e-9 else value
@@ -197,13 +203,13 @@ class RiskEngine:
             return None
         dd = self.portfolio.drawdown if drawdown is None else drawdown
         if rule.halt is not None and dd > rule.halt + 1e-12 and mode != HALTED:
-            return self._set_mode(HALTED, f"drawdown {dd:.2%} > halt {rule.halt:.2%}")
+            return self._set_mode(HALTED, f"drawdown {_vs(dd, '>', rule.halt)}")
         if mode == ACTIVE and dd > rule.tolerance + 1e-12:
-            return self._set_mode(REDUCING, f"drawdown {dd:.2%} > tolerance {rule.tolerance:.2%}: "
-                                            "only risk-reducing orders pass")
+            why = _vs(dd, ">", rule.tolerance, "tolerance")
+            return self._set_mode(REDUCING, f"drawdown {why}: only risk-reducing orders pass")
         if mode != ACTIVE and rule.resume_below is not None and dd < rule.resume_below:
-            return self._set_mode(ACTIVE, f"drawdown {dd:.2%} < resume_below "
-                                          f"{rule.resume_below:.2%}")
+            why = _vs(dd, "<", rule.resume_below, "resume_below")
+            return self._set_mode(ACTIVE, f"drawdown {why}")
         return None
 
     def reset_mode(self, why: str) -> ModeChange | None:
