@@ -21,6 +21,7 @@ import json
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,34 @@ _CLOCK_EVERY = 64
 """Look at the wall clock once per this many records: cheap, and still well under `flush_ms`."""
 
 
+def _details_encoder() -> Callable[[dict[str, Any]], str]:
+    """`json.dumps(d, sort_keys=True, separators=(",", ":"))`, the same text, made once.
+
+    `json.dumps` with arguments builds a new encoder per call, which costs as
+    much as encoding a small record; this builds the C encoder once and reuses it.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    reference = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+    if make is None:  # no C accelerator (another Python): the reference encoder
+        return reference.encode
+    markers: dict[int, Any] = {}
+    encoder = make(markers, reference.default, json.encoder.encode_basestring_ascii, None, ":",
+                   ",", True, False, True)
+
+    def encode(details: dict[str, Any]) -> str:
+        try:
+            return "".join(encoder(details, 0))
+        except BaseException:
+            markers.clear()  # a failed encoding may leave its containers marked
+            raise
+
+    return encode
+
+
+encode_details = _details_encoder()
+"""A record's details as the journal stores them: compact JSON with sorted keys."""
+
+
 class Journal:
     """Writes records to an Arrow IPC stream (or nowhere, for throwaway runs) and keeps a short tail."""
 
@@ -63,7 +92,10 @@ class Journal:
         self.seq = 0
         self.counts: dict[str, int] = {}
         self.tail: deque[TailRecord] = deque(maxlen=tail)
-        self._cols: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
+        self._rows: list[TailRecord] = []
+        """Records not yet in a sealed batch, as rows: one append per record, turned into
+        columns once per batch (a row is appended whole, so an interrupt never leaves a
+        half-written record behind)."""
         self._fd: int | None = None
         self._sealed_end = 0
         """File offset where the last sealed batch ends: provisional writes start here."""
@@ -79,14 +111,15 @@ class Journal:
                cause: int | None = None, order_id: int | None = None, **details: Any) -> int:
         """Append one record and return its seq."""
         seq = self.seq
-        detail_text = json.dumps(details, sort_keys=True, separators=(",", ":")) if details else ""
-        row: TailRecord = (seq, ts, kind, instrument, cause, order_id, why, detail_text)
+        row: TailRecord = (seq, ts, kind, instrument, cause, order_id, why,
+                           encode_details(details) if details else "")
         self.seq = seq + 1
-        for column, value in zip(self._cols, row, strict=True):
-            column.append(value)
+        rows = self._rows
+        rows.append(row)
         self.tail.append(row)
-        self.counts[kind] = self.counts.get(kind, 0) + 1
-        buffered = len(self._cols[0])
+        counts = self.counts
+        counts[kind] = counts.get(kind, 0) + 1
+        buffered = len(rows)
         if buffered >= self.flush_every:
             self._seal()
         elif not buffered % _CLOCK_EVERY and self._fd is not None \
@@ -97,10 +130,8 @@ class Journal:
     # --- writing -------------------------------------------------------------------
 
     def _batch_bytes(self) -> bytes:
-        cols = self._cols
-        n = min(len(c) for c in cols)  # an interrupt mid-append leaves one column longer
-        arrays = [pa.array(col[:n] if len(col) > n else col, type=field.type)
-                  for col, field in zip(cols, SCHEMA, strict=True)]
+        arrays = [pa.array(col, type=field.type)
+                  for col, field in zip(zip(*self._rows, strict=True), SCHEMA, strict=True)]
         return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA).serialize().to_pybytes()
 
     def _write(self, data: bytes) -> None:
@@ -119,7 +150,7 @@ class Journal:
 
     def _seal(self) -> None:
         """Write the buffered records as one sealed batch: a boundary fixed by the record count."""
-        if not self._cols[0]:
+        if not self._rows:
             return
         if self._fd is not None:
             data = self._batch_bytes()
@@ -127,13 +158,12 @@ class Journal:
             self._write(data)
             self._sealed_end = os.lseek(self._fd, 0, os.SEEK_CUR)
             self._synced_ns = time.monotonic_ns()
-        for column in self._cols:
-            column.clear()
+        self._rows.clear()
 
     def flush(self) -> None:
         """Put every buffered record in the file now, without moving a sealed batch boundary."""
         self._synced_ns = time.monotonic_ns()
-        if self._fd is None or not self._cols[0]:
+        if self._fd is None or not self._rows:
             return
         data = self._batch_bytes()
         self._rewind()

@@ -274,6 +274,7 @@ class Engine:
         execution = self.execution
         resting = execution.resting
         on_trade = self.strategy.on_trade
+        mark, on_mark = self.portfolio.mark, self.risk.on_mark
         strict = self.strict
         market = Priority.MARKET
         trade_type = Trade
@@ -307,7 +308,9 @@ class Engine:
                     execution.on_trade(trade)
                 # _desk_sees
                 if state.mark > 0 and (state.bid <= 0 or state.ask <= 0):
-                    self._marked(symbol, state.mark)
+                    change = on_mark(mark(symbol, state.mark))  # _marked
+                    if change is not None:
+                        self._journal_mode(change, "drawdown")
                 if self.strategy_active:
                     self._current = trade
                     self._event_record = None

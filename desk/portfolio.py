@@ -102,10 +102,22 @@ class Portfolio:
         so the risk engine need not revalue the book a second time per event.
         """
         self.positions[symbol].mark = price
-        if self._open:
-            return self._update_peak()
         peak = self.peak_equity
-        return 1.0 - self.cash / peak if peak > 0 else 0.0  # flat: equity is the cash
+        if not self._open:
+            return 1.0 - self.cash / peak if peak > 0 else 0.0  # flat: equity is the cash
+        # _update_peak with `equity` inlined: this runs once per market event
+        equity = self.cash
+        for pos in self._open.values():
+            equity += pos.qty * pos.mark * pos.multiplier
+        if equity > peak:
+            self.peak_equity = equity
+            return 0.0
+        if peak > 0:
+            drawdown = 1.0 - equity / peak
+            if drawdown > self.max_drawdown:
+                self.max_drawdown = drawdown
+            return drawdown
+        return 0.0
 
     def _update_peak(self) -> float:
         equity = self.equity
