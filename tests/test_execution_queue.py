@@ -118,3 +118,12 @@ def test_probabilistic_queue_is_never_behind_the_conservative_one() -> None:
                 probabilistic.on_depth(second, level)
             assert second.queue_ahead <= first.queue_ahead + 1e-9
             assert 0 <= second.queue_ahead <= level + 1e-9
+
+
+def test_volume_share_caps_what_one_trade_gives_a_resting_order(tmp_path: Path) -> None:
+    rows = (book(0, [(99.99, 0.0), (99.98, 400)], ASKS) + trade(10, 99.99, 100)
+            + trade(20, 99.99, 100) + trade(30, 99.99, 100))
+    _, strategy, journal = run_script(tmp_path, rows, [[0, "order", 120, 99.99]],
+                                      {"max_volume_share": 0.5})
+    assert _fills(journal) == [(10, 50), (20, 50), (30, 20)]
+    assert strategy.positions == [50, 100, 120]
