@@ -136,6 +136,18 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Replay a desk-schema file with the L2 books kept and print the rates."""
+    from desk.data.throughput import measure
+
+    found = measure(Path(args.file))
+    print(f"{args.file}: {found.events:,} events ({found.book_events:,} book events, "
+          f"{found.levels:,} levels) in {found.seconds:.3f} s: "
+          f"{found.events_per_second:,.0f} events/s, "
+          f"{found.book_events_per_second:,.0f} book updates/s")
+    return 0
+
+
 def register(sub: Any) -> None:
     from desk.importers import FORMATS
 
@@ -175,3 +187,7 @@ def register(sub: Any) -> None:
     ins.add_argument("file")
     ins.add_argument("--gap", default="1m", help="count gaps longer than this (default 1m)")
     ins.set_defaults(func=cmd_inspect)
+    rep = verbs.add_parser("replay", help="replay a desk-schema file with its L2 books kept and "
+                                          "report events and book updates per second")
+    rep.add_argument("file")
+    rep.set_defaults(func=cmd_replay)
