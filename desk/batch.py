@@ -1,4 +1,4 @@
-"""One cell of a batch: a session file, a seed and parameter overrides, run headless to a row of figures.
+"""One cell of a batch: a session file, a seed and overrides, run headless to a row of figures.
 
 `desk compare` and `desk sweep` are many cells. A cell is a small frozen,
 picklable value and `run_cell` a pure function of it (no journal, no wall
@@ -45,7 +45,7 @@ class Cell:
 
 def apply_overrides(raw: dict[str, Any], overrides: tuple[tuple[str, Any], ...],
                     where: str) -> dict[str, Any]:
-    """A copy of a session dict with each `a.b.c = value` set; a path through a non-table is an error."""
+    """A copy of a session dict with each `a.b.c = value` set; a non-table on a path is an error."""
     out = copy.deepcopy(raw)
     for dotted, value in overrides:
         node = out
@@ -70,7 +70,7 @@ def read_session_dict(path: str) -> dict[str, Any]:
 
 
 def run_cell(cell: Cell) -> dict[str, Any]:
-    """Run the cell headless and return its row: outcome, risk, execution cost and the equity curve."""
+    """Run the cell headless; its row: outcome, risk, execution cost and the equity curve."""
     from desk.config import parse_session
     from desk.engine import Engine
     from desk.report import summarize

@@ -15,6 +15,7 @@ COMMANDS = [
     "explain",
     "bench",
     "compare",
+    "sweep",
 ]
 """Modules of `desk.commands`, in the order `desk --help` lists them."""
 

@@ -1,4 +1,4 @@
-"""Side-by-side figures of several sessions over many seeds: distributions, survival, cost, equity curves.
+"""Several sessions side by side over many seeds: distributions, survival, cost, equity curves.
 
 One run proves nothing; a distribution over seeded worlds does. These helpers
 turn the rows of `desk.batch.run_cell` into per-session statistics, a Rich
@@ -99,7 +99,7 @@ def sparkline(values: list[float], lo: float, hi: float) -> str:
 
 
 def curve_bands(curves: list[list[float]], width: int) -> dict[str, list[float]]:
-    """p10, median and p90 of the equity curves at each sample (shorter curves hold their last value)."""
+    """p10, median and p90 of the equity curves per sample (short curves hold their last value)."""
     length = max(len(c) for c in curves)
     padded = np.array([c + [c[-1]] * (length - len(c)) for c in curves])
     return {name: resample(list(np.percentile(padded, q, axis=0)), width)

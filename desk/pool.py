@@ -55,13 +55,14 @@ def _processes(cells: list[Cell], jobs: int, retries: int,
             queue = list(todo)
             todo = []
 
-            def fill() -> None:
+            def fill(queue: list[int], futures: dict[Future[Row], int],
+                     pool: ProcessPoolExecutor) -> None:
                 while queue and len(futures) < 2 * jobs:
                     index = queue.pop(0)
                     attempts[index] += 1
                     futures[pool.submit(runner, cells[index])] = index
 
-            fill()
+            fill(queue, futures, pool)
             while futures:
                 done, _ = wait(futures, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -82,7 +83,7 @@ def _processes(cells: list[Cell], jobs: int, retries: int,
                     todo.extend(queue)
                     futures.clear()
                     break
-                fill()
+                fill(queue, futures, pool)
         todo.sort()
 
 
@@ -105,7 +106,7 @@ def _dask(cells: list[Cell], scheduler: str, retries: int,
             cell = futures[future]
             try:
                 row = future.result()
-            except Exception as error:  # noqa: BLE001 - a remote failure becomes one clear line
+            except Exception as error:
                 raise BatchError(f"cell {cell.label or cell.key} (seed {cell.seed}) failed on the "
                                  f"cluster: {type(error).__name__}: {error}") from None
             yield cell, row

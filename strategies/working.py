@@ -16,7 +16,7 @@ Style = Literal["market", "passive"]
 
 
 class OrderWorker:
-    """Turns target positions into orders in one of two styles; call `work()` on every book update."""
+    """Turns target positions into orders in one of two styles; call `work()` on book updates."""
 
     def __init__(self, ctx: Context, style: Style, patience_ms: float) -> None:
         self.ctx = ctx

@@ -1,4 +1,4 @@
-"""Named synthetic markets, each with one defining feature, optionally with planted predictability.
+"""Named synthetic markets, each with one defining feature, and optional planted predictability.
 
 One random walk says little about a strategy. The lesson needs worlds whose
 shape is known, so that a result can be traced to the feature that caused it
@@ -65,7 +65,7 @@ class Shape:
 
 def shape(name: str, steps: np.ndarray, total: int, at: float, size: float,
           sign: float, drift_bps: float) -> Shape:
-    """The scenario's deterministic per-step multipliers and moves for global step indices `steps`."""
+    """The scenario's per-step multipliers and moves for the global step indices `steps`."""
     n = len(steps)
     ones = np.ones(n)
     out = Shape(ones.copy(), np.zeros(n), ones.copy(), ones.copy(), ones.copy(),
@@ -153,7 +153,8 @@ class ScenarioMarket:
             steps = np.arange(first, first + count)
             shocks = rng.standard_normal((count, n_sym))
             alpha_noise = rng.standard_normal((count, n_sym))
-            jumps = (rng.random((count, n_sym)) < jump_prob) * rng.choice([-1.0, 1.0], (count, n_sym))
+            jumps = ((rng.random((count, n_sym)) < jump_prob)
+                     * rng.choice([-1.0, 1.0], (count, n_sym)))
             trade_draw = rng.random((count, n_sym))
             aggressor = np.where(rng.random((count, n_sym)) < 0.5, 1, -1)
             trade_sizes = rng.exponential(cfg.trade_size, (count, n_sym))
@@ -194,8 +195,9 @@ class ScenarioMarket:
         best_bid = round(round(mid / tick - spread_ticks / 2) * tick, 10)
         best_ask = round(best_bid + spread_ticks * tick, 10)
         sizes = np.maximum(np.round(cfg.level_size * depth * noise / lot), 1.0) * lot
-        bids = tuple((round(best_bid - i * tick, 10), float(sizes[0, i])) for i in range(cfg.levels))
-        asks = tuple((round(best_ask + i * tick, 10), float(sizes[1, i])) for i in range(cfg.levels))
+        levels = range(cfg.levels)
+        bids = tuple((round(best_bid - i * tick, 10), float(sizes[0, i])) for i in levels)
+        asks = tuple((round(best_ask + i * tick, 10), float(sizes[1, i])) for i in levels)
         events: list[Event] = [BookSnapshot(ts, symbol, bids, asks)]
         if trades:
             price = best_ask if aggressor > 0 else best_bid
