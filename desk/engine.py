@@ -259,7 +259,7 @@ class Engine:
         queue = self.queue
         batch, i = queue.feed_window()
         end = min(len(batch), i + limit)
-        if i >= end:
+        if i >= end or type(batch[i]) is not Trade:
             return 0
         heap = queue.heap
         actions = self._replay_actions

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desk.benchdata import make_book_rows, make_ticks
+from desk.bench import bench_session, write_session
+from desk.benchdata import make_book_rows, make_ticks, write_parquet
 from tests.conftest import SHARED
 
 
@@ -77,3 +78,15 @@ def test_bench_with_a_missing_data_file_is_one_line_and_exit_2(tmp_path: Path) -
                              str(tmp_path / "nope.parquet")], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip() == f"desk: {tmp_path / 'nope.parquet'}: no such data file"
+
+
+def test_desk_run_headless_never_imports_the_app(tmp_path: Path) -> None:
+    data = write_parquet(make_ticks(500), tmp_path / "ticks.parquet")
+    session = write_session(bench_session(data, tmp_path / "j.arrow"), tmp_path / "s.toml")
+    code = ("import sys; from desk.cli import main; "
+            f"assert main(['run', {str(session)!r}, '--json']) == 0; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual' "
+            "or m.startswith('desk.app')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
