@@ -171,7 +171,10 @@ class Engine:
             f"{cfg.session.currency}", seed=self.seed, start_cash=cfg.session.start_cash,
             strategy=cfg.strategy.use, params=cfg.strategy.params, rules=self.risk.describe(),
             entry_latency=self.execution.entry.describe(),
-            response_latency=self.execution.response.describe())
+            response_latency=self.execution.response.describe(),
+            feed_latency=self.feed_latency.describe() if self.feed_latency else None,
+            execution=cfg.execution.model_dump(exclude={"entry_latency", "response_latency",
+                                                        "feed_latency"}))
         for index, item in enumerate(cfg.risk.schedule):
             self._schedule_item(index, item, start_ts)
         self._call_strategy(self.strategy.on_start)
@@ -549,11 +552,16 @@ class Engine:
         order = self.execution.orders[event.order_id]
         self.execution.on_arrival(event)
         latency_ms = (event.ts - order.submit_ts) / 1e6
+        rests = order.order_type is OrderType.LIMIT and not order.done_at_venue \
+            and not order.taking
+        where = (f"; rests at {order.limit_price:g} behind {order.queue_ahead:g} shown"
+                 if rests else "")
         self._order_chain[order.order_id] = self.journal.record(
             "arrival", event.ts, f"order #{order.order_id} reached the venue after "
-            f"{latency_ms:g} ms; market there {order.arrival_price:g}", order.instrument,
+            f"{latency_ms:g} ms; market there {order.arrival_price:g}{where}", order.instrument,
             order.order_seq, order.order_id, latency_ms=latency_ms,
-            arrival_price=order.arrival_price)
+            arrival_price=order.arrival_price,
+            queue_ahead=order.queue_ahead if rests else None)
 
     def _on_cancel_arrival(self, event: CancelArrived) -> None:
         self.execution.on_cancel_arrival(event)

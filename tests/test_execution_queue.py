@@ -28,6 +28,9 @@ def test_resting_bid_fills_only_after_the_displayed_size_ahead_has_traded(tmp_pa
     assert _fills(journal) == [(30, 50), (40, 150)]
     assert strategy.positions == [50, 200]
     assert all(f["details"]["liquidity"] == "maker" for f in of_kind(journal, "fill"))
+    arrival = of_kind(journal, "arrival")[0]
+    assert arrival["details"]["queue_ahead"] == 300
+    assert "rests at 99.99 behind 300 shown" in arrival["why"]
     assert not engine.execution.resting["ACME"]
 
 
