@@ -65,6 +65,10 @@ def test_recorded_stream_imports_every_message_and_syncs_the_depth_without_gaps(
     assert sum(isinstance(e, Quote) for e in events) == tickers
     assert sum(isinstance(e, Trade) for e in events) == trades
     assert sum(isinstance(e, BookSnapshot) for e in events) == 1
+    deltas = [e for e in events if isinstance(e, BookDelta)]
+    assert len(deltas) == applied  # one book event per diff applied, each with its update ids
+    assert all(b.prev_seq is not None and a.seq is not None and b.prev_seq <= a.seq
+               for a, b in zip(deltas, deltas[1:], strict=False))
 
 
 @needs_real
@@ -99,7 +103,8 @@ def test_book_rebuilt_from_usdm_deltas_matches_every_bookticker_on_the_same_upda
             book.reset(event.bids, event.asks)
         elif isinstance(event, BookDelta):
             book.apply(event.bids, event.asks)
-            applied = depth_u.get(event.ts, applied)
+            assert event.seq == depth_u.get(event.ts, event.seq)  # the diff's own id is kept
+            applied = event.seq
         elif isinstance(event, Quote) and applied is not None and ticker_u[event.ts] == applied:
             bid, ask = book.bid_levels()[0], book.ask_levels()[0]
             assert (bid, ask) == ((event.bid, event.bid_size), (event.ask, event.ask_size)), \

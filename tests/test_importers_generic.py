@@ -176,3 +176,25 @@ def test_inspect_reports_span_kinds_disorder_and_crossed_books(tmp_path: Path) -
     assert found.out_of_order == 1 and found.crossed_books == 1 and found.crossed_quotes == 1
     assert found.gaps_over == 1 and found.largest_gaps[0] == (200_000_000_000 - 10, 200_000_000_000)
     assert dict(found.instruments) == {"A": 3, "B": 1}
+
+
+def test_inspect_and_replay_commands_print_their_findings(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from desk.cli import main
+    from desk.data.writer import MarketWriter
+
+    out = tmp_path / "x.parquet"
+    w = MarketWriter(out)
+    w.level(1, "A", True, 1, 99.0, 1.0, seq=5)
+    w.level(1, "A", True, -1, 101.0, 1.0, seq=5)
+    w.level(2, "A", False, 1, 100.0, 2.0, seq=6, prev_seq=5)
+    w.trade(3, "A", 100.5, 1.0, 1)
+    w.close()
+    assert main(["data", "inspect", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "4 (3 events)" in text and "book_snapshot (2)" in text and "0 book events" in text
+    assert main(["data", "replay", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "3 events (2 book events, 3 levels)" in text and "book updates/s" in text
+    assert main(["data", "inspect", str(tmp_path / "nope.parquet")]) == 2
+    assert "no such file" in capsys.readouterr().err

@@ -28,6 +28,8 @@ SCHEMA = pa.schema([
     pa.field("low", pa.float64()),
     pa.field("close", pa.float64()),                     # bars are stamped at their close
     pa.field("volume", pa.float64()),
+    pa.field("seq", pa.int64()),                         # book: the venue's update id, if it has one
+    pa.field("prev_seq", pa.int64()),                    # book: the update id this one follows
 ], metadata={"desk.schema": SCHEMA_VERSION})
 
 COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)

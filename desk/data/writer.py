@@ -71,22 +71,23 @@ class MarketWriter:
             self.flush()
 
     def trade(self, ts: int, instrument: str, price: float, size: float, side: int) -> None:
-        self._row(ts, instrument, "trade", (price, size, side) + (None,) * 9)
+        self._row(ts, instrument, "trade", (price, size, side) + (None,) * 11)
 
     def quote(self, ts: int, instrument: str, bid: float, bid_size: float, ask: float,
               ask_size: float) -> None:
         self._row(ts, instrument, "quote", (None, None, None, bid, bid_size, ask, ask_size)
-                  + (None,) * 5)
+                  + (None,) * 7)
 
     def bar(self, ts: int, instrument: str, open_: float, high: float, low: float, close: float,
             volume: float | None) -> None:
-        self._row(ts, instrument, "bar", (None,) * 7 + (open_, high, low, close, volume))
+        self._row(ts, instrument, "bar", (None,) * 7 + (open_, high, low, close, volume, None, None))
 
     def level(self, ts: int, instrument: str, snapshot: bool, side: int, price: float,
-              size: float) -> None:
-        """One L2 level; consecutive levels with the same ts/instrument/kind form one book event."""
+              size: float, seq: int | None = None, prev_seq: int | None = None) -> None:
+        """One L2 level; consecutive levels with the same ts/instrument/kind/seq form one book
+        event. `seq` and `prev_seq` let the replay tell a gap in the venue's update ids."""
         kind = "book_snapshot" if snapshot else "book_delta"
-        self._row(ts, instrument, kind, (price, size, side) + (None,) * 9)
+        self._row(ts, instrument, kind, (price, size, side) + (None,) * 9 + (seq, prev_seq))
 
     def table(self, table: pa.Table) -> None:
         """Append a whole table (any subset of desk's columns); statistics are taken column-wise."""

@@ -123,7 +123,7 @@ def run_binance_depth(sources: list[Path], writer: MarketWriter, opts: ImportOpt
                                 f"{','.join(f)[:80]!r}") from None
             if kind == "snap":
                 started = True
-                writer.level(ts, symbol, True, side, price, qty)
+                writer.level(ts, symbol, True, side, price, qty, last_u)
                 last_id = last_u
                 continue
             if kind != "set":
@@ -135,4 +135,4 @@ def run_binance_depth(sources: list[Path], writer: MarketWriter, opts: ImportOpt
                 writer.problem("depth sequence gaps (pu is not the previous update id)",
                                f"{where}: expected pu {last_id}, got {pu}")
             last_id = last_u
-            writer.level(ts, symbol, False, side, price, qty)
+            writer.level(ts, symbol, False, side, price, qty, last_u, pu)

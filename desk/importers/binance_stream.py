@@ -96,13 +96,14 @@ class _StreamImport:
         sync = self.depth.setdefault(symbol, _DepthSync())
         ts = self._ts(local, message, "T", "E")
         write = self.writer.level
+        seq = int(message["lastUpdateId"])
         for price, qty in message.get("bids", []):
             if float(qty) > 0:
-                write(ts, symbol, True, 1, float(price), float(qty))
+                write(ts, symbol, True, 1, float(price), float(qty), seq)
         for price, qty in message.get("asks", []):
             if float(qty) > 0:
-                write(ts, symbol, True, -1, float(price), float(qty))
-        sync.last_u = int(message["lastUpdateId"])
+                write(ts, symbol, True, -1, float(price), float(qty), seq)
+        sync.last_u = seq
         sync.first = True
         pending, sync.pending = sync.pending, []
         for _, data in pending:
@@ -137,14 +138,15 @@ class _StreamImport:
                                 f"{first_id}..{last_id}")
             sync.last_u = None
             return
+        previous = int(data["pu"]) if "pu" in data else first_id - 1
         sync.first = False
         sync.last_u = last_id
         self.writer.note("depth updates applied")
         write = self.writer.level
         for price, qty in data.get("b", []):
-            write(ts, symbol, False, 1, float(price), float(qty))
+            write(ts, symbol, False, 1, float(price), float(qty), last_id, previous)
         for price, qty in data.get("a", []):
-            write(ts, symbol, False, -1, float(price), float(qty))
+            write(ts, symbol, False, -1, float(price), float(qty), last_id, previous)
 
     def finish(self) -> None:
         for symbol, sync in self.depth.items():
