@@ -29,7 +29,7 @@ class Book:
         self.seq: int | None = None
         """The last update id applied, when the feed carries ids."""
         self.crossed = False
-        """Whether the book was crossed when last looked at (kept by the engine to journal changes)."""
+        """Whether the book was crossed when last looked at (the engine journals changes)."""
 
     def reset(self, bids: tuple[Level, ...], asks: tuple[Level, ...]) -> None:
         """Replace the whole book with a snapshot."""

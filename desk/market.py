@@ -53,7 +53,7 @@ class MarketState:
         return state.book
 
     def sync_top_from_book(self, state: InstrumentState) -> None:
-        """After a book update, the quote and mark follow the book's best levels; an empty side is 0."""
+        """After a book update, quote and mark follow the best levels; an empty side is 0."""
         book = state.book
         assert book is not None
         best = book.best_bid

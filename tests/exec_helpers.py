@@ -1,4 +1,4 @@
-"""Helpers for the execution tests: a tiny market written as a CSV, and a strategy that follows a script.
+"""Helpers for the execution tests: a tiny market written as a CSV, and a scripted strategy.
 
 A test writes the market it needs row by row (book levels, quotes, trades),
 states what the strategy does at which millisecond, and runs the whole engine
@@ -36,7 +36,8 @@ def trade(ts_ms: float, price: float, size: float, side: str = "sell") -> list[d
     return [{"ts": ts_ms, "kind": "trade", "side": side, "price": price, "size": size}]
 
 
-def quote(ts_ms: float, bid: float, bid_size: float, ask: float, ask_size: float) -> list[dict[str, Any]]:
+def quote(ts_ms: float, bid: float, bid_size: float, ask: float,
+          ask_size: float) -> list[dict[str, Any]]:
     return [{"ts": ts_ms, "kind": "quote", "bid": bid, "bid_size": bid_size, "ask": ask,
              "ask_size": ask_size}]
 
@@ -104,7 +105,7 @@ def write_events(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 def session_dict(execution: dict[str, Any] | None = None, script: list[list[Any]] | None = None,
                  start_cash: float = 1_000_000.0, seed: int = 3) -> dict[str, Any]:
-    """A session on `events.csv` with the scripted strategy and only the risk rules that never bind here."""
+    """A session on `events.csv`: the scripted strategy, and risk rules that never bind here."""
     return {
         "session": {"name": "exec-test", "seed": seed, "start_cash": start_cash},
         "data": {"files": [{"path": "events.csv", "kind": "mixed", "instrument": "ACME",
@@ -120,7 +121,7 @@ def session_dict(execution: dict[str, Any] | None = None, script: list[list[Any]
 def run_script(tmp_path: Path, rows: list[dict[str, Any]], script: list[list[Any]],
                execution: dict[str, Any] | None = None, start_cash: float = 1_000_000.0,
                seed: int = 3) -> tuple[Engine, Scripted, list[dict[str, Any]]]:
-    """Run the engine on `rows` with the script; returns the engine, its strategy and the journal."""
+    """Run the engine on `rows` with the script; returns the engine, strategy and journal."""
     write_events(tmp_path / "events.csv", rows)
     loaded = parse_session(session_dict(execution, script, start_cash, seed), "exec-test",
                            tmp_path / "session.toml")

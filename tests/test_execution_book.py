@@ -1,4 +1,4 @@
-"""The L2 book: crossed books and sequence gaps are journaled, never a crash; book files replay right."""
+"""The L2 book: crossings and sequence gaps journaled, never a crash; book files replay right."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_best_prices_follow_deltas_that_add_and_remove_the_top() -> None:
     assert side.is_crossed()
 
 
-def test_sequence_check_takes_overlap_after_a_snapshot_and_flags_stale_and_missing_updates() -> None:
+def test_sequence_check_takes_overlap_after_a_snapshot_flags_stale_and_missing_updates() -> None:
     side = Book()
     assert side.sequence_issue(5, None, snapshot=False) is None  # nothing to compare with yet
     side.seq = 100
@@ -68,7 +68,8 @@ def test_a_resting_order_does_not_fill_against_a_crossed_book(tmp_path: Path) ->
 def _write_book_file(path: Path, rows: list[tuple]) -> None:
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["timestamp", "side", "price", "qty", "update_type", "last_update_id", "pu"])
+        writer.writerow(["timestamp", "side", "price", "qty", "update_type", "last_update_id",
+                         "pu"])
         writer.writerows(rows)
 
 

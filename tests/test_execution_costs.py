@@ -1,4 +1,4 @@
-"""Fees and execution quality: implementation shortfall split into latency, impact and fees, by hand."""
+"""Fees, and execution quality: implementation shortfall split in latency, impact, fees, by hand."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ def test_execution_quality_of_one_order_matches_a_hand_computation(tmp_path: Pat
     assert quality["shortfall"] == pytest.approx(latency + impact + fees)
     assert quality["shortfall"] == pytest.approx(15.0 + 2.0 + 1.5017 + 0.15)
     # the fills are booked 5 ms after they happen, one by one
-    assert [f["ts_ns"] - f["details"]["venue_ts"] for f in of_kind(journal, "fill")] == [5_000_000] * 2
+    delays = [f["ts_ns"] - f["details"]["venue_ts"] for f in of_kind(journal, "fill")]
+    assert delays == [5_000_000] * 2
     assert strategy.positions == [100, 150]
     assert strategy.cash[0] == pytest.approx(1_000_000 - 100 * 100.11 - 100 * 100.11 * 1e-4 - 0.1)
     summary = summarize(engine, 1.0)

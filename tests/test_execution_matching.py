@@ -1,4 +1,4 @@
-"""Matching at arrival: walking the book, partial fills when depth runs out, the share cap, slippage."""
+"""Matching at arrival: walking the book, partials when depth runs out, the share cap, slippage."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ BIDS = [(99.99, 150), (99.98, 250), (99.97, 200)]
 
 def test_market_buy_walks_the_asks_level_by_level_at_the_hand_computed_vwap(tmp_path: Path) -> None:
     rows = book(0, BIDS, ASKS) + trade(100, 99.99, 1)
-    engine, strategy, journal = run_script(tmp_path, rows, [[0, "order", 250, None]])
+    engine, _, journal = run_script(tmp_path, rows, [[0, "order", 250, None]])
     fills = of_kind(journal, "fill")
     assert [(f["details"]["qty"], f["details"]["price"]) for f in fills] == [(100, 100.00),
                                                                             (150, 100.01)]
@@ -41,7 +41,7 @@ def test_market_sell_beyond_the_depth_fills_what_is_there_and_ends_the_rest(tmp_
 
 def test_limit_order_takes_up_to_its_price_then_rests_the_remainder(tmp_path: Path) -> None:
     rows = book(0, BIDS, ASKS) + trade(100, 100.02, 1, "buy")
-    engine, strategy, journal = run_script(tmp_path, rows, [[0, "order", 400, 100.01]])
+    engine, _, journal = run_script(tmp_path, rows, [[0, "order", 400, 100.01]])
     fills = of_kind(journal, "fill")
     assert [(f["details"]["qty"], f["details"]["price"]) for f in fills] == [(100, 100.00),
                                                                             (200, 100.01)]

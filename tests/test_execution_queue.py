@@ -1,4 +1,4 @@
-"""Resting limit orders: queue position, fills only once the queue ahead is consumed, partial fills."""
+"""Resting limit orders: queue position, no fill before the queue ahead is consumed, partials."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_cancels_ahead_move_the_order_up_when_the_level_shrinks_below_the_queue_
             + book(11, [(99.99, 200)], [], snapshot=False)   # the trade, as the level shows it
             + book(12, [(99.99, 120)], [], snapshot=False)   # 80 cancelled: at least 80 was ahead
             + trade(20, 99.99, 150) + trade(30, 99.99, 1))
-    engine, _, journal = run_script(tmp_path, rows, [[0, "order", 100, 99.99]])
+    _, _, journal = run_script(tmp_path, rows, [[0, "order", 100, 99.99]])
     assert _fills(journal) == [(20, 30), (30, 1)]
 
 

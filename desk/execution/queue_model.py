@@ -33,7 +33,7 @@ class QueueModel:
         order.queue_traded = 0.0
 
     def on_trade(self, order: Order, size: float) -> float:
-        """A trade of `size` at the order's price: the queue advances; returns what reached the order."""
+        """A trade of `size` at the order's price advances the queue; returns what reached us."""
         order.queue_traded += size
         left = order.queue_ahead - size
         if left >= 0:

@@ -157,7 +157,7 @@ class ExecutionSimulator:
         return order
 
     def on_trade(self, trade: Trade) -> None:
-        """A trade on the venue may reach our resting orders: after the queue ahead, at our price."""
+        """A trade may reach our resting orders: at our price after the queue ahead, or beyond."""
         resting = self.resting[trade.instrument]
         if not resting:
             return
@@ -181,7 +181,7 @@ class ExecutionSimulator:
                 resting.remove(order)
 
     def on_top_of_book(self, symbol: str, ts: int) -> None:
-        """The book or quote changed: orders held back keep taking, resting orders update their queue.
+        """The book or quote changed: held-back orders keep taking, resting ones update their queue.
 
         A resting order the other side has moved onto (its best price at or
         through our limit) is filled whole at its limit, as the first in line
