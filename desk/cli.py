@@ -16,6 +16,7 @@ COMMANDS = [
     "bench",
     "compare",
     "sweep",
+    "play",
 ]
 """Modules of `desk.commands`, in the order `desk --help` lists them."""
 

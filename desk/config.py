@@ -276,6 +276,13 @@ class AuditConfig(Model):
     """Wall-clock bound on how long a record may wait in memory before it reaches the file."""
 
 
+class AppConfig(Model):
+    """Settings of `desk play` that belong to the session."""
+
+    theme: str | None = None
+    """A theme name from `themes/*.toml` (e.g. "desk-light"); `--theme` overrides it."""
+
+
 class OperatorAction(Model):
     """An operator's action as recorded by the app, applied before event `seq` on replay."""
 
@@ -296,6 +303,7 @@ class Session(Model):
     execution: ExecutionConfig = ExecutionConfig()
     replay: ReplayConfig = ReplayConfig()
     audit: AuditConfig = AuditConfig()
+    app: AppConfig = AppConfig()
     operator_actions: list[OperatorAction] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -684,7 +684,8 @@ class Engine:
         seq = self.queue.popped
         actions = self._replay_actions
         while self._replay_pos < len(actions) and actions[self._replay_pos].seq <= seq:
-            self._apply_action(actions[self._replay_pos], "replay")
+            # journaled exactly as when the operator took it, so a replay is byte-identical
+            self._apply_action(actions[self._replay_pos], "operator")
             self._replay_pos += 1
         pending, self.commands = self.commands, []
         for action in pending:

@@ -49,6 +49,13 @@ class EventQueue:
             return None
         return int(self._batch[self._pos].ts)
 
+    def peek_ts(self) -> int | None:
+        """Timestamp of the next event in the total order (feed or scheduled), or None when dry."""
+        feed_ts = self.peek_feed_ts()
+        if self._heap and (feed_ts is None or self._heap[0][0] < feed_ts):
+            return self._heap[0][0]
+        return feed_ts
+
     def pop(self) -> tuple[int, Any] | None:
         """The next event in the total order with its timestamp, or None when both sources are dry."""
         if self._pos >= len(self._batch):

@@ -22,6 +22,11 @@ _VOL = np.array([1.0, 1.0, 1.0, 3.0])
 Event = Trade | BookSnapshot
 
 
+_YIELD_EVERY = 256
+"""Events per yielded list. The random draws stay per chunk (so the market is the same); smaller
+lists only spread the building of events, so no single `pop()` stalls a paced viewer."""
+
+
 class SyntheticMarket:
     """Generates events in time order, chunk by chunk, so memory does not grow with the run's length."""
 
@@ -70,6 +75,10 @@ class SyntheticMarket:
                     out.extend(self._step(symbol, ts, float(mids[k]), level_noise[row, k],
                                           trade_draw[row, k] < cfg.trade_prob,
                                           int(aggressor[row, k]), float(trade_sizes[row, k])))
+                if len(out) >= _YIELD_EVERY:
+                    emitted += len(out)
+                    yield out
+                    out = []
             emitted += len(out)
             yield out
 

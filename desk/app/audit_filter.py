@@ -1,0 +1,59 @@
+"""The audit log's filter: `kind:risk,fill rule:max_position words`, parsed once, matched per record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from desk.audit import TailRecord, details_of
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Which records the log shows. Empty parts match everything."""
+
+    kinds: frozenset[str] = frozenset()
+    rule: str | None = None
+    words: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> AuditFilter:
+        kinds: set[str] = set()
+        rule = None
+        words = []
+        for part in text.split():
+            if part.startswith("kind:"):
+                kinds.update(k for k in part[5:].split(",") if k)
+            elif part.startswith("rule:"):
+                rule = part[5:] or None
+            else:
+                words.append(part.lower())
+        return cls(frozenset(kinds), rule, " ".join(words))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.kinds or self.rule or self.words)
+
+    def describe(self) -> str:
+        parts = []
+        if self.kinds:
+            parts.append("kind:" + ",".join(sorted(self.kinds)))
+        if self.rule:
+            parts.append(f"rule:{self.rule}")
+        if self.words:
+            parts.append(self.words)
+        return " ".join(parts)
+
+    def matches(self, record: TailRecord) -> bool:
+        kind = record[2]
+        if self.kinds and kind not in self.kinds:
+            return False
+        if self.rule is not None and not self._about_rule(record):
+            return False
+        return not self.words or self.words in record[6].lower()
+
+    def _about_rule(self, record: TailRecord) -> bool:
+        """A block by the rule, or a change to it (toggle, limit)."""
+        if record[2] not in ("risk", "rule_toggle", "limit_change"):
+            return False
+        details = details_of(record[7])
+        return details.get("rule") == self.rule or self.rule in details.get("blocked_by", ())

@@ -1,0 +1,96 @@
+"""The risk gate: every rule with its switch, limits, latest value and headroom; the mode; recent blocks."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from rich.text import Text
+
+from desk.app.look import Palette, limit_text
+from desk.app.pane import Pane
+from desk.snapshot import RuleRow, Snapshot
+
+
+class RiskPane(Pane):
+    """Rules numbered as their keys (1…9 switch them), the latest decision, and recent blocks."""
+
+    DEFAULT_CSS = """
+    RiskPane.-alert { border: round $error; border-title-color: $error; }
+    """
+
+    def __init__(self, title: str, **kwargs: object) -> None:
+        super().__init__(title, **kwargs)
+        self.recent_blocks: deque[str] = deque(maxlen=5)
+        self._seen_decision = -1
+
+    def show(self, snapshot: Snapshot, palette: Palette, force: bool = False) -> None:
+        decision = snapshot.decision
+        if decision is not None and decision.seq != self._seen_decision:
+            self._seen_decision = decision.seq
+            if not decision.approved:
+                self.recent_blocks.appendleft(f"#{decision.seq} {', '.join(decision.blocked_by)}")
+        super().show(snapshot, palette, force)
+
+    def key(self, snapshot: Snapshot) -> object:
+        return (snapshot.rules, snapshot.decision, snapshot.mode,
+                snapshot.stats.get("approved"), snapshot.stats.get("blocked"))
+
+    def paint(self, snap: Snapshot, palette: Palette, width: int, height: int) -> Text:
+        stats = snap.stats
+        self.retitle(f"risk · {snap.mode}",
+                     f"allowed {stats.get('approved', 0):,} · blocked {stats.get('blocked', 0):,}")
+        if self.has_class("-alert") != (snap.mode != "ACTIVE"):
+            self.set_class(snap.mode != "ACTIVE", "-alert")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        wide = width >= 90
+        if wide and height > len(snap.rules) + 1:
+            text.append(f"{'':6} {'rule':<14} {'limits':<34} {'value':>10} {'limit':>10} "
+                        f"{'headroom':>10}  verdict\n", style=f"bold {palette.muted}")
+            height -= 1
+        for rule in snap.rules:
+            style = palette.text if rule.enabled else palette.muted
+            text.append(f"{rule.index} ", style=f"bold {palette.accent}")
+            text.append("●on " if rule.enabled else "○off",
+                        style=palette.good if rule.enabled else palette.muted)
+            text.append(f" {rule.name:<14}", style=style)
+            verdict_style = f"bold {palette.bad}" if rule.passed is False else style
+            if wide:
+                limits = " ".join(f"{k}={limit_text(v)}" for k, v in rule.limits)
+                text.append(f" {limits:<34.34}", style="dim")
+                text.append(f" {self._figure(rule.value):>10} {self._figure(rule.limit):>10} "
+                            f"{self._figure(rule.headroom):>10}  ", style=verdict_style)
+                text.append(rule.message, style=verdict_style)
+            else:
+                text.append(f" {self._verdict(rule)}", style=verdict_style)
+            if rule.blocks:
+                text.append(f" ✗{rule.blocks}", style=f"bold {palette.bad}")
+            text.append("\n")
+        room = height - len(snap.rules)
+        decision = snap.decision
+        if decision is not None and room >= 1:
+            style = palette.good if decision.approved else f"bold {palette.bad}"
+            text.append(f"last #{decision.seq} ", style="dim")
+            text.append(decision.why, style=style)
+            text.append("\n")
+            room -= 1
+        if self.recent_blocks and room >= 1:
+            text.append("recent blocks ", style=f"bold {palette.bad}")
+            text.append(" · ".join(self.recent_blocks), style=palette.bad)
+        text.rstrip()
+        return text
+
+    @staticmethod
+    def _figure(value: float | None) -> str:
+        return "–" if value is None else limit_text(value)
+
+    @classmethod
+    def _verdict(cls, rule: RuleRow) -> str:
+        """value/limit and headroom; the rule's own sentence when those figures say nothing."""
+        if rule.passed is None:
+            return "not judged yet"
+        if not rule.limit and not rule.headroom:
+            return rule.message
+        verdict = f"{cls._figure(rule.value)}/{cls._figure(rule.limit)}"
+        if rule.headroom is not None:
+            verdict += f" room {cls._figure(rule.headroom)}"
+        return verdict

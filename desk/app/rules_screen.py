@@ -1,0 +1,78 @@
+"""The rules screen: switch any risk rule and edit its limits; each change is an operator action."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Input, Label, Switch
+
+from desk.app.look import limit_text
+from desk.app.modal import DeskModal
+from desk.config import OperatorAction
+from desk.snapshot import RuleRow
+
+
+def parse_limit(text: str) -> Any:
+    """A limit as typed: a number, yes/no, or empty/none for no limit. ValueError otherwise."""
+    value = text.strip().lower().replace(",", "").replace("_", "")
+    if value in ("", "none", "-", "–"):
+        return None
+    if value in ("yes", "true", "on"):
+        return True
+    if value in ("no", "false", "off"):
+        return False
+    number = float(value)
+    if number != number:
+        raise ValueError("NaN is not a limit")
+    return number
+
+
+class RulesScreen(DeskModal):
+    """One line per rule: its switch, its name, and an input per parameter (enter applies)."""
+
+    DEFAULT_CSS = """
+    RulesScreen .rule { height: 1; margin-bottom: 1; }
+    RulesScreen Switch { height: 1; border: none; padding: 0; width: 6; }
+    RulesScreen Label { width: 16; padding: 0 1; }
+    RulesScreen Input { height: 1; border: none; padding: 0 1; width: 1fr; max-width: 26; }
+    """
+
+    def __init__(self, rules: tuple[RuleRow, ...], act: Callable[[OperatorAction], None]) -> None:
+        super().__init__()
+        self.rules = rules
+        self.act = act
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="box") as box:
+            box.border_title = "risk rules  (space switches · type a limit, enter applies · escape)"
+            for rule in self.rules:
+                with Horizontal(classes="rule"):
+                    yield Switch(rule.enabled, id=f"switch-{rule.name}", name=rule.name)
+                    yield Label(f"{rule.index} {rule.name}")
+                    for param, value in rule.limits:
+                        field = Input(limit_text(value) if value is not None else "",
+                                      placeholder=param, id=f"limit-{rule.name}-{param}",
+                                      name=f"{rule.name}.{param}")
+                        field.tooltip = f"{rule.name}.{param}"
+                        yield field
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        name = event.switch.name
+        if name:
+            self.act(OperatorAction(seq=0, action="toggle", rule=name, enabled=event.value))
+            self.notify(f"{name} will be {'on' if event.value else 'off'} from the next event")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        rule, _, param = (event.input.name or "").partition(".")
+        try:
+            value = parse_limit(event.value)
+        except ValueError:
+            self.notify(f"{rule}.{param}: {event.value!r} is not a number, yes/no or none",
+                        severity="error")
+            return
+        self.act(OperatorAction(seq=0, action="set", rule=rule, param=param, value=value))
+        self.notify(f"{rule}.{param} = {limit_text(value)} from the next event")

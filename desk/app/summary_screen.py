@@ -1,0 +1,55 @@
+"""The end-of-replay summary, drawn from the final snapshot."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from desk.app.modal import DeskModal
+from desk.snapshot import Snapshot
+
+
+def summary_table(snap: Snapshot) -> Table:
+    pnl = snap.pnl
+    table = Table(box=None, show_header=False, padding=(0, 2))
+    table.add_column("figure", style="bold")
+    table.add_column("value", justify="right")
+    stats = snap.stats
+    rows = [
+        ("events", f"{snap.events:,}"),
+        ("equity", f"{pnl.equity:,.2f}"),
+        ("return", f"{pnl.equity / pnl.start_cash - 1:+.2%}"),
+        ("max drawdown", f"{pnl.max_drawdown:.2%}"),
+        ("realized", f"{pnl.realized:,.2f}"),
+        ("unrealized", f"{pnl.unrealized:,.2f}"),
+        ("fees", f"{pnl.fees:,.2f}"),
+        ("signals", f"{stats['signals']:,}"),
+        ("orders allowed", f"{stats['approved']:,}"),
+        ("orders blocked", f"{stats['blocked']:,}"),
+        ("blocked by", ", ".join(f"{k} {v}" for k, v in sorted(stats["blocked_by"].items())) or "–"),
+        ("fills", f"{stats['fills']:,}"),
+        ("journal records", f"{stats['records']:,}"),
+        ("final mode", snap.mode),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+class SummaryScreen(DeskModal):
+    """Shown once when the replay ends; escape returns to the final state of the desk."""
+
+    DEFAULT_CSS = """
+    SummaryScreen > #box { height: auto; max-height: 90%; width: auto; min-width: 50; }
+    """
+
+    def __init__(self, snap: Snapshot) -> None:
+        super().__init__()
+        self.snap = snap
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="box") as box:
+            box.border_title = f"replay over · {self.snap.session}  (escape: back to the desk)"
+            yield Static(summary_table(self.snap), id="summary")

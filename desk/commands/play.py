@@ -1,0 +1,44 @@
+"""`desk play`: a session live in the Textual app (pause, step, seek risk decisions, switch rules)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from desk.commands.run import DEMO
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    """Load the session, build the engine and its runner, and hand them to the app."""
+    from desk.app.desk_app import DeskApp
+    from desk.config import load_session
+    from desk.engine import Engine
+    from desk.runner import Runner
+
+    loaded = load_session(Path(args.session) if args.session else DEMO)
+    journal = (Path(args.out) / "journal.arrow") if args.out else Path(loaded.config.audit.path)
+    engine = Engine(loaded, journal, seed=args.seed, strict=args.strict)
+    runner = Runner(engine, paused=args.paused)
+    app = DeskApp(runner, theme=args.theme)
+    try:
+        app.run()
+    finally:
+        runner.stop()
+    if runner.error:
+        print(f"desk: the engine failed: {runner.error}; journal kept in {journal}")
+        return 1
+    print(f"journal: {journal}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    play = sub.add_parser("play", help="play a session live in the terminal app")
+    play.add_argument("session", nargs="?", help="session file (default: the bundled demo)")
+    play.add_argument("--theme", help="desk-dark (default), desk-light, desk-high-contrast, or "
+                      "any name in themes/*.toml")
+    play.add_argument("--out", help="folder for the journal (default: the session's audit.path)")
+    play.add_argument("--seed", type=int, help="override the session's seed")
+    play.add_argument("--strict", action="store_true", help="check every invariant after every event")
+    play.add_argument("--paused", action="store_true", help="start paused on the first event")
+    play.set_defaults(func=cmd_play)

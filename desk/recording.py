@@ -1,0 +1,67 @@
+"""Writes a session back to TOML with the operator's actions, so that a replay of it is exact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from desk.config import LoadedSession, OperatorAction
+from desk.errors import SessionError
+
+
+def _drop_none(value: Any) -> Any:
+    """TOML has no null: an unset optional is simply left out (it loads back as its default)."""
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value if v is not None]
+    return value
+
+
+def session_with_actions(loaded: LoadedSession, actions: list[OperatorAction],
+                         base: Path | None = None) -> dict[str, Any]:
+    """The session as a TOML-ready dict, its recorded actions followed by `actions`.
+
+    Only keys the author set are written, so defaults stay defaults. File paths
+    are rewritten relative to `base` (the folder the new file goes to), so the
+    copy reads the same data wherever it is saved.
+    """
+    config = loaded.config
+    data = config.model_dump(mode="json", exclude_unset=True)
+    recorded = [a.model_dump(mode="json", exclude_none=True) for a in config.operator_actions]
+    recorded += [a.model_dump(mode="json", exclude_none=True) for a in actions]
+    data["operator_actions"] = recorded
+    if base is not None and config.data.files:
+        for source, written in zip(config.data.files, data["data"]["files"], strict=True):
+            written["path"] = str(_relative(loaded.resolve(source.path), base))
+    return _drop_none(data)
+
+
+def _relative(path: Path, base: Path) -> Path:
+    try:
+        return path.resolve().relative_to(base.resolve())
+    except ValueError:
+        return path.resolve()
+
+
+def save_session(loaded: LoadedSession, actions: list[OperatorAction], path: Path) -> Path:
+    """Write the session with `actions` to `path`; a failure is a SessionError naming the file."""
+    data = session_with_actions(loaded, actions, path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    except (OSError, TypeError, ValueError) as error:
+        raise SessionError(f"{path}: cannot save the session: {error}") from None
+    return path
+
+
+def next_free_path(loaded: LoadedSession) -> Path:
+    """`NAME-ops-N.toml` beside the session file (or in the current folder), N the first free."""
+    folder = loaded.base
+    stem = loaded.path.stem if loaded.path is not None else loaded.config.session.name
+    n = 1
+    while (folder / f"{stem}-ops-{n}.toml").exists():
+        n += 1
+    return folder / f"{stem}-ops-{n}.toml"

@@ -1,0 +1,310 @@
+"""Paces the synchronous engine for a person: speeds, pause, single steps, seek to the next risk decision.
+
+The engine itself knows nothing of wall-clock time. The runner maps simulated
+time onto the wall clock at 1×, 10×, 100×, 1000× or as fast as it goes, and
+runs the engine in short slices between which it yields to the event loop, so
+whatever else shares the loop (a UI answering a key) waits at most one slice.
+Wall-clock time is used only for pacing, never inside the simulation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from desk.config import OperatorAction
+from desk.recording import next_free_path, save_session
+from desk.snapshot import Snapshot, SnapshotBuilder
+
+if TYPE_CHECKING:
+    from desk.engine import Engine
+
+SPEEDS: tuple[float | None, ...] = (1.0, 10.0, 100.0, 1000.0, None)
+"""Simulated seconds per wall second; None runs as fast as the engine goes."""
+SLICE_SECONDS = 0.008
+"""The longest the runner holds the event loop before yielding (keys answer within ~one slice)."""
+BREATHE_SECONDS = 0.002
+"""At full speed, the pause after each slice that leaves the UI room to paint."""
+MAX_SLEEP = 0.02
+"""The longest pause while waiting for simulated time to catch up, so commands are seen promptly."""
+_CHECK_EVERY = 64
+
+
+class RunState(str, Enum):
+    PLAYING = "PLAYING"
+    PAUSED = "PAUSED"
+    SEEKING = "SEEKING"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A rare fact the viewer should hear about at once: a decision reached, the end, a failure."""
+
+    kind: str
+    """"decision", "finished" or "failed"."""
+    text: str
+
+
+def speed_label(speed: float | None) -> str:
+    return "max" if speed is None else f"{speed:g}×"
+
+
+def initial_speed_index(speed: float | str) -> int:
+    """The listed speed closest to the session's `replay.speed`, rounding down."""
+    if speed == "max":
+        return len(SPEEDS) - 1
+    value = float(speed)
+    index = 0
+    for i, candidate in enumerate(SPEEDS[:-1]):
+        if candidate is not None and candidate <= value:
+            index = i
+    return index
+
+
+class Runner:
+    """Drives one engine: the only caller of `engine.step()` while a viewer is attached."""
+
+    def __init__(self, engine: Engine, on_notice: Callable[[Notice], None] | None = None,
+                 clock: Callable[[], float] = time.perf_counter, paused: bool = False) -> None:
+        self.engine = engine
+        self.on_notice = on_notice
+        self.clock = clock
+        self.builder = SnapshotBuilder(engine)
+        self.speed_index = initial_speed_index(engine.config.replay.speed)
+        self.state = RunState.PAUSED if paused else RunState.PLAYING
+        self.error: str | None = None
+        self._stopped = False
+        self._wake: asyncio.Event | None = None
+        self._risk_mark = 0
+        self._anchor_wall = 0.0
+        self._anchor_sim = 0
+        self._rate_wall = clock()
+        self._rate_events = 0
+        self._rate = 0.0
+        self._last: Snapshot | None = None
+        self._last_key: tuple[object, ...] = ()
+        engine.start()
+        self._reanchor()
+
+    # --- what the viewer reads ------------------------------------------------------
+
+    @property
+    def speed(self) -> float | None:
+        return SPEEDS[self.speed_index]
+
+    def snapshot(self) -> Snapshot:
+        """The current snapshot; the previous one again when nothing has changed since."""
+        engine = self.engine
+        rate = self._events_per_second()
+        key = (engine.stats.events, engine.journal.seq, self.state, self.speed_index,
+               len(engine.commands), round(rate, -1), self.error)
+        if self._last is None or key != self._last_key:
+            self._last = self.builder.build(self.state.value, speed_label(self.speed), rate,
+                                            self.error)
+            self._last_key = key
+        return self._last
+
+    def _events_per_second(self) -> float:
+        if self.state not in (RunState.PLAYING, RunState.SEEKING):
+            return 0.0
+        now = self.clock()
+        elapsed = now - self._rate_wall
+        if elapsed >= 0.5:
+            events = self.engine.stats.events
+            self._rate = (events - self._rate_events) / elapsed
+            self._rate_wall, self._rate_events = now, events
+        return self._rate
+
+    # --- controls ----------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return self.state in (RunState.FINISHED, RunState.FAILED)
+
+    def pause(self) -> None:
+        if not self.done:
+            self.state = RunState.PAUSED
+
+    def resume(self) -> None:
+        if not self.done:
+            self.state = RunState.PLAYING
+            self._reanchor()
+            self._poke()
+
+    def toggle_pause(self) -> None:
+        if self.state in (RunState.PLAYING, RunState.SEEKING):
+            self.pause()
+        else:
+            self.resume()
+
+    def step(self) -> bool:
+        """Pause, then process exactly one event. False when there was none to process."""
+        if self.done:
+            return False
+        self.state = RunState.PAUSED
+        return self._guarded_step()
+
+    def seek_decision(self) -> None:
+        """Run unpaced until the next risk decision is journaled, then pause right after it."""
+        if self.done:
+            return
+        self._risk_mark = self.engine.journal.counts.get("risk", 0)
+        self.state = RunState.SEEKING
+        self._poke()
+
+    def faster(self) -> None:
+        self.speed_index = min(self.speed_index + 1, len(SPEEDS) - 1)
+        self._reanchor()
+
+    def slower(self) -> None:
+        self.speed_index = max(self.speed_index - 1, 0)
+        self._reanchor()
+
+    def command(self, action: OperatorAction) -> None:
+        """An operator action: applied and journaled before the next event, recorded for replay."""
+        if not self.done:
+            self.engine.command(action)
+
+    def toggle_rule(self, name: str) -> bool:
+        """Queue switching rule `name`; returns the state it will have (pending toggles counted)."""
+        enabled = not self.pending_enabled(name)
+        self.command(OperatorAction(seq=0, action="toggle", rule=name, enabled=enabled))
+        return enabled
+
+    def pending_enabled(self, name: str) -> bool:
+        """Whether rule `name` will be on once the queued operator actions are applied."""
+        enabled = self.engine.risk.rule(name).enabled
+        for action in self.engine.commands:
+            if action.action == "toggle" and action.rule == name:
+                enabled = (not enabled) if action.enabled is None else action.enabled
+        return enabled
+
+    def recorded_actions(self) -> list[OperatorAction]:
+        """The operator's actions so far with the event seq each applies before (queued ones too)."""
+        engine = self.engine
+        queued = [a.model_copy(update={"seq": engine.queue.popped}) for a in engine.commands]
+        return [*engine.operator_log, *queued]
+
+    def save_session(self, path: Path | None = None) -> Path:
+        """Write the session with the operator's actions as a new TOML that replays exactly."""
+        loaded = self.engine.loaded
+        return save_session(loaded, self.recorded_actions(), path or next_free_path(loaded))
+
+    def stop(self) -> None:
+        """End the run loop and close the journal (everything buffered is written)."""
+        self._stopped = True
+        self._poke()
+        self.engine.close()
+
+    # --- the loop ---------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run until stopped; between slices the event loop is free for everyone else."""
+        self._wake = asyncio.Event()
+        while not self._stopped:
+            if self.state not in (RunState.PLAYING, RunState.SEEKING):
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            delay = self.run_slice()
+            await asyncio.sleep(delay)
+
+    def run_slice(self) -> float:
+        """Process events for at most one slice; returns how long to sleep before the next."""
+        if self.state is RunState.SEEKING:
+            return self._slice_unpaced(seek=True)
+        if self.speed is None:
+            return self._slice_unpaced(seek=False)
+        return self._slice_paced(self.speed)
+
+    def _slice_unpaced(self, seek: bool) -> float:
+        engine = self.engine
+        counts = engine.journal.counts
+        deadline = self.clock() + SLICE_SECONDS
+        while self.clock() < deadline:
+            for _ in range(_CHECK_EVERY):
+                if not self._guarded_step():
+                    return 0.0
+                if seek and counts.get("risk", 0) != self._risk_mark:
+                    self.state = RunState.PAUSED
+                    self._notify("decision", self.builder_decision_text())
+                    return 0.0
+        return BREATHE_SECONDS
+
+    def _slice_paced(self, speed: float) -> float:
+        engine = self.engine
+        clock = self.clock
+        deadline = clock() + SLICE_SECONDS
+        ns_per_second = speed * 1e9
+        while True:
+            now = clock()
+            # integer ns: a float of epoch nanoseconds is only good to ~256 ns
+            target = self._anchor_sim + int((now - self._anchor_wall) * ns_per_second)
+            next_ts = engine.queue.peek_ts()
+            if next_ts is None:
+                self._guarded_step()
+                return 0.0
+            if next_ts > target:
+                return min((next_ts - target) / ns_per_second, MAX_SLEEP)
+            if now >= deadline:
+                if target - next_ts > ns_per_second * 0.25:
+                    self._reanchor()  # cannot keep up: slow down rather than burst later
+                return 0.0
+            if not self._guarded_step():
+                return 0.0
+
+    def _guarded_step(self) -> bool:
+        """One engine step; the end and any failure become the runner's state, never an exception."""
+        try:
+            more = self.engine.step()
+        except Exception as error:  # noqa: BLE001 - a failed engine is shown, not raised into the UI
+            self._fail(error)
+            return False
+        if not more:
+            self.state = RunState.FINISHED
+            self._notify("finished", self.engine.journal.tail[-1][6] if self.engine.journal.tail
+                         else "replay over")
+        return more
+
+    def _fail(self, error: Exception) -> None:
+        engine = self.engine
+        self.error = f"{type(error).__name__}: {error}"
+        self.state = RunState.FAILED
+        try:
+            tail = engine.journal.tail
+            if not (tail and tail[-1][2] == "error"):  # the engine journals its own DeskErrors
+                engine.journal.record("engine_error", engine.now,
+                                      f"the engine failed: {self.error}",
+                                      error=type(error).__name__)
+            engine.close()
+        except Exception as close_error:  # noqa: BLE001 - keep the first error as the one shown
+            self.error += f" (and the journal could not be closed: {close_error})"
+        self._notify("failed", self.error)
+
+    def builder_decision_text(self) -> str:
+        """The latest risk record's sentence: the explanation shown when a seek stops."""
+        for record in reversed(self.engine.journal.tail):
+            if record[2] == "risk":
+                return f"#{record[0]} {record[6]}"
+        return "no risk decision yet"
+
+    def _reanchor(self) -> None:
+        self._anchor_wall = self.clock()
+        next_ts = self.engine.queue.peek_ts()
+        self._anchor_sim = self.engine.now if next_ts is None else max(self.engine.now, next_ts)
+        self._rate_wall, self._rate_events = self._anchor_wall, self.engine.stats.events
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def _notify(self, kind: str, text: str) -> None:
+        if self.on_notice is not None:
+            self.on_notice(Notice(kind, text))

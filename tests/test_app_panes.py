@@ -1,0 +1,91 @@
+"""The panes show the figures the engine holds, at 80×24 and at 200×50."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from app_helpers import make_app, shown, wait_until
+
+from desk.runner import RunState
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_panes_show_the_figures_the_engine_holds(tmp_path: Path,
+                                                       size: tuple[int, int]) -> None:
+    app = make_app(tmp_path)
+    engine = app.runner.engine
+    async with app.run_test(size=size) as pilot:
+        for _ in range(3):   # through a few decisions, so there are fills and a position
+            await pilot.press("d")
+            await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED)
+        while engine.stats.fills == 0 or engine.portfolio.positions["ACME"].qty == 0:
+            await pilot.press("n")
+        await pilot.pause(0.1)
+        p = engine.portfolio
+        pnl = shown(app.query_one("#pnl"))
+        assert f"{p.equity:,.2f}" in pnl
+        assert f"{p.drawdown:.2%}" in pnl
+        positions = shown(app.query_one("#positions"))
+        qty = p.positions["ACME"].qty
+        assert f"{qty:+,.0f}" in positions
+        assert f"{p.positions['ACME'].avg_cost:,.2f}" in positions
+        book = shown(app.query_one("#book"))
+        state = engine.market.states["ACME"]
+        assert f"{state.bid:.2f}" in book and f"{state.ask:.2f}" in book
+        risk = shown(app.query_one("#risk"))
+        for rule in engine.risk.rules:
+            assert rule.name in risk
+        header = shown(app.query_one("#header"))
+        assert "PAUSED" in header and f"{engine.stats.events:,}" in header
+        for pane in ("#book", "#risk", "#pnl", "#positions", "#audit"):
+            region = app.query_one(pane).region
+            assert region.width > 0 and region.height > 0
+            assert region.right <= size[0] and region.bottom <= size[1]
+
+
+async def test_panes_do_not_overlap_at_80_by_24(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        await pilot.pause(0.05)
+        regions = [app.query_one(p).region for p in
+                   ("#header", "#book", "#risk", "#pnl", "#positions", "#audit")]
+        for i, first in enumerate(regions):
+            for second in regions[i + 1:]:
+                assert not first.overlaps(second), (first, second)
+        assert app.query_one("#audit").region.height >= 4
+
+
+async def test_enter_on_a_log_row_opens_its_causal_chain(tmp_path: Path) -> None:
+    from desk.app.chain_screen import ChainScreen
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED)
+        await pilot.pause(0.1)
+        seq = app.query_one("#audit").selected_seq()
+        await pilot.press("enter")
+        await pilot.pause(0.05)
+        assert isinstance(app.screen, ChainScreen)
+        text = shown(app.screen.query_one("#chain"))
+        for kind in ("market", "signal", "intent", "risk"):
+            assert kind in text
+        assert f"▶ #{seq}" in text
+
+
+async def test_slash_filters_the_log_by_kind(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(2):
+            await pilot.press("d")
+            await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED)
+        await pilot.pause(0.1)
+        await pilot.press("slash")
+        await pilot.press(*"kind:risk", "enter")
+        table = app.query_one("#audit").table
+        kinds = [table.get_row_at(i)[2].plain for i in range(table.row_count)]
+        assert kinds and set(kinds) <= {"risk", "BLOCKED"}
+        await pilot.press("n")   # keys reach the desk again once the filter is applied
+        assert app.runner.engine.stats.events > 0

@@ -1,0 +1,91 @@
+"""The app's session life: saving the operator's actions replays exactly; the end; an engine failure."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from app_helpers import make_app, shown, wait_until
+
+from desk.app.error_screen import ErrorScreen
+from desk.app.summary_screen import SummaryScreen
+from desk.audit import read_journal
+from desk.config import load_session
+from desk.engine import Engine
+from desk.runner import RunState
+
+
+async def test_s_writes_a_toml_that_run_headless_reproduces_the_same_journal(
+        tmp_path: Path) -> None:
+    app = make_app(tmp_path, risk={"max_order_size": {"max_qty": 50}})
+    engine = app.runner.engine
+    async with app.run_test() as pilot:
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED)
+        await pilot.press("6")          # max_order_size off
+        await pilot.press("n", "n")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: engine.journal.counts["risk"] == 2
+                         and app.runner.state is RunState.PAUSED)
+        await pilot.press("4")          # max_leverage off, still queued when saved
+        await pilot.press("s")
+        saved = tmp_path / "session-ops-1.toml"
+        assert saved.exists()
+        for _ in ("plus",) * 4:
+            await pilot.press("plus")
+        await pilot.press("space")
+        await wait_until(pilot, lambda: app.runner.state is RunState.FINISHED, tries=2_000)
+        await pilot.press("escape", "q")
+    actions = tomllib.loads(saved.read_text())["operator_actions"]
+    assert [(a["action"], a["rule"], a["enabled"]) for a in actions] == [
+        ("toggle", "max_order_size", False), ("toggle", "max_leverage", False)]
+    replay = Engine(load_session(saved), tmp_path / "replay.arrow", strict=True)
+    replay.run()
+    replay.close()
+    live = (tmp_path / "live.arrow").read_bytes()
+    assert live == (tmp_path / "replay.arrow").read_bytes()
+    kinds = read_journal(tmp_path / "replay.arrow").column("kind").to_pylist()
+    assert kinds.count("rule_toggle") == 2
+
+
+async def test_at_the_end_the_app_stays_open_on_the_final_state_and_summary(
+        tmp_path: Path) -> None:
+    app = make_app(tmp_path, paused=False, replay={"speed": "max"})
+    engine = app.runner.engine
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: app.runner.state is RunState.FINISHED, tries=2_000)
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, SummaryScreen)
+        summary = shown(app.screen.query_one("#summary"))
+        assert f"{engine.stats.events:,}" in summary
+        assert f"{engine.portfolio.equity:,.2f}" in summary
+        await pilot.press("escape")
+        assert app.is_running
+        assert "FINISHED" in shown(app.query_one("#header"))
+        await pilot.press("n")
+        assert app.runner.state is RunState.FINISHED
+
+
+async def test_an_engine_failure_shows_an_error_screen_and_keeps_the_journal(
+        tmp_path: Path) -> None:
+    app = make_app(tmp_path, paused=False, replay={"speed": "max"})
+    engine = app.runner.engine
+    real_step = engine.step
+
+    def failing_step() -> bool:
+        if engine.stats.events >= 500:
+            raise RuntimeError("feed handler exploded")
+        return real_step()
+
+    engine.step = failing_step  # type: ignore[method-assign]
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorScreen))
+        await pilot.pause(0.05)
+        message = shown(app.screen.query_one("#error-message")).replace("\n", "")
+        assert "RuntimeError: feed handler exploded" in message
+        assert "live.arrow" in message
+        assert app.runner.state is RunState.FAILED
+    table = read_journal(tmp_path / "live.arrow")
+    kinds = table.column("kind").to_pylist()
+    assert kinds[0] == "session" and kinds[-1] == "engine_error"
+    assert table.column("seq").to_pylist() == list(range(len(kinds)))

@@ -1,0 +1,51 @@
+"""Themes load from themes/*.toml; a bad file is reported and the default takes its place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app_helpers import make_app
+
+from desk.app.themes import DEFAULT_THEME, THEMES_DIR, load_themes
+
+
+def test_bundled_themes_are_dark_light_and_high_contrast_and_all_valid() -> None:
+    loaded = load_themes(THEMES_DIR)
+    assert loaded.problems == []
+    assert loaded.names[0] == DEFAULT_THEME
+    assert {"desk-dark", "desk-light", "desk-high-contrast"} <= set(loaded.names)
+
+
+def test_a_bad_theme_file_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
+    (tmp_path / "ugly.toml").write_text('name = "ugly"\nprimary = "not-a-colour"\n')
+    (tmp_path / "broken.toml").write_text('name = "broken\n')
+    loaded = load_themes(tmp_path)
+    assert loaded.names == [DEFAULT_THEME]
+    assert any(f"{tmp_path / 'ugly.toml'}: primary:" in p and "not a colour" in p
+               for p in loaded.problems)
+    assert any(f"{tmp_path / 'broken.toml'}: invalid TOML" in p for p in loaded.problems)
+
+
+async def test_a_bad_theme_gives_a_notification_and_the_default(tmp_path: Path) -> None:
+    themes = tmp_path / "themes"
+    themes.mkdir()
+    (themes / "bad.toml").write_text('name = "bad"\nprimary = "#zzz"\nsparkle = 1\n')
+    app = make_app(tmp_path, app={"theme": "bad"})
+    app.themes_dir = themes
+    async with app.run_test() as pilot:
+        await pilot.pause(0.05)
+        assert app.theme == DEFAULT_THEME
+        messages = " ".join(n.message for n in app._notifications)
+        assert "bad.toml" in messages and "sparkle" in messages
+
+
+async def test_t_cycles_through_the_themes_and_the_session_setting_picks_one(
+        tmp_path: Path) -> None:
+    app = make_app(tmp_path, app={"theme": "desk-light"})
+    async with app.run_test() as pilot:
+        assert app.theme == "desk-light"
+        seen = {app.theme}
+        for _ in range(len(app.theme_names)):
+            await pilot.press("t")
+            seen.add(app.theme)
+        assert {"desk-dark", "desk-light", "desk-high-contrast"} <= seen
