@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 import time
@@ -39,6 +40,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     engine = Engine(loaded, journal, seed=args.seed, strict=args.strict)
     console = Console(stderr=False)
+    gc.freeze()  # modules, session and engine live as long as the process: keep them out of
+    # every collection the run's millions of short-lived objects trigger (about 8% of a run)
     stop = _StopOnInterrupt()
     previous = signal.signal(signal.SIGINT, stop)
     try:
