@@ -63,27 +63,32 @@ def _processes(cells: list[Cell], jobs: int, retries: int,
                     futures[pool.submit(runner, cells[index])] = index
 
             fill(queue, futures, pool)
-            while futures:
-                done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = futures.pop(future)
-                    try:
-                        row = future.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        if attempts[index] > retries:
-                            raise BatchError(f"cell {cells[index].label or cells[index].key} "
-                                             f"(seed {cells[index].seed}): its worker died "
-                                             f"{attempts[index]} times") from None
-                        todo.append(index)
-                        continue
-                    yield cells[index], row
-                if broken:
-                    todo.extend(futures.values())
-                    todo.extend(queue)
-                    futures.clear()
-                    break
-                fill(queue, futures, pool)
+            try:
+                while futures:
+                    done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        index = futures.pop(future)
+                        try:
+                            row = future.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            if attempts[index] > retries:
+                                raise BatchError(f"cell {cells[index].label or cells[index].key} "
+                                                 f"(seed {cells[index].seed}): its worker died "
+                                                 f"{attempts[index]} times") from None
+                            todo.append(index)
+                            continue
+                        yield cells[index], row
+                    if broken:
+                        todo.extend(futures.values())
+                        todo.extend(queue)
+                        futures.clear()
+                        break
+                    fill(queue, futures, pool)
+            except BaseException:
+                # interrupted, or the consumer stopped: do not wait for the queued cells
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
         todo.sort()
 
 
