@@ -10,12 +10,10 @@ are the medians of the repeats.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,22 +50,41 @@ class Measured:
         return json.loads(lines[-1]) if lines else {}
 
 
+_LAUNCHER = """
+import os, sys, time
+report, cmd = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.posix_spawn(cmd[0], cmd, os.environ)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+with open(report, "w") as out:
+    out.write(f"{wall!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+"""Spawns the measured command from a fresh, small process and reports its wall time and peak RSS.
+
+A child's `ru_maxrss` starts from the peak of the process that spawned it (the
+kernel carries the old address space's high-water mark across exec), so
+measuring from `desk bench` itself, which may hold the generated data, would
+inflate every figure; this launcher keeps that floor at a few MiB."""
+
+
 def measure(cmd: list[str], cwd: Path | None = None) -> Measured:
     """Run `cmd` to the end; wall time around it and the peak RSS of that child alone."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        child = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryFile("w+") as out, \
+            tempfile.TemporaryFile("w+") as err:
+        report = Path(folder) / "report"
+        launcher = subprocess.run([sys.executable, "-c", _LAUNCHER, str(report), *cmd],
+                                  stdout=out, stderr=err, cwd=cwd, check=False)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    if child.returncode != 0:
+        fields = report.read_text().split() if report.exists() else []
+    code = int(fields[2]) if fields else launcher.returncode
+    if code != 0 or not fields:
         last = stderr.strip().splitlines()[-1:] or ["(no output)"]
-        raise BenchError(f"{' '.join(cmd[:4])}…: exit {child.returncode}: {last[0]}")
+        raise BenchError(f"{' '.join(cmd[:4])}…: exit {code}: {last[0]}")
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
-    return Measured(wall, usage.ru_maxrss * scale / 2**20, stdout)
+    return Measured(float(fields[0]), int(fields[1]) * scale / 2**20, stdout)
 
 
 def bench_session(data: Path, journal: Path, kind: str = "trade",
