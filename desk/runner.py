@@ -32,7 +32,7 @@ BREATHE_SECONDS = 0.002
 """At full speed, the pause after each slice that leaves the UI room to paint."""
 MAX_SLEEP = 0.02
 """The longest pause while waiting for simulated time to catch up, so commands are seen promptly."""
-_CHECK_EVERY = 64
+_CHECK_EVERY = 16
 
 
 class RunState(str, Enum):

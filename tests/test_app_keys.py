@@ -109,3 +109,27 @@ async def test_speed_keys_walk_the_speed_ladder(tmp_path: Path) -> None:
         assert " max " in shown(app.query_one("#header"))
         await pilot.press("minus", "minus", "minus", "minus", "minus")
         assert app.runner.speed == 1
+
+
+async def test_rules_screen_edits_a_limit_that_the_next_decision_uses(tmp_path: Path) -> None:
+    from desk.app.rules_screen import RulesScreen
+    from desk.audit import details_of
+
+    app = make_app(tmp_path)
+    engine = app.runner.engine
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("r")
+        await pilot.pause(0.05)
+        assert isinstance(app.screen, RulesScreen)
+        field = app.screen.query_one("#limit-max_order_size-max_qty")
+        field.focus()
+        field.value = "50"
+        await pilot.press("enter")
+        await pilot.press("escape")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED)
+        change = next(r for r in engine.journal.tail if r[2] == "limit_change")
+        assert "max_order_size.max_qty" in change[6] and "50" in change[6]
+        record = next(r for r in reversed(engine.journal.tail) if r[2] == "risk")
+        assert details_of(record[7])["blocked_by"] == ["max_order_size"]
+        assert app.runner.recorded_actions()[0].value == 50.0

@@ -25,7 +25,13 @@ from desk.runner import SPEEDS, Runner, RunState
 
 
 async def measure(session: Path, seconds: float) -> None:
-    engine = Engine(load_session(session), None)
+    loaded = load_session(session)
+    cfg = loaded.config
+    if cfg.data.synthetic is not None:  # long enough that the replay cannot end while measuring
+        synthetic = cfg.data.synthetic.model_copy(update={"events": 10_000_000})
+        loaded.config = cfg.model_copy(
+            update={"data": cfg.data.model_copy(update={"synthetic": synthetic})})
+    engine = Engine(loaded, None)
     runner = Runner(engine)
     runner.speed_index = len(SPEEDS) - 1  # max
     app = DeskApp(runner)
@@ -64,7 +70,7 @@ async def measure(session: Path, seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("session", nargs="?", default=str(DEMO))
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=1.5)
     args = parser.parse_args()
     asyncio.run(measure(Path(args.session), args.seconds))
 

@@ -34,10 +34,11 @@ class RulesScreen(DeskModal):
     """One line per rule: its switch, its name, and an input per parameter (enter applies)."""
 
     DEFAULT_CSS = """
-    RulesScreen .rule { height: 1; margin-bottom: 1; }
-    RulesScreen Switch { height: 1; border: none; padding: 0; width: 6; }
-    RulesScreen Label { width: 16; padding: 0 1; }
-    RulesScreen Input { height: 1; border: none; padding: 0 1; width: 1fr; max-width: 26; }
+    RulesScreen .rule { height: auto; margin-bottom: 1; }
+    RulesScreen Switch { height: 1; border: none; padding: 0 1; width: auto; }
+    RulesScreen .name { width: 19; padding: 0 1; }
+    RulesScreen .param { width: auto; padding: 0 0 0 1; color: $text-muted; }
+    RulesScreen Input { height: 1; border: none; padding: 0 1; width: 12; }
     """
 
     def __init__(self, rules: tuple[RuleRow, ...], act: Callable[[OperatorAction], None]) -> None:
@@ -51,8 +52,9 @@ class RulesScreen(DeskModal):
             for rule in self.rules:
                 with Horizontal(classes="rule"):
                     yield Switch(rule.enabled, id=f"switch-{rule.name}", name=rule.name)
-                    yield Label(f"{rule.index} {rule.name}")
+                    yield Label(f"{rule.index} {rule.name}", classes="name")
                     for param, value in rule.limits:
+                        yield Label(f"{param}", classes="param")
                         field = Input(limit_text(value) if value is not None else "",
                                       placeholder=param, id=f"limit-{rule.name}-{param}",
                                       name=f"{rule.name}.{param}")
