@@ -1,15 +1,26 @@
-"""Databento CSV layouts (trades, mbp-1, mbo, ohlcv), on small files written from the documented
-columns: no DBN decoder is installable here, so the real .dbn.zst samples are not read."""
+"""Databento: the CSV layouts (trades, mbp-1, mbo, ohlcv) on small files written from the
+documented columns, and the real .dbn.zst samples through desk's own DBN decoder."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from conftest import REAL
 from desk.book import Book
+from desk.data.inspect import inspect_file
+from desk.errors import DataError
 from desk.config import FileSource
 from desk.data.files import FileReader
 from desk.events import BookDelta, BookSnapshot
-from importing import ns, rows, run_import
+from importing import needs_real, ns, rows, run_import
+
+
+def replay(path: Path, symbol: str) -> list[object]:
+    reader = FileReader(FileSource(path=str(path), kind="mixed"), path, None, {symbol}, "fail",
+                        65_536, lambda ts, inst, msg: None)
+    return [event for batch in reader.batches() for event in batch]
 
 T0 = ns("2024-07-01T23:58:01")
 E9 = 1_000_000_000
@@ -108,3 +119,89 @@ def test_ohlcv_bars_of_two_symbols_are_stamped_at_their_close(tmp_path: Path) ->
     assert [(r["ts"], r["instrument"], r["close"]) for r in got] == [
         (T0 + 59 * E9, "ESU4", 5545.5), (T0 + 59 * E9, "NQU4", 20105.0)]
     assert writer.stats.instruments == {"ESU4": 1, "NQU4": 1}
+
+
+# --- the real DBN samples, decoded by desk.importers.dbn ---------------------------------------
+
+DBN = REAL / "nautilus_trader/databento"
+BARS = DBN / "historical_bars_catalog/databento"
+
+
+@needs_real
+def test_esh4_holiday_mbo_replays_with_no_unknown_orders_and_crosses_only_in_the_preopen(
+        tmp_path: Path) -> None:
+    out = tmp_path / "esh4.parquet"
+    writer = run_import("databento", [DBN / "esh4-glbx-mdp3-20231225.mbo.dbn.zst"], out)
+    stats = writer.stats
+    assert stats.notes["DBN mbo records"] == 68_792
+    assert not stats.problems and stats.out_of_order == 0  # 0 references to unknown orders
+    assert stats.first_ts == ns("2023-12-25T00:00:00")  # the replayed snapshot
+    assert stats.last_ts is not None and stats.last_ts // 1_000_000 == \
+        ns("2023-12-25T23:59:59.446") // 1_000_000
+    found = inspect_file(out)
+    assert found.crossed_books == 891  # as the data README counts them, book checked at LAST
+    assert found.first_crossed is not None and found.first_crossed >= ns("2023-12-25T22:39:55")
+    crossed_after_open = 0
+    book = Book()
+    first_trade = None
+    for event in replay(out, "ESH4"):
+        if isinstance(event, BookSnapshot):
+            book.reset(event.bids, event.asks)
+        elif isinstance(event, BookDelta):
+            book.apply(event.bids, event.asks)
+            crossed_after_open += book.is_crossed() and first_trade is not None
+        elif first_trade is None:
+            first_trade = event.ts
+    assert crossed_after_open == 0  # crossed only in the pre-open auction, never once it trades
+    assert first_trade is not None and first_trade // 1_000_000 == \
+        ns("2023-12-25T23:00:00.105") // 1_000_000
+
+
+@needs_real
+def test_esm4_mbo_starts_with_a_clear_and_snapshot_and_never_crosses(tmp_path: Path) -> None:
+    src = (DBN / "order_book_deltas_catalog/databento/"
+           "orderbooks_mbo_2024-05-08T00-00-00_2024-05-08T00-00-02.dbn.zst")
+    out = tmp_path / "esm4.parquet"
+    writer = run_import("databento", [src], out)
+    assert writer.stats.notes["DBN mbo records"] == 13_796 and not writer.stats.problems
+    events = replay(out, "ESM4")
+    assert isinstance(events[0], BookSnapshot) and events[0].ts == ns("2024-05-08T00:00:00")
+    assert inspect_file(out).crossed_books == 0
+
+
+@needs_real
+def test_mbp1_trades_are_the_trades_file_and_its_quotes_follow_the_top_of_book(
+        tmp_path: Path) -> None:
+    mbp = run_import("databento", [BARS / "futures_mbp-1_2024-07-01T23-58_2024-07-02T00-02.dbn.zst"],
+                     tmp_path / "mbp.parquet")
+    trades = run_import("databento", [BARS / "futures_trades_2024-07-01T23-58_2024-07-02T00-02.dbn.zst"],
+                        tmp_path / "trades.parquet")
+    assert mbp.stats.notes["DBN mbp-1 records"] == 2_288
+    assert trades.stats.notes["DBN trades records"] == trades.stats.rows == 120
+    assert trades.stats.first_ts // 1_000_000 == ns("2024-07-01T23:58:01.218") // 1_000_000
+    assert trades.stats.last_ts // 1_000_000 == ns("2024-07-02T00:01:52.813") // 1_000_000
+    assert mbp.stats.last_ts // 1_000_000 == ns("2024-07-02T00:01:59.824") // 1_000_000
+    key = ("ts", "instrument", "price", "size", "side")
+    from_mbp = [tuple(r[k] for k in key) for r in rows(tmp_path / "mbp.parquet")
+                if r["kind"] == "trade"]
+    assert from_mbp == [tuple(r[k] for k in key) for r in rows(tmp_path / "trades.parquet")]
+    quotes = [r for r in rows(tmp_path / "mbp.parquet") if r["kind"] == "quote"]
+    assert quotes and all(0 < r["bid"] < r["ask"] for r in quotes)
+
+
+@needs_real
+def test_dbn_ohlcv_bars_of_two_contracts_are_stamped_at_their_close(tmp_path: Path) -> None:
+    out = tmp_path / "bars.parquet"
+    writer = run_import("databento",
+                        [BARS / "futures_ohlcv-1m_2024-07-01T23-40_2024-07-02T00-10.dbn.zst"], out)
+    assert writer.stats.instruments == {"ESU4": 30, "NQU4": 30}
+    assert writer.stats.first_ts == ns("2024-07-01T23:41:00")  # the 23:40 bar, at its close
+    assert writer.stats.last_ts == ns("2024-07-02T00:10:00")
+    assert writer.stats.out_of_order == 0
+
+
+def test_a_file_that_is_not_dbn_is_one_clear_error(tmp_path: Path) -> None:
+    src = tmp_path / "x.dbn"
+    src.write_bytes(b"PK\x03\x04 not dbn")
+    with pytest.raises(DataError, match="not a DBN file"):
+        run_import("databento", [src], tmp_path / "o.parquet")

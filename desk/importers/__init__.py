@@ -27,7 +27,8 @@ FORMATS: dict[str, tuple[str, str]] = {
     "binance-depth": ("binance_files", "Binance futures order-book CSV (snap/set rows)"),
     "binance-klines": ("binance_files", "Binance klines CSV (bars, stamped at close)"),
     "tardis": ("tardis", "Tardis CSV: trades, incremental_book_L2, quotes, book_snapshot_N"),
-    "databento": ("databento", "Databento CSV: trades, mbp-1, mbo, ohlcv-*"),
+    "databento": ("databento", "Databento CSV or DBN (.dbn, .dbn.zst): trades, tbbo, mbp-1, mbo, "
+                               "ohlcv-*"),
     "lobster": ("lobster", "LOBSTER message + orderbook files (or their zip)"),
 }
 

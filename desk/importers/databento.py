@@ -1,4 +1,5 @@
-"""Databento CSV (the layout `dbn --csv` and `DBNStore.to_csv` write): trades, mbp-1, mbo, ohlcv-*.
+"""Databento CSV (the layout `dbn --csv` and `DBNStore.to_csv` write) and DBN binary (decoded
+in `desk.importers.dbn`): trades, mbp-1, mbo, ohlcv-*.
 
 The schema is told apart by the columns. Prices are fixed-point integers
 (× 1e-9) or decimals (`pretty_px`); times are epoch nanoseconds or ISO text
@@ -24,6 +25,7 @@ from desk.timeutil import parse_iso_ns
 
 UNDEF_PRICE = 2**63 - 1
 F_LAST = 128
+F_SNAPSHOT = 32
 BAR_NS = {32: 1_000_000_000, 33: 60_000_000_000, 34: 3_600_000_000_000, 35: 86_400_000_000_000}
 """ohlcv rtype → bar length (ohlcv-1s, -1m, -1h, -1d)."""
 AGGRESSOR = {"B": 1, "A": -1, "N": 0}
@@ -85,7 +87,13 @@ def _csv_records(path: Path, meter: Meter) -> tuple[str, Iterator[Record]]:
 
 
 def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: Meter) -> None:
+    """Each source as CSV, or as DBN binary when it is named `.dbn` or `.dbn.zst`."""
+    from desk.importers import dbn
+
     for path in sources:
+        if path.name.endswith((".dbn", ".dbn.zst")):
+            dbn.run([path], writer, opts, meter)
+            continue
         schema, records = _csv_records(path, meter)
         import_records(path.name, schema, records, writer, opts)
 
@@ -146,6 +154,8 @@ class _MboBook:
         self.levels: dict[int, dict[float, float]] = {1: {}, -1: {}}
         self.changed: dict[tuple[int, float], None] = {}
         self.snapshot = True  # the first event written is always a snapshot
+        self.in_snapshot = False
+        self.last_ts = 0
 
     def _level(self, side: int, px: float, delta: float) -> None:
         levels = self.levels[side]
@@ -159,6 +169,11 @@ class _MboBook:
     def record(self, ts: int, symbol: str, action: str, side_code: str, px: float | None,
                size: float, order_id: int, flags: int, where: str, number: int) -> None:
         side = 1 if side_code == "B" else (-1 if side_code == "A" else 0)
+        snapshot_record = bool(flags & F_SNAPSHOT)
+        if self.in_snapshot and not snapshot_record:
+            # a replayed snapshot need not end with a LAST record: it ends where its records do
+            self.flush(self.last_ts, symbol)
+        self.in_snapshot, self.last_ts = snapshot_record, ts
         if action == "R":
             self.orders.clear()
             self.levels = {1: {}, -1: {}}
