@@ -101,13 +101,13 @@ def _dask(cells: list[Cell], scheduler: str, retries: int,
         raise BatchError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") \
             from None
     try:
-        client = Client(scheduler, timeout="10s")
+        client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
     except OSError as error:
         raise BatchError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
     try:
         futures = {client.submit(runner, cell, key=f"desk-cell-{cell.key}", pure=False,
                                  retries=retries): cell for cell in cells}
-        for future in as_completed(futures):
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]
             cell = futures[future]
             try:
                 row = future.result()
@@ -116,4 +116,4 @@ def _dask(cells: list[Cell], scheduler: str, retries: int,
                                  f"cluster: {type(error).__name__}: {error}") from None
             yield cell, row
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]

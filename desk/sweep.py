@@ -94,7 +94,7 @@ class Sweep:
         """Every session × grid point × seed, in a stable order."""
         keys = list(self.config.grid)
         points = list(itertools.product(*(self.config.grid[k] for k in keys)))
-        cells = []
+        cells: list[Cell] = []
         for session in self.sessions:
             name = Path(session).stem
             for point in points:

@@ -119,3 +119,26 @@ def test_an_override_through_a_non_table_is_reported(tmp_path: Path,
                                               '"session.name.x"'))
     assert main(["sweep", str(path), "--jobs", "1"]) == 2
     assert "'name' is not a table" in capsys.readouterr().err
+
+
+def test_on_dask_a_worker_that_dies_loses_only_its_cell(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    distributed = pytest.importorskip("distributed")
+    import sys
+
+    import cloudpickle
+
+    cells = Sweep(make_sweep(tmp_path)).cells()[:1]
+    monkeypatch.setenv("DESK_TEST_MARKERS", str(tmp_path))
+    module = sys.modules[__name__]
+    cloudpickle.register_pickle_by_value(module)  # worker processes need not import the tests
+    try:
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                      dashboard_address=None) as cluster:
+            rows = [row for _, row in run_cells(cells, scheduler=cluster.scheduler_address,
+                                                runner=dies_once)]
+    finally:
+        cloudpickle.unregister_pickle_by_value(module)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name in {c.key for c in cells}) == \
+        sorted(c.key for c in cells)
+    assert comparable(rows) == comparable([run_cell(cell) for cell in cells])
