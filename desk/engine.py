@@ -192,9 +192,8 @@ class Engine:
                                    "like \"+90s\"") from None
         try:
             rule = self.risk.rule(item.rule)
-            if item.param is not None and item.param not in rule.params:
-                raise ValueError(f"rule {item.rule} has no parameter {item.param!r} "
-                                 f"(it has: {', '.join(rule.params)})")
+            if item.param is not None:
+                rule.coerce(item.param, item.value)  # a bad limit fails at start, not mid-run
         except ValueError as error:
             raise SessionError(f"{where}: {error}") from None
         if item.param is not None:

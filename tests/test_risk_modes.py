@@ -79,3 +79,11 @@ def test_switching_the_drawdown_rule_off_returns_the_desk_to_active_on_the_next_
     assert change is not None and change.why == "max_drawdown switched off"
     assert desk.risk.mode == ACTIVE
     assert "max_drawdown" not in desk.verdicts(10)
+
+
+def test_while_reducing_open_orders_count_so_sells_cannot_overshoot_into_a_short() -> None:
+    desk = long_desk()
+    desk.quote(70.0)
+    desk.send(-800)  # closing most of the 1,000 long is on its way
+    assert desk.passes("max_drawdown", -200)
+    assert not desk.passes("max_drawdown", -201)  # with the open sell, this would go short

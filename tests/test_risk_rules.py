@@ -79,6 +79,15 @@ def test_max_leverage_at_the_limit_passes_and_one_lot_over_is_blocked() -> None:
     assert result.message == "1.0010 > 1.0000 (gross 100,100 / equity 100,000)"
 
 
+def test_max_leverage_counts_open_orders_on_the_orders_side() -> None:
+    desk = Desk({"max_leverage": {"limit": 1.0}})
+    desk.send(600)
+    assert desk.passes("max_leverage", 400)
+    assert not desk.passes("max_leverage", 401)
+    desk.send(-300)  # an open sell does not make room: the buy could fill first
+    assert not desk.passes("max_leverage", 401)
+
+
 def test_max_leverage_counts_the_fee_against_equity() -> None:
     desk = Desk({"max_leverage": {"limit": 1.0}}, fee_rate=0.001)
     assert not desk.passes("max_leverage", 1000)  # equity after the fee is 99,900
@@ -194,6 +203,10 @@ def test_limits_set_at_run_time_are_checked() -> None:
         desk.risk.set_limit("max_leverage", "limit", None)
     with pytest.raises(ValueError, match="fraction"):
         desk.risk.set_limit("max_drawdown", "tolerance", 5)
+    with pytest.raises(ValueError, match="whole number"):
+        desk.risk.set_limit("order_rate", "max_orders", 2.5)
+    with pytest.raises(ValueError, match="true or false"):
+        desk.risk.set_limit("kill_switch", "engaged", "maybe")
     with pytest.raises(ValueError, match="no risk rule"):
         desk.risk.set_limit("max_size", "limit", 1)
     desk.risk.set_limit("max_position", "max_qty", None)

@@ -11,7 +11,7 @@ from conftest import BASE, merge
 from desk.audit import details_of, read_journal
 from desk.config import LoadedSession, OperatorAction, parse_session
 from desk.engine import Engine
-from desk.errors import DataError
+from desk.errors import DataError, SessionError
 
 SECOND = 1_000_000_000
 
@@ -163,3 +163,13 @@ def test_a_bad_risk_limit_row_is_one_line_naming_the_file_and_row(tmp_path: Path
     with pytest.raises(DataError) as caught:
         engine.run()
     assert str(caught.value) == f"{tmp_path / 'feed.csv'}:32: a risk_limit row needs `rule` and `param`"
+
+
+def test_a_bad_scheduled_value_is_a_session_error_before_the_first_event() -> None:
+    session = make_session(strategy=THREE_BUYS, risk={"schedule": [
+        {"at": "+15s", "rule": "max_leverage", "param": "limit", "value": -2}]})
+    engine = Engine(session, None)
+    with pytest.raises(SessionError, match=r"risk.schedule\[0\]: max_leverage.limit must be a "
+                                           "positive number, not -2"):
+        engine.start()
+    assert engine.stats.events == 0

@@ -40,13 +40,6 @@ class Exposure:
     drawdown: float
     mode: str
 
-    @property
-    def before(self) -> float:
-        return self.position + self.pending
-
-    def after(self, qty: float) -> float:
-        return self.position + self.pending + qty
-
     def worst(self, qty: float) -> float:
         """Before the order, the position furthest in the order's direction that open orders allow."""
         return self.position + (self.pending_buy if qty > 0 else self.pending_sell)
@@ -54,11 +47,6 @@ class Exposure:
     def reduces_worst(self, qty: float) -> bool:
         """True when the order moves even that worst-case position closer to flat without flipping."""
         before = self.worst(qty)
-        return before != 0 and abs(before + qty) < abs(before) and (before + qty) * before >= 0
-
-    def reduces(self, qty: float) -> bool:
-        """True when the order brings the instrument's exposure closer to flat without flipping it."""
-        before = self.before
         return before != 0 and abs(before + qty) < abs(before) and (before + qty) * before >= 0
 
 
@@ -85,23 +73,29 @@ class Rule:
         raise NotImplementedError
 
     def set_param(self, param: str, value: Any) -> None:
-        """Change a limit at run time; only declared parameters can be set."""
+        """Change a limit at run time; only declared parameters, only valid values."""
+        setattr(self, param, self.coerce(param, value))
+
+    def coerce(self, param: str, value: Any) -> Any:
+        """`value` as parameter `param` holds it; ValueError naming the rule if it cannot be."""
         if param not in self.params:
             raise ValueError(f"rule {self.name} has no parameter {param!r} "
                              f"(it has: {', '.join(self.params) or 'none'})")
         if value is None:
             if param not in self.optional:
                 raise ValueError(f"{self.name}.{param} cannot be removed (set a number)")
-            setattr(self, param, None)
-            return
+            return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{self.name}.{param} must be a number, not {value!r}")
         if not math.isfinite(value) or value <= 0:
             raise ValueError(f"{self.name}.{param} must be a positive number, not {value!r}")
         if param in self.fractions and value > 1:
             raise ValueError(f"{self.name}.{param} is a fraction in (0, 1], not {value!r}")
-        current = getattr(self, param)
-        setattr(self, param, int(value) if isinstance(current, int) else float(value))
+        if isinstance(getattr(self, param), int):
+            if value != int(value):
+                raise ValueError(f"{self.name}.{param} must be a whole number, not {value!r}")
+            return int(value)
+        return float(value)
 
     def limits(self) -> dict[str, Any]:
         return {param: getattr(self, param) for param in self.params}
@@ -183,7 +177,10 @@ class MaxPosition(Rule):
 
 
 class MaxLeverage(Rule):
-    """Blocks when gross exposure after the order, divided by equity after its fee, exceeds the limit."""
+    """Blocks when gross exposure after the order, divided by equity after its fee, exceeds the limit.
+
+    Like `max_position`, it counts this instrument's open orders on the order's side.
+    """
 
     name = "max_leverage"
     params = ("limit",)
@@ -195,10 +192,10 @@ class MaxLeverage(Rule):
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         unit = x.price * x.multiplier
         gross_after = x.gross - abs(x.position) * x.mark * x.multiplier \
-            + abs(x.after(intent.qty)) * unit
+            + abs(x.worst(intent.qty) + intent.qty) * unit
         equity = x.equity - abs(intent.qty) * unit * x.fee_rate
         leverage = gross_after / equity if equity > 0 else float("inf")
-        reducing = x.reduces(intent.qty)
+        reducing = x.reduces_worst(intent.qty)
         passed = leverage <= self.limit + 1e-12 or reducing
         if not passed:
             digits = 2 if f"{leverage:.2f}" != f"{self.limit:.2f}" else 4
@@ -237,8 +234,9 @@ class MaxDrawdown(Rule):
             return self.result(False, dd, limit,
                                f"HALTED (drawdown {_pct(dd)}, halt {_pct(limit)}): no new orders")
         if x.mode == "REDUCING":
-            before, after = x.before, x.after(intent.qty)
-            if x.reduces(intent.qty):
+            before = x.worst(intent.qty)
+            after = before + intent.qty
+            if x.reduces_worst(intent.qty):
                 return self.result(True, dd, self.tolerance,
                                    f"drawdown {_pct(dd)} REDUCING, order reduces "
                                    f"{_fmt(before)} → {_fmt(after)}")
@@ -271,11 +269,10 @@ class Cash(Rule):
         notional = intent.qty * x.price * x.multiplier * (1 + self.buffer_bps / 1e4)
         return notional * (1 + x.fee_rate)
 
-    def set_param(self, param: str, value: Any) -> None:
+    def coerce(self, param: str, value: Any) -> Any:
         if param == "buffer_bps" and value == 0 and not isinstance(value, bool):
-            self.buffer_bps = 0.0  # no buffer is a valid choice
-            return
-        super().set_param(param, value)
+            return 0.0  # no buffer is a valid choice
+        return super().coerce(param, value)
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         free = x.cash - x.reserved
@@ -387,13 +384,17 @@ class KillSwitch(Rule):
         super().__init__(enabled)
         self.engaged = engaged
 
-    def set_param(self, param: str, value: Any) -> None:
+    def coerce(self, param: str, value: Any) -> Any:
         if param == "engaged":
             if isinstance(value, str):
-                value = value.strip().lower() in ("1", "true", "on", "yes")
-            self.engaged = bool(value)
-            return
-        super().set_param(param, value)
+                text = value.strip().lower()
+                if text not in ("1", "true", "on", "yes", "0", "false", "off", "no"):
+                    raise ValueError(f"kill_switch.engaged takes true or false, not {value!r}")
+                return text in ("1", "true", "on", "yes")
+            if not isinstance(value, (bool, int)) or value not in (0, 1):
+                raise ValueError(f"kill_switch.engaged takes true or false, not {value!r}")
+            return bool(value)
+        return super().coerce(param, value)
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         if self.engaged:
