@@ -104,13 +104,14 @@ def write_events(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 
 def session_dict(execution: dict[str, Any] | None = None, script: list[list[Any]] | None = None,
-                 start_cash: float = 1_000_000.0, seed: int = 3) -> dict[str, Any]:
+                 start_cash: float = 1_000_000.0, seed: int = 3,
+                 lot_size: float = 1.0) -> dict[str, Any]:
     """A session on `events.csv`: the scripted strategy, and risk rules that never bind here."""
     return {
         "session": {"name": "exec-test", "seed": seed, "start_cash": start_cash},
         "data": {"files": [{"path": "events.csv", "kind": "mixed", "instrument": "ACME",
                             "ts_unit": "ms"}]},
-        "instruments": [{"symbol": "ACME", "tick_size": 0.01, "lot_size": 1}],
+        "instruments": [{"symbol": "ACME", "tick_size": 0.01, "lot_size": lot_size}],
         "strategy": {"use": "exec_helpers:Scripted", "params": {"script": script or []}},
         "risk": {"order_rate": {"enabled": False}, "price_band": {"enabled": False},
                  "max_position": {"max_qty": 1e9}, "max_leverage": {"limit": 100.0}},
@@ -120,10 +121,11 @@ def session_dict(execution: dict[str, Any] | None = None, script: list[list[Any]
 
 def run_script(tmp_path: Path, rows: list[dict[str, Any]], script: list[list[Any]],
                execution: dict[str, Any] | None = None, start_cash: float = 1_000_000.0,
-               seed: int = 3) -> tuple[Engine, Scripted, list[dict[str, Any]]]:
+               seed: int = 3, lot_size: float = 1.0,
+               ) -> tuple[Engine, Scripted, list[dict[str, Any]]]:
     """Run the engine on `rows` with the script; returns the engine, strategy and journal."""
     write_events(tmp_path / "events.csv", rows)
-    loaded = parse_session(session_dict(execution, script, start_cash, seed), "exec-test",
+    loaded = parse_session(session_dict(execution, script, start_cash, seed, lot_size), "exec-test",
                            tmp_path / "session.toml")
     engine = Engine(loaded, tmp_path / "journal.arrow", strict=True)
     try:

@@ -25,6 +25,44 @@ def test_minimum_fee_applies_per_fill_but_a_maker_rebate_has_no_minimum() -> Non
     assert fees.fee(1000, 100.0, 1.0, maker=True) == pytest.approx(-20.0)
 
 
+def test_affordable_quantity_pays_for_the_fee_whether_the_rate_or_the_minimum_binds() -> None:
+    fees = Fees(FeeModel(taker_bps=10, per_unit=0.01, minimum=5.0))
+    qty = fees.affordable(100_000.0, 100.0, 1.0, maker=False)     # the rate binds
+    assert qty * 100 + fees.fee(qty, 100.0, 1.0, False) == pytest.approx(100_000.0)
+    qty = fees.affordable(1_000.0, 100.0, 1.0, maker=False)       # the minimum binds
+    assert qty == pytest.approx((1_000 - 5) / 100)
+    assert qty * 100 + fees.fee(qty, 100.0, 1.0, False) == pytest.approx(1_000.0)
+    assert fees.affordable(-1.0, 100.0, 1.0, maker=False) == 0.0
+
+
+def test_a_minimum_fee_does_not_shrink_a_buy_of_small_lots_that_cash_covers(
+        tmp_path: Path) -> None:
+    # 100 units at 100.00 cost 10,000 + a 1.00 fee; 10,050 cash covers them. Counting the
+    # minimum once per 0.01 lot (100 per unit) would clip the buy to 50 units.
+    rows = book(0, [(99.99, 1_000)], [(100.00, 1_000)]) + trade(100, 100.0, 1, "buy")
+    execution = {"fees": {"taker_bps": 0.5, "minimum": 1.0}}
+    engine, _, journal = run_script(tmp_path, rows, [[0, "order", 100, None]], execution,
+                                    start_cash=10_050.0, lot_size=0.01)
+    assert [f["details"]["qty"] for f in of_kind(journal, "fill")] == [100]
+    assert not of_kind(journal, "cash_guard")
+    assert engine.portfolio.cash == pytest.approx(10_050 - 10_000 - 1.0)
+
+
+def test_a_buy_that_walks_beyond_its_cash_is_clipped_to_what_pays_for_itself_and_its_fee(
+        tmp_path: Path) -> None:
+    # risk approved 100 at the 100.00 ask; the walk reaches 101.00 where the cash runs out:
+    # 50 at 100.00 (fee 1.00, the minimum), then (10,050 − 5,001 − 1.00) / 101.00 → 49.98
+    rows = book(0, [(99.99, 1_000)], [(100.00, 50), (101.00, 1_000)]) + trade(100, 101.0, 1)
+    execution = {"fees": {"taker_bps": 0.5, "minimum": 1.0}}
+    engine, _, journal = run_script(tmp_path, rows, [[0, "order", 100, None]], execution,
+                                    start_cash=10_050.0, lot_size=0.01)
+    assert [f["details"]["qty"] for f in of_kind(journal, "fill")] == [50, 49.98]
+    (guard,) = of_kind(journal, "cash_guard")
+    assert guard["details"]["filled"] == 49.98
+    assert engine.portfolio.cash == pytest.approx(10_050 - 5_000 - 1.0 - 49.98 * 101.0 - 1.0)
+    assert engine.portfolio.cash >= 0
+
+
 def test_execution_quality_of_one_order_matches_a_hand_computation(tmp_path: Path) -> None:
     # decision at 0 ms on mid 100.00; the order reaches the venue at 50 ms, where the book
     # has moved to 100.09 / 100.11 (mid 100.10), and buys 100 at 100.11 and 50 at 100.12

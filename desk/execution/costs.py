@@ -38,6 +38,24 @@ class Fees:
         fee = abs(qty) * price * multiplier * rate + abs(qty) * self.per_unit
         return max(fee, self.minimum) if fee >= 0 else fee  # a maker rebate is negative and has no minimum
 
+    def affordable(self, cash: float, price: float, multiplier: float, maker: bool) -> float:
+        """The most units `cash` pays for, fees included (not rounded to lots).
+
+        The cost of q units is `q·unit + max(q·v, minimum)` with `v` the fee per
+        unit: either the proportional fee binds (q = cash / (unit + v)) or the
+        minimum does (q = (cash − minimum) / unit).
+        """
+        if cash <= 0:
+            return 0.0
+        unit = price * multiplier
+        variable = price * multiplier * (self.maker if maker else self.taker) + self.per_unit
+        if variable < 0:
+            return cash / (unit + variable)  # a rebate: no minimum
+        qty = cash / (unit + variable)
+        if qty * variable >= self.minimum:
+            return qty
+        return max(cash - self.minimum, 0.0) / unit
+
     @property
     def worst_rate(self) -> float:
         """The highest proportional fee, for reserving cash before we know how an order fills."""

@@ -289,10 +289,8 @@ class ExecutionSimulator:
                 order.order_seq, order.order_id, policy="reserve", price=price)
             return 0.0
         if order.side > 0 and qty > 0:
-            unit = price * spec.multiplier
-            unit_cost = unit + self.fees.fee(lot, price, spec.multiplier, maker) / lot
             spendable = self.spendable(order) - self.inflight_cost
-            affordable = math.floor(max(spendable, 0.0) / unit_cost / lot + 1e-9) * lot
+            affordable = _lots(self.fees.affordable(spendable, price, spec.multiplier, maker), lot)
             if affordable < qty:
                 self.journal.record(
                     "cash_guard", ts, f"buy of {qty:g} at {price:g} clipped to {affordable:g}: "
@@ -375,8 +373,8 @@ class ExecutionSimulator:
 
 
 def _lots(qty: float, lot: float) -> float:
-    """`qty` rounded down to whole lots."""
-    return math.floor(qty / lot + 1e-9) * lot
+    """`qty` rounded down to whole lots (and clear of float residue, as the engine rounds)."""
+    return round(math.floor(qty / lot + 1e-9) * lot, 10)
 
 
 _EPS = 1e-9
