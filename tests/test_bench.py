@@ -51,9 +51,10 @@ def test_synthetic_book_starts_with_a_snapshot_and_then_sets_levels_near_the_mid
 
 
 def _bench(tmp_path: Path, *args: str) -> dict:
+    # a relative --dir, as the default `runs/bench` is: the sessions it writes must still work
     result = subprocess.run([sys.executable, "-m", "desk", "bench", "--repeat", "1", "--dir",
-                             str(tmp_path), "--json", *args], capture_output=True, text=True,
-                            check=True)
+                             "bench", "--json", *args], capture_output=True, text=True,
+                            check=True, cwd=tmp_path)
     return json.loads(result.stdout)
 
 
@@ -64,7 +65,7 @@ def test_bench_runs_desk_and_the_bare_loop_and_both_make_the_same_orders(tmp_pat
     assert result["orders"] == result["floor_orders"] == result["fills"]
     assert result["events"] == 3_000 + 2 * result["orders"]  # each order: arrival and fill report
     assert result["desk_wall_s"] > 0 and result["floor_wall_s"] > 0 and result["desk_peak_mib"] > 0
-    assert (tmp_path / "run" / "journal.arrow").exists()
+    assert (tmp_path / "bench" / "run" / "journal.arrow").exists()
 
 
 def test_bench_l2_replays_every_level_update_into_book_events(tmp_path: Path) -> None:

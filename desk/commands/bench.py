@@ -12,7 +12,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """Generate (or take) the data, measure each process, print the figures."""
     from desk.bench import BenchError, profile, report, run_l2, run_trades
 
-    folder = Path(args.dir)
+    folder = Path(args.dir).resolve()
     data = Path(args.data) if args.data else None
     if data is not None and not data.exists():
         raise BenchError(f"{data}: no such data file")
