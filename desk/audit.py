@@ -21,9 +21,9 @@ import json
 import os
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -44,7 +44,51 @@ SCHEMA = pa.schema(
 )
 
 TailRecord = tuple[int, int, str, str | None, int | None, int | None, str, str]
-"""One record as the in-memory tail keeps it: the schema's columns in order."""
+"""One record as the in-memory tail gives it: the schema's columns in order."""
+
+Render = Callable[[Any], tuple[str, str]]
+"""Turns a record's arguments into its sentence and its details' JSON text."""
+
+
+def render(row: list[Any]) -> None:
+    """Put a row's sentence and details in place of its `Render` and arguments (once)."""
+    why, details = row[6](row[7])
+    row[6] = why
+    row[7] = details
+
+
+class Tail(Sequence[TailRecord]):
+    """A read-only window on the journal's last rows, each rendered when it is first read."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: deque[list[Any]]) -> None:
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> TailRecord: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[TailRecord]: ...
+
+    def __getitem__(self, index: int | slice) -> TailRecord | list[TailRecord]:
+        if isinstance(index, slice):
+            return [_record(row) for row in list(self._rows)[index]]
+        return _record(self._rows[index])
+
+    def __iter__(self) -> Iterator[TailRecord]:
+        return map(_record, self._rows)
+
+    def __reversed__(self) -> Iterator[TailRecord]:
+        return map(_record, reversed(self._rows))
+
+
+def _record(row: list[Any]) -> TailRecord:
+    if not isinstance(row[6], str):
+        render(row)
+    return tuple(row)  # type: ignore[return-value]
 
 END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"
 """The Arrow IPC end-of-stream marker (continuation token and a zero length)."""
@@ -91,8 +135,8 @@ class Journal:
         self.flush_ns = int(flush_ms * 1_000_000)
         self.seq = 0
         self.counts: dict[str, int] = {}
-        self.tail: deque[TailRecord] = deque(maxlen=tail)
-        self._rows: list[TailRecord] = []
+        self._tail: deque[list[Any]] = deque(maxlen=tail)
+        self._rows: list[list[Any]] = []
         """Records not yet in a sealed batch, as rows: one append per record, turned into
         columns once per batch (a row is appended whole, so an interrupt never leaves a
         half-written record behind)."""
@@ -109,14 +153,26 @@ class Journal:
 
     def record(self, kind: str, ts: int, why: str, instrument: str | None = None,
                cause: int | None = None, order_id: int | None = None, **details: Any) -> int:
-        """Append one record and return its seq."""
+        """Append one record, its sentence and details given now, and return its seq."""
+        return self.add(kind, ts, instrument, cause, order_id, why,
+                        encode_details(details) if details else "")
+
+    def add(self, kind: str, ts: int, instrument: str | None, cause: int | None,
+            order_id: int | None, why: str | Render, details: Any) -> int:
+        """Append one record and return its seq.
+
+        `why` is the sentence and `details` its JSON text; or `why` is a `Render`
+        and `details` the immutable arguments it turns into both, later, when the
+        record's batch is written or someone reads it. The frequent records of
+        an order's life take the second way: a run pays for the words of a record
+        once, off the event's path, and never for records nobody writes.
+        """
         seq = self.seq
-        row: TailRecord = (seq, ts, kind, instrument, cause, order_id, why,
-                           encode_details(details) if details else "")
+        row = [seq, ts, kind, instrument, cause, order_id, why, details]
         self.seq = seq + 1
         rows = self._rows
         rows.append(row)
-        self.tail.append(row)
+        self._tail.append(row)
         counts = self.counts
         counts[kind] = counts.get(kind, 0) + 1
         buffered = len(rows)
@@ -127,11 +183,20 @@ class Journal:
             self.flush()
         return seq
 
+    @property
+    def tail(self) -> Tail:
+        """The last records (at most `tail` of them), rendered as they are read."""
+        return Tail(self._tail)
+
     # --- writing -------------------------------------------------------------------
 
     def _batch_bytes(self) -> bytes:
+        rows = self._rows
+        for row in rows:
+            if not isinstance(row[6], str):
+                render(row)
         arrays = [pa.array(col, type=field.type)
-                  for col, field in zip(zip(*self._rows, strict=True), SCHEMA, strict=True)]
+                  for col, field in zip(zip(*rows, strict=True), SCHEMA, strict=True)]
         return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA).serialize().to_pybytes()
 
     def _write(self, data: bytes) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desk import records
 from desk.audit import Journal
 from desk.config import LoadedSession, OperatorAction, ScheduleItem
 from desk.errors import DeskError, SessionError
@@ -57,6 +58,9 @@ from desk.risk.engine import ModeChange, RiskEngine
 from desk.risk.verdict import decision_why
 from desk.strategy import Context, Strategy, find_strategy, make_params
 from desk.timeutil import parse_iso_ns, parse_offset_ns
+
+_SCALARS = frozenset((int, float, str, bool, type(None)))
+"""Evidence of these types cannot change after the strategy hands it over."""
 
 _CALLBACKS = {Trade: "on_trade", Quote: "on_quote", BookSnapshot: "on_book", BookDelta: "on_book",
               Bar: "on_bar"}
@@ -444,15 +448,10 @@ class Engine:
         """Journal the market event a signal follows from, once per event."""
         if self._event_record is None and self._current is not None:
             event = self._current
-            fields = {k: getattr(event, k) for k in event.__slots__
-                      if k not in ("ts", "instrument", "bids", "asks", "bid", "ask")}
             state = self.market.states[event.instrument]
-            self._event_record = self.journal.record(
-                "market", event.ts, f"{type(event).__name__.lower()} {event.instrument} "
-                f"bid {state.bid:g} ask {state.ask:g} last {state.last:g}",
-                event.instrument, None, None, event=type(event).__name__, bid=state.bid,
-                ask=state.ask, last=state.last, mark=state.mark, queue_seq=self.queue.popped - 1,
-                **fields)
+            self._event_record = self.journal.add(
+                "market", event.ts, event.instrument, None, None, records.market,
+                (event, state.bid, state.ask, state.last, state.mark, self.queue.popped - 1))
         return self._event_record
 
     def _target(self, symbol: str, qty: float, reason: str, evidence: dict[str, Any],
@@ -485,7 +484,11 @@ class Engine:
         ts = self.now
         stats = self.stats
         market_seq = self._market_record()
-        signal_seq = journal.record("signal", ts, reason, symbol, market_seq, None, **evidence)
+        if all(type(v) in _SCALARS for v in evidence.values()):
+            signal_seq = journal.add("signal", ts, symbol, market_seq, None, records.signal,
+                                     (reason, evidence))
+        else:  # evidence the strategy might change later: its words are taken now
+            signal_seq = journal.record("signal", ts, reason, symbol, market_seq, None, **evidence)
         stats.signals += 1
         state = self.market.states[symbol]
         order_type = OrderType.LIMIT if limit is not None else OrderType.MARKET
@@ -493,30 +496,24 @@ class Engine:
                              signal_seq, state.mark)
         self._next_intent += 1
         stats.intents += 1
-        what = f"{'buy' if qty > 0 else 'sell'} {abs(qty):g} {symbol} " + (
-            f"limit {limit:g} {tif.value}" if limit is not None else "at market")
-        intent_seq = journal.record(
-            "intent", ts, what + (f" (target {target:+g})" if target is not None else ""), symbol,
-            signal_seq, None, intent_id=intent.intent_id, qty=qty, order_type=order_type.value,
-            limit=limit, tif=tif.value, decision_price=state.mark)
+        intent_seq = journal.add("intent", ts, symbol, signal_seq, None, records.intent,
+                                 (intent, target))
         decision, exposure = self.risk.check(intent)
-        verdicts = [r.as_dict() for r in decision.results]
         if decision.approved:
             order_id = self.execution.peek_next_id()
-            why = decision_why(decision)
-            decision_seq = journal.record("risk", ts, why, symbol, intent_seq, order_id,
-                                          approved=True, mode=decision.mode, verdicts=verdicts)
+            decision_seq = journal.add("risk", ts, symbol, intent_seq, order_id, records.allowed,
+                                       (decision,))
             approved = self.risk.approve(decision, exposure, decision_seq)
-            order_seq = journal.record("order", ts, f"sent {what} as order #{order_id}", symbol,
-                                       decision_seq, order_id, qty=qty,
-                                       order_type=order_type.value, limit=limit)
+            order_seq = journal.add("order", ts, symbol, decision_seq, order_id, records.order,
+                                    (intent, order_id))
             order = self.execution.submit(approved, ts, order_seq)
             self.risk.on_sent(order.order_id, approved)
             stats.approved += 1
             return order.order_id
         why = decision_why(decision)
         journal.record("risk", ts, why, symbol, intent_seq, None, approved=False,
-                       mode=decision.mode, blocked_by=decision.blocked_by, verdicts=verdicts)
+                       mode=decision.mode, blocked_by=decision.blocked_by,
+                       verdicts=[r.as_dict() for r in decision.results])
         stats.blocked += 1
         for rule in decision.blocked_by:
             stats.blocked_by[rule] = stats.blocked_by.get(rule, 0) + 1
@@ -553,14 +550,10 @@ class Engine:
         latency_ms = (event.ts - order.submit_ts) / 1e6
         rests = order.order_type is OrderType.LIMIT and not order.done_at_venue \
             and not order.taking
-        where = (f"; rests at {order.limit_price:g} behind {order.queue_ahead:g} shown"
-                 if rests else "")
-        self._order_chain[order.order_id] = self.journal.record(
-            "arrival", event.ts, f"order #{order.order_id} reached the venue after "
-            f"{latency_ms:g} ms; market there {order.arrival_price:g}{where}", order.instrument,
-            order.order_seq, order.order_id, latency_ms=latency_ms,
-            arrival_price=order.arrival_price,
-            queue_ahead=order.queue_ahead if rests else None)
+        self._order_chain[order.order_id] = self.journal.add(
+            "arrival", event.ts, order.instrument, order.order_seq, order.order_id,
+            records.arrival, (order.order_id, latency_ms, order.arrival_price,
+                              order.limit_price if rests else None, order.queue_ahead))
 
     def _on_cancel_arrival(self, event: CancelArrived) -> None:
         self.execution.on_cancel_arrival(event)
@@ -580,15 +573,12 @@ class Engine:
         self.stats.filled_qty += abs(report.qty)
         slip_bps = ((report.price / order.arrival_price - 1) * 1e4 * order.side
                     if order.arrival_price else 0.0)
-        self.journal.record(
-            "fill", report.ts, f"filled {report.qty:+g} {symbol} at {report.price:g} "
-            f"({report.liquidity}, {slip_bps:+.1f} bps vs arrival), fee {report.fee:.2f}: "
-            f"position {effect.qty_before:g} → {effect.qty_after:g}, realized "
-            f"{effect.realized:+,.2f}, cash {effect.cash_after:,.2f}", symbol,
-            self._order_chain.get(order.order_id, order.order_seq), order.order_id,
-            qty=report.qty, price=report.price, fee=report.fee, liquidity=report.liquidity,
-            venue_ts=report.venue_ts, slippage_bps=slip_bps, position=effect.qty_after,
-            avg_cost=effect.avg_cost_after, realized=effect.realized, cash=effect.cash_after)
+        self.journal.add(
+            "fill", report.ts, symbol, self._order_chain.get(order.order_id, order.order_seq),
+            order.order_id, records.fill,
+            (symbol, report.qty, report.price, report.fee, report.liquidity, report.venue_ts,
+             slip_bps, effect.qty_before, effect.qty_after, effect.avg_cost_after,
+             effect.realized, effect.cash_after))
         if self.strategy_active:
             info = FillInfo(report.ts, order.order_id, symbol, report.qty, report.price, report.fee)
             self._current = None
@@ -627,14 +617,10 @@ class Engine:
         stats.decided_notional += abs(filled) * order.decision_price * mult
         stats.impact_cost += impact
         stats.fee_cost += order.fees
-        self.journal.record(
-            "execution", self.now, f"order #{order.order_id} {how}: {filled:+g} at VWAP "
-            f"{vwap:g}; decision {order.decision_price:g}, arrival {order.arrival_price:g}; "
-            f"shortfall {shortfall:,.2f} = latency {latency:,.2f} + impact {impact:,.2f} + fees "
-            f"{order.fees:,.2f}", order.instrument, order.order_seq, order.order_id,
-            filled=filled, vwap=vwap, decision_price=order.decision_price,
-            arrival_price=order.arrival_price, latency_cost=latency, impact_cost=impact,
-            fees=order.fees, shortfall=shortfall)
+        self.journal.add(
+            "execution", self.now, order.instrument, order.order_seq, order.order_id,
+            records.execution, (order.order_id, how, filled, vwap, order.decision_price,
+                                order.arrival_price, latency, impact, order.fees, shortfall))
         self.execution.forget(order.order_id)
         self._order_chain.pop(order.order_id, None)
 

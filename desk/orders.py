@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -47,7 +48,14 @@ class RuleResult:
     value: float | None
     limit: float | None
     headroom: float | None
-    message: str
+    text: str | Callable[[], str]
+    """The sentence, or a function that makes it: most verdicts are only ever written down,
+    so their words are made when the journal writes them, not while the intent waits."""
+
+    @property
+    def message(self) -> str:
+        text = self.text
+        return text if isinstance(text, str) else text()
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "passed": self.passed, "value": self.value,

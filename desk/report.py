@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.table import Table
 
-from desk.engine import Engine
+    from desk.engine import Engine
 
 
 def summarize(engine: Engine, wall_seconds: float) -> dict[str, Any]:
@@ -54,6 +55,8 @@ def summarize(engine: Engine, wall_seconds: float) -> dict[str, Any]:
 
 def summary_table(summary: dict[str, Any]) -> Table:
     """The summary as a two-column Rich table."""
+    from rich.table import Table
+
     table = Table(title=f"desk · {summary['session']} · seed {summary['seed']}", show_header=False,
                   title_justify="left")
     table.add_column("figure", style="bold")

@@ -29,23 +29,25 @@ def _journal_path(args: argparse.Namespace, configured: str) -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a session headless and print its summary."""
-    from rich.console import Console
-
     from desk.config import load_session
     from desk.engine import Engine
-    from desk.report import summarize, summary_table
+    from desk.report import summarize
 
     loaded = load_session(_session_path(args.session))
     journal = _journal_path(args, loaded.config.audit.path)
     started = time.perf_counter()
     engine = Engine(loaded, journal, seed=args.seed, strict=args.strict)
-    console = Console(stderr=False)
+    console = None
+    if not args.json:  # Rich only for people: a JSON run (sweeps, the benchmark) skips its import
+        from rich.console import Console
+
+        console = Console(stderr=False)
     gc.freeze()  # modules, session and engine live as long as the process: keep them out of
     # every collection the run's millions of short-lived objects trigger (about 8% of a run)
     stop = _StopOnInterrupt()
     previous = signal.signal(signal.SIGINT, stop)
     try:
-        if console.is_terminal and not args.json:
+        if console is not None and console.is_terminal:
             _run_with_progress(engine, console, stop)
         else:
             # a Ctrl-C is seen between chunks: at most _CHUNK events later, still between events
@@ -64,6 +66,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         print(json.dumps(summary, sort_keys=True))
     else:
+        from desk.report import summary_table
+
+        assert console is not None
         console.print(summary_table(summary))
         console.print(f"journal: {journal}")
     if interrupted:

@@ -10,10 +10,13 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
-from desk.data.writer import MarketWriter
 from desk.errors import DataError
-from desk.importers.source import Meter
+
+if TYPE_CHECKING:  # the package itself stays light: `desk --help` and `desk run` import it
+    from desk.data.writer import MarketWriter
+    from desk.importers.source import Meter
 
 FORMATS: dict[str, tuple[str, str]] = {
     # name: (module, what it reads)
@@ -55,7 +58,7 @@ class ImportOptions:
     header: bool = True
 
 
-Importer = Callable[[list[Path], MarketWriter, ImportOptions, Meter], None]
+Importer: TypeAlias = "Callable[[list[Path], MarketWriter, ImportOptions, Meter], None]"
 
 
 def importer(name: str) -> Importer:

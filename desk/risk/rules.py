@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from desk.orders import OrderIntent, OrderType, RuleResult
@@ -103,8 +104,9 @@ class Rule:
     def on_approved(self, intent: OrderIntent) -> None:
         """Called once an intent passed every rule (the order-rate rule counts orders here)."""
 
-    def result(self, passed: bool, value: float | None, limit: float | None, message: str,
-               headroom: float | None = None) -> RuleResult:
+    def result(self, passed: bool, value: float | None, limit: float | None,
+               message: str | Callable[[], str], headroom: float | None = None) -> RuleResult:
+        """The verdict; `message` may be a function, called only when someone reads the words."""
         if headroom is None and value is not None and limit is not None:
             headroom = limit - value
         return RuleResult(self.name, passed, value, limit, headroom, message)
@@ -150,30 +152,33 @@ class MaxPosition(Rule):
         qty = intent.qty
         after = abs(x.worst(qty) + qty)
         reducing = x.reduces_worst(qty)
-        side = "buys" if qty > 0 else "sells"
-        inputs = (f"held {_fmt(x.position)} + open {side} "
-                  f"{_signed(x.pending_buy if qty > 0 else x.pending_sell)} + order "
-                  f"{_signed(qty)} {intent.instrument}")
+
+        def inputs() -> str:
+            return (f"held {_fmt(x.position)} + open {'buys' if qty > 0 else 'sells'} "
+                    f"{_signed(x.pending_buy if qty > 0 else x.pending_sell)} + order "
+                    f"{_signed(qty)} {intent.instrument}")
+
         if max_qty is not None:
             passed = after <= max_qty + 1e-9 or reducing
             if not passed:
                 return self.result(False, after, max_qty,
-                                   f"position {_fmt(after)} > {_fmt(max_qty)} ({inputs})")
+                                   lambda: f"position {_fmt(after)} > {_fmt(max_qty)} ({inputs()})")
             if max_notional is None:
                 return self.result(True, after, max_qty,
-                                   f"max_position {_fmt(after)}/{_fmt(max_qty)}"
+                                   lambda: f"max_position {_fmt(after)}/{_fmt(max_qty)}"
                                    + (" (reducing)" if after > max_qty else ""))
         if max_notional is not None:
             notional = after * x.price * x.multiplier
             passed = notional <= max_notional + 1e-6 or reducing
             if not passed:
                 return self.result(False, notional, max_notional,
-                                   f"position notional {_fmt(notional)} > {_fmt(max_notional)} "
-                                   f"({inputs} at {x.price:g})")
+                                   lambda: f"position notional {_fmt(notional)} > "
+                                   f"{_fmt(max_notional)} ({inputs()} at {x.price:g})")
             return self.result(True, notional, max_notional,
-                               f"max_position notional {_fmt(notional)}/{_fmt(max_notional)}"
+                               lambda: f"max_position notional {_fmt(notional)}/"
+                               f"{_fmt(max_notional)}"
                                + (" (reducing)" if notional > max_notional else ""))
-        return self.result(True, after, None, f"max_position {_fmt(after)} (no limit)")
+        return self.result(True, after, None, lambda: f"max_position {_fmt(after)} (no limit)")
 
 
 class MaxLeverage(Rule):
@@ -197,15 +202,18 @@ class MaxLeverage(Rule):
         leverage = gross_after / equity if equity > 0 else float("inf")
         reducing = x.reduces_worst(intent.qty)
         passed = leverage <= self.limit + 1e-12 or reducing
+        limit = self.limit
         if not passed:
-            digits = 2 if f"{leverage:.2f}" != f"{self.limit:.2f}" else 4
-            return self.result(False, leverage, self.limit,
-                               f"{leverage:.{digits}f} > {self.limit:.{digits}f} (gross "
-                               f"{_fmt(gross_after)} / equity {_fmt(equity)})")
-        if leverage > self.limit:
-            return self.result(True, leverage, self.limit, f"leverage {leverage:.2f} > "
-                               f"{self.limit:.2f} but the order reduces it")
-        return self.result(True, leverage, self.limit, f"leverage {leverage:.2f} ≤ {self.limit:.2f}")
+            def blocked() -> str:
+                digits = 2 if f"{leverage:.2f}" != f"{limit:.2f}" else 4
+                return (f"{leverage:.{digits}f} > {limit:.{digits}f} (gross "
+                        f"{_fmt(gross_after)} / equity {_fmt(equity)})")
+
+            return self.result(False, leverage, limit, blocked)
+        if leverage > limit:
+            return self.result(True, leverage, limit, lambda: f"leverage {leverage:.2f} > "
+                               f"{limit:.2f} but the order reduces it")
+        return self.result(True, leverage, limit, lambda: f"leverage {leverage:.2f} ≤ {limit:.2f}")
 
 
 class MaxDrawdown(Rule):
@@ -229,23 +237,26 @@ class MaxDrawdown(Rule):
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         dd = x.drawdown
+        tolerance = self.tolerance
         if x.mode == "HALTED":
-            limit = self.halt if self.halt is not None else self.tolerance
+            limit = self.halt if self.halt is not None else tolerance
             return self.result(False, dd, limit,
-                               f"HALTED (drawdown {_pct(dd)}, halt {_pct(limit)}): no new orders")
+                               lambda: f"HALTED (drawdown {_pct(dd)}, halt {_pct(limit)}): "
+                               "no new orders")
         if x.mode == "REDUCING":
             before = x.worst(intent.qty)
             after = before + intent.qty
             if x.reduces_worst(intent.qty):
-                return self.result(True, dd, self.tolerance,
-                                   f"drawdown {_pct(dd)} REDUCING, order reduces "
+                return self.result(True, dd, tolerance,
+                                   lambda: f"drawdown {_pct(dd)} REDUCING, order reduces "
                                    f"{_fmt(before)} → {_fmt(after)}")
-            return self.result(False, dd, self.tolerance,
-                               f"REDUCING (drawdown {_pct(dd)}, tolerance "
-                               f"{_pct(self.tolerance)}): the order adds risk (position {_fmt(before)} → {_fmt(after)})")
-        return self.result(True, dd, self.tolerance,
-                           f"drawdown {_pct(dd)} {'<' if dd < self.tolerance else '≤'} "
-                           f"{_pct(self.tolerance)}")
+            return self.result(False, dd, tolerance,
+                               lambda: f"REDUCING (drawdown {_pct(dd)}, tolerance "
+                               f"{_pct(tolerance)}): the order adds risk (position "
+                               f"{_fmt(before)} → {_fmt(after)})")
+        return self.result(True, dd, tolerance,
+                           lambda: f"drawdown {_pct(dd)} {'<' if dd < tolerance else '≤'} "
+                           f"{_pct(tolerance)}")
 
 
 class Cash(Rule):
@@ -277,14 +288,15 @@ class Cash(Rule):
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         free = x.cash - x.reserved
         if intent.qty <= 0:
-            return self.result(True, 0.0, free, f"cash {_fmt(free)} free", headroom=free)
+            return self.result(True, 0.0, free, lambda: f"cash {_fmt(free)} free", headroom=free)
         need = self.need(intent, x)
         if need <= free + 1e-9:
-            return self.result(True, need, free, f"cash {_fmt(need)} of {_fmt(free)} free")
+            return self.result(True, need, free, lambda: f"cash {_fmt(need)} of {_fmt(free)} free")
+        buffer_bps = self.buffer_bps
         return self.result(False, need, free,
-                           f"needs {_fmt(need)} > {_fmt(free)} free (cash {_fmt(x.cash)} − "
+                           lambda: f"needs {_fmt(need)} > {_fmt(free)} free (cash {_fmt(x.cash)} − "
                            f"reserved {_fmt(x.reserved)}; {_fmt(intent.qty)} × {x.price:g} + "
-                           f"{self.buffer_bps:g} bps buffer + fees)")
+                           f"{buffer_bps:g} bps buffer + fees)")
 
 
 class MaxOrderSize(Rule):
@@ -301,20 +313,21 @@ class MaxOrderSize(Rule):
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         size = abs(intent.qty)
-        if self.max_qty is not None and size > self.max_qty + 1e-9:
-            return self.result(False, size, self.max_qty,
-                               f"order size {_fmt(size)} > {_fmt(self.max_qty)}")
+        max_qty, max_notional = self.max_qty, self.max_notional
+        if max_qty is not None and size > max_qty + 1e-9:
+            return self.result(False, size, max_qty,
+                               lambda: f"order size {_fmt(size)} > {_fmt(max_qty)}")
         notional = size * x.price * x.multiplier
-        if self.max_notional is not None:
-            if notional > self.max_notional + 1e-6:
-                return self.result(False, notional, self.max_notional,
-                                    f"order notional {_fmt(notional)} > {_fmt(self.max_notional)} "
-                                    f"({_fmt(size)} × {x.price:g})")
-            return self.result(True, notional, self.max_notional,
-                               f"order notional {_fmt(notional)}/{_fmt(self.max_notional)}")
-        return self.result(True, size, self.max_qty,
-                           f"order size {_fmt(size)}"
-                           + (f"/{_fmt(self.max_qty)}" if self.max_qty is not None else ""))
+        if max_notional is not None:
+            if notional > max_notional + 1e-6:
+                return self.result(False, notional, max_notional,
+                                   lambda: f"order notional {_fmt(notional)} > "
+                                   f"{_fmt(max_notional)} ({_fmt(size)} × {x.price:g})")
+            return self.result(True, notional, max_notional,
+                               lambda: f"order notional {_fmt(notional)}/{_fmt(max_notional)}")
+        return self.result(True, size, max_qty,
+                           lambda: f"order size {_fmt(size)}"
+                           + (f"/{_fmt(max_qty)}" if max_qty is not None else ""))
 
 
 class OrderRate(Rule):
@@ -342,11 +355,12 @@ class OrderRate(Rule):
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         count = self._count(intent.ts)
-        if count < self.max_orders:
-            return self.result(True, count + 1, self.max_orders,
-                               f"order_rate {count + 1}/{self.max_orders} per {self.per_seconds:g}s")
-        return self.result(False, count + 1, self.max_orders,
-                           f"{count + 1} orders > {self.max_orders} per {self.per_seconds:g}s "
+        max_orders, per_seconds = self.max_orders, self.per_seconds
+        if count < max_orders:
+            return self.result(True, count + 1, max_orders,
+                               lambda: f"order_rate {count + 1}/{max_orders} per {per_seconds:g}s")
+        return self.result(False, count + 1, max_orders,
+                           lambda: f"{count + 1} orders > {max_orders} per {per_seconds:g}s "
                            f"({count} already sent in the window)")
 
     def on_approved(self, intent: OrderIntent) -> None:
@@ -367,11 +381,12 @@ class PriceBand(Rule):
         if intent.order_type is not OrderType.LIMIT or intent.limit_price is None or x.mark <= 0:
             return self.result(True, None, self.pct, "price_band n/a (market order)")
         away = abs(intent.limit_price / x.mark - 1) * 100
-        if away <= self.pct + 1e-9:
-            return self.result(True, away, self.pct, f"price_band {away:.2f}%/{self.pct:g}%")
-        return self.result(False, away, self.pct,
-                           f"limit {intent.limit_price:g} is {away:.2f}% from mark {x.mark:g} "
-                           f"> {self.pct:g}%")
+        pct = self.pct
+        if away <= pct + 1e-9:
+            return self.result(True, away, pct, lambda: f"price_band {away:.2f}%/{pct:g}%")
+        return self.result(False, away, pct,
+                           lambda: f"limit {intent.limit_price:g} is {away:.2f}% from mark "
+                           f"{x.mark:g} > {pct:g}%")
 
 
 class KillSwitch(Rule):

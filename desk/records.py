@@ -1,0 +1,102 @@
+"""The journal's frequent records: their sentences and details, made from immutable arguments.
+
+An order's life writes eight records (market event, signal, intent, risk
+decision, order, arrival, fill, execution quality). The engine hands the
+journal each one as a `Render` from this module and a tuple of the values it
+needs, all immutable; the words and the JSON are made when the record's batch
+is written or the record is read (`desk.audit.Journal.add`). The text is the
+same as if it had been made at once: only when differs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desk.audit import encode_details
+from desk.orders import OrderIntent, RiskDecision
+from desk.risk.verdict import decision_why
+
+_SKIP_FIELDS = frozenset(("ts", "instrument", "bids", "asks", "bid", "ask"))
+"""Event fields a market record leaves out: they are its own columns, or the book (too big)."""
+
+
+def market(args: tuple[Any, float, float, float, float, int]) -> tuple[str, str]:
+    """The market event a signal follows from, and the desk's quote and mark at the time."""
+    event, bid, ask, last, mark, queue_seq = args
+    name = type(event).__name__
+    details = {k: getattr(event, k) for k in event.__slots__ if k not in _SKIP_FIELDS}
+    details.update(event=name, bid=bid, ask=ask, last=last, mark=mark, queue_seq=queue_seq)
+    return (f"{name.lower()} {event.instrument} bid {bid:g} ask {ask:g} last {last:g}",
+            encode_details(details))
+
+
+def signal(args: tuple[str, dict[str, Any]]) -> tuple[str, str]:
+    """The strategy's reason and its evidence (values that cannot change after the call)."""
+    reason, evidence = args
+    return reason, encode_details(evidence) if evidence else ""
+
+
+def intent_what(intent: OrderIntent) -> str:
+    """"buy 100 ACME at market", "sell 5 XYZ limit 101.5 GTC"."""
+    qty, limit = intent.qty, intent.limit_price
+    return f"{'buy' if qty > 0 else 'sell'} {abs(qty):g} {intent.instrument} " + (
+        f"limit {limit:g} {intent.tif.value}" if limit is not None else "at market")
+
+
+def intent(args: tuple[OrderIntent, float | None]) -> tuple[str, str]:
+    """What the strategy asked for, and the target it was aiming at."""
+    it, target = args
+    why = intent_what(it) + (f" (target {target:+g})" if target is not None else "")
+    return why, encode_details({
+        "intent_id": it.intent_id, "qty": it.qty, "order_type": it.order_type.value,
+        "limit": it.limit_price, "tif": it.tif.value, "decision_price": it.decision_price})
+
+
+def allowed(args: tuple[RiskDecision]) -> tuple[str, str]:
+    """An approved decision: every rule's verdict."""
+    decision = args[0]
+    return decision_why(decision), encode_details({
+        "approved": True, "mode": decision.mode,
+        "verdicts": [r.as_dict() for r in decision.results]})
+
+
+def order(args: tuple[OrderIntent, int]) -> tuple[str, str]:
+    """The order sent for an approved intent."""
+    it, order_id = args
+    return f"sent {intent_what(it)} as order #{order_id}", encode_details({
+        "qty": it.qty, "order_type": it.order_type.value, "limit": it.limit_price})
+
+
+def arrival(args: tuple[int, float, float, float | None, float]) -> tuple[str, str]:
+    """An order reached the venue: its latency, the market there, its place in the queue."""
+    order_id, latency_ms, arrival_price, limit, queue_ahead = args
+    rests = limit is not None
+    where = f"; rests at {limit:g} behind {queue_ahead:g} shown" if rests else ""
+    return (f"order #{order_id} reached the venue after {latency_ms:g} ms; market there "
+            f"{arrival_price:g}{where}",
+            encode_details({"latency_ms": latency_ms, "arrival_price": arrival_price,
+                            "queue_ahead": queue_ahead if rests else None}))
+
+
+def fill(args: tuple[Any, ...]) -> tuple[str, str]:
+    """A fill report booked: price, cost against arrival, fee, and what it did to the portfolio."""
+    (symbol, qty, price, fee, liquidity, venue_ts, slip_bps, before, after, avg_cost, realized,
+     cash) = args
+    return (f"filled {qty:+g} {symbol} at {price:g} ({liquidity}, {slip_bps:+.1f} bps vs "
+            f"arrival), fee {fee:.2f}: position {before:g} → {after:g}, realized "
+            f"{realized:+,.2f}, cash {cash:,.2f}",
+            encode_details({"qty": qty, "price": price, "fee": fee, "liquidity": liquidity,
+                            "venue_ts": venue_ts, "slippage_bps": slip_bps, "position": after,
+                            "avg_cost": avg_cost, "realized": realized, "cash": cash}))
+
+
+def execution(args: tuple[Any, ...]) -> tuple[str, str]:
+    """An order's execution quality: implementation shortfall split in latency, impact and fees."""
+    (order_id, how, filled, vwap, decision, arrival_price, latency, impact, fees,
+     shortfall) = args
+    return (f"order #{order_id} {how}: {filled:+g} at VWAP {vwap:g}; decision {decision:g}, "
+            f"arrival {arrival_price:g}; shortfall {shortfall:,.2f} = latency {latency:,.2f} + "
+            f"impact {impact:,.2f} + fees {fees:,.2f}",
+            encode_details({"filled": filled, "vwap": vwap, "decision_price": decision,
+                            "arrival_price": arrival_price, "latency_cost": latency,
+                            "impact_cost": impact, "fees": fees, "shortfall": shortfall}))
