@@ -1,24 +1,13 @@
 """The audit journal: an append-only Arrow IPC stream of every fact and the reason for it.
 
-Crash safety without giving up byte-identical runs. Records are buffered as
-columns and become a *sealed* record batch every `flush_every` records and at
-close: those batch boundaries depend only on the record count, so a complete
-run's file is the same bytes for the same session and seed. So that a run
-killed at any moment loses at most `flush_ms` of wall time, the records still
-buffered are also written, every `flush_ms`, as one *provisional* batch after
-the last sealed one. The next provisional write, or the next sealed batch,
-first truncates the file back to the end of the last sealed batch and writes
-again from there. At any instant the file is therefore the stream header, whole
-sealed batches, and perhaps one provisional batch that may be cut short by a
-kill: `read_journal` keeps every whole batch, so what it reads is always an
-exact prefix of the uninterrupted run's records. Wall time decides only *when*
-bytes reach the operating system, never what the finished file holds.
+`Journal` takes the records of a run; `desk.journal_file` writes them (the
+file's layout and crash safety are described there); `read_journal` reads a
+journal back, also one cut short by a crash.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -96,6 +85,9 @@ END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"
 _CLOCK_EVERY = 64
 """Look at the wall clock once per this many records: cheap, and still well under `flush_ms`."""
 
+_HAND_EVERY = 512
+"""Rows handed to the file (or its writer process) at a time."""
+
 
 def _details_encoder() -> Callable[[dict[str, Any]], str]:
     """`json.dumps(d, sort_keys=True, separators=(",", ":"))`, the same text, made once.
@@ -126,30 +118,31 @@ encode_details = _details_encoder()
 
 
 class Journal:
-    """Writes records to an Arrow IPC stream (or nowhere, for throwaway runs) and keeps a short tail."""
+    """Takes every record of a run, keeps a short tail in memory, and has them written in order.
+
+    Records reach the file (`desk.journal_file`) in chunks, inline or through a
+    writer process (`desk.journal_writer`); either way a finished file is the
+    same bytes, and a killed run leaves an exact prefix of them. Records still in
+    memory are put in the file at least every `flush_ms` of wall time, as long
+    as records keep coming or the run loop calls `poll()`.
+    """
 
     def __init__(self, path: Path | None, flush_every: int = 4096, tail: int = 2000,
-                 flush_ms: float = 200.0) -> None:
+                 flush_ms: float = 200.0, writer: str = "inline") -> None:
         self.path = path
         self.flush_every = flush_every
         self.flush_ns = int(flush_ms * 1_000_000)
         self.seq = 0
         self.counts: dict[str, int] = {}
         self._tail: deque[list[Any]] = deque(maxlen=tail)
-        self._rows: list[list[Any]] = []
-        """Records not yet in a sealed batch, as rows: one append per record, turned into
-        columns once per batch (a row is appended whole, so an interrupt never leaves a
-        half-written record behind)."""
-        self._fd: int | None = None
-        self._sealed_end = 0
-        """File offset where the last sealed batch ends: provisional writes start here."""
-        self._provisional = False
-        self._synced_ns = time.monotonic_ns()
+        self._pending: list[list[Any]] = []
+        """Rows not yet handed to the file: appended whole, so an interrupt never leaves half
+        a record behind."""
+        self._hand_every = min(flush_every, _HAND_EVERY)
+        self._sink: Any = None
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            self._write(SCHEMA.serialize().to_pybytes())
-            self._sealed_end = os.lseek(self._fd, 0, os.SEEK_CUR)
+            self._sink = _open_sink(path, flush_every, writer)
+        self._synced_ns = time.monotonic_ns()
 
     def record(self, kind: str, ts: int, why: str, instrument: str | None = None,
                cause: int | None = None, order_id: int | None = None, **details: Any) -> int:
@@ -165,21 +158,21 @@ class Journal:
         and `details` the immutable arguments it turns into both, later, when the
         record's batch is written or someone reads it. The frequent records of
         an order's life take the second way: a run pays for the words of a record
-        once, off the event's path, and never for records nobody writes.
+        once, off the event's path.
         """
         seq = self.seq
         row = [seq, ts, kind, instrument, cause, order_id, why, details]
         self.seq = seq + 1
-        rows = self._rows
-        rows.append(row)
+        pending = self._pending
+        pending.append(row)
         self._tail.append(row)
         counts = self.counts
         counts[kind] = counts.get(kind, 0) + 1
-        buffered = len(rows)
-        if buffered >= self.flush_every:
-            self._seal()
-        elif not buffered % _CLOCK_EVERY and self._fd is not None \
-                and time.monotonic_ns() - self._synced_ns >= self.flush_ns:
+        if len(pending) >= self._hand_every:
+            self._hand()
+            if time.monotonic_ns() - self._synced_ns >= self.flush_ns:
+                self.flush()
+        elif not seq % _CLOCK_EVERY and time.monotonic_ns() - self._synced_ns >= self.flush_ns:
             self.flush()
         return seq
 
@@ -188,65 +181,55 @@ class Journal:
         """The last records (at most `tail` of them), rendered as they are read."""
         return Tail(self._tail)
 
-    # --- writing -------------------------------------------------------------------
+    def _hand(self) -> None:
+        pending, self._pending = self._pending, []
+        if self._sink is not None and pending:
+            self._sink.append(pending)
 
-    def _batch_bytes(self) -> bytes:
-        rows = self._rows
-        for row in rows:
-            if not isinstance(row[6], str):
-                render(row)
-        arrays = [pa.array(col, type=field.type)
-                  for col, field in zip(zip(*rows, strict=True), SCHEMA, strict=True)]
-        return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA).serialize().to_pybytes()
-
-    def _write(self, data: bytes) -> None:
-        assert self._fd is not None
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-
-    def _rewind(self) -> None:
-        """Drop the provisional batch: the file ends at the last sealed batch again."""
-        if self._provisional and self._fd is not None:
-            os.ftruncate(self._fd, self._sealed_end)
-            os.lseek(self._fd, self._sealed_end, os.SEEK_SET)
-            self._provisional = False
-
-    def _seal(self) -> None:
-        """Write the buffered records as one sealed batch: a boundary fixed by the record count."""
-        if not self._rows:
-            return
-        if self._fd is not None:
-            data = self._batch_bytes()
-            self._rewind()
-            self._write(data)
-            self._sealed_end = os.lseek(self._fd, 0, os.SEEK_CUR)
-            self._synced_ns = time.monotonic_ns()
-        self._rows.clear()
+    def poll(self) -> None:
+        """Flush if records have waited `flush_ms`: for run loops, between chunks of events."""
+        if self._pending and time.monotonic_ns() - self._synced_ns >= self.flush_ns:
+            self.flush()
 
     def flush(self) -> None:
-        """Put every buffered record in the file now, without moving a sealed batch boundary."""
+        """Put every record so far in the file now, without moving a sealed batch boundary."""
         self._synced_ns = time.monotonic_ns()
-        if self._fd is None or not self._rows:
-            return
-        data = self._batch_bytes()
-        self._rewind()
-        self._provisional = True
-        self._write(data)
+        self._hand()
+        if self._sink is not None:
+            self._sink.flush()
 
     def close(self) -> None:
         """Seal what is buffered and end the stream. Safe to call twice."""
-        self._seal()
-        if self._fd is not None:
-            self._write(END_OF_STREAM)
-            os.close(self._fd)
-            self._fd = None
+        self._hand()
+        sink, self._sink = self._sink, None
+        if sink is not None:
+            sink.close()
+
+
+def _open_sink(path: Path, flush_every: int, writer: str) -> Any:
+    """The file's writer: inline, or a forked process where that is safe."""
+    from desk.journal_file import JournalFile, open_journal
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = open_journal(path)
+    except OSError as error:
+        raise JournalError(f"{path}: cannot write the journal: {error.strerror or error}") from None
+    if writer == "process":
+        from desk.journal_writer import WriterProcess, can_fork
+
+        if can_fork():
+            return WriterProcess(fd, flush_every, str(path))
+    return JournalFile(fd, flush_every)
 
 
 def read_journal(path: str | Path) -> pa.Table:
     """Every whole batch of a journal, also of one cut short by a crash or still being written."""
     path = Path(path)
+    if path.is_dir():  # a run's folder (`--out DIR`): its journal
+        if not (path / "journal.arrow").is_file():
+            raise JournalError(f"{path}: a folder without a journal.arrow in it")
+        path = path / "journal.arrow"
     if not path.exists():
         raise JournalError(f"{path}: no such journal")
     head = SCHEMA.serialize().to_pybytes()
@@ -256,7 +239,8 @@ def read_journal(path: str | Path) -> pa.Table:
         return SCHEMA.empty_table()  # killed while the stream header was being written
     batches: list[pa.RecordBatch] = []
     try:
-        reader = ipc.open_stream(pa.memory_map(str(path)))
+        # read, not memory-mapped: a writer may still be sealing (and truncating) the file
+        reader = ipc.open_stream(pa.OSFile(str(path)))
     except (pa.ArrowException, OSError) as error:
         raise JournalError(f"{path}: not a desk journal ({error})") from None
     if not reader.schema.equals(SCHEMA):

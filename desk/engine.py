@@ -8,6 +8,7 @@ The core is synchronous; `desk.runner` paces it for people and the app.
 
 from __future__ import annotations
 
+import math
 import sys
 import traceback
 from collections.abc import Iterator
@@ -95,7 +96,8 @@ class Engine:
     """Builds every component from a session and runs events through them one at a time."""
 
     def __init__(self, loaded: LoadedSession, journal_path: Path | None = None,
-                 seed: int | None = None, strict: bool = False) -> None:
+                 seed: int | None = None, strict: bool = False,
+                 journal_writer: str = "inline") -> None:
         cfg = loaded.config
         self.loaded = loaded
         self.config = cfg
@@ -104,7 +106,7 @@ class Engine:
         self.specs = {spec.symbol: spec for spec in cfg.instruments}
         multipliers = {s: spec.multiplier for s, spec in self.specs.items()}
         self.journal = Journal(journal_path, cfg.audit.flush_every,
-                               flush_ms=cfg.audit.flush_ms)
+                               flush_ms=cfg.audit.flush_ms, writer=journal_writer)
         self.stats = Stats()
         self.now = 0
         self.finished = False
@@ -145,6 +147,10 @@ class Engine:
         self.strategy = self._load_strategy()
         self._started = False
         self._invariants = Invariants(self) if strict else None
+        self.risk.changed = self._unsteady
+        self._band: list[Any] = [None, math.inf, -math.inf]
+        """[instrument, low, high]: marks of that instrument strictly inside (low, high) change
+        nothing but the price (see `_marked`); instrument None: no band."""
 
     # --- set-up -----------------------------------------------------------------
 
@@ -253,6 +259,7 @@ class Engine:
                 left -= 1
             else:
                 return False
+        self.journal.poll()
         return True
 
     def _run_trades(self, limit: int) -> int:
@@ -280,7 +287,7 @@ class Engine:
         execution = self.execution
         resting = execution.resting
         on_trade = self.strategy.on_trade
-        mark, on_mark = self.portfolio.mark, self.risk.on_mark
+        band, positions, marked = self._band, self.portfolio.positions, self._marked
         strict = self.strict
         market = Priority.MARKET
         trade_type = Trade
@@ -308,15 +315,17 @@ class Engine:
                 price = state.last = trade.price
                 size = state.last_size = trade.size
                 state.volume += size
-                if state.bid <= 0 or state.ask <= 0:
+                unquoted = state.bid <= 0 or state.ask <= 0
+                if unquoted:
                     state.mark = price
                 if resting[symbol]:
                     execution.on_trade(trade)
-                # _desk_sees
-                if state.mark > 0 and (state.bid <= 0 or state.ask <= 0):
-                    change = on_mark(mark(symbol, state.mark))  # _marked
-                    if change is not None:
-                        self._journal_mode(change, "drawdown")
+                # _desk_sees: the trade marks the book when there is no quote (_marked)
+                if unquoted and price > 0:
+                    if band[0] == symbol and band[1] < price < band[2]:
+                        positions[symbol].mark = price  # all Portfolio.mark would change
+                    else:
+                        marked(symbol, price)
                 if self.strategy_active:
                     self._current = trade
                     self._event_record = None
@@ -358,9 +367,30 @@ class Engine:
     # --- market events ------------------------------------------------------------------
 
     def _marked(self, symbol: str, mark: float) -> None:
+        """Revalue the book at a new mark and let the drawdown move the risk mode.
+
+        Most marks change nothing but the price: inside the steady band that the
+        portfolio and the risk engine worked out at the last full mark, only the
+        price is stored. Anything that could move the band (a fill, another
+        instrument's mark, a rule or mode change) empties it first.
+        """
+        band = self._band
+        if band[0] == symbol and band[1] < mark < band[2]:
+            self.portfolio.positions[symbol].mark = mark  # all Portfolio.mark would change
+            return
         change = self.risk.on_mark(self.portfolio.mark(symbol, mark))
         if change is not None:
             self._journal_mode(change, "drawdown")
+        steady = self.risk.steady_drawdown()
+        if steady is None:
+            band[0] = None
+        else:
+            band[1], band[2] = self.portfolio.steady_band(symbol, *steady)
+            band[0] = symbol
+
+    def _unsteady(self) -> None:
+        """Empty the steady band: something it was worked out from has changed."""
+        self._band[0] = None
 
     # At the venue the market changes and resting orders may fill at once; the
     # desk (marks, risk, strategy) hears of it after the feed latency, if any.
@@ -451,7 +481,8 @@ class Engine:
             state = self.market.states[event.instrument]
             self._event_record = self.journal.add(
                 "market", event.ts, event.instrument, None, None, records.market,
-                (event, state.bid, state.ask, state.last, state.mark, self.queue.popped - 1))
+                records.market_args(event, state.bid, state.ask, state.last, state.mark,
+                                    self.queue.popped - 1))
         return self._event_record
 
     def _target(self, symbol: str, qty: float, reason: str, evidence: dict[str, Any],
@@ -496,16 +527,17 @@ class Engine:
                              signal_seq, state.mark)
         self._next_intent += 1
         stats.intents += 1
+        plain = records.intent_args(intent)
         intent_seq = journal.add("intent", ts, symbol, signal_seq, None, records.intent,
-                                 (intent, target))
+                                 (*plain, target))
         decision, exposure = self.risk.check(intent)
         if decision.approved:
             order_id = self.execution.peek_next_id()
             decision_seq = journal.add("risk", ts, symbol, intent_seq, order_id, records.allowed,
-                                       (decision,))
+                                       (decision.mode, decision.results))
             approved = self.risk.approve(decision, exposure, decision_seq)
             order_seq = journal.add("order", ts, symbol, decision_seq, order_id, records.order,
-                                    (intent, order_id))
+                                    (*plain, order_id))
             order = self.execution.submit(approved, ts, order_seq)
             self.risk.on_sent(order.order_id, approved)
             stats.approved += 1
@@ -562,6 +594,7 @@ class Engine:
         order = self.execution.orders[report.order_id]
         symbol = report.instrument
         effect = self.portfolio.apply_fill(symbol, report.qty, report.price, report.fee)
+        self._unsteady()
         spec = self.specs[symbol]
         cost = report.qty * report.price * spec.multiplier + report.fee
         self.execution.on_reported(report)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class OrderType(str, Enum):
@@ -39,23 +39,27 @@ class OrderIntent:
         return 1 if self.qty > 0 else -1
 
 
-@dataclass(frozen=True, slots=True)
-class RuleResult:
-    """One rule's verdict on one intent."""
+class RuleResult(NamedTuple):
+    """One rule's verdict on one intent.
+
+    A named tuple rather than a dataclass: eight are made per intent, and the
+    journal's writer process receives them whole (a tuple pickles cheaply).
+    """
 
     rule: str
     passed: bool
     value: float | None
     limit: float | None
     headroom: float | None
-    text: str | Callable[[], str]
-    """The sentence, or a function that makes it: most verdicts are only ever written down,
-    so their words are made when the journal writes them, not while the intent waits."""
+    text: str | Callable[..., str]
+    """The sentence, or a module-level function that makes it from `args`: most verdicts are
+    only ever written down, so their words are made when the journal writes them."""
+    args: tuple[Any, ...] = ()
 
     @property
     def message(self) -> str:
         text = self.text
-        return text if isinstance(text, str) else text()
+        return text if isinstance(text, str) else text(*self.args)
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "passed": self.passed, "value": self.value,

@@ -6,6 +6,7 @@ other component reads the portfolio through a `PortfolioView`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 _FLAT = 1e-9
@@ -118,6 +119,42 @@ class Portfolio:
                 self.max_drawdown = drawdown
             return drawdown
         return 0.0
+
+    def steady_band(self, symbol: str, low_dd: float, high_dd: float) -> tuple[float, float]:
+        """Prices of `symbol` whose mark would leave peak, worst drawdown and drawdown band alone.
+
+        Called right after a mark. While nothing else changes (no fill, no
+        other instrument's mark), a mark strictly inside the returned (low,
+        high) would only store the price: the equity stays at or below its
+        peak, the drawdown stays within [low_dd, high_dd] and no worse than the
+        worst so far. Equity is monotone in one instrument's price, so the set
+        is an interval; it is shrunk by a margin far wider than float rounding,
+        so a price near an edge takes the full mark, which is exact. An empty
+        band is (inf, -inf).
+        """
+        peak = self.peak_equity
+        if peak <= 0:
+            return math.inf, -math.inf
+        high_dd = min(high_dd, self.max_drawdown)
+        if high_dd < low_dd:
+            return math.inf, -math.inf
+        equity = self.equity
+        pos = self.positions[symbol]
+        if pos.qty == 0.0 or symbol not in self._open:
+            # this price does not enter the equity: steady at any price, or at none
+            drawdown = 1.0 - equity / peak
+            if equity <= peak and low_dd <= drawdown <= high_dd:
+                return -math.inf, math.inf
+            return math.inf, -math.inf
+        unit = pos.qty * pos.multiplier
+        rest = equity - unit * pos.mark
+        margin = 1e-9 * (abs(peak) + abs(self.cash) + sum(abs(p.value) for p in self._open.values()))
+        lowest = peak * (1.0 - high_dd) + margin  # equity at the worst tolerated drawdown
+        highest = min(peak, peak * (1.0 - low_dd)) - margin if low_dd > -math.inf else peak - margin
+        if highest <= lowest:
+            return math.inf, -math.inf
+        ends = ((lowest - rest) / unit, (highest - rest) / unit)
+        return (ends[0], ends[1]) if unit > 0 else (ends[1], ends[0])
 
     def _update_peak(self) -> float:
         equity = self.equity

@@ -13,20 +13,26 @@ from __future__ import annotations
 from typing import Any
 
 from desk.audit import encode_details
-from desk.orders import OrderIntent, RiskDecision
-from desk.risk.verdict import decision_why
+from desk.orders import OrderIntent, RuleResult
+from desk.risk.verdict import verdicts_why
 
 _SKIP_FIELDS = frozenset(("ts", "instrument", "bids", "asks", "bid", "ask"))
 """Event fields a market record leaves out: they are its own columns, or the book (too big)."""
 
 
-def market(args: tuple[Any, float, float, float, float, int]) -> tuple[str, str]:
+def market_args(event: Any, bid: float, ask: float, last: float, mark: float,
+                queue_seq: int) -> tuple[Any, ...]:
+    """A market event as the plain values its record needs: never a whole book's levels."""
+    fields = tuple((k, getattr(event, k)) for k in event.__slots__ if k not in _SKIP_FIELDS)
+    return type(event).__name__, event.instrument, fields, bid, ask, last, mark, queue_seq
+
+
+def market(args: tuple[Any, ...]) -> tuple[str, str]:
     """The market event a signal follows from, and the desk's quote and mark at the time."""
-    event, bid, ask, last, mark, queue_seq = args
-    name = type(event).__name__
-    details = {k: getattr(event, k) for k in event.__slots__ if k not in _SKIP_FIELDS}
+    name, instrument, fields, bid, ask, last, mark, queue_seq = args
+    details = dict(fields)
     details.update(event=name, bid=bid, ask=ask, last=last, mark=mark, queue_seq=queue_seq)
-    return (f"{name.lower()} {event.instrument} bid {bid:g} ask {ask:g} last {last:g}",
+    return (f"{name.lower()} {instrument} bid {bid:g} ask {ask:g} last {last:g}",
             encode_details(details))
 
 
@@ -36,35 +42,40 @@ def signal(args: tuple[str, dict[str, Any]]) -> tuple[str, str]:
     return reason, encode_details(evidence) if evidence else ""
 
 
-def intent_what(intent: OrderIntent) -> str:
+def intent_what(qty: float, instrument: str, limit: float | None, tif: str) -> str:
     """"buy 100 ACME at market", "sell 5 XYZ limit 101.5 GTC"."""
-    qty, limit = intent.qty, intent.limit_price
-    return f"{'buy' if qty > 0 else 'sell'} {abs(qty):g} {intent.instrument} " + (
-        f"limit {limit:g} {intent.tif.value}" if limit is not None else "at market")
+    return f"{'buy' if qty > 0 else 'sell'} {abs(qty):g} {instrument} " + (
+        f"limit {limit:g} {tif}" if limit is not None else "at market")
 
 
-def intent(args: tuple[OrderIntent, float | None]) -> tuple[str, str]:
+def intent_args(it: OrderIntent) -> tuple[Any, ...]:
+    """An intent as the plain values its records need (cheap to hand to the journal's writer)."""
+    return (it.intent_id, it.qty, it.instrument, it.order_type.value, it.limit_price,
+            it.tif.value, it.decision_price)
+
+
+def intent(args: tuple[Any, ...]) -> tuple[str, str]:
     """What the strategy asked for, and the target it was aiming at."""
-    it, target = args
-    why = intent_what(it) + (f" (target {target:+g})" if target is not None else "")
+    intent_id, qty, instrument, order_type, limit, tif, decision_price, target = args
+    why = intent_what(qty, instrument, limit, tif) + (
+        f" (target {target:+g})" if target is not None else "")
     return why, encode_details({
-        "intent_id": it.intent_id, "qty": it.qty, "order_type": it.order_type.value,
-        "limit": it.limit_price, "tif": it.tif.value, "decision_price": it.decision_price})
+        "intent_id": intent_id, "qty": qty, "order_type": order_type, "limit": limit,
+        "tif": tif, "decision_price": decision_price})
 
 
-def allowed(args: tuple[RiskDecision]) -> tuple[str, str]:
+def allowed(args: tuple[str, tuple[RuleResult, ...]]) -> tuple[str, str]:
     """An approved decision: every rule's verdict."""
-    decision = args[0]
-    return decision_why(decision), encode_details({
-        "approved": True, "mode": decision.mode,
-        "verdicts": [r.as_dict() for r in decision.results]})
+    mode, results = args
+    return verdicts_why(results, mode), encode_details({
+        "approved": True, "mode": mode, "verdicts": [r.as_dict() for r in results]})
 
 
-def order(args: tuple[OrderIntent, int]) -> tuple[str, str]:
+def order(args: tuple[Any, ...]) -> tuple[str, str]:
     """The order sent for an approved intent."""
-    it, order_id = args
-    return f"sent {intent_what(it)} as order #{order_id}", encode_details({
-        "qty": it.qty, "order_type": it.order_type.value, "limit": it.limit_price})
+    _, qty, instrument, order_type, limit, tif, _, order_id = args
+    return f"sent {intent_what(qty, instrument, limit, tif)} as order #{order_id}", \
+        encode_details({"qty": qty, "order_type": order_type, "limit": limit})
 
 
 def arrival(args: tuple[int, float, float, float | None, float]) -> tuple[str, str]:

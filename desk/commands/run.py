@@ -36,7 +36,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded = load_session(_session_path(args.session))
     journal = _journal_path(args, loaded.config.audit.path)
     started = time.perf_counter()
-    engine = Engine(loaded, journal, seed=args.seed, strict=args.strict)
+    # the journal's words and batches are made in a forked writer, on the other core
+    engine = Engine(loaded, journal, seed=args.seed, strict=args.strict, journal_writer="process")
     console = None
     if not args.json:  # Rich only for people: a JSON run (sweeps, the benchmark) skips its import
         from rich.console import Console

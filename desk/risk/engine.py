@@ -6,6 +6,8 @@ accepts nothing else: the gate is in the types, not in a convention.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +68,10 @@ def _vs(value: float, sign: str, limit: float, name: str = "halt") -> str:
     return f"{value:.{digits}%} {sign} {name} {limit:.{digits}%}"
 
 
+def _nothing() -> None:
+    return None
+
+
 def _clean(value: float) -> float:
     """Float dust left by adding and removing the same quantities is zero."""
     return 0.0 if abs(value) < 1e-9 else value
@@ -111,6 +117,8 @@ class RiskEngine:
         self._reserve_by_order: dict[int, float] = {}
         self._drawdown: MaxDrawdown = self.by_name["max_drawdown"]  # type: ignore[assignment]
         self._cash: Cash = self.by_name["cash"]  # type: ignore[assignment]
+        self.changed: Callable[[], None] = _nothing
+        """Called after a rule, a limit or the mode changed (the engine's steady band listens)."""
 
     # --- the gate ---------------------------------------------------------------
 
@@ -212,6 +220,25 @@ class RiskEngine:
             return self._set_mode(ACTIVE, f"drawdown {why}")
         return None
 
+    def steady_drawdown(self) -> tuple[float, float] | None:
+        """The drawdowns at which `on_mark` would change nothing: (lowest, highest), or None.
+
+        Lets the engine skip re-judging marks that cannot move the mode (see
+        `Portfolio.steady_band`); both ends are inclusive, as in `on_mark`.
+        """
+        rule = self._drawdown
+        if not rule.enabled:
+            return (-math.inf, math.inf) if self.mode == ACTIVE else None
+        high = math.inf
+        if rule.halt is not None and self.mode != HALTED:
+            high = rule.halt + 1e-12
+        if self.mode == ACTIVE:
+            high = min(high, rule.tolerance + 1e-12)
+        low = -math.inf
+        if self.mode != ACTIVE and rule.resume_below is not None:
+            low = rule.resume_below
+        return low, high
+
     def reset_mode(self, why: str) -> ModeChange | None:
         """The explicit way back to ACTIVE; the peak is not reset, so the drawdown rule may fire again."""
         if self.mode == ACTIVE:
@@ -221,6 +248,7 @@ class RiskEngine:
     def _set_mode(self, mode: str, why: str) -> ModeChange:
         change = ModeChange(self.mode, mode, why)
         self.mode = mode
+        self.changed()
         return change
 
     # --- run-time changes -----------------------------------------------------------
@@ -233,9 +261,11 @@ class RiskEngine:
 
     def toggle(self, name: str, enabled: bool) -> None:
         self.rule(name).enabled = enabled
+        self.changed()
 
     def set_limit(self, name: str, param: str, value: Any) -> None:
         self.rule(name).set_param(param, value)
+        self.changed()
 
     def describe(self) -> list[dict[str, Any]]:
         """Each rule's name, switch and limits, for the journal header and the app."""

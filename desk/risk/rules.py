@@ -105,11 +105,13 @@ class Rule:
         """Called once an intent passed every rule (the order-rate rule counts orders here)."""
 
     def result(self, passed: bool, value: float | None, limit: float | None,
-               message: str | Callable[[], str], headroom: float | None = None) -> RuleResult:
-        """The verdict; `message` may be a function, called only when someone reads the words."""
+               message: str | Callable[..., str], args: tuple[Any, ...] = (),
+               headroom: float | None = None) -> RuleResult:
+        """The verdict. `message` is the sentence, or a module-level function of `args` that
+        makes it when someone reads it (the journal's writer, mostly, in another process)."""
         if headroom is None and value is not None and limit is not None:
             headroom = limit - value
-        return RuleResult(self.name, passed, value, limit, headroom, message)
+        return RuleResult(self.name, passed, value, limit, headroom, message, args)
 
 
 def _pct(fraction: float) -> str:
@@ -152,33 +154,56 @@ class MaxPosition(Rule):
         qty = intent.qty
         after = abs(x.worst(qty) + qty)
         reducing = x.reduces_worst(qty)
-
-        def inputs() -> str:
-            return (f"held {_fmt(x.position)} + open {'buys' if qty > 0 else 'sells'} "
-                    f"{_signed(x.pending_buy if qty > 0 else x.pending_sell)} + order "
-                    f"{_signed(qty)} {intent.instrument}")
-
         if max_qty is not None:
             passed = after <= max_qty + 1e-9 or reducing
             if not passed:
-                return self.result(False, after, max_qty,
-                                   lambda: f"position {_fmt(after)} > {_fmt(max_qty)} ({inputs()})")
+                return self.result(False, after, max_qty, _position_over, (
+                    after, max_qty, x.position, x.pending_buy if qty > 0 else x.pending_sell,
+                    qty, intent.instrument))
             if max_notional is None:
-                return self.result(True, after, max_qty,
-                                   lambda: f"max_position {_fmt(after)}/{_fmt(max_qty)}"
-                                   + (" (reducing)" if after > max_qty else ""))
+                return self.result(True, after, max_qty, _position_within, (after, max_qty))
         if max_notional is not None:
             notional = after * x.price * x.multiplier
             passed = notional <= max_notional + 1e-6 or reducing
             if not passed:
-                return self.result(False, notional, max_notional,
-                                   lambda: f"position notional {_fmt(notional)} > "
-                                   f"{_fmt(max_notional)} ({inputs()} at {x.price:g})")
-            return self.result(True, notional, max_notional,
-                               lambda: f"max_position notional {_fmt(notional)}/"
-                               f"{_fmt(max_notional)}"
-                               + (" (reducing)" if notional > max_notional else ""))
-        return self.result(True, after, None, lambda: f"max_position {_fmt(after)} (no limit)")
+                return self.result(False, notional, max_notional, _notional_over, (
+                    notional, max_notional, x.position,
+                    x.pending_buy if qty > 0 else x.pending_sell, qty, intent.instrument,
+                    x.price))
+            return self.result(True, notional, max_notional, _notional_within,
+                               (notional, max_notional))
+        return self.result(True, after, None, _position_unlimited, (after,))
+
+
+def _position_inputs(position: float, pending: float, qty: float, instrument: str) -> str:
+    return (f"held {_fmt(position)} + open {'buys' if qty > 0 else 'sells'} "
+            f"{_signed(pending)} + order {_signed(qty)} {instrument}")
+
+
+def _position_over(after: float, max_qty: float, position: float, pending: float, qty: float,
+                   instrument: str) -> str:
+    return (f"position {_fmt(after)} > {_fmt(max_qty)} "
+            f"({_position_inputs(position, pending, qty, instrument)})")
+
+
+def _position_within(after: float, max_qty: float) -> str:
+    return f"max_position {_fmt(after)}/{_fmt(max_qty)}" + (" (reducing)" if after > max_qty
+                                                            else "")
+
+
+def _notional_over(notional: float, max_notional: float, position: float, pending: float,
+                   qty: float, instrument: str, price: float) -> str:
+    return (f"position notional {_fmt(notional)} > {_fmt(max_notional)} "
+            f"({_position_inputs(position, pending, qty, instrument)} at {price:g})")
+
+
+def _notional_within(notional: float, max_notional: float) -> str:
+    return (f"max_position notional {_fmt(notional)}/{_fmt(max_notional)}"
+            + (" (reducing)" if notional > max_notional else ""))
+
+
+def _position_unlimited(after: float) -> str:
+    return f"max_position {_fmt(after)} (no limit)"
 
 
 class MaxLeverage(Rule):
@@ -204,16 +229,25 @@ class MaxLeverage(Rule):
         passed = leverage <= self.limit + 1e-12 or reducing
         limit = self.limit
         if not passed:
-            def blocked() -> str:
-                digits = 2 if f"{leverage:.2f}" != f"{limit:.2f}" else 4
-                return (f"{leverage:.{digits}f} > {limit:.{digits}f} (gross "
-                        f"{_fmt(gross_after)} / equity {_fmt(equity)})")
-
-            return self.result(False, leverage, limit, blocked)
+            return self.result(False, leverage, limit, _leverage_over,
+                               (leverage, limit, gross_after, equity))
         if leverage > limit:
-            return self.result(True, leverage, limit, lambda: f"leverage {leverage:.2f} > "
-                               f"{limit:.2f} but the order reduces it")
-        return self.result(True, leverage, limit, lambda: f"leverage {leverage:.2f} ≤ {limit:.2f}")
+            return self.result(True, leverage, limit, _leverage_reduced, (leverage, limit))
+        return self.result(True, leverage, limit, _leverage_within, (leverage, limit))
+
+
+def _leverage_over(leverage: float, limit: float, gross: float, equity: float) -> str:
+    digits = 2 if f"{leverage:.2f}" != f"{limit:.2f}" else 4
+    return (f"{leverage:.{digits}f} > {limit:.{digits}f} (gross {_fmt(gross)} / equity "
+            f"{_fmt(equity)})")
+
+
+def _leverage_reduced(leverage: float, limit: float) -> str:
+    return f"leverage {leverage:.2f} > {limit:.2f} but the order reduces it"
+
+
+def _leverage_within(leverage: float, limit: float) -> str:
+    return f"leverage {leverage:.2f} ≤ {limit:.2f}"
 
 
 class MaxDrawdown(Rule):
@@ -240,23 +274,32 @@ class MaxDrawdown(Rule):
         tolerance = self.tolerance
         if x.mode == "HALTED":
             limit = self.halt if self.halt is not None else tolerance
-            return self.result(False, dd, limit,
-                               lambda: f"HALTED (drawdown {_pct(dd)}, halt {_pct(limit)}): "
-                               "no new orders")
+            return self.result(False, dd, limit, _halted, (dd, limit))
         if x.mode == "REDUCING":
             before = x.worst(intent.qty)
             after = before + intent.qty
             if x.reduces_worst(intent.qty):
-                return self.result(True, dd, tolerance,
-                                   lambda: f"drawdown {_pct(dd)} REDUCING, order reduces "
-                                   f"{_fmt(before)} → {_fmt(after)}")
-            return self.result(False, dd, tolerance,
-                               lambda: f"REDUCING (drawdown {_pct(dd)}, tolerance "
-                               f"{_pct(tolerance)}): the order adds risk (position "
-                               f"{_fmt(before)} → {_fmt(after)})")
-        return self.result(True, dd, tolerance,
-                           lambda: f"drawdown {_pct(dd)} {'<' if dd < tolerance else '≤'} "
-                           f"{_pct(tolerance)}")
+                return self.result(True, dd, tolerance, _reducing_reduces, (dd, before, after))
+            return self.result(False, dd, tolerance, _reducing_adds,
+                               (dd, tolerance, before, after))
+        return self.result(True, dd, tolerance, _drawdown_within, (dd, tolerance))
+
+
+def _halted(dd: float, limit: float) -> str:
+    return f"HALTED (drawdown {_pct(dd)}, halt {_pct(limit)}): no new orders"
+
+
+def _reducing_reduces(dd: float, before: float, after: float) -> str:
+    return f"drawdown {_pct(dd)} REDUCING, order reduces {_fmt(before)} → {_fmt(after)}"
+
+
+def _reducing_adds(dd: float, tolerance: float, before: float, after: float) -> str:
+    return (f"REDUCING (drawdown {_pct(dd)}, tolerance {_pct(tolerance)}): the order adds risk "
+            f"(position {_fmt(before)} → {_fmt(after)})")
+
+
+def _drawdown_within(dd: float, tolerance: float) -> str:
+    return f"drawdown {_pct(dd)} {'<' if dd < tolerance else '≤'} {_pct(tolerance)}"
 
 
 class Cash(Rule):
@@ -288,15 +331,26 @@ class Cash(Rule):
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         free = x.cash - x.reserved
         if intent.qty <= 0:
-            return self.result(True, 0.0, free, lambda: f"cash {_fmt(free)} free", headroom=free)
+            return self.result(True, 0.0, free, _cash_free, (free,), headroom=free)
         need = self.need(intent, x)
         if need <= free + 1e-9:
-            return self.result(True, need, free, lambda: f"cash {_fmt(need)} of {_fmt(free)} free")
-        buffer_bps = self.buffer_bps
-        return self.result(False, need, free,
-                           lambda: f"needs {_fmt(need)} > {_fmt(free)} free (cash {_fmt(x.cash)} − "
-                           f"reserved {_fmt(x.reserved)}; {_fmt(intent.qty)} × {x.price:g} + "
-                           f"{buffer_bps:g} bps buffer + fees)")
+            return self.result(True, need, free, _cash_within, (need, free))
+        return self.result(False, need, free, _cash_short, (
+            need, free, x.cash, x.reserved, intent.qty, x.price, self.buffer_bps))
+
+
+def _cash_free(free: float) -> str:
+    return f"cash {_fmt(free)} free"
+
+
+def _cash_within(need: float, free: float) -> str:
+    return f"cash {_fmt(need)} of {_fmt(free)} free"
+
+
+def _cash_short(need: float, free: float, cash: float, reserved: float, qty: float,
+                price: float, buffer_bps: float) -> str:
+    return (f"needs {_fmt(need)} > {_fmt(free)} free (cash {_fmt(cash)} − reserved "
+            f"{_fmt(reserved)}; {_fmt(qty)} × {price:g} + {buffer_bps:g} bps buffer + fees)")
 
 
 class MaxOrderSize(Rule):
@@ -315,19 +369,31 @@ class MaxOrderSize(Rule):
         size = abs(intent.qty)
         max_qty, max_notional = self.max_qty, self.max_notional
         if max_qty is not None and size > max_qty + 1e-9:
-            return self.result(False, size, max_qty,
-                               lambda: f"order size {_fmt(size)} > {_fmt(max_qty)}")
+            return self.result(False, size, max_qty, _size_over, (size, max_qty))
         notional = size * x.price * x.multiplier
         if max_notional is not None:
             if notional > max_notional + 1e-6:
-                return self.result(False, notional, max_notional,
-                                   lambda: f"order notional {_fmt(notional)} > "
-                                   f"{_fmt(max_notional)} ({_fmt(size)} × {x.price:g})")
-            return self.result(True, notional, max_notional,
-                               lambda: f"order notional {_fmt(notional)}/{_fmt(max_notional)}")
-        return self.result(True, size, max_qty,
-                           lambda: f"order size {_fmt(size)}"
-                           + (f"/{_fmt(max_qty)}" if max_qty is not None else ""))
+                return self.result(False, notional, max_notional, _order_notional_over,
+                                   (notional, max_notional, size, x.price))
+            return self.result(True, notional, max_notional, _order_notional_within,
+                               (notional, max_notional))
+        return self.result(True, size, max_qty, _size_within, (size, max_qty))
+
+
+def _size_over(size: float, max_qty: float) -> str:
+    return f"order size {_fmt(size)} > {_fmt(max_qty)}"
+
+
+def _order_notional_over(notional: float, max_notional: float, size: float, price: float) -> str:
+    return f"order notional {_fmt(notional)} > {_fmt(max_notional)} ({_fmt(size)} × {price:g})"
+
+
+def _order_notional_within(notional: float, max_notional: float) -> str:
+    return f"order notional {_fmt(notional)}/{_fmt(max_notional)}"
+
+
+def _size_within(size: float, max_qty: float | None) -> str:
+    return f"order size {_fmt(size)}" + (f"/{_fmt(max_qty)}" if max_qty is not None else "")
 
 
 class OrderRate(Rule):
@@ -357,14 +423,22 @@ class OrderRate(Rule):
         count = self._count(intent.ts)
         max_orders, per_seconds = self.max_orders, self.per_seconds
         if count < max_orders:
-            return self.result(True, count + 1, max_orders,
-                               lambda: f"order_rate {count + 1}/{max_orders} per {per_seconds:g}s")
-        return self.result(False, count + 1, max_orders,
-                           lambda: f"{count + 1} orders > {max_orders} per {per_seconds:g}s "
-                           f"({count} already sent in the window)")
+            return self.result(True, count + 1, max_orders, _rate_within,
+                               (count, max_orders, per_seconds))
+        return self.result(False, count + 1, max_orders, _rate_over,
+                           (count, max_orders, per_seconds))
 
     def on_approved(self, intent: OrderIntent) -> None:
         self._sent.append(intent.ts)
+
+
+def _rate_within(count: int, max_orders: int, per_seconds: float) -> str:
+    return f"order_rate {count + 1}/{max_orders} per {per_seconds:g}s"
+
+
+def _rate_over(count: int, max_orders: int, per_seconds: float) -> str:
+    return (f"{count + 1} orders > {max_orders} per {per_seconds:g}s ({count} already sent in "
+            "the window)")
 
 
 class PriceBand(Rule):
@@ -383,10 +457,16 @@ class PriceBand(Rule):
         away = abs(intent.limit_price / x.mark - 1) * 100
         pct = self.pct
         if away <= pct + 1e-9:
-            return self.result(True, away, pct, lambda: f"price_band {away:.2f}%/{pct:g}%")
-        return self.result(False, away, pct,
-                           lambda: f"limit {intent.limit_price:g} is {away:.2f}% from mark "
-                           f"{x.mark:g} > {pct:g}%")
+            return self.result(True, away, pct, _band_within, (away, pct))
+        return self.result(False, away, pct, _band_over, (intent.limit_price, away, x.mark, pct))
+
+
+def _band_within(away: float, pct: float) -> str:
+    return f"price_band {away:.2f}%/{pct:g}%"
+
+
+def _band_over(limit: float, away: float, mark: float, pct: float) -> str:
+    return f"limit {limit:g} is {away:.2f}% from mark {mark:g} > {pct:g}%"
 
 
 class KillSwitch(Rule):
@@ -413,6 +493,5 @@ class KillSwitch(Rule):
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         if self.engaged:
-            return self.result(False, 1.0, 0.0, "engaged: no new orders",
-                               headroom=0.0)
+            return self.result(False, 1.0, 0.0, "engaged: no new orders", headroom=0.0)
         return self.result(True, 0.0, 0.0, "kill_switch off", headroom=0.0)

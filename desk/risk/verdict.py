@@ -12,16 +12,21 @@ def decision_why(decision: RiskDecision) -> str:
     passed max_position 300/500, cash 41,200 free, drawdown 3.1% < 10%".
     Every enabled rule appears, because every enabled rule was evaluated.
     """
-    failed = [r for r in decision.results if not r.passed]
-    passed = [r for r in decision.results if r.passed]
-    if not decision.results:
+    return verdicts_why(decision.results, decision.mode)
+
+
+def verdicts_why(results: tuple[RuleResult, ...], mode: str) -> str:
+    """`decision_why` from the verdicts and the mode alone (what the journal's writer receives)."""
+    failed = [r for r in results if not r.passed]
+    passed = [r for r in results if r.passed]
+    if not results:
         return "allowed: every rule is switched off"
     compact = ", ".join(r.message for r in passed)
     if not failed:
         return f"allowed: passed {compact}"
     why = "blocked by " + "; ".join(_blocked(r) for r in failed)
-    if decision.mode != "ACTIVE" and not any(r.rule == "max_drawdown" for r in failed):
-        why += f" (mode {decision.mode})"
+    if mode != "ACTIVE" and not any(r.rule == "max_drawdown" for r in failed):
+        why += f" (mode {mode})"
     return why + (f"; passed {compact}" if passed else "")
 
 

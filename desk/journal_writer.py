@@ -1,0 +1,152 @@
+"""A journal writer in a forked process: the words, the JSON and the Arrow batches off the engine's core.
+
+Most of what a journal costs is turning records into sentences, JSON and Arrow
+columns, and none of it can change what the engine does next. So `desk run`
+hands its rows, still as arguments, to a child process that renders and writes
+them (`desk.journal_file.JournalFile`, the same code an inline journal runs),
+while the engine goes on with the next event on another core. The file is the
+same, byte for byte (tests/test_journal.py).
+
+The child is forked when the journal opens, before the data is read: it
+starts at once and shares the modules already imported. It ignores Ctrl-C (the
+parent decides when to stop) and ends when the parent closes the pipe or dies;
+either way it seals what it received, so a killed run leaves an exact prefix.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import threading
+from typing import Any
+
+from desk.errors import JournalError
+
+_ROWS, _FLUSH, _CLOSE = 0, 1, 2
+_LENGTH = 8
+"""Bytes of the length prefix of each message on the pipe."""
+
+
+def can_fork() -> bool:
+    """Forking is safe only where the platform has it and no other thread might hold a lock."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+class WriterProcess:
+    """The parent's end: sends chunks of rows and commands; the child writes the file."""
+
+    def __init__(self, fd: int, flush_every: int, where: str) -> None:
+        self.where = where
+        read_end, write_end = os.pipe()
+        error_read, error_write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(write_end)
+            os.close(error_read)
+            _child(read_end, error_write, fd, flush_every)
+        os.close(read_end)
+        os.close(error_write)
+        os.close(fd)
+        self._pid = pid
+        self._pipe: int | None = write_end
+        self._errors = error_read
+        self._failed: str | None = None
+        """Why the writer stopped, once it has: every later call raises the same error."""
+
+    def append(self, rows: list[list[Any]]) -> None:
+        self._send((_ROWS, rows))
+
+    def flush(self) -> None:
+        self._send((_FLUSH, None))
+
+    def close(self) -> None:
+        """Let the child seal the rest and end the stream; wait for it."""
+        if self._failed is not None:
+            raise JournalError(self._failed)
+        if self._pipe is None:
+            return
+        self._send((_CLOSE, None))
+        os.close(self._pipe)
+        self._pipe = None
+        _, status = os.waitpid(self._pid, 0)
+        message = _read_all(self._errors)
+        os.close(self._errors)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise JournalError(f"{self.where}: the journal could not be written: "
+                               f"{message or 'its writer stopped'}")
+
+    def _send(self, message: tuple[int, Any]) -> None:
+        if self._failed is not None:
+            raise JournalError(self._failed)
+        if self._pipe is None:
+            raise JournalError(f"{self.where}: the journal is closed")
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            _write_all(self._pipe, len(data).to_bytes(_LENGTH, "little") + data)
+        except BrokenPipeError:
+            pipe, self._pipe = self._pipe, None
+            os.close(pipe)
+            os.waitpid(self._pid, 0)
+            said = _read_all(self._errors)
+            os.close(self._errors)
+            self._failed = (f"{self.where}: the journal could not be written: "
+                            f"{said or 'its writer stopped'}")
+            raise JournalError(self._failed) from None
+
+
+def _child(pipe: int, errors: int, fd: int, flush_every: int) -> None:
+    """Read messages until the parent closes the pipe (or dies), write them, exit."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        from desk.journal_file import JournalFile
+
+        journal = JournalFile(fd, flush_every)
+        for kind, payload in _messages(pipe):
+            if kind == _ROWS:
+                journal.append(payload)
+            elif kind == _FLUSH:
+                journal.flush()
+            else:
+                break
+        journal.close()
+    except BaseException as error:  # noqa: BLE001 - reported to the parent, which raises it
+        code = 2
+        try:
+            os.write(errors, f"{type(error).__name__}: {error}".encode()[:4000])
+        except OSError:
+            pass
+    os._exit(code)
+
+
+def _messages(pipe: int) -> Any:
+    """Each message on the pipe, until it closes; a message cut short by a dying parent ends it."""
+    buffer = bytearray()
+    while True:
+        chunk = os.read(pipe, 1 << 20)
+        if not chunk:
+            return
+        buffer += chunk
+        while len(buffer) >= _LENGTH:
+            size = int.from_bytes(buffer[:_LENGTH], "little")
+            if len(buffer) < _LENGTH + size:
+                break
+            yield pickle.loads(buffer[_LENGTH:_LENGTH + size])
+            del buffer[:_LENGTH + size]
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_all(fd: int) -> str:
+    parts = []
+    while chunk := os.read(fd, 4096):
+        parts.append(chunk)
+    return b"".join(parts).decode(errors="replace").strip()
