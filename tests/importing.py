@@ -11,6 +11,7 @@ from conftest import REAL
 
 from desk.data.writer import MarketWriter
 from desk.importers import ImportOptions, importer
+from desk.importers.chronology import settle
 from desk.importers.source import Meter
 from desk.timeutil import parse_iso_ns
 
@@ -20,8 +21,10 @@ needs_real = pytest.mark.skipif(not REAL.exists(), reason="the shared real-data 
 def run_import(fmt: str, sources: list[Path], out: Path, **options: Any) -> MarketWriter:
     """Import `sources` with format `fmt` into `out`; the writer keeps the summary statistics."""
     writer = MarketWriter(out)
-    importer(fmt)(sources, writer, ImportOptions(**options), Meter())
+    opts = ImportOptions(**options)
+    importer(fmt)(sources, writer, opts, Meter())
     writer.close()
+    settle(writer, sources, opts.sort)
     return writer
 
 

@@ -77,13 +77,13 @@ def test_usdm_is_stamped_on_the_receive_clock_or_on_the_exchange_clock_held_mono
     src = REAL / "hftbacktest/usdm/btcusdt_20240808.gz"
     local = run_import("binance", [src], tmp_path / "local.parquet").stats
     # the first rows are depth diffs held until the snapshot; the last line is at 23:59:59.833
-    assert local.last_ts is not None and local.first_ts is not None
-    assert local.last_ts // 1_000_000 == ns("2024-08-08T23:59:59.833") // 1_000_000
-    assert ns("2024-08-08T23:54:15.030") < local.first_ts < ns("2024-08-08T23:54:16")
+    assert local.max_ts is not None and local.min_ts is not None
+    assert local.max_ts // 1_000_000 == ns("2024-08-08T23:59:59.833") // 1_000_000
+    assert ns("2024-08-08T23:54:15.030") < local.min_ts < ns("2024-08-08T23:54:16")
     exchange = run_import("binance", [src], tmp_path / "exch.parquet", clock="exchange").stats
     assert exchange.out_of_order == 0 and exchange.rows == local.rows
     # the recorder's clock ran about 1.27 s behind the exchange
-    assert exchange.last_ts is not None and 1.2e9 < exchange.last_ts - local.last_ts < 1.35e9
+    assert exchange.max_ts is not None and 1.2e9 < exchange.max_ts - local.max_ts < 1.35e9
     assert exchange.problems["exchange time earlier than the row before: held at the previous time"]
 
 
@@ -122,8 +122,8 @@ def test_futures_order_book_csv_snapshot_then_updates_reports_the_sequence_gap(
     writer = run_import("binance-depth", [folder / "btcusdt-depth-snap.csv",
                                           folder / "btcusdt-depth-update.csv"], out)
     assert writer.stats.kinds == {"book_snapshot": 100, "book_delta": 100}
-    assert writer.stats.first_ts == ns("2022-11-01T23:49:39.146")
-    assert writer.stats.last_ts == ns("2022-11-01T23:59:59.939")
+    assert writer.stats.min_ts == ns("2022-11-01T23:49:39.146")
+    assert writer.stats.max_ts == ns("2022-11-01T23:59:59.939")
     # the two sample files are ten minutes apart: the update does not continue the snapshot
     assert list(writer.stats.problems) == ["depth sequence gaps (pu is not the previous update id)"]
     events = replay(out, "BTCUSDT")

@@ -172,7 +172,7 @@ def test_inspect_reports_span_kinds_disorder_and_crossed_books(tmp_path: Path) -
     w.close()
     found = inspect_file(out, gap_ns=60_000_000_000)
     assert (found.rows, found.events) == (4, 3)
-    assert (found.first_ts, found.last_ts) == (10, 200_000_000_000)
+    assert (found.min_ts, found.max_ts) == (5, 200_000_000_000)  # the span is min → max
     assert found.out_of_order == 1 and found.crossed_books == 1 and found.crossed_quotes == 1
     assert found.gaps_over == 1 and found.largest_gaps[0] == (200_000_000_000 - 10, 200_000_000_000)
     assert dict(found.instruments) == {"A": 3, "B": 1}

@@ -159,7 +159,7 @@ def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: M
     """Import recorded stream files in order; several symbols may share a file."""
     job = _StreamImport(writer, opts)
     for path in sources:
-        for number, text in text_lines(path, meter):
+        for number, text in text_lines(path, meter, what="a recorded Binance stream"):
             if not text.strip():
                 continue
             job.where = f"{path.name}:{number}"

@@ -161,9 +161,9 @@ def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: M
     for path in sources:
         schema, records = _records(path, meter)
 
-        def counted(records: Iterator[Record] = records) -> Iterator[Record]:
+        def counted(records: Iterator[Record] = records, schema: str = schema) -> Iterator[Record]:
             for record in records:
                 writer.note(f"DBN {schema} records")
                 yield record
 
-        import_records(path.name, schema, counted(), writer, opts)
+        import_records(str(path), schema, counted(), writer, opts, first=1)

@@ -32,8 +32,14 @@ def _pairs(sources: list[Path]) -> Iterator[tuple[Path, str | None, str, str | N
     for path in sources:
         check_exists(path)
         if path.suffix == ".zip":
-            with zipfile.ZipFile(path) as archive:
-                names = archive.namelist()
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    names = archive.namelist()
+            except (zipfile.BadZipFile, OSError) as error:
+                raise DataError(f"{path}: not a readable zip: {error}") from None
+            if not any(_NAME.search(name) for name in names):
+                raise DataError(f"{path}: no LOBSTER message file in the zip "
+                                "(SYMBOL_DATE_START_END_message_LEVELS.csv)")
             for name in names:
                 match = _NAME.search(name)
                 if match and match["what"] == "message":
@@ -68,30 +74,37 @@ def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: M
         midnight = int(day.timestamp()) * 1_000_000_000
         symbol = opts.instrument or match["symbol"]
         levels = int(match["levels"])
+        what = "a LOBSTER file"
         if is_zip:
-            messages = text_lines(path, meter, message_member)
-            books = text_lines(path, meter, book_name)
-            where = f"{path.name}/{message_member}"
+            messages = text_lines(path, meter, message_member, what)
+            books = text_lines(path, meter, book_name, what)
+            where, book_where = f"{path}/{message_member}", f"{path}/{book_name}"
         else:
-            messages = text_lines(path, meter)
-            books = text_lines(Path(book_name), meter)
-            where = path.name
-        _day(writer, symbol, midnight, levels, messages, books, where)
+            messages = text_lines(path, meter, what=what)
+            books = text_lines(Path(book_name), meter, what=what)
+            where, book_where = str(path), book_name
+        _day(writer, symbol, midnight, levels, messages, books, where, book_where)
 
 
 def _day(writer: MarketWriter, symbol: str, midnight: int, levels: int,
-         messages: Iterator[tuple[int, str]], books: Iterator[tuple[int, str]], where: str) -> None:
+         messages: Iterator[tuple[int, str]], books: Iterator[tuple[int, str]], where: str,
+         book_where: str) -> None:
     previous: tuple[dict[float, float], dict[float, float]] | None = None
     for (number, message), (_, book) in zip(messages, books, strict=False):
         try:
             m = message.split(",")
             ts = midnight + _seconds_ns(m[0])
             kind, size, price, direction = int(m[1]), float(m[3]), int(m[4]), int(m[5])
-            cells = [int(float(c)) for c in book.split(",")]
         except (IndexError, ValueError):
-            raise DataError(f"{where}:{number}: not a LOBSTER message/orderbook row") from None
+            raise DataError(f"{where}:{number}: not a LOBSTER message row (time, type, order id, "
+                            f"size, price, direction): {message[:60]!r}") from None
+        try:
+            cells = [int(float(c)) for c in book.split(",")]
+        except ValueError:
+            raise DataError(f"{book_where}:{number}: not a LOBSTER orderbook row (numbers): "
+                            f"{book[:60]!r}") from None
         if len(cells) != 4 * levels:
-            raise DataError(f"{where}:{number}: the orderbook row has {len(cells)} fields, "
+            raise DataError(f"{book_where}:{number}: the orderbook row has {len(cells)} fields, "
                             f"expected {4 * levels} for {levels} level(s)")
         if kind in (4, 5):
             writer.trade(ts, symbol, price * SCALE, size, -direction)
