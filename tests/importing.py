@@ -34,3 +34,22 @@ def rows(path: Path) -> list[dict[str, Any]]:
 
 def ns(text: str) -> int:
     return parse_iso_ns(text)
+
+
+def replay_bars(tmp_path: Path, out: Path, ticks: dict[str, float]) -> list[tuple[int, Any]]:
+    """(the engine's time, the bar) of every bar the strategy is given when `out` is replayed."""
+    from conftest import make_session
+
+    from desk.engine import Engine
+
+    session = make_session(tmp_path, data={"synthetic": None, "files": [
+        {"path": str(out), "kind": "mixed"}]},
+        instruments=[{"symbol": s, "tick_size": t} for s, t in ticks.items()])
+    engine = Engine(session, None, strict=True)
+    seen: list[tuple[int, Any]] = []
+    engine.strategy.on_bar = lambda bar: seen.append((engine.now, bar))  # type: ignore[method-assign]
+    try:
+        engine.run()
+    finally:
+        engine.close()
+    return seen

@@ -342,9 +342,14 @@ def convert(path: Path, batch: pa.RecordBatch, names: dict[str, str], opts: Impo
         out["instrument"] = pc.cast(batch.column(names["instrument"]), pa.string())
     else:
         out["instrument"] = pa.array([opts.instrument] * n, pa.string())
+    required = FIELDS[opts.kind][0]
     for field in PRICES + SIZES:
         if field in names:
             values = _numbers(batch.column(names[field]), names[field], field, where)
+            if values.null_count and field in required and field not in ("bid", "ask"):
+                index = pc.index(pc.is_null(values), True).as_py()
+                raise DataError(f"{where(index)}: column {names[field]!r} (desk field "
+                                f"{field!r}): no value (empty, or a null word like NA)")
             scale = opts.price_scale if field in PRICES else opts.size_scale
             out[field] = pc.multiply(values, scale) if scale != 1.0 else values
     if opts.kind == "quote":

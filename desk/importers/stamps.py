@@ -49,7 +49,10 @@ def fraction_head_width(fmt: str) -> int | None:
 def parse_text_times(column: pa.Array, fmt: str) -> pa.Array:
     """`column` (strings) parsed with `fmt` as timestamp[ns]: naive, or UTC when `fmt` has `%z`.
 
-    Raises `BadTime` naming the first value that does not match.
+    pyarrow decides when it reads some of the values: the first it cannot read
+    is then an error. Only when it reads none (a format it does not know, such as
+    `%b` on some builds, or `%f` where it is not last) does Python's `strptime`
+    read the batch. Raises `BadTime` naming the first value that does not match.
     """
     parsed = _arrow(column, fmt)
     if parsed is not None:
@@ -57,33 +60,37 @@ def parse_text_times(column: pa.Array, fmt: str) -> pa.Array:
     return _python(column, fmt)
 
 
-def _fails(parsed: pa.Array, column: pa.Array) -> bool:
-    """Whether parsing lost a value (a null where the text was not null)."""
-    return bool(pc.any(pc.and_(pc.is_null(parsed), pc.is_valid(column))).as_py())
+def _first_lost(parsed: pa.Array, column: pa.Array) -> int | None:
+    """The first row where parsing lost a value (a null where the text was not null), or None;
+    raises `BadTime` there, unless every value was lost (the format is pyarrow's problem)."""
+    lost = pc.and_(pc.is_null(parsed), pc.is_valid(column))
+    count = pc.sum(pc.cast(lost, pa.int64())).as_py() or 0
+    if count == 0:
+        return None
+    if count == len(column) - column.null_count:
+        return -1
+    index = pc.index(lost, True).as_py()
+    raise BadTime(index, column[index].as_py())
 
 
 def _arrow(column: pa.Array, fmt: str) -> pa.Array | None:
-    """Column-wise parse, or None if pyarrow cannot read every value with this format."""
+    """Column-wise parse, or None if pyarrow cannot read a single value with this format."""
     width = fraction_head_width(fmt)
     try:
         if width is None:
             if "%f" in fmt:
                 return None
             parsed = pc.strptime(column, format=fmt, unit="ns", error_is_null=True)
-            return None if _fails(parsed, column) else parsed
+            return None if _first_lost(parsed, column) == -1 else parsed
         head = pc.utf8_slice_codeunits(column, 0, width)
         fraction = pc.utf8_slice_codeunits(column, width, 64)
-        digits = pc.and_(pc.utf8_is_digit(fraction),
-                         pc.less_equal(pc.utf8_length(fraction), 9))
-        if not pc.all(pc.fill_null(digits, True)).as_py():
-            return None
+        digits = pc.and_(pc.utf8_is_digit(fraction), pc.less_equal(pc.utf8_length(fraction), 9))
         parsed = pc.strptime(head, format=fmt[:-2], unit="ns", error_is_null=True)
-        if _fails(parsed, column):
+        parsed = pc.if_else(pc.fill_null(digits, False), parsed, pa.scalar(None, parsed.type))
+        if _first_lost(parsed, column) == -1:
             return None
-        nanos = pc.cast(pc.utf8_rpad(fraction, 9, "0"), pa.int64())
-        unit = parsed.type
-        total = pc.add(pc.cast(parsed, pa.int64()), nanos)
-        return pc.cast(total, unit)
+        nanos = pc.cast(pc.utf8_rpad(pc.if_else(digits, fraction, "0"), 9, "0"), pa.int64())
+        return pc.cast(pc.add(pc.cast(parsed, pa.int64()), nanos), parsed.type)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
 
