@@ -205,3 +205,12 @@ def test_a_file_that_is_not_dbn_is_one_clear_error(tmp_path: Path) -> None:
     src.write_bytes(b"PK\x03\x04 not dbn")
     with pytest.raises(DataError, match="not a DBN file"):
         run_import("databento", [src], tmp_path / "o.parquet")
+
+
+@needs_real
+def test_dbn_is_told_by_its_first_bytes_whatever_its_name(tmp_path: Path) -> None:
+    src = tmp_path / "trades.bin"
+    src.write_bytes((BARS / "futures_trades_2024-07-01T23-58_2024-07-02T00-02.dbn.zst")
+                    .read_bytes())
+    writer = run_import("databento", [src], tmp_path / "t.parquet")
+    assert writer.stats.notes["DBN trades records"] == writer.stats.rows == 120

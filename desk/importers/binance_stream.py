@@ -172,7 +172,8 @@ def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: M
                                 f"{text[:60]!r}") from None
             try:
                 job.line(local, message)
-            except (KeyError, TypeError, ValueError) as error:
-                raise DataError(f"{path}:{number}: malformed {type(error).__name__}: "
-                                f"{error}") from None
+            except KeyError as error:
+                raise DataError(f"{path}:{number}: a message without the field {error}") from None
+            except (TypeError, ValueError, AttributeError) as error:
+                raise DataError(f"{path}:{number}: a message with a bad value: {error}") from None
     job.finish()

@@ -37,9 +37,12 @@ def price(value: Any) -> float | None:
     """A Databento price (fixed-point int × 1e-9, or decimal text) as a float; None if undefined."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and ("." in value or "e" in value.lower()):
-        return float(value)
-    number = int(value)
+    try:
+        if isinstance(value, str) and ("." in value or "e" in value.lower()):
+            return float(value)
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"price {value!r} is not a number") from None
     return None if number == UNDEF_PRICE else number / 1e9
 
 

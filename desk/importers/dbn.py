@@ -30,13 +30,15 @@ _MBP = struct.Struct("<qIccBBQiI")         # price, size, action, side, flags, d
 _LEVEL = struct.Struct("<qqIIII")          # bid_px, ask_px, bid_sz, ask_sz, bid_ct, ask_ct
 _OHLCV = struct.Struct("<qqqqQ")
 _MBO_RTYPE, _MBP0_RTYPE, _MBP1_RTYPE = 160, 0, 1
+ZSTD = b"\x28\xb5\x2f\xfd"
+"""The first bytes of a zstd frame: decompressed whatever the file is named."""
 _OHLCV_RTYPES = (32, 33, 34, 35)
 
 
 def _chunks(path: Path, meter: Meter) -> Iterator[bytes]:
     stream = open_binary(path, meter)
     source: pa.NativeFile = pa.PythonFile(stream, mode="r")
-    if path.name.endswith(".zst"):
+    if stream.peek(4)[:4] == ZSTD:  # type: ignore[attr-defined]
         source = pa.CompressedInputStream(source, "zstd")
     try:
         while True:

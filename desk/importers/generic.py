@@ -289,8 +289,20 @@ def timestamps(path: Path, column: pa.Array, opts: ImportOptions, label: str,
 
 
 def _iso(column: pa.Array, where: Where, label: str) -> pa.Array:
+    """ISO 8601 text as timestamps: naive, or UTC when the times carry a zone (`Z`, `+01:00`),
+    as the first time does; the first one that does not read is named."""
+    first = pc.drop_null(column)[0].as_py() if len(column) > column.null_count else ""
+    unit = pa.timestamp("ns")
+    for candidate in (pa.timestamp("ns"), pa.timestamp("ns", "UTC")):
+        try:
+            pc.cast(pa.array([first]), candidate)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        unit = candidate
+        break
+
     def cast(values: pa.Array) -> pa.Array:
-        return pc.cast(values, pa.timestamp("ns"))
+        return pc.cast(values, unit)
 
     try:
         return cast(column)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from itertools import zip_longest
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -90,7 +91,11 @@ def _day(writer: MarketWriter, symbol: str, midnight: int, levels: int,
          messages: Iterator[tuple[int, str]], books: Iterator[tuple[int, str]], where: str,
          book_where: str) -> None:
     previous: tuple[dict[float, float], dict[float, float]] | None = None
-    for (number, message), (_, book) in zip(messages, books, strict=False):
+    for pair in zip_longest(messages, books):
+        if pair[0] is None or pair[1] is None:
+            # a longer file of either kind means the pair does not belong together
+            raise DataError(f"{where}: the message and orderbook files have different lengths")
+        (number, message), (_, book) = pair
         try:
             m = message.split(",")
             ts = midnight + _seconds_ns(m[0])
@@ -141,6 +146,4 @@ def _day(writer: MarketWriter, symbol: str, midnight: int, levels: int,
                     if before.get(price_) != size_:
                         writer.level(ts, symbol, False, side, price_, size_)
         previous = (bids, asks)
-    # a longer file of either kind means the pair does not belong together
-    if next(messages, None) is not None or next(books, None) is not None:
-        raise DataError(f"{where}: the message and orderbook files have different lengths")
+
