@@ -193,15 +193,15 @@ class ExecutionSimulator:
         for order in reached:
             side = order.side
             budget = left[side]
-            if budget <= _EPS:
-                continue
             limit = order.limit_price
             assert limit is not None
             if (price - limit) * side < -_EPS * limit:
                 queue.cleared(order)  # traded through our price: the level, and the queue, are gone
                 reach = budget
-            else:
+            elif budget > _EPS:
                 reach = queue.on_trade(order, budget)
+            else:
+                continue
             if reach > 0:
                 left[side] = budget - self._fill(
                     order, trade.ts, min(reach, cap, abs(order.venue_open)), limit, maker=True)
