@@ -1,4 +1,4 @@
-"""Helpers for the importer tests: run an import in-process, read the result, skip without samples."""
+"""Helpers for the importer tests: run an import in-process, read or replay the result."""
 
 from __future__ import annotations
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import gzip
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import REAL
+from importing import needs_real, ns, rows, run_import
+
 from desk.book import Book
 from desk.config import FileSource
 from desk.data.files import FileReader
-from desk.events import BookDelta, BookSnapshot, Quote, Trade
 from desk.errors import DataError
-from importing import needs_real, ns, rows, run_import
+from desk.events import BookDelta, BookSnapshot, Quote, Trade
 
 STREAMS = {
     # folder: (file, symbol, depth diffs applied, bookTicker, trades) as the data README counts them
@@ -33,7 +34,7 @@ def replay(path: Path, symbol: str) -> list[Any]:
 
 
 def raw_ids(path: Path) -> tuple[dict[int, int], dict[int, int]]:
-    """Receive time → `u` of every diff-depth message, and of every bookTicker, read from the raw file."""
+    """Receive time → `u` of every diff-depth message and of every bookTicker, from the raw file."""
     depth: dict[int, int] = {}
     ticker: dict[int, int] = {}
     with gzip.open(path, "rt") as lines:
@@ -68,7 +69,7 @@ def test_recorded_stream_imports_every_message_and_syncs_the_depth_without_gaps(
     deltas = [e for e in events if isinstance(e, BookDelta)]
     assert len(deltas) == applied  # one book event per diff applied, each with its update ids
     assert all(b.prev_seq is not None and a.seq is not None and b.prev_seq <= a.seq
-               for a, b in zip(deltas, deltas[1:], strict=False))
+               for a, b in pairwise(deltas))
 
 
 @needs_real
@@ -90,7 +91,7 @@ def test_usdm_is_stamped_on_the_receive_clock_or_on_the_exchange_clock_held_mono
 @needs_real
 def test_book_rebuilt_from_usdm_deltas_matches_every_bookticker_on_the_same_update(
         tmp_path: Path) -> None:
-    """Where a bookTicker carries the id of the last diff applied, its top of book must equal ours."""
+    """Where a bookTicker carries the id of the last diff applied, its top must equal ours."""
     src = REAL / "hftbacktest/usdm/btcusdt_20240808.gz"
     out = tmp_path / "usdm.parquet"
     run_import("binance", [src], out)
@@ -158,7 +159,8 @@ def test_trades_and_aggtrades_dumps_with_and_without_header(tmp_path: Path) -> N
     run_import("binance-trades", [spot, agg], out)
     got = [(r["ts"], r["instrument"], r["price"], r["size"], r["side"]) for r in rows(out)]
     base = ns("2024-01-01T00:00:00")
-    assert got == [(base, "BTCUSDT", 42000.5, 0.1, -1), (base + 1_000_000, "BTCUSDT", 42001.0, 0.2, 1),
+    assert got == [(base, "BTCUSDT", 42000.5, 0.1, -1),
+                   (base + 1_000_000, "BTCUSDT", 42001.0, 0.2, 1),
                    (base + 2_000_000, "ETHUSDT", 2300.1, 1.5, 1)]  # microsecond times told apart
 
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import REAL
+from importing import needs_real, ns, rows, run_import
+
 from desk.book import Book
-from desk.data.inspect import inspect_file
-from desk.errors import DataError
 from desk.config import FileSource
 from desk.data.files import FileReader
+from desk.data.inspect import inspect_file
+from desk.errors import DataError
 from desk.events import BookDelta, BookSnapshot
-from importing import needs_real, ns, rows, run_import
 
 
 def replay(path: Path, symbol: str) -> list[object]:
@@ -172,9 +172,10 @@ def test_esm4_mbo_starts_with_a_clear_and_snapshot_and_never_crosses(tmp_path: P
 @needs_real
 def test_mbp1_trades_are_the_trades_file_and_its_quotes_follow_the_top_of_book(
         tmp_path: Path) -> None:
-    mbp = run_import("databento", [BARS / "futures_mbp-1_2024-07-01T23-58_2024-07-02T00-02.dbn.zst"],
+    window = "2024-07-01T23-58_2024-07-02T00-02.dbn.zst"
+    mbp = run_import("databento", [BARS / f"futures_mbp-1_{window}"],
                      tmp_path / "mbp.parquet")
-    trades = run_import("databento", [BARS / "futures_trades_2024-07-01T23-58_2024-07-02T00-02.dbn.zst"],
+    trades = run_import("databento", [BARS / f"futures_trades_{window}"],
                         tmp_path / "trades.parquet")
     assert mbp.stats.notes["DBN mbp-1 records"] == 2_288
     assert trades.stats.notes["DBN trades records"] == trades.stats.rows == 120

@@ -1,4 +1,4 @@
-"""Generic CSV/Parquet imports with a column mapping, desk's schema replayed as `mixed`, CLI errors."""
+"""Generic CSV/Parquet imports with a column mapping, time order, `mixed` replay, CLI errors."""
 
 from __future__ import annotations
 
@@ -415,3 +415,22 @@ def test_inspect_counts_update_id_gaps_and_stale_updates_per_instrument(
     text = " ".join(capsys.readouterr().out.split())
     assert "update-id gaps │ 1 (first: A at 1970-01-01 00:00:00.000000, update after 14 on a " \
            "book at 11); 1 stale updates" in text
+
+
+def test_disorder_without_sort_is_exit_2_and_leaves_no_output_and_sort_imports_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from desk.cli import main
+
+    sources = [str(p) for p in _two_instruments(tmp_path)]
+    out = tmp_path / "o.parquet"
+    argv = ["data", "import", *sources, "--format", "csv", "--kind", "trade", "--instrument", "X",
+            "--ts-unit", "s", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "add --sort" in err
+    assert not out.exists() and not (tmp_path / "o.parquet.partial").exists()
+    assert main([*argv, "--sort"]) == 0
+    summary = capsys.readouterr().out
+    assert "1970-01-01 00:00:00.000000 → 1970-01-01 00:00:04.000000 UTC" in summary
+    assert "rows sorted by time (stable): 7" in summary and "earlier than" not in summary
+    assert [r["ts"] for r in rows(out)] == [t * 10**9 for t in (0, 1, 2, 2, 2, 3, 4)]

@@ -8,10 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from conftest import REAL
-from desk.errors import DataError
 from importing import needs_real, ns, rows, run_import
+
+from desk.errors import DataError
 
 GOOG = REAL / "lobster/LOBSTER_SampleFile_GOOG_2012-06-21_1"
 MESSAGES = GOOG / "GOOG_2012-06-21_34200000_57600000_message_1.csv"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import REAL
+from importing import needs_real, ns, rows, run_import
+
 from desk.config import FileSource
 from desk.data.files import FileReader
 from desk.events import BookSnapshot
-from importing import needs_real, ns, rows, run_import
 
 TARDIS = REAL / "nautilus_trader/tardis"
 

@@ -1,4 +1,4 @@
-"""`desk data import` and `desk data inspect`: bring market data into desk's schema and look at it."""
+"""`desk data import`, `inspect` and `replay`: bring market data into desk's schema, look at it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ def _mapping(items: list[str]) -> dict[str, str]:
         for pair in item.split(","):
             field, sep, column = pair.partition("=")
             if not sep or not field.strip() or not column.strip():
-                raise DataError(f"--map: {pair!r} is not FIELD=COLUMN (e.g. --map ts=time,size=qty)")
+                raise DataError(f"--map: {pair!r} is not FIELD=COLUMN "
+                                "(e.g. --map ts=time,size=qty)")
             out[field.strip()] = column.strip()
     return out
 
@@ -97,13 +98,17 @@ def _print_summary(console: Any, out: Path, writer: Any) -> None:
     table.add_row("rows", f"{stats.rows:,}")
     if stats.min_ts is not None and stats.max_ts is not None:
         table.add_row("span", f"{format_ns(stats.min_ts)} → {format_ns(stats.max_ts)} UTC")
-    table.add_row("instruments", ", ".join(f"{k} ({v:,})" for k, v in stats.instruments.most_common()))
+    table.add_row("instruments", _counts(stats.instruments))
     table.add_row("kinds", ", ".join(f"{k} ({v:,})" for k, v in stats.kinds.most_common()))
     if stats.notes:
         table.add_row("notes", "\n".join(f"{k}: {v:,}" for k, v in stats.notes.items()))
     problems = writer.problem_lines()
     table.add_row("problems", "\n".join(problems) if problems else "none")
     console.print(table)
+
+
+def _counts(counter: Any) -> str:
+    return ", ".join(f"{k} ({v:,})" for k, v in counter.most_common())
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -124,7 +129,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if found.min_ts is not None and found.max_ts is not None:
         table.add_row("span", f"{format_ns(found.min_ts)} → {format_ns(found.max_ts)} UTC "
                               f"({(found.max_ts - found.min_ts) / 1e9:,.3f} s)")
-    table.add_row("instruments", ", ".join(f"{k} ({v:,})" for k, v in found.instruments.most_common()))
+    table.add_row("instruments", _counts(found.instruments))
     table.add_row("kinds", ", ".join(f"{k} ({v:,})" for k, v in found.kinds.most_common()))
     table.add_row(f"gaps > {args.gap}", f"{found.gaps_over:,}")
     table.add_row("largest gaps", "\n".join(f"{g / 1e9:,.3f} s before {format_ns(t)}"

@@ -65,13 +65,13 @@ class MarketWriter:
             stats.min_ts = stats.max_ts = ts
         elif ts > last:
             stats.in_order += 1
-            if ts > stats.max_ts:  # type: ignore[operator]
+            if stats.max_ts is None or ts > stats.max_ts:
                 stats.max_ts = ts
         elif ts < last:
             stats.out_of_order += 1
             if stats.first_disorder is None:
                 stats.first_disorder = (stats.rows + 1, ts, last)
-            if ts < stats.min_ts:  # type: ignore[operator]
+            if stats.min_ts is None or ts < stats.min_ts:
                 stats.min_ts = ts
         stats.last_ts = ts
         stats.rows += 1
@@ -96,7 +96,8 @@ class MarketWriter:
 
     def bar(self, ts: int, instrument: str, open_: float, high: float, low: float, close: float,
             volume: float | None) -> None:
-        self._row(ts, instrument, "bar", (None,) * 7 + (open_, high, low, close, volume, None, None))
+        self._row(ts, instrument, "bar",
+                  (None,) * 7 + (open_, high, low, close, volume, None, None))
 
     def level(self, ts: int, instrument: str, snapshot: bool, side: int, price: float,
               size: float, seq: int | None = None, prev_seq: int | None = None) -> None:
@@ -163,7 +164,8 @@ class MarketWriter:
     def flush(self) -> None:
         if not self._cols[0]:
             return
-        arrays = [pa.array(values, type=SCHEMA.field(i).type) for i, values in enumerate(self._cols)]
+        arrays = [pa.array(values, type=SCHEMA.field(i).type)
+                  for i, values in enumerate(self._cols)]
         self._write(pa.Table.from_arrays(arrays, schema=SCHEMA))
         self._cols = [[] for _ in COLUMNS]
 

@@ -83,7 +83,8 @@ class _StreamImport:
                               float(data["p"]), float(data["q"]), side)
         elif event == "bookTicker":
             self.writer.quote(self._ts(local, data, "T", "E"), self._symbol(data),
-                              float(data["b"]), float(data["B"]), float(data["a"]), float(data["A"]))
+                              float(data["b"]), float(data["B"]), float(data["a"]),
+                              float(data["A"]))
         else:
             self.writer.problem(f"messages of stream type {event or stream!r} skipped", self.where)
 

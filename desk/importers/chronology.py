@@ -34,7 +34,7 @@ MERGE_ROWS = 8_192
 
 
 def settle(writer: MarketWriter, sources: list[Path], sort: bool) -> None:
-    """Leave `writer.path` (closed) in time order, or raise a `DataError` saying how to get there."""
+    """Leave `writer.path` (closed) in time order, or raise a `DataError` saying how."""
     stats = writer.stats
     if not stats.out_of_order:
         return

@@ -2,7 +2,7 @@
 in `desk.importers.dbn`): trades, mbp-1, mbo, ohlcv-*.
 
 The schema is told apart by the columns. Prices are fixed-point integers
-(× 1e-9) or decimals (`pretty_px`); times are epoch nanoseconds or ISO text
+(times 1e-9) or decimals (`pretty_px`); times are epoch nanoseconds or ISO text
 (`pretty_ts`). The clock is `ts_recv` (Databento's own index and sort key) or,
 with `--clock exchange`, `ts_event`. Bars are stamped at `ts_event` (their
 open) plus their length, i.e. at their close. MBO is aggregated into L2: one
@@ -12,7 +12,7 @@ book event per record flagged LAST, carrying the levels that changed.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ Record = dict[str, Any]
 
 
 def price(value: Any) -> float | None:
-    """A Databento price (fixed-point int × 1e-9, or decimal text) as a float; None if undefined."""
+    """A Databento price (fixed-point int times 1e-9, or decimal text) as a float, None if unset."""
     if value is None or value == "":
         return None
     try:
@@ -59,7 +59,7 @@ def stamp(value: Any) -> int:
     return parse_iso_ns(main + zone) + int((digits + "000000000")[:9])
 
 
-def schema_of(columns: list[str] | tuple[str, ...]) -> str:
+def schema_of(columns: Sequence[str]) -> str:
     names = set(columns)
     if "order_id" in names:
         return "mbo"
@@ -69,7 +69,8 @@ def schema_of(columns: list[str] | tuple[str, ...]) -> str:
         return "ohlcv"
     if {"action", "price", "size"} <= names:
         return "trades"
-    raise DataError(f"not a Databento trades/mbp-1/mbo/ohlcv layout (columns: {', '.join(columns)})")
+    raise DataError("not a Databento trades/mbp-1/mbo/ohlcv layout "
+                    f"(columns: {', '.join(columns)})")
 
 
 def _csv_records(path: Path, meter: Meter) -> tuple[str, Iterator[Record]]:

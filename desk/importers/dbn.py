@@ -25,8 +25,10 @@ SCHEMAS = {0: "mbo", 1: "mbp-1", 3: "mbp-1", 4: "trades", 5: "ohlcv", 6: "ohlcv"
            8: "ohlcv"}
 """DBN schema id → the layout desk reads (tbbo shares mbp-1's)."""
 _HEADER = struct.Struct("<BBHIQ")          # length/4, rtype, publisher, instrument id, ts_event
-_MBO = struct.Struct("<QqIBBccQiI")        # order_id, price, size, flags, channel, action, side, ts_recv, delta, sequence
-_MBP = struct.Struct("<qIccBBQiI")         # price, size, action, side, flags, depth, ts_recv, delta, sequence
+# order_id, price, size, flags, channel, action, side, ts_recv, delta, sequence
+_MBO = struct.Struct("<QqIBBccQiI")
+# price, size, action, side, flags, depth, ts_recv, delta, sequence
+_MBP = struct.Struct("<qIccBBQiI")
 _LEVEL = struct.Struct("<qqIIII")          # bid_px, ask_px, bid_sz, ask_sz, bid_ct, ask_ct
 _OHLCV = struct.Struct("<qqqqQ")
 _MBO_RTYPE, _MBP0_RTYPE, _MBP1_RTYPE = 160, 0, 1

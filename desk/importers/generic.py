@@ -58,7 +58,8 @@ def run_parquet(sources: list[Path], writer: MarketWriter, opts: ImportOptions,
     _run(sources, writer, opts, meter, _parquet_batches)
 
 
-Batches: TypeAlias = "Callable[[Path, ImportOptions, Meter], Iterator[tuple[pa.RecordBatch, Where]]]"
+Batches: TypeAlias = \
+    "Callable[[Path, ImportOptions, Meter], Iterator[tuple[pa.RecordBatch, Where]]]"
 
 
 def _run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: Meter,
@@ -326,13 +327,13 @@ def _zoned(column: pa.Array, zone: str, where: Where, label: str) -> pa.Array:
 
 
 def sides(column: pa.Array, opts: ImportOptions) -> pa.Array:
-    """+1 buy/bid, −1 sell/ask, 0 unknown, by the source's own convention when given."""
+    """+1 buy/bid, -1 sell/ask, 0 unknown, by the source's own convention when given."""
     if pa.types.is_boolean(column.type) and not (opts.buy or opts.sell):
         # a `buyer_maker`-style flag: true means the seller was the aggressor
         return pc.cast(pc.if_else(column, -1, 1), pa.int8())
-    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        if not (opts.buy or opts.sell):
-            return pc.cast(pc.sign(column), pa.int8())
+    numeric = pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+    if numeric and not (opts.buy or opts.sell):
+        return pc.cast(pc.sign(column), pa.int8())
     text = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(column, pa.string())))
     buy = pa.array([v.lower() for v in (opts.buy or BUY)])
     sell = pa.array([v.lower() for v in (opts.sell or SELL)])

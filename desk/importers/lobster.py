@@ -2,7 +2,7 @@
 
 Times are seconds after midnight (to the nanosecond) in New York; the date is
 in the file name (`GOOG_2012-06-21_34200000_57600000_message_1.csv`). Prices
-are dollars × 10000. Executions (types 4, 5) become trades whose aggressor is
+are dollars times 10000. Executions (types 4, 5) become trades whose aggressor is
 the opposite of the resting order's direction; the book file becomes quotes
 (level 1) or an L2 snapshot followed by the levels that changed (deeper files).
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 import zipfile
-from itertools import zip_longest
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import zip_longest
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,7 +28,10 @@ _EMPTY = 9_999_999_999
 SCALE = 1e-4
 
 
-def _pairs(sources: list[Path]) -> Iterator[tuple[Path, str | None, str, str | None, re.Match[str]]]:
+Pair = tuple[Path, str | None, str, str | None, re.Match[str]]
+
+
+def _pairs(sources: list[Path]) -> Iterator[Pair]:
     """(container, message member or path, orderbook member or path, zip?, name match) per day."""
     for path in sources:
         check_exists(path)
@@ -55,9 +58,9 @@ def _pairs(sources: list[Path]) -> Iterator[tuple[Path, str | None, str, str | N
                             "message_LEVELS.csv): the date comes from the name")
         if match["what"] == "orderbook":
             continue  # read beside its message file
-        book = path.with_name(path.name.replace("_message_", "_orderbook_"))
-        check_exists(book)
-        yield path, None, str(book), None, match
+        book_path = path.with_name(path.name.replace("_message_", "_orderbook_"))
+        check_exists(book_path)
+        yield path, None, str(book_path), None, match
 
 
 def _seconds_ns(text: str) -> int:
