@@ -434,3 +434,20 @@ def test_disorder_without_sort_is_exit_2_and_leaves_no_output_and_sort_imports_i
     assert "1970-01-01 00:00:00.000000 → 1970-01-01 00:00:04.000000 UTC" in summary
     assert "rows sorted by time (stable): 7" in summary and "earlier than" not in summary
     assert [r["ts"] for r in rows(out)] == [t * 10**9 for t in (0, 1, 2, 2, 2, 3, 4)]
+
+
+
+def test_a_byte_order_mark_before_the_header_is_not_part_of_the_first_name(tmp_path: Path) -> None:
+    src = tmp_path / "excel.csv"
+    src.write_bytes(b"\xef\xbb\xbfts,price,size\r\n1,1.5,2\r\n")
+    run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X", ts_unit="s")
+    assert rows(tmp_path / "o.parquet")[0]["price"] == 1.5
+
+
+@needs_real
+def test_a_byte_order_mark_before_a_first_data_row_is_dropped(tmp_path: Path) -> None:
+    klines = tmp_path / "ADABTC-1m.csv"
+    klines.write_bytes(b"\xef\xbb\xbf" +
+                       (REAL / "nautilus_trader/ADABTC-1m-2021-11-27.csv").read_bytes())
+    # the first row is data, not a header, once the mark is dropped
+    assert run_import("binance-klines", [klines], tmp_path / "k.parquet").stats.rows == 10

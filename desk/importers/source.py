@@ -141,7 +141,8 @@ def text_lines(path: Path, meter: Meter, member: str | None = None,
     number = 0
     try:
         for number, raw in enumerate(stream, start=1):
-            yield number, raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            yield number, line.removeprefix("\ufeff") if number == 1 else line
     except READ_ERRORS as error:
         raise DataError(f"{path}: cannot read after line {number}: {_reason(error)}") from None
     finally:
@@ -149,6 +150,7 @@ def text_lines(path: Path, meter: Meter, member: str | None = None,
 
 
 def text_stream(path: Path, meter: Meter, what: str) -> io.TextIOWrapper:
-    """A text source for the `csv` module; undecodable bytes are replaced, not fatal."""
-    return io.TextIOWrapper(open_binary(path, meter, text=what), encoding="utf-8",
+    """A text source for the `csv` module; a byte-order mark is dropped (as pyarrow does) and
+    undecodable bytes are replaced, not fatal."""
+    return io.TextIOWrapper(open_binary(path, meter, text=what), encoding="utf-8-sig",
                             errors="replace", newline="")
