@@ -68,3 +68,28 @@ class Faulty(Strategy):
             raise RuntimeError(f"boom at trade {self.seen}")
         if self.seen % 20 == 0:
             self.ctx.target(trade.instrument, 10 if self.seen % 40 else -10, "flip")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def session_app(tmp_path: Path, name: str, paused: bool = True) -> DeskApp:
+    """The app on a bundled session (sessions/NAME.toml), its journal in `tmp_path`."""
+    from desk.config import load_session
+
+    engine = Engine(load_session(ROOT / "sessions" / f"{name}.toml"), tmp_path / "live.arrow")
+    return DeskApp(Runner(engine, paused=paused))
+
+
+def assert_rows_as_painted(app: App[Any], widget: LineView) -> None:
+    """Each row of `widget` on the terminal is its painted line cut to the width: nothing
+    wrapped onto the next row, nothing ran past the pane's edge."""
+    from desk.app.pane import fit_line
+
+    region = widget.content_region
+    screen = screen_text(app)
+    for y, line in enumerate(widget.lines[:region.height]):
+        expected = fit_line(line, region.width).plain
+        assert len(expected) <= region.width
+        on_screen = screen[region.y + y][region.x:region.x + region.width]
+        assert on_screen.rstrip() == expected.rstrip(), (widget.id, y, on_screen, expected)

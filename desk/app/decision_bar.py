@@ -26,9 +26,9 @@ def wrapped(text: Text, width: int, rows: int) -> list[Text]:
 class DecisionBar(LineView):
     """A few rows under the log: the decision's verdict, then why, wrapped and cut to fit.
 
-    Its height is fixed by the CSS (3 rows on a short screen, 5 on a tall one) and
-    the rows are taken from the log above, so showing it never pushes the screen
-    past the terminal's height.
+    Its height is fixed by the CSS (5 rows; the app's CSS makes it 3 on a short
+    screen) and the rows are taken from the log above, so showing it never pushes
+    the screen past the terminal's height.
     """
 
     DEFAULT_CSS = """
@@ -39,7 +39,6 @@ class DecisionBar(LineView):
         padding: 0 1;
     }
     DecisionBar.-shown { display: block; }
-    Screen.-short DecisionBar { height: 3; }
     """
 
     def __init__(self, **kwargs: object) -> None:

@@ -81,6 +81,8 @@ class DeskApp(App[None]):
         border-top: round $panel-lighten-2;
     }
     Screen.-short #row1 { height: 10; }
+    Screen.-short AuditPane { min-height: 3; }
+    Screen.-short DecisionBar { height: 3; }
     Screen.-short RiskPane.-alert { border-top: round $error; }
     """
     BINDINGS = [
