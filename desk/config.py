@@ -6,13 +6,21 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from desk.errors import SessionError
+from desk.timeutil import is_iso_time, parse_iso_ns, parse_offset_ns
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
+
+
+def _iso(value: str | None) -> str | None:
+    """A time written as ISO-8601, checked at load so a typo is a line, not a traceback mid-run."""
+    if value is not None and not is_iso_time(value):
+        raise ValueError(f"{value!r} is not an ISO time such as \"2024-01-02T14:30:00Z\"")
+    return value
 
 
 class Model(BaseModel):
@@ -50,6 +58,9 @@ class FileSource(Model):
     ts_unit: Literal["s", "ms", "us", "ns"] = "ns"
     columns: dict[str, str] = Field(default_factory=dict)
     """desk field → the file's column name, e.g. `{ts = "timestamp", size = "qty"}`."""
+    duplicates: Literal["bad", "keep"] = "bad"
+    """Rows equal in every column (timestamp included) are bad data by default; "keep" them for
+    a source whose identical rows are genuine separate prints (trades stamped in ms, no trade id)."""
 
 
 class SyntheticSource(Model):
@@ -83,6 +94,8 @@ class SyntheticSource(Model):
     """Planted predictability: std of a hidden AR(1) drift added to each step's return, in bps."""
     alpha_half_life: PositiveFloat = 600.0
     """Half-life of the hidden drift, in steps."""
+
+    _start_is_iso = field_validator("start")(_iso)
 
     @model_validator(mode="after")
     def _alpha_needs_scenario(self) -> SyntheticSource:
@@ -144,6 +157,17 @@ class MaxDrawdownRule(Model):
     resume_below: Fraction | None = None
     """Back to ACTIVE when drawdown falls below this; None: only an explicit reset."""
 
+    @model_validator(mode="after")
+    def _ordered(self) -> MaxDrawdownRule:
+        # resume_below ≥ tolerance would switch REDUCING ↔ ACTIVE on every mark
+        if self.resume_below is not None and self.resume_below >= self.tolerance:
+            raise ValueError(f"resume_below ({self.resume_below:g}) must be below tolerance "
+                             f"({self.tolerance:g}), or the mode flips back and forth on every tick")
+        if self.halt is not None and self.halt < self.tolerance:
+            raise ValueError(f"halt ({self.halt:g}) must be at least tolerance "
+                             f"({self.tolerance:g}): REDUCING comes before HALTED")
+        return self
+
 
 class CashRule(Model):
     enabled: bool = True
@@ -183,6 +207,14 @@ class ScheduleItem(Model):
     param: str | None = None
     value: Any = None
     enabled: bool | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _when(cls, value: int | str) -> int | str:
+        if isinstance(value, str) and parse_offset_ns(value) is None and not is_iso_time(value):
+            raise ValueError(f"{value!r} is neither an ISO time nor an offset like \"+90s\" "
+                             "or \"+2m10s\"")
+        return value
 
     @model_validator(mode="after")
     def _does_something(self) -> ScheduleItem:
@@ -263,13 +295,22 @@ class ExecutionConfig(Model):
 
 
 class ReplayConfig(Model):
-    speed: float | Literal["max"] = 1.0
+    speed: PositiveFloat | Literal["max"] = 1.0
+    """Simulated seconds per wall-clock second, or "max"."""
     start: str | None = None
     stop: str | None = None
 
+    _times_are_iso = field_validator("start", "stop")(_iso)
+
+    @model_validator(mode="after")
+    def _start_before_stop(self) -> ReplayConfig:
+        if self.start and self.stop and parse_iso_ns(self.start) > parse_iso_ns(self.stop):
+            raise ValueError(f"start {self.start!r} is after stop {self.stop!r}")
+        return self
+
 
 class AuditConfig(Model):
-    path: str = "journal.arrow"
+    path: str = Field(default="journal.arrow", min_length=1)
     flush_every: int = Field(default=4096, gt=0)
     """Records per sealed batch: the only thing that decides the file's batch boundaries."""
     flush_ms: float = Field(default=200.0, gt=0)
@@ -340,23 +381,94 @@ def format_location(loc: tuple[int | str, ...]) -> str:
     return text or "(top level)"
 
 
+_TYPE_TAGS = frozenset(("int", "str", "float", "bool", "list", "dict", "bytes", "none"))
+
+
+def _union_tag(part: int | str) -> bool:
+    """Whether a location part names a branch of a union (`int`, `literal['max']`), not a key."""
+    return isinstance(part, str) and (part in _TYPE_TAGS or not part.isidentifier())
+
+
 def validation_lines(where: str, error: ValidationError) -> list[str]:
-    """One line per problem: `where: key.path: message`."""
-    lines = []
+    """One line per problem: `where: key.path: message`; a union's branches make one line."""
+    items: list[tuple[tuple[int | str, ...], str, bool]] = []
     for item in error.errors():
-        loc = tuple(p for p in item["loc"] if not str(p).startswith("function-after"))
+        loc = tuple(p for p in item["loc"] if not str(p).startswith("function-"))
         message = item["msg"].removeprefix("Value error, ")
-        lines.append(f"{where}: {format_location(loc)}: {message}")
-    return lines
+        tagged = bool(loc) and _union_tag(loc[-1])
+        base = loc[:-1] if tagged else loc
+        if tagged and items and items[-1][2] and items[-1][0] == base:
+            wanted = message.removeprefix("Input should be ").split(",")[0]
+            items[-1] = (base, f"{items[-1][1]} or {wanted}", True)
+        else:
+            items.append((base, message.split(",")[0] if tagged else message, tagged))
+    return [f"{where}: {format_location(loc)}: {message}" for loc, message, _ in items]
 
 
 def parse_session(data: dict[str, Any], where: str, path: Path | None = None) -> LoadedSession:
-    """Validate a session already read into a dict; raise SessionError listing every problem."""
+    """Validate a session already read into a dict; raise SessionError listing every problem.
+
+    Beyond the models' own checks, what needs the whole session (instrument
+    names, rule names, data files on disk, the strategy and its parameters) is
+    checked here, so a mistake is reported before a journal is created.
+    """
     try:
         config = Session.model_validate(data)
     except ValidationError as error:
         raise SessionError("\n".join(validation_lines(where, error))) from None
-    return LoadedSession(config, path)
+    loaded = LoadedSession(config, path)
+    lines = [f"{where}: {key}: {message}" for key, message in cross_checks(loaded)]
+    if lines:
+        raise SessionError("\n".join(lines))
+    check_strategy(config.strategy, where)
+    return loaded
+
+
+def cross_checks(loaded: LoadedSession) -> list[tuple[str, str]]:
+    """(key path, message) for each name that points nowhere and each data file that is missing."""
+    from desk.data.files import FIELDS
+
+    cfg = loaded.config
+    symbols = [spec.symbol for spec in cfg.instruments]
+    known = ", ".join(symbols)
+    found: list[tuple[str, str]] = []
+    for symbol in cfg.risk.max_position.per_instrument:
+        if symbol not in symbols:
+            found.append((f"risk.max_position.per_instrument.{symbol}",
+                          f"{symbol!r} is not in [[instruments]] ({known})"))
+    rules = [name for name in RiskConfig.model_fields if name != "schedule"]
+    for index, item in enumerate(cfg.risk.schedule):
+        if item.rule not in rules:
+            found.append((f"risk.schedule[{index}].rule",
+                          f"no risk rule {item.rule!r} (rules: {', '.join(rules)})"))
+    synthetic = cfg.data.synthetic
+    for index, symbol in enumerate(synthetic.instruments or [] if synthetic else []):
+        if symbol not in symbols:
+            found.append((f"data.synthetic.instruments[{index}]",
+                          f"{symbol!r} is not in [[instruments]] ({known})"))
+    for index, source in enumerate(cfg.data.files):
+        key = f"data.files[{index}]"
+        if source.instrument is not None and source.instrument not in symbols:
+            found.append((f"{key}.instrument", f"{source.instrument!r} is not in [[instruments]] "
+                          f"({known})"))
+        required, optional = FIELDS[source.kind]
+        for field in source.columns:
+            if field not in required + optional:
+                found.append((f"{key}.columns.{field}", f"not a desk field of kind "
+                              f"{source.kind!r} (fields: {', '.join(required + optional)})"))
+        file = loaded.resolve(source.path)
+        if not file.exists():
+            found.append((f"{key}.path", f"no such file: {file}"))
+        elif file.is_dir():
+            found.append((f"{key}.path", f"{file} is a folder, not a data file"))
+    return found
+
+
+def check_strategy(strategy: StrategyConfig, where: str) -> None:
+    """Find the strategy and validate its parameters at load; a StrategyError names the key."""
+    from desk.strategy import find_strategy, make_params
+
+    make_params(find_strategy(strategy.use, where), strategy.params, where)
 
 
 def load_session(path: str | Path) -> LoadedSession:

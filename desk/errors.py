@@ -45,6 +45,12 @@ class JournalError(DeskError):
     title = "journal"
 
 
+class OutputError(DeskError):
+    """A file desk must write (the journal) cannot be created where the user asked for it."""
+
+    title = "output"
+
+
 class InvariantError(DeskError):
     """A DESIGN §2 invariant broke during a strict run: a bug in desk, never the user's."""
 

@@ -57,9 +57,9 @@ def save_session(loaded: LoadedSession, actions: list[OperatorAction], path: Pat
     return path
 
 
-def next_free_path(loaded: LoadedSession) -> Path:
-    """`NAME-ops-N.toml` beside the session file (or in the current folder), N the first free."""
-    folder = loaded.base
+def next_free_path(loaded: LoadedSession, folder: Path | None = None) -> Path:
+    """`NAME-ops-N.toml` in `folder` (default: beside the session file), N the first free."""
+    folder = loaded.base if folder is None else folder
     stem = loaded.path.stem if loaded.path is not None else loaded.config.session.name
     n = 1
     while (folder / f"{stem}-ops-{n}.toml").exists():

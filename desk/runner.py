@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -19,20 +20,24 @@ from typing import TYPE_CHECKING
 
 from desk.config import OperatorAction
 from desk.recording import next_free_path, save_session
-from desk.snapshot import Snapshot, SnapshotBuilder
+from desk.snapshot import Pace, Snapshot, SnapshotBuilder
 
 if TYPE_CHECKING:
     from desk.engine import Engine
 
 SPEEDS: tuple[float | None, ...] = (1.0, 10.0, 100.0, 1000.0, None)
 """Simulated seconds per wall second; None runs as fast as the engine goes."""
-SLICE_SECONDS = 0.008
-"""The longest the runner holds the event loop before yielding (keys answer within ~one slice)."""
-BREATHE_SECONDS = 0.002
-"""At full speed, the pause after each slice that leaves the UI room to paint."""
+SLICE_SECONDS = 0.005
+"""The longest the runner holds the event loop before yielding: a key waits at most about this
+long for the engine (plus whatever the UI itself is doing)."""
 MAX_SLEEP = 0.02
 """The longest pause while waiting for simulated time to catch up, so commands are seen promptly."""
+RATE_WINDOW = 1.0
+"""Events/s and the achieved speed are measured over this much recent wall time."""
+RATE_MIN = 0.2
+"""Less wall time than this since a change of speed is too little to tell a rate."""
 _CHECK_EVERY = 16
+"""Engine steps between two looks at the clock (one step is a few µs to a few tens of µs)."""
 
 
 class RunState(str, Enum):
@@ -54,6 +59,13 @@ class Notice:
 
 def speed_label(speed: float | None) -> str:
     return "max" if speed is None else f"{speed:g}×"
+
+
+def _round2(value: float) -> float:
+    """`value` to two significant figures."""
+    if value <= 0:
+        return 0.0
+    return float(f"{value:.2g}")
 
 
 def initial_speed_index(speed: float | str) -> int:
@@ -80,14 +92,20 @@ class Runner:
         self.speed_index = initial_speed_index(engine.config.replay.speed)
         self.state = RunState.PAUSED if paused else RunState.PLAYING
         self.error: str | None = None
+        self.slices = 0
+        """Slices run so far (a test counts them to bound how long a key waits)."""
+        self.longest_slice = 0.0
+        """The longest a slice held the event loop, by `clock`, in seconds."""
+        self.longest_slice_cpu = 0.0
+        """The most CPU time one slice took: unlike wall time, not stretched by a busy machine."""
+        self.engine_cpu = 0.0
+        """CPU seconds spent in slices: the engine's share of the process, for measurements."""
         self._stopped = False
         self._wake: asyncio.Event | None = None
         self._risk_mark = 0
         self._anchor_wall = 0.0
         self._anchor_sim = 0
-        self._rate_wall = clock()
-        self._rate_events = 0
-        self._rate = 0.0
+        self._samples: deque[tuple[float, int, int]] = deque()
         self._last: Snapshot | None = None
         self._last_key: tuple[object, ...] = ()
         engine.start()
@@ -99,28 +117,42 @@ class Runner:
     def speed(self) -> float | None:
         return SPEEDS[self.speed_index]
 
+    @property
+    def out_dir(self) -> Path:
+        """The run's output folder: where its journal goes (`--out`), else the current folder."""
+        path = self.engine.journal.path
+        return Path(path).parent if path else Path.cwd()
+
     def snapshot(self) -> Snapshot:
         """The current snapshot; the previous one again when nothing has changed since."""
         engine = self.engine
-        rate = self._events_per_second()
+        pace = self.pace()
         key = (engine.stats.events, engine.journal.seq, self.state, self.speed_index,
-               len(engine.commands), round(rate, -1), self.error)
+               len(engine.commands), pace, self.error, self.builder.pinned)
         if self._last is None or key != self._last_key:
-            self._last = self.builder.build(self.state.value, speed_label(self.speed), rate,
-                                            self.error)
+            self._last = self.builder.build(self.state.value, pace, self.error)
             self._last_key = key
         return self._last
 
-    def _events_per_second(self) -> float:
+    def pace(self) -> Pace:
+        """The requested speed and, while the replay moves, the measured one (the last second)."""
+        label = "seek" if self.state is RunState.SEEKING else speed_label(self.speed)
         if self.state not in (RunState.PLAYING, RunState.SEEKING):
-            return 0.0
+            self._samples.clear()
+            return Pace(label, self.speed, None, None)
         now = self.clock()
-        elapsed = now - self._rate_wall
-        if elapsed >= 0.5:
-            events = self.engine.stats.events
-            self._rate = (events - self._rate_events) / elapsed
-            self._rate_wall, self._rate_events = now, events
-        return self._rate
+        samples = self._samples
+        samples.append((now, self.engine.stats.events, self.engine.now))
+        while len(samples) > 2 and now - samples[1][0] >= RATE_WINDOW:
+            samples.popleft()
+        wall, events, sim = samples[0]
+        elapsed = now - wall
+        if elapsed < RATE_MIN:
+            return Pace(label, self.speed, None, None)
+        rate = (self.engine.stats.events - events) / elapsed
+        achieved = (self.engine.now - sim) / 1e9 / elapsed
+        # two significant figures: a snapshot is rebuilt when a figure shown changes, not per µs
+        return Pace(label, self.speed, _round2(rate), _round2(achieved))
 
     # --- controls ----------------------------------------------------------------------
 
@@ -151,12 +183,17 @@ class Runner:
         self.state = RunState.PAUSED
         return self._guarded_step()
 
+    def pin_instrument(self, symbol: str | None) -> None:
+        """Show `symbol` in the book from now on; None: follow the latest decision or fill."""
+        self.builder.pinned = symbol
+
     def seek_decision(self) -> None:
         """Run unpaced until the next risk decision is journaled, then pause right after it."""
         if self.done:
             return
         self._risk_mark = self.engine.journal.counts.get("risk", 0)
         self.state = RunState.SEEKING
+        self._samples.clear()
         self._poke()
 
     def faster(self) -> None:
@@ -167,15 +204,22 @@ class Runner:
         self.speed_index = max(self.speed_index - 1, 0)
         self._reanchor()
 
-    def command(self, action: OperatorAction) -> None:
-        """An operator action: applied and journaled before the next event, recorded for replay."""
-        if not self.done:
-            self.engine.command(action)
+    def command(self, action: OperatorAction) -> bool:
+        """An operator action: applied and journaled before the next event, recorded for replay.
 
-    def toggle_rule(self, name: str) -> bool:
-        """Queue switching rule `name`; returns the state it will have (pending toggles counted)."""
+        False when the replay is over: there is no next event for it to apply to.
+        """
+        if self.done:
+            return False
+        self.engine.command(action)
+        return True
+
+    def toggle_rule(self, name: str) -> bool | None:
+        """Queue switching rule `name`; returns the state it will have (pending toggles counted),
+        or None when the replay is over and nothing can change any more."""
         enabled = not self.pending_enabled(name)
-        self.command(OperatorAction(seq=0, action="toggle", rule=name, enabled=enabled))
+        if not self.command(OperatorAction(seq=0, action="toggle", rule=name, enabled=enabled)):
+            return None
         return enabled
 
     def pending_enabled(self, name: str) -> bool:
@@ -193,9 +237,14 @@ class Runner:
         return [*engine.operator_log, *queued]
 
     def save_session(self, path: Path | None = None) -> Path:
-        """Write the session with the operator's actions as a new TOML that replays exactly."""
+        """Write the session with the operator's actions as a new TOML that replays exactly.
+
+        By default `NAME-ops-N.toml` goes to the run's output folder (beside the journal),
+        never into the folder of the session file, which may be the repository's own.
+        """
         loaded = self.engine.loaded
-        return save_session(loaded, self.recorded_actions(), path or next_free_path(loaded))
+        return save_session(loaded, self.recorded_actions(),
+                            path or next_free_path(loaded, self.out_dir))
 
     def stop(self) -> None:
         """End the run loop and close the journal (everything buffered is written)."""
@@ -218,6 +267,17 @@ class Runner:
 
     def run_slice(self) -> float:
         """Process events for at most one slice; returns how long to sleep before the next."""
+        start, cpu = self.clock(), time.thread_time()
+        try:
+            return self._run_slice()
+        finally:
+            spent = time.thread_time() - cpu
+            self.slices += 1
+            self.engine_cpu += spent
+            self.longest_slice = max(self.longest_slice, self.clock() - start)
+            self.longest_slice_cpu = max(self.longest_slice_cpu, spent)
+
+    def _run_slice(self) -> float:
         if self.state is RunState.SEEKING:
             return self._slice_unpaced(seek=True)
         if self.speed is None:
@@ -225,18 +285,25 @@ class Runner:
         return self._slice_paced(self.speed)
 
     def _slice_unpaced(self, seek: bool) -> float:
-        engine = self.engine
-        counts = engine.journal.counts
-        deadline = self.clock() + SLICE_SECONDS
-        while self.clock() < deadline:
-            for _ in range(_CHECK_EVERY):
-                if not self._guarded_step():
+        clock = self.clock
+        deadline = clock() + SLICE_SECONDS
+        if seek:
+            counts = self.engine.journal.counts
+            while clock() < deadline:
+                for _ in range(_CHECK_EVERY):
+                    if not self._guarded_step():
+                        return 0.0
+                    if counts.get("risk", 0) != self._risk_mark:
+                        self.state = RunState.PAUSED
+                        self._notify("decision", self.builder_decision_text())
+                        return 0.0
+        else:
+            # `Engine.run` is step for step the same replay, with a faster path for trades
+            while clock() < deadline:
+                if not self._guarded_run(_CHECK_EVERY):
                     return 0.0
-                if seek and counts.get("risk", 0) != self._risk_mark:
-                    self.state = RunState.PAUSED
-                    self._notify("decision", self.builder_decision_text())
-                    return 0.0
-        return BREATHE_SECONDS
+        # no pause: `sleep(0)` lets every ready task (a key, a repaint) run before the next slice
+        return 0.0
 
     def _slice_paced(self, speed: float) -> float:
         engine = self.engine
@@ -262,8 +329,12 @@ class Runner:
 
     def _guarded_step(self) -> bool:
         """One engine step; the end and any failure become the runner's state, never an exception."""
+        return self._guarded_run(0)
+
+    def _guarded_run(self, events: int) -> bool:
+        """`events` engine events (0: exactly one `step()`); False once over or failed."""
         try:
-            more = self.engine.step()
+            more = self.engine.run(max_events=events) if events else self.engine.step()
         except Exception as error:  # noqa: BLE001 - a failed engine is shown, not raised into the UI
             self._fail(error)
             return False
@@ -299,7 +370,7 @@ class Runner:
         self._anchor_wall = self.clock()
         next_ts = self.engine.queue.peek_ts()
         self._anchor_sim = self.engine.now if next_ts is None else max(self.engine.now, next_ts)
-        self._rate_wall, self._rate_events = self._anchor_wall, self.engine.stats.events
+        self._samples.clear()
 
     def _poke(self) -> None:
         if self._wake is not None:

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from desk.audit import TailRecord, details_of
+from desk.timeutil import parse_iso_ns
 
 if TYPE_CHECKING:
+    from desk.config import Session
     from desk.engine import Engine
 
 BOOK_LEVELS = 10
@@ -21,6 +23,24 @@ HISTORY = 240
 """How many equity/drawdown samples the sparklines keep (one per snapshot in which time moved)."""
 JOURNAL_PER_SNAPSHOT = 400
 """At most this many new journal records ride along in one snapshot; older ones are counted as skipped."""
+FOLLOWED_KINDS = frozenset({"risk", "fill"})
+"""The book pane follows the instrument of the latest record of these kinds (unless pinned)."""
+
+
+def replay_span(config: Session) -> tuple[int, int] | None:
+    """First and last market timestamps of a synthetic replay (None for data files).
+
+    Progress is told by simulated time, which ends exactly at 100%: the event
+    count cannot, since orders, arrivals and fills are events too.
+    """
+    synthetic = config.data.synthetic
+    if synthetic is None:
+        return None
+    symbols = len(synthetic.instruments or config.instruments) or 1
+    steps = max(1, round(synthetic.events / (1.0 + synthetic.trade_prob) / symbols))
+    start = parse_iso_ns(synthetic.start)
+    step_ns = round(synthetic.step_ms * 1_000_000)
+    return start, start + (steps - 1) * step_ns + (symbols - 1) * 1_000 + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +123,20 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class Pace:
+    """How fast the replay goes: what the person asked for and what the engine achieves."""
+
+    speed: str
+    """The requested speed: "1×" … "1000×" or "max"."""
+    requested: float | None
+    """Simulated seconds per wall second asked for; None at max."""
+    events_per_second: float | None
+    """Measured over the last second of wall time; None until there is a measure."""
+    achieved: float | None
+    """Simulated seconds per wall second actually achieved over the same window."""
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything the app shows, frozen at one moment of the replay."""
 
@@ -110,14 +144,18 @@ class Snapshot:
     session: str
     now_ns: int
     events: int
-    total_events: int | None
+    market_events: int
+    progress: float | None
+    """Fraction of the replay done by simulated time; None when the end is not known up front."""
     state: str
     """PLAYING, PAUSED, SEEKING, FINISHED or FAILED: the runner's state."""
-    speed: str
-    events_per_second: float
+    pace: Pace
     mode: str
     """The risk mode: ACTIVE, REDUCING or HALTED."""
     book: BookView | None
+    book_pinned: bool
+    """True when the person chose the book's instrument; False while it follows the action."""
+    instruments: tuple[str, ...]
     positions: tuple[PositionRow, ...]
     pnl: PnL
     rules: tuple[RuleRow, ...]
@@ -127,7 +165,17 @@ class Snapshot:
     skipped: int
     """Records that appeared since the previous snapshot but did not fit in `journal`."""
     stats: dict[str, Any]
+    strategy_active: bool
+    """False once the engine stopped the strategy after repeated faults."""
     error: str | None
+
+    @property
+    def speed(self) -> str:
+        return self.pace.speed
+
+    @property
+    def events_per_second(self) -> float:
+        return self.pace.events_per_second or 0.0
 
 
 class SnapshotBuilder:
@@ -143,17 +191,38 @@ class SnapshotBuilder:
         self._drawdown: deque[float] = deque(maxlen=HISTORY)
         self._verdicts: dict[str, dict[str, Any]] = {}
         self._decision: Decision | None = None
-        synthetic = engine.config.data.synthetic
-        self._total = synthetic.events if synthetic is not None else None
+        self._span = replay_span(engine.config)
+        self.instruments = tuple(engine.specs)
+        self.followed: str | None = None
+        """The instrument of the latest risk decision or fill: the one the book shows by default."""
+        self.pinned: str | None = None
+        """The instrument the person chose for the book (None: follow the action)."""
 
-    def build(self, state: str, speed: str, events_per_second: float,
-              error: str | None = None) -> Snapshot:
+    @property
+    def book_instrument(self) -> str | None:
+        return self.pinned or self.followed or (self.instruments[0] if self.instruments else None)
+
+    def progress(self, finished: bool) -> float | None:
+        if finished:
+            return 1.0
+        if self._span is None:
+            return None
+        start, end = self._span
+        now = self.engine.now
+        if now <= 0:
+            return 0.0
+        return min(1.0, max(0.0, (now - start) / max(1, end - start)))
+
+    def build(self, state: str, pace: Pace, error: str | None = None) -> Snapshot:
         """A new snapshot; consumes the journal records that appeared since the previous one."""
         engine = self.engine
         journal, skipped = self._new_records()
         for record in journal:
-            if record[2] == "risk":
+            kind = record[2]
+            if kind == "risk":
                 self._note_decision(record)
+            if kind in FOLLOWED_KINDS and record[3] in engine.specs:
+                self.followed = record[3]
         p = engine.portfolio_view
         if engine.now != self._last_ts:
             self._last_ts = engine.now
@@ -163,15 +232,16 @@ class SnapshotBuilder:
         stats = engine.stats
         return Snapshot(
             version=self.version, session=engine.config.session.name, now_ns=engine.now,
-            events=stats.events, total_events=self._total, state=state, speed=speed,
-            events_per_second=events_per_second, mode=engine.risk.mode, book=self._book(),
-            positions=self._positions(), pnl=self._pnl(), rules=self._rules(),
-            decision=self._decision, journal=journal, skipped=skipped,
+            events=stats.events, market_events=stats.market_events,
+            progress=self.progress(state == "FINISHED"), state=state, pace=pace,
+            mode=engine.risk.mode, book=self._book(), book_pinned=self.pinned is not None,
+            instruments=self.instruments, positions=self._positions(), pnl=self._pnl(),
+            rules=self._rules(), decision=self._decision, journal=journal, skipped=skipped,
             stats={"signals": stats.signals, "approved": stats.approved,
                    "blocked": stats.blocked, "fills": stats.fills,
                    "blocked_by": dict(stats.blocked_by), "records": engine.journal.seq,
                    "strategy_faults": stats.strategy_faults},
-            error=error)
+            strategy_active=bool(getattr(engine, "strategy_active", True)), error=error)
 
     # --- parts ----------------------------------------------------------------------
 
@@ -197,9 +267,9 @@ class SnapshotBuilder:
 
     def _book(self) -> BookView | None:
         engine = self.engine
-        if not engine.specs:
+        symbol = self.book_instrument
+        if symbol is None:
             return None
-        symbol = next(iter(engine.specs))
         state = engine.market.states[symbol]
         resting: dict[float, float] = {}
         in_flight: list[str] = []

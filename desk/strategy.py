@@ -94,29 +94,42 @@ class Strategy:
     def on_stop(self) -> None: ...
 
 
-def find_strategy(use: str) -> type[Strategy]:
-    """A strategy class by entry-point name (group `desk.strategies`) or `package.module:Class`."""
+def find_strategy(use: str, where: str | None = None) -> type[Strategy]:
+    """A strategy class by entry-point name (group `desk.strategies`) or `package.module:Class`.
+
+    Any exception while importing the strategy's module is the user's code
+    failing, not desk's: it becomes one `StrategyError` line (chained, so
+    `--debug` shows the traceback). With `where` (the session file) the line
+    reads `where: strategy.use: …`.
+    """
+    prefix = f"{where}: strategy.use: " if where else f"strategy {use!r}: "
     if ":" in use:
         module_name, _, class_name = use.partition(":")
         try:
             module = importlib.import_module(module_name)
         except ImportError as error:
-            raise StrategyError(f"strategy {use!r}: cannot import {module_name!r}: {error}") from None
+            raise StrategyError(f"{prefix}cannot import {module_name!r}: {error}") from error
+        except Exception as error:  # noqa: BLE001 - the strategy's own module failed to run
+            raise StrategyError(f"{prefix}importing {module_name!r} raised "
+                                f"{_one_line(error)}") from error
         cls = getattr(module, class_name, None)
         if cls is None:
-            raise StrategyError(f"strategy {use!r}: module {module_name!r} has no {class_name!r}")
+            raise StrategyError(f"{prefix}module {module_name!r} has no {class_name!r}")
     else:
-        found = [ep for ep in entry_points(group="desk.strategies") if ep.name == use]
+        group = entry_points(group="desk.strategies")
+        found = [ep for ep in group if ep.name == use]
         if not found:
-            names = sorted(ep.name for ep in entry_points(group="desk.strategies"))
-            raise StrategyError(f"unknown strategy {use!r} (installed: {', '.join(names) or 'none'};"
-                                " or give package.module:Class)")
+            names = sorted(ep.name for ep in group)
+            start = f"{where}: strategy.use: " if where else ""
+            raise StrategyError(f"{start}unknown strategy {use!r} (installed: "
+                                f"{', '.join(names) or 'none'}; or give package.module:Class)")
         try:
             cls = found[0].load()
-        except ImportError as error:
-            raise StrategyError(f"strategy {use!r}: cannot load {found[0].value}: {error}") from None
+        except Exception as error:  # noqa: BLE001
+            raise StrategyError(f"{prefix}cannot load {found[0].value}: "
+                                f"{_one_line(error)}") from error
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-        raise StrategyError(f"strategy {use!r} is not a subclass of desk.strategy.Strategy")
+        raise StrategyError(f"{prefix}{use!r} is not a subclass of desk.strategy.Strategy")
     return cls
 
 
@@ -128,3 +141,23 @@ def make_params(cls: type[Strategy], params: dict[str, Any], where: str) -> Para
         lines = validation_lines(where, error)
         raise StrategyError("\n".join(
             line.replace(f"{where}: ", f"{where}: strategy.params.", 1) for line in lines)) from None
+    except Exception as error:  # noqa: BLE001 - a validator of the strategy's own raised
+        raise StrategyError(f"{where}: strategy.params: {cls.__name__}.Params raised "
+                            f"{_one_line(error)}") from error
+
+
+def make_strategy(cls: type[Strategy], params: Params, ctx: Context, where: str) -> Strategy:
+    """The strategy built; an exception in its `__init__` is one line naming `strategy.use`."""
+    try:
+        return cls(params, ctx)
+    except StrategyError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the strategy's constructor is user code
+        raise StrategyError(f"{where}: strategy.use: {cls.__name__}.__init__ raised "
+                            f"{_one_line(error)}") from error
+
+
+def _one_line(error: BaseException) -> str:
+    """`Type: first line of the message`, for an exception raised by a strategy's code."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__

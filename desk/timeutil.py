@@ -6,25 +6,40 @@ import re
 from datetime import UTC, datetime
 
 _UNITS_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
-             "h": 3_600_000_000_000}
-_OFFSET = re.compile(r"^\+(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$")
+             "h": 3_600_000_000_000, "d": 86_400_000_000_000, "w": 604_800_000_000_000}
+_GROUP = r"(\d+(?:\.\d+)?)\s*(ns|us|ms|s|m|h|d|w)"
+# longer units first in the alternation, so "2ms" is two milliseconds, not two minutes and an "s"
+_OFFSET = re.compile(rf"^\+\s*(?:{_GROUP}\s*)+$")
+_GROUPS = re.compile(_GROUP)
 
 
 def parse_offset_ns(text: str) -> int | None:
-    """`"+90s"` → 90e9; None if `text` is not an offset."""
-    match = _OFFSET.match(text.strip())
-    if match is None:
+    """`"+90s"` → 90e9, `"+2m10s"` → 130e9 (several number+unit groups add up); None if not an offset.
+
+    Units: ns, us, ms, s, m (minutes), h, d, w.
+    """
+    text = text.strip()
+    if _OFFSET.match(text) is None:
         return None
-    return round(float(match.group(1)) * _UNITS_NS[match.group(2)])
+    return sum(round(float(number) * _UNITS_NS[unit]) for number, unit in _GROUPS.findall(text))
 
 
 def parse_iso_ns(text: str) -> int:
-    """An ISO-8601 time (UTC when no zone is given) as epoch nanoseconds."""
+    """An ISO-8601 time (UTC when no zone is given) as epoch nanoseconds; ValueError if it is not one."""
     moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     whole = int(moment.replace(microsecond=0).timestamp())
     return whole * 1_000_000_000 + moment.microsecond * 1_000
+
+
+def is_iso_time(text: str) -> bool:
+    """Whether `text` reads as an ISO-8601 time, for validating session files up front."""
+    try:
+        parse_iso_ns(text)
+    except (ValueError, OverflowError, OSError):
+        return False
+    return True
 
 
 def format_ns(ts: int) -> str:
@@ -35,5 +50,5 @@ def format_ns(ts: int) -> str:
 
 
 def unit_ns(unit: str) -> int:
-    """How many nanoseconds one `unit` (ns, us, ms, s) holds."""
+    """How many nanoseconds one `unit` (ns, us, ms, s, m, h, d, w) holds."""
     return _UNITS_NS[unit]

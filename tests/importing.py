@@ -1,4 +1,4 @@
-"""Helpers for the importer tests: run an import in-process, read the result, skip without samples."""
+"""Helpers for the importer tests: run an import in-process, read or replay the result."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from conftest import REAL
 
 from desk.data.writer import MarketWriter
 from desk.importers import ImportOptions, importer
+from desk.importers.chronology import settle
 from desk.importers.source import Meter
 from desk.timeutil import parse_iso_ns
 
@@ -20,8 +21,10 @@ needs_real = pytest.mark.skipif(not REAL.exists(), reason="the shared real-data 
 def run_import(fmt: str, sources: list[Path], out: Path, **options: Any) -> MarketWriter:
     """Import `sources` with format `fmt` into `out`; the writer keeps the summary statistics."""
     writer = MarketWriter(out)
-    importer(fmt)(sources, writer, ImportOptions(**options), Meter())
+    opts = ImportOptions(**options)
+    importer(fmt)(sources, writer, opts, Meter())
     writer.close()
+    settle(writer, sources, opts.sort)
     return writer
 
 
@@ -31,3 +34,22 @@ def rows(path: Path) -> list[dict[str, Any]]:
 
 def ns(text: str) -> int:
     return parse_iso_ns(text)
+
+
+def replay_bars(tmp_path: Path, out: Path, ticks: dict[str, float]) -> list[tuple[int, Any]]:
+    """(the engine's time, the bar) of every bar the strategy is given when `out` is replayed."""
+    from conftest import make_session
+
+    from desk.engine import Engine
+
+    session = make_session(tmp_path, data={"synthetic": None, "files": [
+        {"path": str(out), "kind": "mixed"}]},
+        instruments=[{"symbol": s, "tick_size": t} for s, t in ticks.items()])
+    engine = Engine(session, None, strict=True)
+    seen: list[tuple[int, Any]] = []
+    engine.strategy.on_bar = lambda bar: seen.append((engine.now, bar))  # type: ignore[method-assign]
+    try:
+        engine.run()
+    finally:
+        engine.close()
+    return seen

@@ -68,9 +68,36 @@ def test_volume_share_cap_spreads_a_market_order_over_book_events(tmp_path: Path
                                       {"max_volume_share": 0.5})
     fills = [(f["details"]["venue_ts"] // 1_000_000, f["details"]["qty"], f["details"]["price"])
              for f in of_kind(journal, "fill")]
-    # half of the 600 shown at arrival (t=0), then the remaining 100 at the next book event
-    assert fills == [(0, 100, 100.00), (0, 200, 100.01), (10, 100, 100.00)]
-    assert strategy.positions == [100, 300, 400]
+    # half of each level shown at arrival (t=0), then the remaining 100 at the next book event
+    assert fills == [(0, 50, 100.00), (0, 100, 100.01), (0, 150, 100.02),
+                     (10, 50, 100.00), (10, 50, 100.01)]
+    assert strategy.positions == [50, 150, 300, 350, 400]
+
+
+def test_volume_share_is_a_share_of_each_level_so_a_deep_book_does_not_lift_it(
+        tmp_path: Path) -> None:
+    # 10 at the touch and 49 levels of 1,000 behind it: a tenth of each level per event,
+    # 1 + 49 × 100 = 4,901 at once, never the whole touch; the other 99 at the next event
+    asks = [(100.01, 10)] + [(round(100.01 + 0.01 * i, 2), 1_000) for i in range(1, 50)]
+    rows = book(0, BIDS, asks) + book(10, BIDS, asks) + trade(30, 100.0, 1, "buy")
+    _, strategy, journal = run_script(tmp_path, rows, [[0, "order", 5_000, None]],
+                                      {"max_volume_share": 0.1})
+    fills = [(f["details"]["venue_ts"] // 1_000_000, f["details"]["qty"], f["details"]["price"])
+             for f in of_kind(journal, "fill")]
+    first = [fill for fill in fills if fill[0] == 0]
+    assert first[0] == (0, 1, 100.01)
+    assert all(qty == 100 for _, qty, _ in first[1:]) and len(first) == 50
+    assert [fill for fill in fills if fill[0] == 10] == [(10, 1, 100.01), (10, 98, 100.02)]
+    assert strategy.positions[-1] == 5_000
+
+
+def test_a_share_too_small_for_a_lot_still_takes_one_lot_per_event(tmp_path: Path) -> None:
+    asks = [(100.00, 5), (100.01, 5)]
+    rows = book(0, BIDS, asks) + book(10, BIDS, asks) + trade(30, 100.0, 1, "buy")
+    _, _, journal = run_script(tmp_path, rows, [[0, "order", 3, None]],
+                               {"max_volume_share": 0.1})
+    assert [(f["details"]["venue_ts"] // 1_000_000, f["details"]["qty"])
+            for f in of_kind(journal, "fill")] == [(0, 1), (10, 1)]
 
 
 def test_without_a_book_a_market_order_fills_at_the_quote_plus_fixed_bps(tmp_path: Path) -> None:

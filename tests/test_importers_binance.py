@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import gzip
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import REAL
+from importing import needs_real, ns, rows, run_import
+
 from desk.book import Book
 from desk.config import FileSource
 from desk.data.files import FileReader
-from desk.events import BookDelta, BookSnapshot, Quote, Trade
 from desk.errors import DataError
-from importing import needs_real, ns, rows, run_import
+from desk.events import BookDelta, BookSnapshot, Quote, Trade
 
 STREAMS = {
     # folder: (file, symbol, depth diffs applied, bookTicker, trades) as the data README counts them
@@ -33,7 +34,7 @@ def replay(path: Path, symbol: str) -> list[Any]:
 
 
 def raw_ids(path: Path) -> tuple[dict[int, int], dict[int, int]]:
-    """Receive time → `u` of every diff-depth message, and of every bookTicker, read from the raw file."""
+    """Receive time → `u` of every diff-depth message and of every bookTicker, from the raw file."""
     depth: dict[int, int] = {}
     ticker: dict[int, int] = {}
     with gzip.open(path, "rt") as lines:
@@ -68,7 +69,7 @@ def test_recorded_stream_imports_every_message_and_syncs_the_depth_without_gaps(
     deltas = [e for e in events if isinstance(e, BookDelta)]
     assert len(deltas) == applied  # one book event per diff applied, each with its update ids
     assert all(b.prev_seq is not None and a.seq is not None and b.prev_seq <= a.seq
-               for a, b in zip(deltas, deltas[1:], strict=False))
+               for a, b in pairwise(deltas))
 
 
 @needs_real
@@ -77,20 +78,20 @@ def test_usdm_is_stamped_on_the_receive_clock_or_on_the_exchange_clock_held_mono
     src = REAL / "hftbacktest/usdm/btcusdt_20240808.gz"
     local = run_import("binance", [src], tmp_path / "local.parquet").stats
     # the first rows are depth diffs held until the snapshot; the last line is at 23:59:59.833
-    assert local.last_ts is not None and local.first_ts is not None
-    assert local.last_ts // 1_000_000 == ns("2024-08-08T23:59:59.833") // 1_000_000
-    assert ns("2024-08-08T23:54:15.030") < local.first_ts < ns("2024-08-08T23:54:16")
+    assert local.max_ts is not None and local.min_ts is not None
+    assert local.max_ts // 1_000_000 == ns("2024-08-08T23:59:59.833") // 1_000_000
+    assert ns("2024-08-08T23:54:15.030") < local.min_ts < ns("2024-08-08T23:54:16")
     exchange = run_import("binance", [src], tmp_path / "exch.parquet", clock="exchange").stats
     assert exchange.out_of_order == 0 and exchange.rows == local.rows
     # the recorder's clock ran about 1.27 s behind the exchange
-    assert exchange.last_ts is not None and 1.2e9 < exchange.last_ts - local.last_ts < 1.35e9
+    assert exchange.max_ts is not None and 1.2e9 < exchange.max_ts - local.max_ts < 1.35e9
     assert exchange.problems["exchange time earlier than the row before: held at the previous time"]
 
 
 @needs_real
 def test_book_rebuilt_from_usdm_deltas_matches_every_bookticker_on_the_same_update(
         tmp_path: Path) -> None:
-    """Where a bookTicker carries the id of the last diff applied, its top of book must equal ours."""
+    """Where a bookTicker carries the id of the last diff applied, its top must equal ours."""
     src = REAL / "hftbacktest/usdm/btcusdt_20240808.gz"
     out = tmp_path / "usdm.parquet"
     run_import("binance", [src], out)
@@ -122,8 +123,8 @@ def test_futures_order_book_csv_snapshot_then_updates_reports_the_sequence_gap(
     writer = run_import("binance-depth", [folder / "btcusdt-depth-snap.csv",
                                           folder / "btcusdt-depth-update.csv"], out)
     assert writer.stats.kinds == {"book_snapshot": 100, "book_delta": 100}
-    assert writer.stats.first_ts == ns("2022-11-01T23:49:39.146")
-    assert writer.stats.last_ts == ns("2022-11-01T23:59:59.939")
+    assert writer.stats.min_ts == ns("2022-11-01T23:49:39.146")
+    assert writer.stats.max_ts == ns("2022-11-01T23:59:59.939")
     # the two sample files are ten minutes apart: the update does not continue the snapshot
     assert list(writer.stats.problems) == ["depth sequence gaps (pu is not the previous update id)"]
     events = replay(out, "BTCUSDT")
@@ -158,7 +159,8 @@ def test_trades_and_aggtrades_dumps_with_and_without_header(tmp_path: Path) -> N
     run_import("binance-trades", [spot, agg], out)
     got = [(r["ts"], r["instrument"], r["price"], r["size"], r["side"]) for r in rows(out)]
     base = ns("2024-01-01T00:00:00")
-    assert got == [(base, "BTCUSDT", 42000.5, 0.1, -1), (base + 1_000_000, "BTCUSDT", 42001.0, 0.2, 1),
+    assert got == [(base, "BTCUSDT", 42000.5, 0.1, -1),
+                   (base + 1_000_000, "BTCUSDT", 42001.0, 0.2, 1),
                    (base + 2_000_000, "ETHUSDT", 2300.1, 1.5, 1)]  # microsecond times told apart
 
 

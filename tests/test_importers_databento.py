@@ -6,15 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import REAL
+from importing import needs_real, ns, rows, run_import
+
 from desk.book import Book
-from desk.data.inspect import inspect_file
-from desk.errors import DataError
 from desk.config import FileSource
 from desk.data.files import FileReader
+from desk.data.inspect import inspect_file
+from desk.errors import DataError
 from desk.events import BookDelta, BookSnapshot
-from importing import needs_real, ns, rows, run_import
 
 
 def replay(path: Path, symbol: str) -> list[object]:
@@ -135,8 +135,8 @@ def test_esh4_holiday_mbo_replays_with_no_unknown_orders_and_crosses_only_in_the
     stats = writer.stats
     assert stats.notes["DBN mbo records"] == 68_792
     assert not stats.problems and stats.out_of_order == 0  # 0 references to unknown orders
-    assert stats.first_ts == ns("2023-12-25T00:00:00")  # the replayed snapshot
-    assert stats.last_ts is not None and stats.last_ts // 1_000_000 == \
+    assert stats.min_ts == ns("2023-12-25T00:00:00")  # the replayed snapshot
+    assert stats.max_ts is not None and stats.max_ts // 1_000_000 == \
         ns("2023-12-25T23:59:59.446") // 1_000_000
     found = inspect_file(out)
     assert found.crossed_books == 891  # as the data README counts them, book checked at LAST
@@ -172,15 +172,16 @@ def test_esm4_mbo_starts_with_a_clear_and_snapshot_and_never_crosses(tmp_path: P
 @needs_real
 def test_mbp1_trades_are_the_trades_file_and_its_quotes_follow_the_top_of_book(
         tmp_path: Path) -> None:
-    mbp = run_import("databento", [BARS / "futures_mbp-1_2024-07-01T23-58_2024-07-02T00-02.dbn.zst"],
+    window = "2024-07-01T23-58_2024-07-02T00-02.dbn.zst"
+    mbp = run_import("databento", [BARS / f"futures_mbp-1_{window}"],
                      tmp_path / "mbp.parquet")
-    trades = run_import("databento", [BARS / "futures_trades_2024-07-01T23-58_2024-07-02T00-02.dbn.zst"],
+    trades = run_import("databento", [BARS / f"futures_trades_{window}"],
                         tmp_path / "trades.parquet")
     assert mbp.stats.notes["DBN mbp-1 records"] == 2_288
     assert trades.stats.notes["DBN trades records"] == trades.stats.rows == 120
-    assert trades.stats.first_ts // 1_000_000 == ns("2024-07-01T23:58:01.218") // 1_000_000
-    assert trades.stats.last_ts // 1_000_000 == ns("2024-07-02T00:01:52.813") // 1_000_000
-    assert mbp.stats.last_ts // 1_000_000 == ns("2024-07-02T00:01:59.824") // 1_000_000
+    assert trades.stats.min_ts // 1_000_000 == ns("2024-07-01T23:58:01.218") // 1_000_000
+    assert trades.stats.max_ts // 1_000_000 == ns("2024-07-02T00:01:52.813") // 1_000_000
+    assert mbp.stats.max_ts // 1_000_000 == ns("2024-07-02T00:01:59.824") // 1_000_000
     key = ("ts", "instrument", "price", "size", "side")
     from_mbp = [tuple(r[k] for k in key) for r in rows(tmp_path / "mbp.parquet")
                 if r["kind"] == "trade"]
@@ -195,8 +196,8 @@ def test_dbn_ohlcv_bars_of_two_contracts_are_stamped_at_their_close(tmp_path: Pa
     writer = run_import("databento",
                         [BARS / "futures_ohlcv-1m_2024-07-01T23-40_2024-07-02T00-10.dbn.zst"], out)
     assert writer.stats.instruments == {"ESU4": 30, "NQU4": 30}
-    assert writer.stats.first_ts == ns("2024-07-01T23:41:00")  # the 23:40 bar, at its close
-    assert writer.stats.last_ts == ns("2024-07-02T00:10:00")
+    assert writer.stats.min_ts == ns("2024-07-01T23:41:00")  # the 23:40 bar, at its close
+    assert writer.stats.max_ts == ns("2024-07-02T00:10:00")
     assert writer.stats.out_of_order == 0
 
 
@@ -205,3 +206,12 @@ def test_a_file_that_is_not_dbn_is_one_clear_error(tmp_path: Path) -> None:
     src.write_bytes(b"PK\x03\x04 not dbn")
     with pytest.raises(DataError, match="not a DBN file"):
         run_import("databento", [src], tmp_path / "o.parquet")
+
+
+@needs_real
+def test_dbn_is_told_by_its_first_bytes_whatever_its_name(tmp_path: Path) -> None:
+    src = tmp_path / "trades.bin"
+    src.write_bytes((BARS / "futures_trades_2024-07-01T23-58_2024-07-02T00-02.dbn.zst")
+                    .read_bytes())
+    writer = run_import("databento", [src], tmp_path / "t.parquet")
+    assert writer.stats.notes["DBN trades records"] == writer.stats.rows == 120

@@ -1,4 +1,4 @@
-"""Generic CSV/Parquet imports with a column mapping, desk's schema replayed as `mixed`, CLI errors."""
+"""Generic CSV/Parquet imports with a column mapping, time order, `mixed` replay, CLI errors."""
 
 from __future__ import annotations
 
@@ -172,7 +172,7 @@ def test_inspect_reports_span_kinds_disorder_and_crossed_books(tmp_path: Path) -
     w.close()
     found = inspect_file(out, gap_ns=60_000_000_000)
     assert (found.rows, found.events) == (4, 3)
-    assert (found.first_ts, found.last_ts) == (10, 200_000_000_000)
+    assert (found.min_ts, found.max_ts) == (5, 200_000_000_000)  # the span is min → max
     assert found.out_of_order == 1 and found.crossed_books == 1 and found.crossed_quotes == 1
     assert found.gaps_over == 1 and found.largest_gaps[0] == (200_000_000_000 - 10, 200_000_000_000)
     assert dict(found.instruments) == {"A": 3, "B": 1}
@@ -198,3 +198,256 @@ def test_inspect_and_replay_commands_print_their_findings(
     assert "3 events (2 book events, 3 levels)" in text and "book updates/s" in text
     assert main(["data", "inspect", str(tmp_path / "nope.parquet")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+# --- timestamps with a fraction of a second, and the row of a bad one ----------------------------
+
+@needs_real
+def test_histdata_ticks_with_milliseconds_glued_to_the_seconds_import_in_est(
+        tmp_path: Path) -> None:
+    """HistData writes `20200101 170000065` (`%f` after `%S`, no separator), EST all year."""
+    out = tmp_path / "eurusd.parquet"
+    writer = run_import("csv", [REAL / "nautilus_trader/quote_tick_data.csv"], out, kind="quote",
+                        instrument="EURUSD", header=False, ts_format="%Y%m%d %H%M%S%f",
+                        tz="Etc/GMT+5", columns={"ts": "0", "bid": "1", "ask": "2"})
+    got = rows(out)
+    assert writer.stats.rows == len(got) == 9_500 and writer.stats.out_of_order == 0
+    assert got[0]["ts"] == writer.stats.min_ts == ns("2020-01-01T22:00:00.065")  # 17:00 EST
+    assert got[-1]["ts"] == writer.stats.max_ts == ns("2020-01-02T04:00:52.125")
+    assert (got[0]["bid"], got[0]["ask"]) == (1.1212, 1.12172)
+
+
+@pytest.mark.parametrize(("fmt", "text", "expected"), [
+    ("%Y%m%d %H%M%S%f", "20200101 170000065", "2020-01-01T17:00:00.065"),
+    ("%Y-%m-%d %H:%M:%S.%f", "2020-01-01 17:00:00.5", "2020-01-01T17:00:00.5"),
+    ("%Y-%m-%d %H:%M:%S.%f", "2020-01-01 17:00:00.123456789", "2020-01-01T17:00:00.123456"),
+    ("%d %b %Y %H:%M:%S.%f", "01 Jan 2020 17:00:00.25", "2020-01-01T17:00:00.25"),  # Python's
+    ("%Y%m%d", "20200101", "2020-01-01T00:00:00"),  # read by CSV as a number, parsed as text
+])
+def test_ts_format_reads_fractions_of_a_second_column_wise_or_through_python(
+        fmt: str, text: str, expected: str, tmp_path: Path) -> None:
+    src = tmp_path / "t.csv"
+    src.write_text(f"ts,price,size\n{text},1,1\n")
+    run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X", ts_format=fmt)
+    extra = 789 if text.endswith("456789") else 0  # nanoseconds beyond ns()'s microseconds
+    assert rows(tmp_path / "o.parquet")[0]["ts"] == ns(expected) + extra
+
+
+def test_a_time_that_does_not_match_the_format_names_its_line(tmp_path: Path) -> None:
+    src = tmp_path / "t.csv"
+    src.write_text("ts,price,size\n20200101 170000065,1,1\n20200101 1700,1,1\n")
+    with pytest.raises(DataError, match=r"t.csv:3: column 'ts': '20200101 1700' does not match "
+                                        r"--ts-format"):
+        run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X",
+                   ts_format="%Y%m%d %H%M%S%f")
+    src.write_text("ts,price,size\n2020-01-01T00:00:00,1,1\n2020-01-01T00:00:01,1,1\nnoon,1,1\n")
+    with pytest.raises(DataError, match=r"t.csv:4: column 'ts': 'noon' is not an ISO 8601 time"):
+        run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X")
+
+
+# --- rows out of time order -----------------------------------------------------------------
+
+ORCL = ["--format", "csv", "--kind", "bar", "--instrument", "ORCL", "--bar-stamp", "open",
+        "--map", "ts=Date,open=Open,high=High,low=Low,close=Close,volume=Volume"]
+
+
+@needs_real
+def test_a_newest_first_source_is_reversed_and_its_span_is_min_to_max(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Yahoo's ORCL daily bars run 2000-12-29 → 2000-01-03: imported oldest first, `1d` bars."""
+    from desk.cli import main
+    from desk.data.inspect import inspect_file
+
+    out = tmp_path / "orcl.parquet"
+    src = REAL / "pyalgotrade/orcl-2000-yahoofinance.csv"
+    assert main(["data", "import", str(src), "--out", str(out), "--interval", "1d", *ORCL]) == 0
+    summary = capsys.readouterr().out
+    assert "2000-01-04 00:00:00.000000 → 2000-12-30 00:00:00.000000 UTC" in summary
+    assert "rows reversed (the source lists the newest first): 252" in summary
+    got = rows(out)
+    assert len(got) == 252 and [r["ts"] for r in got] == sorted(r["ts"] for r in got)
+    assert (got[0]["ts"], got[0]["close"]) == (ns("2000-01-04"), 118.12)  # the 01-03 bar
+    assert (got[-1]["ts"], got[-1]["close"]) == (ns("2000-12-30"), 29.06)  # the 12-29 bar
+    found = inspect_file(out)
+    assert (found.min_ts, found.max_ts, found.out_of_order) == (ns("2000-01-04"),
+                                                                ns("2000-12-30"), 0)
+    assert main(["data", "import", str(src), "--out", str(tmp_path / "w.parquet"), "--interval",
+                 "1w", *ORCL]) == 0  # weeks too (a wrong length for daily bars, but a length)
+    assert rows(tmp_path / "w.parquet")[0]["ts"] == ns("2000-01-10")
+
+
+def _two_instruments(tmp_path: Path) -> list[Path]:
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("ts,price,size\n" + "".join(f"{t},1,{t}\n" for t in (0, 2, 2, 4)))
+    b.write_text("ts,price,size\n" + "".join(f"{t},2,{t}\n" for t in (1, 2, 3)))
+    return [a, b]
+
+
+def test_interleaved_sources_are_refused_with_a_hint_or_sorted_stably_with_sort(
+        tmp_path: Path) -> None:
+    sources = _two_instruments(tmp_path)
+    with pytest.raises(DataError, match=r"a.csv, .*b.csv: 1 row\(s\) earlier than the row before "
+                                        r"\(first: row 5 of the import, 1970-01-01 00:00:01.000000 "
+                                        r"after 1970-01-01 00:00:04.000000 UTC\).*add --sort"):
+        run_import("csv", sources, tmp_path / "o.parquet", kind="trade", instrument="X",
+                   ts_unit="s")
+    writer = run_import("csv", sources, tmp_path / "o.parquet", kind="trade", instrument="X",
+                        sort=True)
+    got = [(r["ts"], r["price"]) for r in rows(tmp_path / "o.parquet")]
+    # equal times keep the order of the sources: a's two rows at 2 before b's
+    assert got == [(0, 1.0), (1, 2.0), (2, 1.0), (2, 1.0), (2, 2.0), (3, 2.0), (4, 1.0)]
+    assert writer.stats.notes["rows sorted by time (stable)"] == 7
+
+
+def test_the_external_sort_merges_many_runs_into_a_stable_order(tmp_path: Path) -> None:
+    import random
+
+    from desk.data.writer import MarketWriter
+    from desk.importers.chronology import sort_file
+
+    rng = random.Random(8)
+    out = tmp_path / "m.parquet"
+    writer = MarketWriter(out, group_rows=97)
+    written = [(rng.randrange(300), i) for i in range(5_000)]  # many equal times
+    for ts, i in written:
+        writer.trade(ts, "X", 1.0, float(i), 0)
+    writer.close()
+    sort_file(out, group_rows=97, run_rows=500, merge_rows=64)  # 10 runs, read 64 rows at a time
+    assert [(r["ts"], int(r["size"])) for r in rows(out)] == sorted(written, key=lambda w: w[0])
+
+
+def test_a_book_event_cut_by_a_run_boundary_stays_whole_and_in_order(tmp_path: Path) -> None:
+    from desk.data.writer import MarketWriter
+    from desk.importers.chronology import sort_file
+
+    out = tmp_path / "b.parquet"
+    writer = MarketWriter(out, group_rows=4)
+    writer.trade(9, "X", 1.0, 1.0, 0)
+    for price in (1.0, 2.0, 3.0, 4.0, 5.0, 6.0):  # one event at ts 5, across two runs
+        writer.level(5, "X", False, 1, price, 1.0)
+    writer.trade(5, "X", 7.0, 1.0, 0)
+    writer.close()
+    sort_file(out, group_rows=4, run_rows=4, merge_rows=2)
+    assert [(r["ts"], r["kind"], r["price"]) for r in rows(out)] == \
+        [(5, "book_delta", p) for p in (1.0, 2.0, 3.0, 4.0, 5.0, 6.0)] + \
+        [(5, "trade", 7.0), (9, "trade", 1.0)]
+
+
+# --- values that are not numbers, files that are not what --format says --------------------------
+
+def test_a_value_that_is_not_a_number_names_its_line_and_column(tmp_path: Path) -> None:
+    src = tmp_path / "badprice.csv"
+    src.write_text("ts,price,size\n1,100.5,1\n2,abc,1\n3,101,1\n")
+    with pytest.raises(DataError, match=r"badprice.csv:3: column 'price' \(desk field 'price'\): "
+                                        r"expected a number, found 'abc'"):
+        run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X")
+
+
+def _long_csv(path: Path, last: str) -> Path:
+    """A CSV longer than pyarrow's first 4 MB block (where it settles the column types)."""
+    body = "".join(f"{i},{100 + i % 7}.25,1,{i % 10}\n" for i in range(300_000))
+    path.write_text("ts,price,size,note\n" + body + last)
+    assert path.stat().st_size > 4 << 20
+    return path
+
+
+def test_a_bad_number_beyond_the_first_block_still_names_its_line(tmp_path: Path) -> None:
+    """pyarrow does not say the row of a value that misfits a column typed by the first block."""
+    src = _long_csv(tmp_path / "long.csv", "300000,1O1.5,1,7\n")
+    with pytest.raises(DataError, match=r"long.csv:300002: column 'price' \(desk field 'price'\): "
+                                        r"expected a number like the rows before, found '1O1.5'"):
+        run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X",
+                   ts_unit="s")
+    src = _long_csv(tmp_path / "long.csv", "300000,n/a,1,7\n")  # a null word: no price at all
+    with pytest.raises(DataError, match=r"long.csv:300002: column 'price' \(desk field 'price'\): "
+                                        r"no value"):
+        run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X",
+                   ts_unit="s")
+
+
+def test_format_is_honoured_whatever_the_file_is_named(tmp_path: Path) -> None:
+    csv_named_parquet = tmp_path / "trades.parquet"
+    csv_named_parquet.write_text("ts,price,size\n1,1,1\n")
+    run_import("csv", [csv_named_parquet], tmp_path / "o.parquet", kind="trade", instrument="X",
+               ts_unit="s")
+    assert rows(tmp_path / "o.parquet")[0]["ts"] == 1_000_000_000
+    text = tmp_path / "t.csv"
+    text.write_text("ts,price,size\n1,1,1\n")
+    with pytest.raises(DataError, match=r"t.csv: not a Parquet file.*use --format csv"):
+        run_import("parquet", [text], tmp_path / "p.parquet", kind="trade", instrument="X")
+    with pytest.raises(DataError, match=r"o.parquet: a Parquet file, not a CSV file; try "
+                                        r"--format parquet"):
+        run_import("csv", [tmp_path / "o.parquet"], tmp_path / "q.parquet", kind="trade",
+                   instrument="X")
+
+
+def test_columns_the_mapping_does_not_use_are_not_read(tmp_path: Path) -> None:
+    src = _long_csv(tmp_path / "long.csv", "300000,101,1,see note\n")  # `note` was numbers
+    writer = run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X",
+                        ts_unit="s")
+    assert writer.stats.rows == 300_001
+
+
+def test_inspect_counts_update_id_gaps_and_stale_updates_per_instrument(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from desk.cli import main
+    from desk.data.inspect import inspect_file
+    from desk.data.writer import MarketWriter
+
+    monkeypatch.setenv("COLUMNS", "200")  # the table's cells on one line each
+    out = tmp_path / "seq.parquet"
+    w = MarketWriter(out)
+    w.level(1, "A", True, 1, 99.0, 1.0, seq=10)
+    w.level(1, "B", True, 1, 9.0, 1.0, seq=500)
+    w.level(2, "A", False, 1, 99.0, 2.0, seq=11, prev_seq=10)   # follows
+    w.level(3, "B", False, 1, 9.0, 2.0, seq=501, prev_seq=500)  # follows (B's own ids)
+    w.level(4, "A", False, 1, 99.0, 3.0, seq=15, prev_seq=14)   # 12..14 lost: a gap
+    w.level(5, "A", False, 1, 99.0, 4.0, seq=15, prev_seq=14)   # already applied: stale
+    w.level(6, "A", False, 1, 99.0, 5.0, seq=16)                # no prev_seq: follows 15
+    w.level(7, "A", True, 1, 99.0, 1.0, seq=40)                 # a snapshot resyncs
+    w.level(8, "A", False, 1, 99.0, 2.0, seq=42, prev_seq=40)
+    w.close()
+    found = inspect_file(out)
+    assert (found.seq_gaps, found.stale_updates) == (1, 1)
+    assert found.first_seq_gap == (4, "A", 14, 11)
+    assert main(["data", "inspect", str(out)]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "update-id gaps │ 1 (first: A at 1970-01-01 00:00:00.000000, update after 14 on a " \
+           "book at 11); 1 stale updates" in text
+
+
+def test_disorder_without_sort_is_exit_2_and_leaves_no_output_and_sort_imports_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from desk.cli import main
+
+    sources = [str(p) for p in _two_instruments(tmp_path)]
+    out = tmp_path / "o.parquet"
+    argv = ["data", "import", *sources, "--format", "csv", "--kind", "trade", "--instrument", "X",
+            "--ts-unit", "s", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "add --sort" in err
+    assert not out.exists() and not (tmp_path / "o.parquet.partial").exists()
+    assert main([*argv, "--sort"]) == 0
+    summary = capsys.readouterr().out
+    assert "1970-01-01 00:00:00.000000 → 1970-01-01 00:00:04.000000 UTC" in summary
+    assert "rows sorted by time (stable): 7" in summary and "earlier than" not in summary
+    assert [r["ts"] for r in rows(out)] == [t * 10**9 for t in (0, 1, 2, 2, 2, 3, 4)]
+
+
+
+def test_a_byte_order_mark_before_the_header_is_not_part_of_the_first_name(tmp_path: Path) -> None:
+    src = tmp_path / "excel.csv"
+    src.write_bytes(b"\xef\xbb\xbfts,price,size\r\n1,1.5,2\r\n")
+    run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X", ts_unit="s")
+    assert rows(tmp_path / "o.parquet")[0]["price"] == 1.5
+
+
+@needs_real
+def test_a_byte_order_mark_before_a_first_data_row_is_dropped(tmp_path: Path) -> None:
+    klines = tmp_path / "ADABTC-1m.csv"
+    klines.write_bytes(b"\xef\xbb\xbf" +
+                       (REAL / "nautilus_trader/ADABTC-1m-2021-11-27.csv").read_bytes())
+    # the first row is data, not a header, once the mark is dropped
+    assert run_import("binance-klines", [klines], tmp_path / "k.parquet").stats.rows == 10

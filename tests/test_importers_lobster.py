@@ -8,10 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from conftest import REAL
-from desk.errors import DataError
 from importing import needs_real, ns, rows, run_import
+
+from desk.errors import DataError
 
 GOOG = REAL / "lobster/LOBSTER_SampleFile_GOOG_2012-06-21_1"
 MESSAGES = GOOG / "GOOG_2012-06-21_34200000_57600000_message_1.csv"
@@ -24,8 +24,8 @@ def test_goog_day_gives_every_execution_as_a_trade_and_the_top_of_book_as_quotes
     writer = run_import("lobster", [MESSAGES], out)
     stats = writer.stats
     assert stats.kinds["trade"] == 7_765 + 3_913  # types 4 and 5
-    assert stats.first_ts == ns("2012-06-21T13:30:00.015105") + 74  # 34200.015105074 s, EDT
-    assert stats.last_ts == ns("2012-06-21T19:59:59.320718") + 269  # 57599.320718269 s
+    assert stats.min_ts == ns("2012-06-21T13:30:00.015105") + 74  # 34200.015105074 s, EDT
+    assert stats.max_ts == ns("2012-06-21T19:59:59.320718") + 269  # 57599.320718269 s
     assert stats.out_of_order == 0 and not stats.problems
     got = rows(out)
     quotes = [r for r in got if r["kind"] == "quote"]
@@ -49,7 +49,7 @@ def test_amzn_zip_is_read_in_place_and_agrees_with_its_own_messages(tmp_path: Pa
     assert writer.stats.kinds["trade"] == executions
     assert dict(writer.stats.instruments).keys() == {"AMZN"}
     seconds = Decimal(lines[0].split(",")[0])  # after midnight, New York (EDT, UTC-4)
-    assert writer.stats.first_ts == ns("2012-06-21T04:00:00") + int(seconds * 10**9)
+    assert writer.stats.min_ts == ns("2012-06-21T04:00:00") + int(seconds * 10**9)
 
 
 def test_deeper_books_become_a_snapshot_then_the_changed_levels(tmp_path: Path) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import REAL
+from importing import needs_real, ns, rows, run_import
+
 from desk.config import FileSource
 from desk.data.files import FileReader
 from desk.events import BookSnapshot
-from importing import needs_real, ns, rows, run_import
 
 TARDIS = REAL / "nautilus_trader/tardis"
 
@@ -68,9 +69,9 @@ def test_top_5_snapshots_match_the_top_of_the_25_level_snapshots_where_they_line
     w25 = run_import("tardis", [TARDIS / "binance-futures_book_snapshot_25_BTCUSDT.csv"], deep,
                      clock="exchange")
     assert (w5.stats.rows, w25.stats.rows) == (10 * 5 * 2, 10 * 25 * 2)
-    assert (w5.stats.first_ts, w5.stats.last_ts) == (ns("2020-09-01T00:00:03.696"),
+    assert (w5.stats.min_ts, w5.stats.max_ts) == (ns("2020-09-01T00:00:03.696"),
                                                      ns("2020-09-01T00:00:04.284"))
-    assert w25.stats.last_ts == ns("2020-09-01T00:00:04.005")
+    assert w25.stats.max_ts == ns("2020-09-01T00:00:04.005")
     by_ts = {e.ts: e for e in events(deep, {"BTCUSDT"})}
     compared = 0
     for top in events(five, {"BTCUSDT"}):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from conftest import make_session
 
 from desk.config import OperatorAction
@@ -85,3 +87,102 @@ def test_a_queued_toggle_is_recorded_with_the_seq_it_applies_before() -> None:
     runner.step()
     assert engine.risk.rule("cash").enabled is False
     assert engine.operator_log == runner.recorded_actions()
+
+
+class EventClock:
+    """A wall clock on which each engine event takes `cost` seconds: slices measured exactly."""
+
+    def __init__(self, engine: Engine, cost: float) -> None:
+        self.engine = engine
+        self.cost = cost
+        self.base = 100.0
+
+    def __call__(self) -> float:
+        return self.base + self.engine.stats.events * self.cost
+
+
+def test_a_slice_at_full_speed_yields_within_one_check_of_its_deadline() -> None:
+    from desk.runner import _CHECK_EVERY, SLICE_SECONDS, SPEEDS
+
+    engine = Engine(make_session(), None)
+    clock = EventClock(engine, cost=0.001)   # a slow machine: 1 ms per event
+    runner = Runner(engine, clock=clock)
+    runner.speed_index = len(SPEEDS) - 1
+    for _ in range(50):
+        assert runner.run_slice() == 0.0      # no pause after a slice: sleep(0) yields
+    assert runner.slices == 50 and engine.stats.events > 0
+    # the engine holds the event loop at most one slice plus one batch of steps between looks
+    # at the clock, however slow each event is
+    assert runner.longest_slice <= SLICE_SECONDS + _CHECK_EVERY * clock.cost
+
+
+def test_seeking_yields_within_one_check_of_its_deadline_too() -> None:
+    from desk.runner import _CHECK_EVERY, SLICE_SECONDS
+
+    engine = Engine(make_session(risk={"order_rate": {"max_orders": 1, "per_seconds": 1}}), None)
+    clock = EventClock(engine, cost=0.002)
+    runner = Runner(engine, clock=clock, paused=True)
+    runner.seek_decision()
+    while runner.state is RunState.SEEKING:
+        runner.run_slice()
+    assert runner.slices > 1                 # the seek took several slices, each one bounded
+    assert runner.longest_slice <= SLICE_SECONDS + _CHECK_EVERY * clock.cost
+
+
+def test_pace_reports_the_events_per_second_and_the_speed_achieved() -> None:
+    clock = FakeClock()
+    engine = Engine(make_session(), None)    # an event every 100 ms of simulated time
+    runner = Runner(engine, clock=clock, paused=True)
+    runner.speed_index = 3                   # 1000×: more than this engine can do here
+    runner.resume()
+    assert runner.pace().events_per_second is None   # nothing measured yet
+    start_events, start_ns = engine.stats.events, engine.now
+    for _ in range(200):
+        runner.step()
+    runner.state = RunState.PLAYING
+    clock.now += 2.0                         # 200 events took two wall seconds
+    pace = runner.pace()
+    events = engine.stats.events - start_events
+    assert pace.speed == "1000×" and pace.requested == 1000.0
+    assert pace.events_per_second == float(f"{events / 2.0:.2g}")
+    achieved = (engine.now - start_ns) / 1e9 / 2.0
+    assert pace.achieved == float(f"{achieved:.2g}") and pace.achieved < 1000
+    runner.faster()                          # a change of speed starts a new measure
+    assert runner.pace().events_per_second is None
+
+
+def test_progress_is_told_by_simulated_time_and_ends_at_exactly_100_percent() -> None:
+    engine = Engine(make_session(), None)
+    runner = Runner(engine, paused=True)
+    seen = []
+    while runner.step():
+        if engine.stats.events % 500 == 0:
+            seen.append(runner.snapshot().progress)
+    final = runner.snapshot()
+    assert runner.state is RunState.FINISHED and final.progress == 1.0
+    assert seen == sorted(seen) and all(0.0 <= p < 1.0 for p in seen)
+    # orders and fills are events too, so counting events would pass the market's total
+    assert final.events > final.market_events
+
+
+def test_a_command_after_the_end_is_refused() -> None:
+    engine = Engine(make_session(data={"synthetic": {"events": 300}}), None)
+    runner = Runner(engine, paused=True)
+    while runner.step():
+        pass
+    assert runner.toggle_rule("cash") is None
+    assert runner.command(OperatorAction(seq=0, action="kill")) is False
+    assert list(engine.commands) == [] and runner.recorded_actions() == []
+
+
+def test_save_goes_to_the_runs_output_folder_not_the_sessions(tmp_path: Path) -> None:
+    sessions, out = tmp_path / "sessions", tmp_path / "out"
+    sessions.mkdir()
+    engine = Engine(make_session(sessions), out / "journal.arrow")
+    runner = Runner(engine, paused=True)
+    runner.step()
+    runner.toggle_rule("cash")
+    first, second = runner.save_session(), runner.save_session()
+    assert (first, second) == (out / "session-ops-1.toml", out / "session-ops-2.toml")
+    assert list(sessions.iterdir()) == []
+    engine.close()

@@ -10,10 +10,14 @@ from desk.snapshot import LadderLevel, Snapshot
 
 
 class BookPane(Pane):
-    """The top levels of the first instrument's book, as many as the pane's height allows."""
+    """The top levels of one instrument's book, as many as the pane's height allows.
+
+    It follows the instrument of the latest risk decision or fill, so the book shown
+    is the one the action is in; `i` pins an instrument instead.
+    """
 
     def key(self, snapshot: Snapshot) -> object:
-        return snapshot.book
+        return snapshot.book, snapshot.book_pinned, len(snapshot.instruments)
 
     def paint(self, snap: Snapshot, palette: Palette, width: int, height: int) -> Text:
         book = snap.book
@@ -21,7 +25,10 @@ class BookPane(Pane):
         if book is None or (not book.bids and not book.asks):
             text.append("no market yet", style=palette.muted)
             return text
-        self.retitle(f"book {book.instrument}")
+        how = ""
+        if len(snap.instruments) > 1:
+            how = "pinned · i: next" if snap.book_pinned else "follows · i: pin"
+        self.retitle(f"book {book.instrument}", how)
         extra = 1 if book.in_flight else 0
         per_side = max(1, (height - 1 - extra) // 2)
         asks = list(book.asks[:per_side])

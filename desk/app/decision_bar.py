@@ -2,38 +2,72 @@
 
 from __future__ import annotations
 
+from rich.console import Console
 from rich.text import Text
-from textual.widgets import Static
 
 from desk.app.look import Palette
+from desk.app.pane import LineView, fit_line
 from desk.snapshot import Decision
 
 
-class DecisionBar(Static):
-    """A few lines under the log: the decision's verdict and every rule's sentence."""
+def wrapped(text: Text, width: int, rows: int) -> list[Text]:
+    """`text` wrapped to `width`, at most `rows` lines; an ellipsis ends a text that goes on."""
+    lines = list(text.wrap(Console(width=max(width, 1)), max(width, 1)))
+    if len(lines) > rows:
+        lines = lines[:rows]
+        last = lines[-1]
+        if last.cell_len >= width:
+            last = fit_line(last, width - 1)
+        last.append("…")
+        lines[-1] = last
+    return lines
+
+
+class DecisionBar(LineView):
+    """A few rows under the log: the decision's verdict, then why, wrapped and cut to fit.
+
+    Its height is fixed by the CSS (5 rows; the app's CSS makes it 3 on a short
+    screen) and the rows are taken from the log above, so showing it never pushes
+    the screen past the terminal's height.
+    """
 
     DEFAULT_CSS = """
     DecisionBar {
         display: none;
-        height: auto;
-        max-height: 5;
+        height: 5;
         background: $boost;
         padding: 0 1;
     }
     DecisionBar.-shown { display: block; }
     """
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.decision: Decision | None = None
+        self._palette: Palette | None = None
+
     def show_decision(self, decision: Decision, palette: Palette) -> None:
-        text = Text()
-        if decision.approved:
-            text.append(" ALLOWED ", style=f"bold reverse {palette.good}")
-        else:
-            text.append(" BLOCKED ", style=f"bold reverse {palette.bad}")
-            text.append(f" by {', '.join(decision.blocked_by)}", style=f"bold {palette.bad}")
-        text.append(f"  #{decision.seq} (enter on it in the log: full chain)\n", style="dim")
-        text.append(decision.why)
-        self.update(text)
+        self.decision, self._palette = decision, palette
         self.add_class("-shown")
+        self._fill()
+
+    def on_resize(self) -> None:
+        self._fill()
+
+    def _fill(self) -> None:
+        decision, palette = self.decision, self._palette
+        if decision is None or palette is None:
+            return
+        width = self.size.width or max(10, self.app.size.width - 2)
+        rows = self.size.height or 3
+        head = Text()
+        if decision.approved:
+            head.append(" ALLOWED ", style=f"bold reverse {palette.good}")
+        else:
+            head.append(" BLOCKED ", style=f"bold reverse {palette.bad}")
+            head.append(f" by {', '.join(decision.blocked_by)}", style=f"bold {palette.bad}")
+        head.append(f"  #{decision.seq} (enter on it in the log: full chain)", style="dim")
+        self.set_lines([head, *wrapped(Text(decision.why), width, max(1, rows - 1))])
 
     def hide(self) -> None:
         if self.has_class("-shown"):

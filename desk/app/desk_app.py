@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual.app import App, ComposeResult, SystemCommand
@@ -14,22 +15,23 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from desk.app.audit_log import AuditLog
 from desk.app.audit_pane import AuditPane
 from desk.app.book_pane import BookPane
 from desk.app.chain import explain
 from desk.app.chain_screen import ChainScreen
 from desk.app.decision_bar import DecisionBar
 from desk.app.error_screen import ErrorScreen
+from desk.app.frame_budget import Charged, FrameBudget
 from desk.app.header import DeskHeader
 from desk.app.help_screen import HelpScreen
 from desk.app.look import Palette
 from desk.app.pnl_pane import PnLPane
 from desk.app.positions_pane import PositionsPane
 from desk.app.risk_pane import RiskPane
-from desk.app.rules_screen import RulesScreen
+from desk.app.rules_screen import OVER, RulesScreen
 from desk.app.summary_screen import SummaryScreen
-from desk.app.themes import DEFAULT_THEME, THEMES_DIR, load_themes
-from desk.audit import TailRecord
+from desk.app.themes import DEFAULT_THEME, THEMES_DIR, load_theme_file, load_themes
 from desk.config import OperatorAction
 from desk.errors import DeskError
 from desk.runner import Notice, Runner
@@ -38,11 +40,21 @@ from desk.snapshot import Snapshot
 FRAME_SECONDS = 1 / 30
 """The app pulls a snapshot this often (at most 30 a second), however fast the engine runs."""
 FAST_FRAME_SECONDS = 0.1
-"""At full speed (and while seeking) panes repaint at most 10 times a second: nothing is readable
-faster, and the time saved goes to the engine and to answering keys."""
-LOG_SECONDS = 0.25
-"""While the replay runs, new log rows are added at most this often: each batch of rows changes
-the table's height, which costs a layout pass of the whole screen. Paused, rows appear at once."""
+"""At full speed (and while seeking) panes repaint at most 10 times a second, and less often
+when a frame costs more than the budget allows (`FrameBudget`): nothing is readable faster,
+and the time saved goes to the engine and to answering keys. A key's own effect is painted at
+once, whatever the pace."""
+FAULT_KINDS = ("strategy_error", "strategy_stopped")
+"""Journal kinds the person is told about in a notification (once per kind, not per fault)."""
+
+
+def _desk_key(key: str, action: str, description: str, tooltip: str, *, id: str,  # noqa: A002
+              show: bool = True, key_display: str | None = None) -> Binding:
+    """A desk key: a priority binding, so the app acts on it at once instead of after the key
+    has travelled through the focused widget and its parents (one hop each through the event
+    loop, each of which may wait behind an engine slice). Keys an `Input` types stay its own."""
+    return Binding(key, action, description, show=show, key_display=key_display, priority=True,
+                   id=id, tooltip=tooltip)
 
 
 class DeskApp(App[None]):
@@ -69,33 +81,43 @@ class DeskApp(App[None]):
         border-top: round $panel-lighten-2;
     }
     Screen.-short #row1 { height: 10; }
+    Screen.-short AuditPane { min-height: 3; }
+    Screen.-short DecisionBar { height: 3; }
     Screen.-short RiskPane.-alert { border-top: round $error; }
     """
     BINDINGS = [
-        Binding("space", "toggle_pause", "Pause/Play", id="pause",
-                tooltip="pause or resume the replay"),
-        Binding("n,right", "step_one", "Step", key_display="n/→", id="step",
-                tooltip="process exactly one event, then stay paused"),
-        Binding("d", "seek_decision", "Next decision", id="decision",
-                tooltip="run to the next risk decision and pause with its explanation"),
-        Binding("plus,equals_sign", "faster", "Faster", key_display="+", id="faster",
-                tooltip="speed up: 1× 10× 100× 1000× max (simulated time)"),
-        Binding("minus", "slower", "Slower", key_display="-", id="slower",
-                tooltip="slow down"),
-        *(Binding(str(n), f"toggle_rule({n})", f"Rule {n}", show=False, id=f"rule{n}",
-                  tooltip=f"switch risk rule {n} on/off (numbers in the risk pane)")
-          for n in range(1, 10)),
-        Binding("r", "rules", "Rules", id="rules", tooltip="switch rules and edit limits"),
-        Binding("/", "filter", "Filter", key_display="/", id="filter",
-                tooltip="filter the log: kind:risk,fill rule:NAME words"),
-        Binding("t", "next_theme", "Theme", id="theme", tooltip="next theme"),
-        Binding("s", "save", "Save", id="save",
-                tooltip="save the session with your actions as a new TOML that replays exactly"),
-        Binding("question_mark", "help", "Help", key_display="?", id="help",
-                tooltip="every key"),
-        Binding("q", "quit_desk", "Quit", id="quit", tooltip="quit (the journal is flushed)"),
+        _desk_key("space", "toggle_pause", "Pause/Play", "pause or resume the replay", id="pause"),
+        _desk_key("n", "step_one", "Step", "process exactly one event, then stay paused (also →)",
+                  id="step", key_display="n/→"),
+        _desk_key("d", "seek_decision", "Next decision",
+                  "run to the next risk decision and pause with its explanation", id="decision"),
+        _desk_key("plus,equals_sign", "faster", "Faster",
+                  "speed up: 1× 10× 100× 1000× max (simulated time)", id="faster",
+                  key_display="+"),
+        _desk_key("minus", "slower", "Slower", "slow down", id="slower", key_display="-"),
+        *(_desk_key(str(n), f"toggle_rule({n})", f"Rule {n}",
+                    f"switch risk rule {n} on/off (numbers in the risk pane)", id=f"rule{n}",
+                    show=False) for n in range(1, 10)),
+        _desk_key("r", "rules", "Rules", "switch rules and edit limits", id="rules"),
+        _desk_key("i", "next_instrument", "Instrument",
+                  "book: next instrument, then back to following the latest decision or fill",
+                  id="instrument"),
+        _desk_key("slash", "filter", "Filter", "filter the log: kind:risk,fill rule:NAME words",
+                  id="filter", key_display="/"),
+        _desk_key("t", "next_theme", "Theme", "next theme", id="theme"),
+        _desk_key("s", "save", "Save",
+                  "save the session with your actions as a new TOML that replays exactly "
+                  "(in the run's output folder)", id="save"),
+        _desk_key("question_mark", "help", "Help", "every key", id="help", key_display="?"),
+        _desk_key("q", "quit_desk", "Quit", "quit (the journal is flushed)", id="quit"),
     ]
-    HELP_EXTRA = [Binding("enter", "", "", tooltip="on a log row: the causal chain explaining it"),
+    DESK_ACTIONS = frozenset({"toggle_pause", "step_one", "seek_decision", "faster", "slower",
+                              "toggle_rule", "rules", "next_instrument", "filter", "next_theme",
+                              "save", "help", "quit_desk"})
+    """Actions of the desk's own keys: only while the desk itself is the screen shown."""
+    HELP_EXTRA = [Binding("right", "", "", key_display="→",
+                          tooltip="step exactly one event (as n)"),
+                  Binding("enter", "", "", tooltip="on a log row: the causal chain explaining it"),
                   Binding("ctrl+p", "", "", tooltip="command palette: the same actions by name")]
 
     class RunnerNoticed(Message):
@@ -116,12 +138,16 @@ class DeskApp(App[None]):
         self.theme_names: list[str] = []
         self.palette_colours: Palette | None = None
         self.last_snapshot: Snapshot | None = None
+        self.frame_budget = FrameBudget(shortest=FAST_FRAME_SECONDS)
+        """Spaces frames while the replay runs so painting leaves the engine most of the CPU."""
+        self.saved: list[Path] = []
+        """Sessions saved with `s` in this run (the play command prints them at exit)."""
         self._painted = -1
-        self._painted_at = 0.0
         self._summary_shown = False
-        self._log_pending: list[TailRecord] = []
-        self._log_skipped = 0
-        self._log_flushed = 0.0
+        self._faults_told: set[str] = set()
+        self._stages: list[Callable[[], None]] = []
+        """What is left to paint of the current frame (done on the next ticks)."""
+        self._frozen = False
 
     # --- layout --------------------------------------------------------------------
 
@@ -139,12 +165,25 @@ class DeskApp(App[None]):
 
     def on_mount(self) -> None:
         self._load_themes()
-        self.query_one("#audit-table").focus()
+        self.query_one(AuditLog).focus()
+        self.call_after_refresh(self._freeze_setup)
         self.refresh_snapshot()
         self.set_interval(FRAME_SECONDS, self.refresh_snapshot, name="snapshot")
         if self.start_engine:
             self.run_worker(self.runner.run(), name="engine", group="engine",
                             exit_on_error=False)
+
+    def _freeze_setup(self) -> None:
+        """Keep the garbage collector's full passes short: scanning every object of the process
+        stopped the app for 100–200 ms at a time, during which no key was answered. What lives
+        as long as the app (modules, widgets, the engine's set-up) is frozen out of them."""
+        gc.collect()
+        gc.freeze()
+        self._frozen = True
+
+    def on_unmount(self) -> None:
+        if self._frozen:
+            gc.unfreeze()
 
     def _load_themes(self) -> None:
         loaded = load_themes(self.themes_dir)
@@ -155,14 +194,31 @@ class DeskApp(App[None]):
             self.notify("\n".join(loaded.problems) + f"\nusing {DEFAULT_THEME} instead",
                         title="bad theme file", severity="warning", timeout=8)
         name = self.wanted_theme
+        if name.endswith(".toml") or Path(name).is_file():
+            name = self._theme_from_file(Path(name))
         if name not in self.theme_names:
             self.notify(f"no theme {name!r} (themes: {', '.join(self.theme_names)}); "
                         f"using {DEFAULT_THEME}", severity="warning")
             name = DEFAULT_THEME
         self.theme = name
 
+    def _theme_from_file(self, path: Path) -> str:
+        """`--theme FILE`: that theme, registered beside the bundled ones; the default if it is bad."""
+        try:
+            theme = load_theme_file(path)
+        except ValueError as error:
+            self.notify(f"{error}\nusing {DEFAULT_THEME} instead", title="bad theme file",
+                        severity="warning", timeout=8)
+            return DEFAULT_THEME
+        self.register_theme(theme)
+        if theme.name not in self.theme_names:
+            self.theme_names.append(theme.name)
+        return theme.name
+
     def on_resize(self) -> None:
-        self.query_one(AuditPane).table.show_header = self.size.height >= 36
+        log = self.query_one(AuditLog)
+        log.show_header = self.size.height >= 36
+        log.refresh()
 
     def watch_theme(self, _theme: str) -> None:
         self.palette_colours = Palette.of(self.current_theme)
@@ -176,38 +232,67 @@ class DeskApp(App[None]):
 
     # --- painting ------------------------------------------------------------------
 
-    def refresh_snapshot(self) -> None:
-        """Pull the latest snapshot and repaint every pane from it, in one batch."""
+    def refresh_snapshot(self, now: bool = False) -> None:
+        """Pull the latest snapshot and repaint what changed.
+
+        While the replay runs, a frame starts when the `FrameBudget` allows, and its work
+        is spread over two ticks of the timer: the panes, then the log, so that no single
+        stretch of painting keeps a key waiting long. `now` (a key's own effect) paints
+        everything at once.
+        """
         runner = self.runner
-        flat_out = runner.state.value == "SEEKING" or (runner.state.value == "PLAYING"
-                                                       and runner.speed is None)
-        now = time.monotonic()
-        if flat_out and now - self._painted_at < FAST_FRAME_SECONDS:
-            return
-        snap = runner.snapshot()
-        if snap.version == self._painted:
-            return
-        self._painted_at = now
-        fresh = snap.version != (self.last_snapshot.version if self.last_snapshot else -1)
-        self._painted = snap.version
-        self.last_snapshot = snap
-        palette = self.palette
+        budget = self.frame_budget
+        with Charged(budget):
+            if self._stages and not now:
+                self._stages.pop(0)()
+                return
+            while self._stages:  # what is left of the previous frame first: no record is lost
+                self._stages.pop(0)()
+            clock = time.monotonic()
+            moving = runner.state.value in ("PLAYING", "SEEKING")
+            if moving and not now:
+                flat_out = runner.state.value == "SEEKING" or runner.speed is None
+                if not budget.due(clock, None if flat_out else FRAME_SECONDS):
+                    return
+            snap = runner.snapshot()
+            if snap.version == self._painted:
+                return
+            if not now:
+                budget.start(clock)
+            self._painted = snap.version
+            fresh = snap is not self.last_snapshot
+            self.last_snapshot = snap
+            palette = self.palette
+            self._stages = [lambda: self._paint_panes(snap, palette),
+                            lambda: self._paint_log(snap, palette, fresh)]
+            while self._stages and (now or not moving or len(self._stages) == 2):
+                self._stages.pop(0)()
+
+    def _paint_panes(self, snap: Snapshot, palette: Palette) -> None:
         with self.batch_update():
             self.query_one(DeskHeader).show(snap, palette)
             for pane in (self.query_one(BookPane), self.query_one(RiskPane),
                          self.query_one(PnLPane), self.query_one(PositionsPane)):
                 pane.show(snap, palette)
-            if fresh:
-                self._log_pending.extend(snap.journal)
-                self._log_skipped += snap.skipped
-            moving = snap.state in ("PLAYING", "SEEKING")
-            if self._log_pending and (not moving
-                                      or time.monotonic() - self._log_flushed >= LOG_SECONDS):
-                self.query_one(AuditPane).add(self._log_pending, self._log_skipped, palette)
-                self._log_pending, self._log_skipped = [], 0
-                self._log_flushed = time.monotonic()
             if snap.state == "PLAYING":
                 self.query_one(DecisionBar).hide()
+
+    def _paint_log(self, snap: Snapshot, palette: Palette, fresh: bool) -> None:
+        if fresh:
+            self.query_one(AuditPane).add(snap.journal, snap.skipped, palette)
+            self._tell_faults(snap)
+        else:  # the same records again (a new theme): the log only takes the new colours
+            self.query_one(AuditPane).add((), 0, palette)
+
+    def _tell_faults(self, snap: Snapshot) -> None:
+        """A strategy fault or stop gets one notification per kind, however many there are."""
+        for record in snap.journal:
+            kind = record[2]
+            if kind in FAULT_KINDS and kind not in self._faults_told:
+                self._faults_told.add(kind)
+                title = "strategy stopped" if kind == "strategy_stopped" else "strategy fault"
+                self.notify(f"#{record[0]} {record[6]}\n(enter on it in the log: details)",
+                            title=title, severity="error", timeout=10)
 
     # --- runner notices -------------------------------------------------------------
 
@@ -235,13 +320,20 @@ class DeskApp(App[None]):
 
     # --- actions ----------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The desk's keys act only on the desk: over a pop-up (rules, help, palette) they are
+        left to it, so a space there switches a rule instead of pausing the replay."""
+        if action in self.DESK_ACTIONS and len(self.screen_stack) > 1:
+            return False
+        return True
+
     def action_toggle_pause(self) -> None:
         self.runner.toggle_pause()
-        self.refresh_snapshot()
+        self.refresh_snapshot(now=True)
 
     def action_step_one(self) -> None:
         self.runner.step()
-        self.refresh_snapshot()
+        self.refresh_snapshot(now=True)
 
     def action_seek_decision(self) -> None:
         self.query_one(DecisionBar).hide()
@@ -249,11 +341,11 @@ class DeskApp(App[None]):
 
     def action_faster(self) -> None:
         self.runner.faster()
-        self.refresh_snapshot()
+        self.refresh_snapshot(now=True)
 
     def action_slower(self) -> None:
         self.runner.slower()
-        self.refresh_snapshot()
+        self.refresh_snapshot(now=True)
 
     def action_toggle_rule(self, number: int) -> None:
         rules = self.runner.engine.risk.rules
@@ -262,14 +354,35 @@ class DeskApp(App[None]):
             return
         name = rules[number - 1].name
         enabled = self.runner.toggle_rule(name)
+        if enabled is None:
+            self.notify(OVER, title="nothing changed", severity="warning")
+            return
         self.notify(f"{name} {'on' if enabled else 'off'} from the next event")
 
-    def operator_action(self, action: OperatorAction) -> None:
-        self.runner.command(action)
+    def operator_action(self, action: OperatorAction) -> bool:
+        return self.runner.command(action)
 
     def action_rules(self) -> None:
         if self.last_snapshot is not None:
-            self.push_screen(RulesScreen(self.last_snapshot.rules, self.operator_action))
+            self.push_screen(RulesScreen(self.last_snapshot.rules, self.operator_action,
+                                         over=self.runner.done))
+
+    def action_next_instrument(self) -> None:
+        """Pin the book to the next instrument; after the last one, follow the action again."""
+        instruments = list(self.runner.builder.instruments)
+        pinned = self.runner.builder.pinned
+        if pinned is None:
+            current = self.runner.builder.book_instrument
+            index = instruments.index(current) + 1 if current in instruments else 0
+        else:
+            index = instruments.index(pinned) + 1
+        choice = instruments[index] if index < len(instruments) else None
+        if choice is None and len(instruments) == 1:
+            choice = instruments[0] if pinned is None else None
+        self.runner.pin_instrument(choice)
+        self.notify(f"book: {choice}" if choice else
+                    "book: follows the latest risk decision or fill")
+        self.refresh_snapshot(now=True)
 
     def action_filter(self) -> None:
         self.query_one(AuditPane).open_filter()
@@ -296,8 +409,10 @@ class DeskApp(App[None]):
         except DeskError as error:
             self.notify(str(error), severity="error")
             return
+        self.saved.append(path)
         count = len(self.runner.recorded_actions())
-        self.notify(f"saved {path} with {count} operator action(s)", title="session saved")
+        self.notify(f"{path}\nwith {count} operator action(s); replay it with `desk run {path}`",
+                    title="session saved", timeout=8)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen([*self.BINDINGS, *self.HELP_EXTRA]))  # type: ignore[list-item]
@@ -316,6 +431,8 @@ class DeskApp(App[None]):
             ("Next risk decision", "run to the next risk decision and pause",
              self.action_seek_decision),
             ("Faster", "next speed up", self.action_faster),
+            ("Next instrument in the book", "or back to following the latest decision or fill",
+             self.action_next_instrument),
             ("Slower", "next speed down", self.action_slower),
             ("Risk rules", "switch rules and edit limits", self.action_rules),
             ("Explain selected record", "the causal chain of the selected log row",

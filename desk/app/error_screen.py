@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -16,11 +17,19 @@ class ErrorScreen(DeskModal):
     DEFAULT_CSS = """
     ErrorScreen > #box { border: thick $error; height: auto; max-height: 90%; }
     """
+    BINDINGS = [Binding("escape", "dismiss_box", "Back to the desk", id="close"),
+                Binding("q", "quit_desk", "Quit", id="quit",
+                        tooltip="quit desk (the journal is kept)")]
 
     def __init__(self, message: str, journal: str | None) -> None:
         super().__init__()
         self.message = message
         self.journal = journal
+
+    def action_quit_desk(self) -> None:
+        """Quit from here: the runner has already closed the journal, which stays on disk."""
+        quit_desk = getattr(self.app, "action_quit_desk", self.app.exit)
+        quit_desk()
 
     def compose(self) -> ComposeResult:
         text = Text()
@@ -30,7 +39,8 @@ class ErrorScreen(DeskModal):
             text.append(f"The journal up to the failure is kept in {self.journal}.\n")
         else:
             text.append("This run keeps no journal file (no audit path).\n")
-        text.append("Escape shows the desk as it was; q quits.", style="dim")
+        text.append("Escape shows the desk as it was; q quits desk (the journal is kept).",
+                    style="dim")
         with VerticalScroll(id="box") as box:
             box.border_title = "engine failure"
             yield Static(text, id="error-message")

@@ -1,18 +1,39 @@
-"""The header line: session, simulated time, speed, state, events per second, progress, risk mode."""
+"""The header line: session, simulated time, state, speed asked and achieved, progress, risk mode."""
 
 from __future__ import annotations
 
 from rich.text import Text
 
-from textual.widgets import Static
-
 from desk.app.look import Palette
-from desk.snapshot import Snapshot
+from desk.app.pane import LineView
+from desk.snapshot import Pace, Snapshot
 from desk.timeutil import format_ns
 
+def count(value: float) -> str:
+    """A rate in at most four characters: 820 · 8.2k · 12k · 1.2M."""
+    if value >= 1e6:
+        return f"{value / 1e6:.2g}M".replace("e+0", "e")
+    if value >= 1e3:
+        return f"{value / 1e3:.2g}k" if value < 1e4 else f"{value / 1e3:.0f}k"
+    return f"{value:.0f}"
 
-class DeskHeader(Static):
-    """One line that tells where the replay is and whether it is moving."""
+
+def pace_text(pace: Pace, moving: bool) -> str:
+    """The requested speed, and while moving what is achieved: `max ≈8.2k ev/s`,
+    `1000× (≈640×) ≈8.2k ev/s` when the engine cannot keep up with the speed asked."""
+    if not moving:
+        return pace.speed
+    if pace.events_per_second is None:
+        return f"{pace.speed} ≈… ev/s"
+    text = pace.speed
+    if (pace.requested is not None and pace.achieved is not None
+            and pace.achieved < 0.9 * pace.requested):
+        text += f" (≈{pace.achieved:.2g}×)"
+    return f"{text} ≈{count(pace.events_per_second)} ev/s"
+
+
+class DeskHeader(LineView):
+    """One line that tells where the replay is, whether it is moving, and how fast."""
 
     DEFAULT_CSS = """
     DeskHeader {
@@ -25,7 +46,16 @@ class DeskHeader(Static):
     """
 
     def show(self, snap: Snapshot, palette: Palette) -> None:
-        wide = self.size.width >= 110
+        width = self.size.width
+        for detail in (2, 1, 0):  # the most detailed line that fits the width
+            line = self.line(snap, palette, detail)
+            if line.cell_len <= width:
+                break
+        self.set_lines([line])
+
+    @staticmethod
+    def line(snap: Snapshot, palette: Palette, detail: int = 2) -> Text:
+        """The header at a level of `detail`: 2 spells everything out, 0 fits 80 columns."""
         state = snap.state
         if snap.mode == "HALTED" and state in ("PLAYING", "PAUSED", "SEEKING"):
             state = f"HALTED·{state.lower()}"
@@ -34,20 +64,28 @@ class DeskHeader(Static):
         if state.startswith("HALTED"):
             colour = palette.bad
         when = format_ns(snap.now_ns) if snap.now_ns else "–"
-        if not wide:
+        if detail < 2:
             when = when[11:23]
-        progress = f"{snap.events:,}"
-        if snap.total_events:
-            progress += f"/{snap.total_events:,}" if wide else f" {snap.events / snap.total_events:.0%}"
-        text = Text()
-        text.append(f"desk · {snap.session}" if wide else snap.session, style="bold")
-        text.append("  ")
-        text.append(when)
-        text.append("  ")
+        gap = "  " if detail else " "
+        text = Text(no_wrap=True)
+        text.append(f"desk · {snap.session}" if detail == 2 else snap.session, style="bold")
+        text.append(gap + when + gap)
         text.append(f" {state} ", style=f"bold reverse {colour}")
-        text.append(f"  {snap.speed}  {snap.events_per_second:,.0f} ev/s  ")
-        text.append(progress + (" events" if wide else ""), style=palette.muted)
+        text.append(gap + pace_text(snap.pace, snap.state in ("PLAYING", "SEEKING")) + gap)
+        parts = []
+        if detail:
+            parts.append(f"{snap.events:,} events" if detail == 2 else f"{snap.events:,} ev")
+        if snap.progress is not None:
+            parts.append(f"{snap.progress:.0%}")
+        if parts:
+            text.append(" · ".join(parts) + gap, style=palette.muted)
         mode_style = {"ACTIVE": palette.good, "REDUCING": palette.warn}.get(snap.mode, palette.bad)
-        text.append("  ")
         text.append(snap.mode, style=f"bold {mode_style}")
-        self.update(text, layout=False)
+        faults = snap.stats.get("strategy_faults", 0)
+        if not snap.strategy_active:
+            text.append(gap + ("⚠ strategy stopped" if detail else "⚠ stopped"),
+                        style=f"bold {palette.bad}")
+        elif faults:
+            text.append(gap + f"⚠ {faults} fault{'s' if faults > 1 else ''}",
+                        style=f"bold {palette.warn}")
+        return text

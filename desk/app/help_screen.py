@@ -12,10 +12,17 @@ from desk.app.modal import DeskModal
 
 
 def keys_table(bindings: list[Binding]) -> Table:
+    """One row per key; the nine rule keys share one row, so the rest fits on a short screen."""
     table = Table(box=None, show_header=False, padding=(0, 2))
     table.add_column("key", style="bold", no_wrap=True)
     table.add_column("does")
+    rules_shown = False
     for binding in bindings:
+        if (binding.id or "").startswith("rule"):
+            if not rules_shown:
+                rules_shown = True
+                table.add_row("1…9", "switch risk rule N on/off (numbers in the risk pane)")
+            continue
         table.add_row(binding.key_display or binding.key, binding.tooltip or binding.description)
     return table
 
@@ -29,5 +36,6 @@ class HelpScreen(DeskModal):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="box") as box:
-            box.border_title = "keys  (escape closes; ctrl+p: command palette)"
+            box.border_title = "keys"
+            box.border_subtitle = "escape closes · ctrl+p: command palette"
             yield Static(keys_table(self.bindings))

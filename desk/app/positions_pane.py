@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from rich.table import Table
+from rich.text import Text
 
 from desk.app.look import Palette, qty
 from desk.app.look import short as _short
 from desk.app.pane import Pane
 from desk.snapshot import PositionRow, Snapshot
+
+WIDTHS = {"instr": 6, "qty": 8, "avg": 9, "mark": 9, "unreal": 9, "real": 9, "exposure": 9}
+"""Cells per column; figures are right-aligned, a space between columns."""
 
 
 class PositionsPane(Pane):
@@ -16,36 +19,43 @@ class PositionsPane(Pane):
     def key(self, snapshot: Snapshot) -> object:
         return snapshot.positions
 
-    def paint(self, snap: Snapshot, palette: Palette, width: int, height: int) -> Table:
+    def paint(self, snap: Snapshot, palette: Palette, width: int, height: int) -> Text:
         columns = ["instr", "qty", "avg", "unreal"]
         if width >= 50:
             columns[3:3] = ["mark"]
             columns.append("real")
         if width >= 66:
             columns.append("exposure")
-        table = Table(box=None, expand=True, padding=(0, 1), header_style=f"bold {palette.muted}")
-        for name in columns:
-            table.add_column(name, justify="left" if name == "instr" else "right", no_wrap=True)
+        # the instrument column takes what is left, so the figures line up at the right edge
+        figures = sum(WIDTHS[c] + 1 for c in columns[1:])
+        instr = max(WIDTHS["instr"], min(16, width - figures))
+        text = Text(no_wrap=True)
+        head = f"{'instr':<{instr}}" + "".join(f" {c:>{WIDTHS[c]}}" for c in columns[1:])
+        text.append(head + "\n", style=f"bold {palette.muted}")
         for row in snap.positions:
-            table.add_row(*(self._cell(row, name, palette) for name in columns))
-        return table
+            text.append(f"{row.instrument:<{instr}.{instr}}")
+            for name in columns[1:]:
+                value, style = self._cell(row, name, palette)
+                text.append(" ")
+                text.append(f"{value:>{WIDTHS[name]}}", style=style)
+            text.append("\n")
+        text.rstrip()
+        return text
 
     @staticmethod
-    def _cell(row: PositionRow, name: str, palette: Palette) -> str:
-        def signed(value: float) -> str:
+    def _cell(row: PositionRow, name: str, palette: Palette) -> tuple[str, str]:
+        def signed(value: float) -> tuple[str, str]:
             colour = palette.good if value > 0 else palette.bad if value < 0 else palette.text
-            return f"[{colour}]{_short(value)}[/]"
+            return _short(value), colour
 
-        if name == "instr":
-            return row.instrument
         if name == "qty":
-            return qty(row.qty)
+            return qty(row.qty), palette.text
         if name == "avg":
-            return f"{row.avg_cost:,.2f}"
+            return f"{row.avg_cost:,.2f}", palette.text
         if name == "mark":
-            return f"{row.mark:,.2f}"
+            return f"{row.mark:,.2f}", palette.text
         if name == "unreal":
             return signed(row.unrealized)
         if name == "real":
             return signed(row.realized)
-        return _short(row.exposure)
+        return _short(row.exposure), palette.text

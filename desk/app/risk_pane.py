@@ -11,6 +11,10 @@ from desk.app.pane import Pane
 from desk.snapshot import RuleRow, Snapshot
 
 
+_FIXED = 2 + 4 + 15 + 1 + 33 + 2
+"""Cells of the wide layout besides limits and verdict: number, switch, name, three figures."""
+
+
 class RiskPane(Pane):
     """Rules numbered as their keys (1…9 switch them), the latest decision, and recent blocks."""
 
@@ -43,8 +47,14 @@ class RiskPane(Pane):
             self.set_class(snap.mode != "ACTIVE", "-alert")
         text = Text(no_wrap=True, overflow="ellipsis")
         wide = width >= 90
+        limits_of = {rule.name: " ".join(f"{k}={limit_text(v)}" for k, v in rule.limits)
+                     for rule in snap.rules}
+        # the limits column takes what the pane has beyond the fixed columns, up to the
+        # longest limits text, and leaves at least as much to the verdict sentence
+        room = max(12, (width - _FIXED) // 2)
+        lw = min(max((len(t) for t in limits_of.values()), default=6), room)
         if wide and height > len(snap.rules) + 1:
-            text.append(f"{'':6} {'rule':<14} {'limits':<34} {'value':>10} {'limit':>10} "
+            text.append(f"{'':6} {'rule':<14} {'limits':<{lw}} {'value':>10} {'limit':>10} "
                         f"{'headroom':>10}  verdict\n", style=f"bold {palette.muted}")
             height -= 1
         for rule in snap.rules:
@@ -55,8 +65,10 @@ class RiskPane(Pane):
             text.append(f" {rule.name:<14}", style=style)
             verdict_style = f"bold {palette.bad}" if rule.passed is False else style
             if wide:
-                limits = " ".join(f"{k}={limit_text(v)}" for k, v in rule.limits)
-                text.append(f" {limits:<34.34}", style="dim")
+                limits = limits_of[rule.name]
+                if len(limits) > lw:
+                    limits = limits[: lw - 1] + "…"
+                text.append(f" {limits:<{lw}}", style="dim")
                 text.append(f" {self._figure(rule.value):>10} {self._figure(rule.limit):>10} "
                             f"{self._figure(rule.headroom):>10}  ", style=verdict_style)
                 text.append(rule.message, style=verdict_style)

@@ -14,6 +14,8 @@ from desk.app.modal import DeskModal
 from desk.config import OperatorAction
 from desk.snapshot import RuleRow
 
+OVER = "the replay is over: rule changes no longer apply (save with s and replay the copy)"
+
 
 def parse_limit(text: str) -> Any:
     """A limit as typed: a number, yes/no, or empty/none for no limit. ValueError otherwise."""
@@ -38,34 +40,49 @@ class RulesScreen(DeskModal):
     RulesScreen Switch { height: 1; border: none; padding: 0 1; width: auto; }
     RulesScreen .name { width: 19; padding: 0 1; }
     RulesScreen .param { width: auto; padding: 0 0 0 1; color: $text-muted; }
-    RulesScreen Input { height: 1; border: none; padding: 0 1; width: 12; }
+    RulesScreen Input { width: 12; padding: 0 1; }
+    RulesScreen Input:focus { background: $accent 40%; color: $foreground; }
+    RulesScreen #over { color: $warning; text-style: bold; margin-bottom: 1; }
     """
 
-    def __init__(self, rules: tuple[RuleRow, ...], act: Callable[[OperatorAction], None]) -> None:
+    def __init__(self, rules: tuple[RuleRow, ...], act: Callable[[OperatorAction], bool],
+                 over: bool = False) -> None:
         super().__init__()
         self.rules = rules
         self.act = act
+        self.over = over
+        """The replay has finished: nothing typed here can change it any more."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="box") as box:
-            box.border_title = "risk rules  (space switches · type a limit, enter applies · escape)"
+            box.border_title = "risk rules"
+            box.border_subtitle = "space switches · type a limit, enter applies · escape"
+            if self.over:
+                yield Label("The replay is over: changes here no longer apply. Save the session "
+                            "with s and replay it to try other rules.", id="over")
             for rule in self.rules:
                 with Horizontal(classes="rule"):
                     yield Switch(rule.enabled, id=f"switch-{rule.name}", name=rule.name)
                     yield Label(f"{rule.index} {rule.name}", classes="name")
                     for param, value in rule.limits:
                         yield Label(f"{param}", classes="param")
+                        # compact: one row, no border, so what is typed stays in view
                         field = Input(limit_text(value) if value is not None else "",
-                                      placeholder=param, id=f"limit-{rule.name}-{param}",
-                                      name=f"{rule.name}.{param}")
+                                      placeholder="none", id=f"limit-{rule.name}-{param}",
+                                      name=f"{rule.name}.{param}", compact=True)
                         field.tooltip = f"{rule.name}.{param}"
                         yield field
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
         name = event.switch.name
-        if name:
-            self.act(OperatorAction(seq=0, action="toggle", rule=name, enabled=event.value))
-            self.notify(f"{name} will be {'on' if event.value else 'off'} from the next event")
+        if not name:
+            return
+        if not self.act(OperatorAction(seq=0, action="toggle", rule=name, enabled=event.value)):
+            with event.switch.prevent(Switch.Changed):
+                event.switch.value = not event.value  # the switch shows what the rule is
+            self.notify(OVER, title="nothing changed", severity="warning")
+            return
+        self.notify(f"{name} will be {'on' if event.value else 'off'} from the next event")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -76,5 +93,7 @@ class RulesScreen(DeskModal):
             self.notify(f"{rule}.{param}: {event.value!r} is not a number, yes/no or none",
                         severity="error")
             return
-        self.act(OperatorAction(seq=0, action="set", rule=rule, param=param, value=value))
+        if not self.act(OperatorAction(seq=0, action="set", rule=rule, param=param, value=value)):
+            self.notify(OVER, title="nothing changed", severity="warning")
+            return
         self.notify(f"{rule}.{param} = {limit_text(value)} from the next event")

@@ -51,5 +51,6 @@ class SummaryScreen(DeskModal):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="box") as box:
-            box.border_title = f"replay over · {self.snap.session}  (escape: back to the desk)"
+            box.border_title = f"replay over · {self.snap.session}"
+            box.border_subtitle = "escape: back to the desk"
             yield Static(summary_table(self.snap), id="summary")

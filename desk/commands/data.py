@@ -1,4 +1,4 @@
-"""`desk data import` and `desk data inspect`: bring market data into desk's schema and look at it."""
+"""`desk data import`, `inspect` and `replay`: bring market data into desk's schema, look at it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ def _mapping(items: list[str]) -> dict[str, str]:
         for pair in item.split(","):
             field, sep, column = pair.partition("=")
             if not sep or not field.strip() or not column.strip():
-                raise DataError(f"--map: {pair!r} is not FIELD=COLUMN (e.g. --map ts=time,size=qty)")
+                raise DataError(f"--map: {pair!r} is not FIELD=COLUMN "
+                                "(e.g. --map ts=time,size=qty)")
             out[field.strip()] = column.strip()
     return out
 
@@ -27,7 +28,7 @@ def _duration_ns(text: str | None, flag: str) -> int | None:
         return None
     value = parse_offset_ns("+" + text.lstrip("+"))
     if value is None or value <= 0:
-        raise DataError(f"{flag}: {text!r} is not a duration like 1m, 60s, 500ms, 1h")
+        raise DataError(f"{flag}: {text!r} is not a duration like 1m, 60s, 500ms, 1h, 1d")
     return value
 
 
@@ -42,7 +43,7 @@ def _options(args: argparse.Namespace) -> Any:
         buy=tuple(v for v in (args.buy or "").split(",") if v),
         sell=tuple(v for v in (args.sell or "").split(",") if v),
         bar_stamp=args.bar_stamp, interval_ns=_duration_ns(args.interval, "--interval"),
-        clock=args.clock, csv_delimiter=delimiter, header=not args.no_header)
+        clock=args.clock, csv_delimiter=delimiter, header=not args.no_header, sort=args.sort)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -52,6 +53,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from desk.data.writer import MarketWriter
     from desk.importers import importer
+    from desk.importers.chronology import settle
     from desk.importers.source import Meter
 
     run = importer(args.format)
@@ -77,6 +79,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             meter._on_advance = advance
             run(sources, writer, options, meter)
         writer.close()
+        settle(writer, sources, options.sort)
     except BaseException:
         writer.abort()
         raise
@@ -93,15 +96,19 @@ def _print_summary(console: Any, out: Path, writer: Any) -> None:
     stats = writer.stats
     table = Table(title=f"imported → {out}", show_header=False, title_justify="left")
     table.add_row("rows", f"{stats.rows:,}")
-    if stats.first_ts is not None and stats.last_ts is not None:
-        table.add_row("span", f"{format_ns(stats.first_ts)} → {format_ns(stats.last_ts)} UTC")
-    table.add_row("instruments", ", ".join(f"{k} ({v:,})" for k, v in stats.instruments.most_common()))
+    if stats.min_ts is not None and stats.max_ts is not None:
+        table.add_row("span", f"{format_ns(stats.min_ts)} → {format_ns(stats.max_ts)} UTC")
+    table.add_row("instruments", _counts(stats.instruments))
     table.add_row("kinds", ", ".join(f"{k} ({v:,})" for k, v in stats.kinds.most_common()))
     if stats.notes:
         table.add_row("notes", "\n".join(f"{k}: {v:,}" for k, v in stats.notes.items()))
     problems = writer.problem_lines()
     table.add_row("problems", "\n".join(problems) if problems else "none")
     console.print(table)
+
+
+def _counts(counter: Any) -> str:
+    return ", ".join(f"{k} ({v:,})" for k, v in counter.most_common())
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -119,10 +126,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     table = Table(title=str(found.path), show_header=False, title_justify="left")
     table.add_row("schema", ", ".join(f"{f.name}: {f.type}" for f in found.schema))
     table.add_row("rows", f"{found.rows:,} ({found.events:,} events)")
-    if found.first_ts is not None and found.last_ts is not None:
-        table.add_row("span", f"{format_ns(found.first_ts)} → {format_ns(found.last_ts)} UTC "
-                              f"({(found.last_ts - found.first_ts) / 1e9:,.3f} s)")
-    table.add_row("instruments", ", ".join(f"{k} ({v:,})" for k, v in found.instruments.most_common()))
+    if found.min_ts is not None and found.max_ts is not None:
+        table.add_row("span", f"{format_ns(found.min_ts)} → {format_ns(found.max_ts)} UTC "
+                              f"({(found.max_ts - found.min_ts) / 1e9:,.3f} s)")
+    table.add_row("instruments", _counts(found.instruments))
     table.add_row("kinds", ", ".join(f"{k} ({v:,})" for k, v in found.kinds.most_common()))
     table.add_row(f"gaps > {args.gap}", f"{found.gaps_over:,}")
     table.add_row("largest gaps", "\n".join(f"{g / 1e9:,.3f} s before {format_ns(t)}"
@@ -132,6 +139,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if found.first_crossed is not None:
         crossed += f" (first book at {format_ns(found.first_crossed)})"
     table.add_row("crossed/locked", crossed)
+    gaps = f"{found.seq_gaps:,}"
+    if found.first_seq_gap is not None:
+        ts, symbol, follows, at = found.first_seq_gap
+        gaps += f" (first: {symbol} at {format_ns(ts)}, update after {follows} on a book at {at})"
+    if found.stale_updates:
+        gaps += f"; {found.stale_updates:,} stale updates (ids the book already has)"
+    table.add_row("update-id gaps", gaps)
     console.print(table)
     return 0
 
@@ -181,6 +195,9 @@ def register(sub: Any) -> None:
                           "exchange's event time")
     imp.add_argument("--delimiter", help="CSV field separator (default ,)")
     imp.add_argument("--no-header", action="store_true", help="the CSV has no header row")
+    imp.add_argument("--sort", action="store_true",
+                     help="sort rows that are out of time order (stable; by default they are "
+                          "refused, and a newest-first source is reversed)")
     imp.set_defaults(func=cmd_import)
     ins = verbs.add_parser("inspect", help="schema, rows, span, instruments, gaps, disorder, "
                                            "crossed books of a desk-schema file")

@@ -25,6 +25,8 @@ def cmd_play(args: argparse.Namespace) -> int:
         app.run()
     finally:
         runner.stop()
+    for path in app.saved:
+        print(f"saved session: {path}")
     if runner.error:
         print(f"desk: the engine failed: {runner.error}; journal kept in {journal}")
         return 1
@@ -35,9 +37,10 @@ def cmd_play(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     play = sub.add_parser("play", help="play a session live in the terminal app")
     play.add_argument("session", nargs="?", help="session file (default: the bundled demo)")
-    play.add_argument("--theme", help="desk-dark (default), desk-light, desk-high-contrast, or "
-                      "any name in themes/*.toml")
-    play.add_argument("--out", help="folder for the journal (default: the session's audit.path)")
+    play.add_argument("--theme", help="desk-dark (default), desk-light, desk-high-contrast, any "
+                      "name in themes/*.toml, or the path of a theme TOML file")
+    play.add_argument("--out", help="folder for the journal and for sessions saved with s "
+                      "(default: the folder of the session's audit.path)")
     play.add_argument("--seed", type=int, help="override the session's seed")
     play.add_argument("--strict", action="store_true", help="check every invariant after every event")
     play.add_argument("--paused", action="store_true", help="start paused on the first event")

@@ -27,6 +27,28 @@ def _journal_path(args: argparse.Namespace, configured: str) -> Path:
     return Path(configured)
 
 
+def check_journal_path(journal: Path, where: str) -> None:
+    """Fail with one line, before the engine is built, if the journal cannot be written there.
+
+    `where` names what chose the path (`--out DIR` or `session.toml: audit.path`).
+    The folder is created (the journal would create it anyway) and probed with a
+    throwaway file; the journal itself is not touched until the run starts.
+    """
+    import tempfile
+
+    from desk.errors import OutputError
+
+    if journal.is_dir():
+        raise OutputError(f"{where}: {journal} is a folder; give a file path for the journal")
+    try:
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=journal.parent):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise OutputError(f"{where}: cannot write the journal {journal}: {reason}") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a session headless and print its summary."""
     from desk.config import load_session
@@ -35,6 +57,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     loaded = load_session(_session_path(args.session))
     journal = _journal_path(args, loaded.config.audit.path)
+    check_journal_path(journal, f"--out {args.out}" if getattr(args, "out", None)
+                       else f"{loaded.path}: audit.path")
     started = time.perf_counter()
     # the journal's words and batches are made in a forked writer, on the other core
     engine = Engine(loaded, journal, seed=args.seed, strict=args.strict, journal_writer="process")

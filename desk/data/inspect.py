@@ -1,7 +1,9 @@
-"""What a desk-schema market-data file holds: span, instruments, kinds, gaps, disorder, crossed books.
+"""What a desk-schema market-data file holds: span, instruments, kinds, gaps, disorder, crossed
+books, and gaps in the venue's book update ids.
 
 Reads the file batch by batch; the only state kept is one L2 book per instrument
-(to tell whether the book is crossed after each book event) and the few largest gaps.
+(to tell whether the book is crossed after each book event, and which update id
+it is at) and the few largest gaps.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from desk.book import Book
+from desk.book import GAP, STALE, Book
 from desk.data.schema import COLUMNS
 from desk.errors import DataError
 
@@ -27,8 +29,9 @@ class Inspection:
     schema: pa.Schema
     rows: int = 0
     events: int = 0
-    first_ts: int | None = None
-    last_ts: int | None = None
+    min_ts: int | None = None
+    """The earliest time (the span is min → max, whatever the order of the rows)."""
+    max_ts: int | None = None
     kinds: Counter[str] = field(default_factory=Counter)
     instruments: Counter[str] = field(default_factory=Counter)
     out_of_order: int = 0
@@ -38,6 +41,12 @@ class Inspection:
     crossed_books: int = 0
     crossed_quotes: int = 0
     first_crossed: int | None = None
+    seq_gaps: int = 0
+    """Book deltas whose update ids do not follow the book's (updates were lost in between)."""
+    first_seq_gap: tuple[int, str, int, int] | None = None
+    """(ts, instrument, the update id the delta follows, the id the book was at)."""
+    stale_updates: int = 0
+    """Book deltas whose update id the book already has (the replay skips them)."""
 
 
 def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -> Inspection:
@@ -57,7 +66,7 @@ def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -
     books: dict[str, Book] = {}
     gaps: list[tuple[int, int]] = []
     last: int | None = None
-    pending: tuple[int, str, str] | None = None
+    pending: tuple[int, str, str, int | None] | None = None
     names = [c for c in COLUMNS if c in parquet.schema_arrow.names]
 
     def close_book_event() -> None:
@@ -77,8 +86,12 @@ def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -
         found.rows += batch.num_rows
         found.kinds.update(kinds)
         found.instruments.update(symbols)
-        if found.first_ts is None and ts_list:
-            found.first_ts = ts_list[0]
+        if ts_list:
+            low, high = min(ts_list), max(ts_list)
+            found.min_ts = low if found.min_ts is None else min(found.min_ts, low)
+            found.max_ts = high if found.max_ts is None else max(found.max_ts, high)
+        seqs = cols.get("seq") or [None] * len(ts_list)
+        prevs = cols.get("prev_seq") or [None] * len(ts_list)
         for i, ts in enumerate(ts_list):
             if last is not None:
                 if ts < last:
@@ -87,15 +100,15 @@ def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -
                     gap = ts - last
                     if gap > gap_ns:
                         found.gaps_over += 1
-                    if len(gaps) < keep_gaps:
+                    if gap and len(gaps) < keep_gaps:  # rows at the same time are no gap
                         heapq.heappush(gaps, (gap, ts))
-                    elif gap > gaps[0][0]:
+                    elif gap and gap > gaps[0][0]:
                         heapq.heapreplace(gaps, (gap, ts))
             if last is None or ts >= last:
                 last = ts
             kind = kinds[i]
             if kind in ("book_snapshot", "book_delta"):
-                key = (ts, symbols[i], kind)
+                key = (ts, symbols[i], kind, seqs[i])
                 if key != pending:
                     close_book_event()
                     found.events += 1
@@ -103,6 +116,8 @@ def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -
                     if kind == "book_snapshot":
                         book.reset((), ())
                     pending = key
+                    _check_seq(found, book, ts, symbols[i], kind == "book_snapshot", seqs[i],
+                               prevs[i])
                 level = ((cols["price"][i], cols["size"][i]),)
                 if cols["side"][i] > 0:
                     books[symbols[i]].apply(level, ())
@@ -115,6 +130,23 @@ def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -
                     and cols["bid"][i] > cols["ask"][i]:
                 found.crossed_quotes += 1
     close_book_event()
-    found.last_ts = last
     found.largest_gaps = sorted(gaps, reverse=True)
     return found
+
+
+def _check_seq(found: Inspection, book: Book, ts: int, symbol: str, snapshot: bool,
+               seq: int | None, prev_seq: int | None) -> None:
+    """Count a gap or a stale update as the replay will see it (`Book.sequence_issue`)."""
+    if seq is None:
+        return
+    issue = book.sequence_issue(seq, prev_seq, snapshot)
+    if issue == STALE:
+        found.stale_updates += 1
+        return  # the replay skips it: the book stays at its update id
+    if issue == GAP:
+        found.seq_gaps += 1
+        if found.first_seq_gap is None:
+            assert book.seq is not None
+            found.first_seq_gap = (ts, symbol, prev_seq if prev_seq is not None else seq - 1,
+                                   book.seq)
+    book.seq = seq

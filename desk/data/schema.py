@@ -17,8 +17,9 @@ SCHEMA = pa.schema([
     pa.field("instrument", pa.string(), nullable=False),
     pa.field("kind", pa.string(), nullable=False),       # trade|quote|bar|book_snapshot|book_delta
     pa.field("price", pa.float64()),                     # trade price, or the book level's price
-    pa.field("size", pa.float64()),                      # trade size, or the level's new absolute size
-    pa.field("side", pa.int8()),                         # trade: aggressor +1 buy/-1 sell/0; book: +1 bid/-1 ask
+    pa.field("size", pa.float64()),                      # trade size, or the level's new size
+    # trade: the aggressor, +1 buy / -1 sell / 0 unknown; book: +1 bid / -1 ask
+    pa.field("side", pa.int8()),
     pa.field("bid", pa.float64()),
     pa.field("bid_size", pa.float64()),
     pa.field("ask", pa.float64()),
@@ -28,7 +29,7 @@ SCHEMA = pa.schema([
     pa.field("low", pa.float64()),
     pa.field("close", pa.float64()),                     # bars are stamped at their close
     pa.field("volume", pa.float64()),
-    pa.field("seq", pa.int64()),                         # book: the venue's update id, if it has one
+    pa.field("seq", pa.int64()),                         # book: the venue's update id, if any
     pa.field("prev_seq", pa.int64()),                    # book: the update id this one follows
 ], metadata={"desk.schema": SCHEMA_VERSION})
 

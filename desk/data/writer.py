@@ -25,9 +25,17 @@ class ImportStats:
     """What was written: rows, time span, kinds, instruments, and the problems met on the way."""
 
     rows: int = 0
-    first_ts: int | None = None
-    last_ts: int | None = None
+    min_ts: int | None = None
+    """The earliest time written (the span is min → max whatever the order of the rows)."""
+    max_ts: int | None = None
     out_of_order: int = 0
+    """Rows earlier than the row before them."""
+    in_order: int = 0
+    """Rows later than the row before them: none, with rows out of order, means newest first."""
+    first_disorder: tuple[int, int, int] | None = None
+    """(row number from 1, its time, the time of the row before) of the first row out of order."""
+    last_ts: int | None = None
+    """The time of the last row written (not the latest time: see `max_ts`)."""
     kinds: Counter[str] = field(default_factory=Counter)
     instruments: Counter[str] = field(default_factory=Counter)
     problems: Counter[str] = field(default_factory=Counter)
@@ -52,12 +60,20 @@ class MarketWriter:
 
     def _row(self, ts: int, instrument: str, kind: str, values: tuple[Any, ...]) -> None:
         stats = self.stats
-        if stats.last_ts is not None and ts < stats.last_ts:
+        last = stats.last_ts
+        if last is None:
+            stats.min_ts = stats.max_ts = ts
+        elif ts > last:
+            stats.in_order += 1
+            if stats.max_ts is None or ts > stats.max_ts:
+                stats.max_ts = ts
+        elif ts < last:
             stats.out_of_order += 1
-        else:
-            stats.last_ts = ts
-        if stats.first_ts is None:
-            stats.first_ts = ts
+            if stats.first_disorder is None:
+                stats.first_disorder = (stats.rows + 1, ts, last)
+            if stats.min_ts is None or ts < stats.min_ts:
+                stats.min_ts = ts
+        stats.last_ts = ts
         stats.rows += 1
         stats.kinds[kind] += 1
         stats.instruments[instrument] += 1
@@ -80,7 +96,8 @@ class MarketWriter:
 
     def bar(self, ts: int, instrument: str, open_: float, high: float, low: float, close: float,
             volume: float | None) -> None:
-        self._row(ts, instrument, "bar", (None,) * 7 + (open_, high, low, close, volume, None, None))
+        self._row(ts, instrument, "bar",
+                  (None,) * 7 + (open_, high, low, close, volume, None, None))
 
     def level(self, ts: int, instrument: str, snapshot: bool, side: int, price: float,
               size: float, seq: int | None = None, prev_seq: int | None = None) -> None:
@@ -99,14 +116,21 @@ class MarketWriter:
         if ts.null_count:
             raise DataError(f"{self.path}: {ts.null_count} row(s) without a timestamp")
         stats = self.stats
-        first, last = ts[0].as_py(), ts[-1].as_py()
-        previous = stats.last_ts if stats.last_ts is not None else first
-        shifted = pa.concat_arrays([pa.array([previous], pa.int64())] +
-                                   [c for c in ts.slice(0, len(ts) - 1).chunks])
-        stats.out_of_order += pc.sum(pc.cast(pc.less(ts.combine_chunks(), shifted),
-                                             pa.int64())).as_py() or 0
-        stats.first_ts = first if stats.first_ts is None else stats.first_ts
-        stats.last_ts = max(last, pc.max(ts).as_py(), stats.last_ts or last)
+        column = ts.combine_chunks()
+        previous = pa.concat_arrays([pa.array([stats.last_ts if stats.last_ts is not None
+                                               else column[0].as_py()], pa.int64()),
+                                     column.slice(0, len(column) - 1)])
+        earlier = pc.less(column, previous)
+        stats.out_of_order += pc.sum(pc.cast(earlier, pa.int64())).as_py() or 0
+        stats.in_order += pc.sum(pc.cast(pc.greater(column, previous), pa.int64())).as_py() or 0
+        if stats.first_disorder is None and pc.any(earlier).as_py():
+            index = pc.index(earlier, True).as_py()
+            stats.first_disorder = (stats.rows + index + 1, column[index].as_py(),
+                                    previous[index].as_py())
+        low, high = pc.min(column).as_py(), pc.max(column).as_py()
+        stats.min_ts = low if stats.min_ts is None else min(stats.min_ts, low)
+        stats.max_ts = high if stats.max_ts is None else max(stats.max_ts, high)
+        stats.last_ts = column[len(column) - 1].as_py()
         stats.rows += table.num_rows
         for name, counter in (("kind", stats.kinds), ("instrument", stats.instruments)):
             counts = pc.value_counts(table.column(name).combine_chunks())
@@ -140,7 +164,8 @@ class MarketWriter:
     def flush(self) -> None:
         if not self._cols[0]:
             return
-        arrays = [pa.array(values, type=SCHEMA.field(i).type) for i, values in enumerate(self._cols)]
+        arrays = [pa.array(values, type=SCHEMA.field(i).type)
+                  for i, values in enumerate(self._cols)]
         self._write(pa.Table.from_arrays(arrays, schema=SCHEMA))
         self._cols = [[] for _ in COLUMNS]
 

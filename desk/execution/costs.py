@@ -25,7 +25,16 @@ class Slippage:
 
 
 class Fees:
-    """Maker and taker basis points, a per-unit charge, and a minimum per fill."""
+    """Maker and taker basis points, a per-unit charge, and a minimum per order.
+
+    A broker's minimum is per order, not per fill: an order that walks four
+    levels, or fills in ten pieces at its limit, pays it once. It is charged as
+    the fills come, so each fill report carries its own fee and the portfolio
+    stays the only writer of cash: the first fill that costs anything pays at
+    least the minimum, and later fills pay only what takes the order's total
+    beyond it. An order's fees therefore sum to `max(Σ proportional, minimum)`
+    over its charged fills, plus any maker rebates (which have no minimum).
+    """
 
     def __init__(self, model: FeeModel) -> None:
         self.taker = model.taker_bps / 1e4
@@ -33,17 +42,38 @@ class Fees:
         self.per_unit = model.per_unit
         self.minimum = model.minimum
 
-    def fee(self, qty: float, price: float, multiplier: float, maker: bool) -> float:
+    def proportional(self, qty: float, price: float, multiplier: float, maker: bool) -> float:
+        """The fee of one fill by rate and per unit, before any minimum; negative is a rebate."""
         rate = self.maker if maker else self.taker
-        fee = abs(qty) * price * multiplier * rate + abs(qty) * self.per_unit
-        return max(fee, self.minimum) if fee >= 0 else fee  # a maker rebate is negative and has no minimum
+        return abs(qty) * price * multiplier * rate + abs(qty) * self.per_unit
 
-    def affordable(self, cash: float, price: float, multiplier: float, maker: bool) -> float:
+    def charge(self, proportional: float, before: float | None) -> float:
+        """What one fill is charged, given the order's charged proportional fees before it.
+
+        `before` is None while none of the order's fills has been charged: that
+        fill pays at least the minimum. A rebate is paid as it is.
+        """
+        minimum = self.minimum
+        if proportional < 0 or minimum <= 0:
+            return proportional
+        if before is None:
+            return max(proportional, minimum)
+        return max(before + proportional, minimum) - max(before, minimum)
+
+    def fee(self, qty: float, price: float, multiplier: float, maker: bool,
+            before: float | None = None) -> float:
+        """The fee of one fill of an order (see `charge` for `before`)."""
+        return self.charge(self.proportional(qty, price, multiplier, maker), before)
+
+    def affordable(self, cash: float, price: float, multiplier: float, maker: bool,
+                   before: float | None = None) -> float:
         """The most units `cash` pays for, fees included (not rounded to lots).
 
-        The cost of q units is `q·unit + max(q·v, minimum)` with `v` the fee per
-        unit: either the proportional fee binds (q = cash / (unit + v)) or the
-        minimum does (q = (cash − minimum) / unit).
+        The cost of q units is `q·unit + max(P + q·v, minimum) − B` with `v` the
+        fee per unit, `P` the order's charged proportional fees so far (`before`,
+        0 if none) and `B` what it has paid for them (`max(P, minimum)`, 0 if
+        none): either the proportional fee binds, q = (cash + B − P) / (unit + v),
+        or the minimum does, q = (cash + B − minimum) / unit.
         """
         if cash <= 0:
             return 0.0
@@ -51,10 +81,13 @@ class Fees:
         variable = price * multiplier * (self.maker if maker else self.taker) + self.per_unit
         if variable < 0:
             return cash / (unit + variable)  # a rebate: no minimum
-        qty = cash / (unit + variable)
-        if qty * variable >= self.minimum:
+        minimum = self.minimum
+        paid_for = 0.0 if before is None else before
+        paid = 0.0 if before is None else max(before, minimum)
+        qty = (cash + paid - paid_for) / (unit + variable)
+        if paid_for + qty * variable >= minimum:
             return qty
-        return max(cash - self.minimum, 0.0) / unit
+        return max(cash + paid - minimum, 0.0) / unit
 
     @property
     def worst_rate(self) -> float:

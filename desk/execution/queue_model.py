@@ -3,8 +3,12 @@
 A replay does not show where our order would sit among the real orders at its
 price, so the position is a model. Both models start behind everything
 displayed at the price when the order arrives and advance by trades at the
-price; they differ in how they read a displayed size that shrank for reasons
-other than trades (cancels):
+price. A price the feed does not show at arrival (beyond a top-N book, or
+behind the best of a quote) hides an unknown queue: the order joins behind
+`UNSEEN` (infinite) size, which no trade at the price gets through, and takes
+the whole size displayed there when the level first appears, never less. The
+models differ in how they read a displayed size that shrank for reasons other
+than trades (cancels):
 
 - `conservative` moves us forward only as far as it must: the size ahead can
   never exceed what is displayed at the price (hftbacktest's risk-averse model);
@@ -16,9 +20,13 @@ other than trades (cancels):
 
 from __future__ import annotations
 
+import math
 import random
 
 from desk.orders import Order
+
+UNSEEN = math.inf
+"""The queue ahead of an order whose price level has not been displayed since it arrived."""
 
 
 class QueueModel:
@@ -26,8 +34,10 @@ class QueueModel:
 
     name = "conservative"
 
-    def join(self, order: Order, displayed: float) -> None:
-        """The order starts to rest behind `displayed` size at its price."""
+    def join(self, order: Order, displayed: float | None) -> None:
+        """The order starts to rest behind `displayed` size at its price; None: not displayed."""
+        if displayed is None:
+            displayed = UNSEEN
         order.queue_ahead = displayed
         order.queue_level = displayed
         order.queue_traded = 0.0
@@ -42,8 +52,21 @@ class QueueModel:
         order.queue_ahead = 0.0
         return -left
 
+    def cleared(self, order: Order) -> None:
+        """A trade went through the order's price: the level, and the queue ahead, are gone."""
+        order.queue_ahead = order.queue_level = order.queue_traded = 0.0
+
     def on_depth(self, order: Order, displayed: float) -> None:
-        """The displayed size at the order's price is now `displayed`."""
+        """The displayed size at the order's price is now `displayed`.
+
+        The first sight of a level the order joined unseen puts the whole of it
+        ahead: what was there when the order arrived is unknown, and what the
+        level shows now is the most it can be that we can see.
+        """
+        if order.queue_level == UNSEEN:
+            order.queue_ahead = order.queue_level = displayed
+            order.queue_traded = 0.0
+            return
         self._cancelled(order, order.queue_level, displayed)
         if order.queue_ahead > displayed:
             order.queue_ahead = displayed

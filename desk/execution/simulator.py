@@ -55,6 +55,8 @@ class ExecutionSimulator:
         """Orders still taking liquidity event by event, held back by `max_volume_share`."""
         self.inflight_cost = 0.0
         """Cash that buy fills already made at the venue will take once their reports arrive."""
+        self._charged: dict[int, float] = {}
+        """Proportional fees charged so far per order, kept only when a minimum fee applies."""
         self._next_id = 1
         self._entry_free = 0
         self._response_free = 0
@@ -137,7 +139,7 @@ class ExecutionSimulator:
         elif order.order_type is OrderType.MARKET:
             self._end(order, ts, "no more liquidity for the market order")
         else:
-            self.queue.join(order, self._level_size(state, order) or 0.0)
+            self.queue.join(order, self._level_size(state, order))
             self.resting[order.instrument].append(order)
 
     def on_cancel_arrival(self, event: CancelArrived) -> Order | None:
@@ -157,26 +159,52 @@ class ExecutionSimulator:
         return order
 
     def on_trade(self, trade: Trade) -> None:
-        """A trade may reach our resting orders: at our price after the queue ahead, or beyond."""
+        """A trade may reach our resting orders: at our price after the queue ahead, or beyond.
+
+        The trade's size is shared out in price-time priority, our own orders
+        included: the best-priced first, and at one price the first to rest
+        first, each after the displayed queue ahead of it. Each order takes at
+        most `max_volume_share` of the trade. A crossed book (an auction print,
+        or bad data) fills nothing, as in `on_top_of_book`.
+        """
         resting = self.resting[trade.instrument]
         if not resting:
             return
         price = trade.price
-        cap = trade.size * self.max_share
-        for order in list(resting):
+        aggressor = trade.aggressor
+        reached: list[Order] | None = None
+        for order in resting:
             limit = order.limit_price
             assert limit is not None
             side = order.side
             beyond = (price - limit) * side
-            if beyond < -_EPS * limit:
-                reach = cap  # traded through our price: the level, and the queue, are gone
-                order.queue_ahead = 0.0
-            elif beyond <= _EPS * limit and trade.aggressor * side <= 0:
-                reach = min(self.queue.on_trade(order, trade.size), cap)
+            if beyond < -_EPS * limit or (beyond <= _EPS * limit and aggressor * side <= 0):
+                if reached is None:
+                    reached = [order]
+                else:
+                    reached.append(order)
+        if reached is None or _crossed(self.market.states[trade.instrument]):
+            return
+        if len(reached) > 1:
+            reached.sort(key=_priority)  # stable: at one price, the first to rest stays first
+        cap = trade.size * self.max_share
+        left = {1: trade.size, -1: trade.size}  # an unknown aggressor may have hit either side
+        queue = self.queue
+        for order in reached:
+            side = order.side
+            budget = left[side]
+            limit = order.limit_price
+            assert limit is not None
+            if (price - limit) * side < -_EPS * limit:
+                queue.cleared(order)  # traded through our price: the level, and the queue, are gone
+                reach = budget
+            elif budget > _EPS:
+                reach = queue.on_trade(order, budget)
             else:
                 continue
             if reach > 0:
-                self._fill(order, trade.ts, min(reach, abs(order.venue_open)), limit, maker=True)
+                left[side] = budget - self._fill(
+                    order, trade.ts, min(reach, cap, abs(order.venue_open)), limit, maker=True)
             if order.done_at_venue:
                 resting.remove(order)
 
@@ -184,15 +212,18 @@ class ExecutionSimulator:
         """The book or quote changed: held-back orders keep taking, resting ones update their queue.
 
         A resting order the other side has moved onto (its best price at or
-        through our limit) is filled whole at its limit, as the first in line
-        there. Nothing fills against a crossed book (bad data or an auction).
+        through our limit) fills at its limit, first in line there now: as
+        much as is displayed at or through the limit, `max_volume_share` of
+        each level, shared out in price-time priority among our orders. The
+        rest keeps resting with nothing ahead of it. Nothing fills against a
+        crossed book or quote (bad data or an auction).
         """
         taking = self.taking[symbol]
         resting = self.resting[symbol]
         if not taking and not resting:
             return
         state = self.market.states[symbol]
-        if state.book is not None and state.book.is_crossed():
+        if _crossed(state):
             return
         if taking:
             self.taking[symbol] = []
@@ -200,18 +231,69 @@ class ExecutionSimulator:
                 order.taking = False
                 if not order.done_at_venue:
                     self._work(order, state, ts)
-        for order in list(resting):
+        met: list[Order] | None = None
+        for order in resting:
             limit = order.limit_price
             assert limit is not None
             if (order.side > 0 and 0 < state.ask <= limit) or \
                     (order.side < 0 and state.bid >= limit > 0):
-                self._fill(order, ts, abs(order.venue_open), limit, maker=True)
+                if met is None:
+                    met = [order]
+                else:
+                    met.append(order)
             else:
                 displayed = self._level_size(state, order)
                 if displayed is not None:
                     self.queue.on_depth(order, displayed)
+        if met is None:
+            return
+        if len(met) > 1:
+            met.sort(key=_priority)
+        lot = self.specs[symbol].lot_size
+        quoted = {1: self._share(state.ask_size, lot), -1: self._share(state.bid_size, lot)}
+        for order in met:
+            self._met(order, state, ts, quoted)
             if order.done_at_venue:
                 resting.remove(order)
+
+    def _met(self, order: Order, state: InstrumentState, ts: int, quoted: dict[int, float]) -> None:
+        """The other side reached a resting order's limit: fill what is shown there, at the limit.
+
+        With a book, what this fill takes leaves the venue's book (until the
+        feed updates the level), so our next order sees only what is left;
+        with quotes only, `quoted` is what is left of the shown size per side.
+        """
+        side = order.side
+        limit = order.limit_price
+        assert limit is not None
+        lot = self.specs[order.instrument].lot_size
+        want = abs(order.venue_open)
+        book = state.book
+        if book is not None and not book.is_empty():
+            levels = book.ask_levels() if side > 0 else book.bid_levels()
+            taken: list[tuple[float, float]] = []
+            for price, size in levels:
+                if want <= _EPS or (price - limit) * side > _EPS * limit:
+                    break
+                qty = min(want, self._share(size, lot))
+                if qty > 0:
+                    taken.append((price, qty))
+                    want -= qty
+            for price, qty in taken:
+                filled = self._fill(order, ts, qty, limit, maker=True)
+                book.take(-side, price, filled)
+                if filled < _lots(qty, lot) - _EPS:
+                    break
+        else:
+            qty = min(want, quoted[side])
+            if qty > 0:
+                quoted[side] -= self._fill(order, ts, qty, limit, maker=True)
+        if not order.done_at_venue:
+            self.queue.join(order, 0.0)
+
+    def _share(self, size: float, lot: float) -> float:
+        """What one order may take of `size` shown at one level in one event."""
+        return size if self.max_share >= 1.0 else _lots(size * self.max_share, lot)
 
     # --- matching ---------------------------------------------------------------
 
@@ -231,23 +313,27 @@ class ExecutionSimulator:
             if book.is_crossed():
                 return _CAPPED  # an auction or bad data: wait for the book to uncross
             levels = book.ask_levels() if side > 0 else book.bid_levels()
-            if limit is not None:
-                levels = [lv for lv in levels if (lv[0] - limit) * side <= 0]
-            room = math.inf
-            if self.max_share < 1.0:
-                room = max(_lots(self.max_share * sum(size for _, size in levels), lot), lot)
+            share = self.max_share
             capped = False
             taken: list[tuple[float, float]] = []
             for price, size in levels:
-                if want <= _EPS:
+                if want <= _EPS or (limit is not None and (price - limit) * side > 0):
                     break
-                qty = min(want, size, room)
-                taken.append((price, qty))
-                want -= qty
-                room -= qty
-                if room <= _EPS:
-                    capped = want > _EPS
-                    break
+                if share < 1.0:
+                    allowed = _lots(size * share, lot)
+                    capped = capped or allowed < size
+                    size = allowed
+                qty = min(want, size)
+                if qty > 0:
+                    taken.append((price, qty))
+                    want -= qty
+            if not taken and capped:
+                # every level's share rounds to nothing: one lot at the best, so the order moves
+                price, size = levels[0]
+                if size >= lot:
+                    taken.append((price, min(want, lot)))
+                    want -= min(want, lot)
+            capped = capped and want > _EPS
             for price, qty in taken:
                 filled = self._fill(order, ts, qty, price, maker=False)
                 book.take(-side, price, filled)
@@ -288,9 +374,12 @@ class ExecutionSimulator:
                 f"{order.reserved_price:g}: remainder not filled", order.instrument,
                 order.order_seq, order.order_id, policy="reserve", price=price)
             return 0.0
+        fees = self.fees
+        charged = self._charged.get(order.order_id) if fees.minimum > 0 else None
         if order.side > 0 and qty > 0:
             spendable = self.spendable(order) - self.inflight_cost
-            affordable = _lots(self.fees.affordable(spendable, price, spec.multiplier, maker), lot)
+            affordable = _lots(fees.affordable(spendable, price, spec.multiplier, maker, charged),
+                               lot)
             if affordable < qty:
                 self.journal.record(
                     "cash_guard", ts, f"buy of {qty:g} at {price:g} clipped to {affordable:g}: "
@@ -300,7 +389,10 @@ class ExecutionSimulator:
         if qty <= 0:
             return 0.0
         signed = qty * order.side
-        fee = self.fees.fee(qty, price, spec.multiplier, maker)
+        proportional = fees.proportional(qty, price, spec.multiplier, maker)
+        fee = fees.charge(proportional, charged)
+        if fees.minimum > 0 and proportional >= 0:
+            self._charged[order.order_id] = proportional + (charged or 0.0)
         if signed > 0:
             self.inflight_cost += signed * price * spec.multiplier + fee
         order.venue_filled += signed
@@ -370,6 +462,20 @@ class ExecutionSimulator:
     def forget(self, order_id: int) -> None:
         """Drop a finished order so memory stays bounded over long replays."""
         self.orders.pop(order_id, None)
+        self._charged.pop(order_id, None)
+
+
+def _priority(order: Order) -> float:
+    """Price priority among our orders on one side: the highest bid, the lowest ask, first."""
+    return -order.side * (order.limit_price or 0.0)
+
+
+def _crossed(state: InstrumentState) -> bool:
+    """Whether the venue's book (or, without one, its quote) is crossed: nothing should fill."""
+    book = state.book
+    if book is not None and not book.is_empty():
+        return book.is_crossed()
+    return 0 < state.ask <= state.bid
 
 
 def _lots(qty: float, lot: float) -> float:

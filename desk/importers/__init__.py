@@ -56,6 +56,8 @@ class ImportOptions:
     clock: str = "local"
     csv_delimiter: str = ","
     header: bool = True
+    sort: bool = False
+    """Sort rows out of time order (a newest-first source is reversed without being asked)."""
 
 
 Importer: TypeAlias = "Callable[[list[Path], MarketWriter, ImportOptions, Meter], None]"

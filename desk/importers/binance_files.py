@@ -26,14 +26,17 @@ def _epoch_ns(value: str) -> int:
 
 def _rows(path: Path, meter: Meter) -> Iterator[tuple[str, list[str]]]:
     """(where, fields) of every data row; a header row (non-numeric first field) is skipped."""
-    lines = text_lines(path, meter)
+    lines = text_lines(path, meter, what="a Binance CSV dump")
     for number, line in lines:
         if not line.strip():
             continue
-        fields = next(csv.reader([line]))
+        try:
+            fields = next(csv.reader([line]))
+        except csv.Error as error:
+            raise DataError(f"{path}:{number}: not CSV: {error}") from None
         if number == 1 and not fields[0].strip().lstrip("-").replace(".", "", 1).isdigit():
             continue  # a header
-        yield f"{path.name}:{number}", fields
+        yield f"{path}:{number}", fields
 
 
 def _symbol(path: Path, opts: ImportOptions) -> str:
@@ -43,6 +46,12 @@ def _symbol(path: Path, opts: ImportOptions) -> str:
     if not stem.isalnum():
         raise DataError(f"{path}: cannot tell the instrument from the file name; give --instrument")
     return stem.upper()
+
+
+def _bad(where: str, what: str, fields: list[str], error: Exception) -> DataError:
+    """A row that is not of the layout: what is wrong with it, and how it starts."""
+    reason = f"only {len(fields)} fields" if isinstance(error, IndexError) else str(error)
+    return DataError(f"{where}: not a Binance {what} row ({reason}): {','.join(fields)[:60]!r}")
 
 
 def _bool(text: str) -> bool:
@@ -65,9 +74,8 @@ def run_binance_trades(sources: list[Path], writer: MarketWriter, opts: ImportOp
                 # is_buyer_maker: the buyer rested, so the seller was the aggressor
                 writer.trade(_epoch_ns(ts), symbol, float(f[1]), float(f[2]),
                              -1 if _bool(maker) else 1)
-            except (IndexError, ValueError):
-                raise DataError(f"{where}: not a Binance trades/aggTrades row: "
-                                f"{','.join(f)[:80]!r}") from None
+            except (IndexError, ValueError) as error:
+                raise _bad(where, "trades/aggTrades", f, error) from None
 
 
 def run_binance_bookticker(sources: list[Path], writer: MarketWriter, opts: ImportOptions,
@@ -79,9 +87,8 @@ def run_binance_bookticker(sources: list[Path], writer: MarketWriter, opts: Impo
             try:
                 writer.quote(_epoch_ns(f[5]), symbol, float(f[1]), float(f[2]), float(f[3]),
                              float(f[4]))
-            except (IndexError, ValueError):
-                raise DataError(f"{where}: not a Binance bookTicker row: "
-                                f"{','.join(f)[:80]!r}") from None
+            except (IndexError, ValueError) as error:
+                raise _bad(where, "bookTicker", f, error) from None
 
 
 def run_binance_klines(sources: list[Path], writer: MarketWriter, opts: ImportOptions,
@@ -96,8 +103,8 @@ def run_binance_klines(sources: list[Path], writer: MarketWriter, opts: ImportOp
                 step = 1_000 if int(float(f[6])) > 10**14 else 1_000_000
                 writer.bar(close_ns + step, symbol, float(f[1]), float(f[2]), float(f[3]),
                            float(f[4]), float(f[5]))
-            except (IndexError, ValueError):
-                raise DataError(f"{where}: not a Binance kline row: {','.join(f)[:80]!r}") from None
+            except (IndexError, ValueError) as error:
+                raise _bad(where, "kline", f, error) from None
 
 
 def run_binance_depth(sources: list[Path], writer: MarketWriter, opts: ImportOptions,
@@ -118,9 +125,8 @@ def run_binance_depth(sources: list[Path], writer: MarketWriter, opts: ImportOpt
                 ts, last_u = _epoch_ns(f[1]), int(f[3])
                 side = 1 if f[4].strip().lower() in ("b", "bid") else -1
                 kind, price, qty, pu = f[5].strip().lower(), float(f[6]), float(f[7]), int(f[8])
-            except (IndexError, ValueError):
-                raise DataError(f"{where}: not a Binance order-book row: "
-                                f"{','.join(f)[:80]!r}") from None
+            except (IndexError, ValueError) as error:
+                raise _bad(where, "order-book", f, error) from None
             if kind == "snap":
                 started = True
                 writer.level(ts, symbol, True, side, price, qty, last_u)

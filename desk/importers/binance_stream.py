@@ -83,7 +83,8 @@ class _StreamImport:
                               float(data["p"]), float(data["q"]), side)
         elif event == "bookTicker":
             self.writer.quote(self._ts(local, data, "T", "E"), self._symbol(data),
-                              float(data["b"]), float(data["B"]), float(data["a"]), float(data["A"]))
+                              float(data["b"]), float(data["B"]), float(data["a"]),
+                              float(data["A"]))
         else:
             self.writer.problem(f"messages of stream type {event or stream!r} skipped", self.where)
 
@@ -159,7 +160,7 @@ def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: M
     """Import recorded stream files in order; several symbols may share a file."""
     job = _StreamImport(writer, opts)
     for path in sources:
-        for number, text in text_lines(path, meter):
+        for number, text in text_lines(path, meter, what="a recorded Binance stream"):
             if not text.strip():
                 continue
             job.where = f"{path.name}:{number}"
@@ -172,7 +173,8 @@ def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: M
                                 f"{text[:60]!r}") from None
             try:
                 job.line(local, message)
-            except (KeyError, TypeError, ValueError) as error:
-                raise DataError(f"{path}:{number}: malformed {type(error).__name__}: "
-                                f"{error}") from None
+            except KeyError as error:
+                raise DataError(f"{path}:{number}: a message without the field {error}") from None
+            except (TypeError, ValueError, AttributeError) as error:
+                raise DataError(f"{path}:{number}: a message with a bad value: {error}") from None
     job.finish()

@@ -2,7 +2,7 @@
 in `desk.importers.dbn`): trades, mbp-1, mbo, ohlcv-*.
 
 The schema is told apart by the columns. Prices are fixed-point integers
-(× 1e-9) or decimals (`pretty_px`); times are epoch nanoseconds or ISO text
+(times 1e-9) or decimals (`pretty_px`); times are epoch nanoseconds or ISO text
 (`pretty_ts`). The clock is `ts_recv` (Databento's own index and sort key) or,
 with `--clock exchange`, `ts_event`. Bars are stamped at `ts_event` (their
 open) plus their length, i.e. at their close. MBO is aggregated into L2: one
@@ -12,15 +12,14 @@ book event per record flagged LAST, carrying the levels that changed.
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from desk.data.writer import MarketWriter
 from desk.errors import DataError
 from desk.importers import ImportOptions
-from desk.importers.source import Meter, open_binary
+from desk.importers.source import READ_ERRORS, Meter, magic, text_stream
 from desk.timeutil import parse_iso_ns
 
 UNDEF_PRICE = 2**63 - 1
@@ -35,12 +34,15 @@ Record = dict[str, Any]
 
 
 def price(value: Any) -> float | None:
-    """A Databento price (fixed-point int × 1e-9, or decimal text) as a float; None if undefined."""
+    """A Databento price (fixed-point int times 1e-9, or decimal text) as a float, None if unset."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and ("." in value or "e" in value.lower()):
-        return float(value)
-    number = int(value)
+    try:
+        if isinstance(value, str) and ("." in value or "e" in value.lower()):
+            return float(value)
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"price {value!r} is not a number") from None
     return None if number == UNDEF_PRICE else number / 1e9
 
 
@@ -57,7 +59,7 @@ def stamp(value: Any) -> int:
     return parse_iso_ns(main + zone) + int((digits + "000000000")[:9])
 
 
-def schema_of(columns: list[str] | tuple[str, ...]) -> str:
+def schema_of(columns: Sequence[str]) -> str:
     names = set(columns)
     if "order_id" in names:
         return "mbo"
@@ -67,44 +69,54 @@ def schema_of(columns: list[str] | tuple[str, ...]) -> str:
         return "ohlcv"
     if {"action", "price", "size"} <= names:
         return "trades"
-    raise DataError(f"not a Databento trades/mbp-1/mbo/ohlcv layout (columns: {', '.join(columns)})")
+    raise DataError("not a Databento trades/mbp-1/mbo/ohlcv layout "
+                    f"(columns: {', '.join(columns)})")
 
 
 def _csv_records(path: Path, meter: Meter) -> tuple[str, Iterator[Record]]:
-    stream = io.TextIOWrapper(open_binary(path, meter), encoding="utf-8", newline="")
+    stream = text_stream(path, meter, "a Databento CSV")
     reader = csv.DictReader(stream)
     try:
         schema = schema_of(reader.fieldnames or [])
-    except DataError as error:
+    except (DataError, csv.Error, *READ_ERRORS) as error:
         stream.close()
         raise DataError(f"{path}: {error}") from None
 
     def rows() -> Iterator[Record]:
         with stream:
-            yield from reader
+            try:
+                yield from reader
+            except (csv.Error, *READ_ERRORS) as error:
+                text = str(error).splitlines()[0] if str(error) else type(error).__name__
+                raise DataError(f"{path}:{reader.line_num}: cannot read: {text}") from None
 
     return schema, rows()
 
 
 def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: Meter) -> None:
-    """Each source as CSV, or as DBN binary when it is named `.dbn` or `.dbn.zst`."""
+    """Each source as DBN binary when its first bytes say so (or it is named `.dbn`,
+    `.dbn.zst`), else as CSV."""
     from desk.importers import dbn
 
     for path in sources:
-        if path.name.endswith((".dbn", ".dbn.zst")):
+        found = magic(path)
+        if path.name.endswith((".dbn", ".dbn.zst")) or (found and found[1] == "databento"):
             dbn.run([path], writer, opts, meter)
             continue
         schema, records = _csv_records(path, meter)
-        import_records(path.name, schema, records, writer, opts)
+        import_records(str(path), schema, records, writer, opts)
 
 
 def import_records(where: str, schema: str, records: Iterator[Record], writer: MarketWriter,
-                   opts: ImportOptions) -> None:
-    """Write one Databento schema's records (CSV rows or decoded DBN) in desk's schema."""
+                   opts: ImportOptions, first: int = 2) -> None:
+    """Write one Databento schema's records (CSV rows or decoded DBN) in desk's schema.
+
+    Errors say `where:N`, N counted from `first`: the CSV line, or the DBN record.
+    """
     clock = "ts_recv" if opts.clock == "local" else "ts_event"
     book = _MboBook(writer) if schema == "mbo" else None
     top: tuple[Any, ...] | None = None
-    for number, r in enumerate(records, start=2):
+    for number, r in enumerate(records, start=first):
         try:
             symbol = opts.instrument or str(r.get("symbol") or r["instrument_id"])
             if schema == "ohlcv":
@@ -133,9 +145,10 @@ def import_records(where: str, schema: str, records: Iterator[Record], writer: M
             elif book is not None:
                 book.record(ts, symbol, action, str(r["side"]), price(r["price"]),
                             float(r["size"]), int(r["order_id"]), int(r["flags"]), where, number)
-        except (KeyError, ValueError, TypeError) as error:
-            raise DataError(f"{where}:{number}: not a Databento {schema} record "
-                            f"({type(error).__name__}: {error})") from None
+        except KeyError as error:
+            raise DataError(f"{where}:{number}: Databento {schema}: no column {error}") from None
+        except (ValueError, TypeError) as error:
+            raise DataError(f"{where}:{number}: Databento {schema}: {error}") from None
 
 
 def _p(value: Any) -> float:

@@ -25,18 +25,22 @@ SCHEMAS = {0: "mbo", 1: "mbp-1", 3: "mbp-1", 4: "trades", 5: "ohlcv", 6: "ohlcv"
            8: "ohlcv"}
 """DBN schema id → the layout desk reads (tbbo shares mbp-1's)."""
 _HEADER = struct.Struct("<BBHIQ")          # length/4, rtype, publisher, instrument id, ts_event
-_MBO = struct.Struct("<QqIBBccQiI")        # order_id, price, size, flags, channel, action, side, ts_recv, delta, sequence
-_MBP = struct.Struct("<qIccBBQiI")         # price, size, action, side, flags, depth, ts_recv, delta, sequence
+# order_id, price, size, flags, channel, action, side, ts_recv, delta, sequence
+_MBO = struct.Struct("<QqIBBccQiI")
+# price, size, action, side, flags, depth, ts_recv, delta, sequence
+_MBP = struct.Struct("<qIccBBQiI")
 _LEVEL = struct.Struct("<qqIIII")          # bid_px, ask_px, bid_sz, ask_sz, bid_ct, ask_ct
 _OHLCV = struct.Struct("<qqqqQ")
 _MBO_RTYPE, _MBP0_RTYPE, _MBP1_RTYPE = 160, 0, 1
+ZSTD = b"\x28\xb5\x2f\xfd"
+"""The first bytes of a zstd frame: decompressed whatever the file is named."""
 _OHLCV_RTYPES = (32, 33, 34, 35)
 
 
 def _chunks(path: Path, meter: Meter) -> Iterator[bytes]:
     stream = open_binary(path, meter)
     source: pa.NativeFile = pa.PythonFile(stream, mode="r")
-    if path.name.endswith(".zst"):
+    if stream.peek(4)[:4] == ZSTD:  # type: ignore[attr-defined]
         source = pa.CompressedInputStream(source, "zstd")
     try:
         while True:
@@ -161,9 +165,9 @@ def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: M
     for path in sources:
         schema, records = _records(path, meter)
 
-        def counted(records: Iterator[Record] = records) -> Iterator[Record]:
+        def counted(records: Iterator[Record] = records, schema: str = schema) -> Iterator[Record]:
             for record in records:
                 writer.note(f"DBN {schema} records")
                 yield record
 
-        import_records(path.name, schema, counted(), writer, opts)
+        import_records(str(path), schema, counted(), writer, opts, first=1)

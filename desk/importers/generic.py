@@ -3,8 +3,12 @@ price scaling and side conventions. Works column-wise on pyarrow record batches.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import csv
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeAlias
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -14,8 +18,12 @@ import pyarrow.parquet as pq
 from desk.data.writer import MarketWriter
 from desk.errors import DataError
 from desk.importers import ImportOptions
-from desk.importers.source import Meter, check_exists, open_binary
+from desk.importers.source import READ_ERRORS, Meter, magic, open_binary, text_stream
+from desk.importers.stamps import BadTime, parse_text_times
 from desk.timeutil import unit_ns
+
+Where: TypeAlias = Callable[[int], str]
+"""Row `i` of a batch → where it is in the source (`file:line` or `file: row n`), for errors."""
 
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "trade": (("ts", "price", "size"), ("instrument", "side")),
@@ -39,20 +47,41 @@ BUY = ("buy", "b", "bid", "bids", "1", "+1")
 SELL = ("sell", "s", "ask", "asks", "a", "-1", "offer")
 
 
-def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: Meter) -> None:
-    """Import each source in turn with the same mapping."""
+def run_csv(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: Meter) -> None:
+    """Import CSV sources (plain, gzip, or a zip of one file) with the same mapping."""
+    _run(sources, writer, opts, meter, _csv_batches)
+
+
+def run_parquet(sources: list[Path], writer: MarketWriter, opts: ImportOptions,
+                meter: Meter) -> None:
+    """Import Parquet sources with the same mapping."""
+    _run(sources, writer, opts, meter, _parquet_batches)
+
+
+Batches: TypeAlias = \
+    "Callable[[Path, ImportOptions, Meter], Iterator[tuple[pa.RecordBatch, Where]]]"
+
+
+def _run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: Meter,
+         batches: Batches) -> None:
     if opts.kind not in FIELDS:
         raise DataError(f"--kind is needed for a generic import: one of {', '.join(FIELDS)}")
     if opts.kind == "bar":
         bar_offset(opts)
+    if opts.tz is not None:
+        try:
+            ZoneInfo(opts.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise DataError(f"--tz: unknown time zone {opts.tz!r} (e.g. UTC, America/New_York, "
+                            "Etc/GMT+5)") from None
     for path in sources:
-        names: dict[str, str] | None = None
-        for batch in _batches(path, opts, meter):
-            if names is None:
-                names = _names(path, opts, batch.schema)
+        empty = True
+        for batch, where in batches(path, opts, meter):
             if batch.num_rows:
-                writer.table(convert(path, batch, names, opts))
-        if names is None:
+                empty = False
+                writer.table(convert(path, batch, _names(path, opts, batch.schema.names), opts,
+                                     where))
+        if empty:
             raise DataError(f"{path}: the file has no rows")
 
 
@@ -69,30 +98,119 @@ def bar_offset(opts: ImportOptions) -> int:
                     "or --bar-stamp close; desk replays every bar at its close")
 
 
-def _batches(path: Path, opts: ImportOptions, meter: Meter) -> Iterator[pa.RecordBatch]:
-    check_exists(path)
-    name = path.name.lower()
+def _parquet_batches(path: Path, opts: ImportOptions,
+                     meter: Meter) -> Iterator[tuple[pa.RecordBatch, Where]]:
+    found = magic(path)
     try:
-        if name.endswith((".parquet", ".pq")):
-            parquet = pq.ParquetFile(path)
-            size, rows = path.stat().st_size, max(parquet.metadata.num_rows, 1)
-            meter.add_total(size)
-            for batch in parquet.iter_batches(batch_size=65_536):
-                meter.advance(size * batch.num_rows // rows)
-                yield batch
-            return
-        stream = open_binary(path, meter)
-        read = pacsv.ReadOptions(block_size=1 << 22, autogenerate_column_names=not opts.header)
-        parse = pacsv.ParseOptions(delimiter=opts.csv_delimiter)
-        convert = pacsv.ConvertOptions(strings_can_be_null=True)
-        yield from pacsv.open_csv(stream, read_options=read, parse_options=parse,
-                                  convert_options=convert)
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        if found is not None and found[1] != "parquet":
+            raise DataError(f"{path}: {found[0]}, not a Parquet file; try --format {found[1]}") \
+                from None
+        hint = "" if found else "; if it is CSV, use --format csv"
+        raise DataError(f"{path}: not a Parquet file, or cut short ({_first_line(error)}){hint}") \
+            from None
+    size, total = path.stat().st_size, max(parquet.metadata.num_rows, 1)
+    meter.add_total(size)
+    names = set(parquet.schema_arrow.names)
+    columns = sorted(set(_names(path, opts, list(names)).values()))
+    before = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=65_536, columns=columns):
+            meter.advance(size * batch.num_rows // total)
+            yield batch, _rows_from(f"{path}: row ", before + 1)
+            before += batch.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
-        text = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise DataError(f"{path}: cannot read: {text}") from None
+        raise DataError(f"{path}: cannot read after row {before}: {_first_line(error)}") from None
 
 
-def _names(path: Path, opts: ImportOptions, schema: pa.Schema) -> dict[str, str]:
+def _csv_batches(path: Path, opts: ImportOptions,
+                 meter: Meter) -> Iterator[tuple[pa.RecordBatch, Where]]:
+    header = _csv_header(path, opts)
+    columns = sorted(set(_names(path, opts, header).values()))
+    stream = open_binary(path, meter, text="a CSV file")
+    read = pacsv.ReadOptions(block_size=1 << 22, autogenerate_column_names=not opts.header)
+    parse = pacsv.ParseOptions(delimiter=opts.csv_delimiter)
+    convert_ = pacsv.ConvertOptions(strings_can_be_null=True, include_columns=columns)
+    before = 0
+    first_line = 2 if opts.header else 1
+    try:
+        with stream:
+            for batch in pacsv.open_csv(stream, read_options=read, parse_options=parse,
+                                        convert_options=convert_):
+                yield batch, _rows_from(f"{path}:", first_line + before)
+                before += batch.num_rows
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        raise DataError(_csv_error(path, opts, header, names_of(path, opts, header), before,
+                                   _first_line(error))) from None
+    except READ_ERRORS as error:
+        raise DataError(f"{path}: cannot read after row {before}: {_first_line(error)}") from None
+
+
+def names_of(path: Path, opts: ImportOptions, header: list[str]) -> dict[str, str]:
+    """Source column → desk field, for error messages."""
+    return {column: field for field, column in _names(path, opts, header).items()}
+
+
+def _csv_header(path: Path, opts: ImportOptions) -> list[str]:
+    """The column names: the header row's, or f0, f1, ... (pyarrow's) for a file without one."""
+    with text_stream(path, Meter(), "a CSV file") as stream:
+        try:
+            first = next(csv.reader(stream, delimiter=opts.csv_delimiter), None)
+        except csv.Error as error:
+            raise DataError(f"{path}:1: not CSV: {error}") from None
+        except READ_ERRORS as error:
+            raise DataError(f"{path}: cannot read: {_first_line(error)}") from None
+    if not first:
+        raise DataError(f"{path}: the file has no rows")
+    return first if opts.header else [f"f{i}" for i in range(len(first))]
+
+
+_CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to (\w+): "
+                         r"invalid value '(.*)'$")
+_WIDTH = re.compile(r"Expected (\d+) columns, got (\d+)")
+
+
+def _csv_error(path: Path, opts: ImportOptions, header: list[str], fields: dict[str, str],
+               before: int, message: str) -> str:
+    """pyarrow's CSV error, with the row it is about found by reading the file again with
+    Python's `csv` from the first row of the failing block (pyarrow does not say the row)."""
+    conversion, width = _CONVERSION.search(message), _WIDTH.search(message)
+    if conversion is None and width is None:
+        return f"{path}: cannot read after row {before}: {message}"
+    with text_stream(path, Meter(), "a CSV file") as stream:
+        reader = csv.reader(stream, delimiter=opts.csv_delimiter)
+        skip = before + (1 if opts.header else 0)
+        try:
+            for number, row in enumerate(reader):
+                if number < skip:
+                    continue
+                if conversion is not None:
+                    index, value = int(conversion[1]), conversion[3]
+                    if index < len(row) and row[index] == value:
+                        column = header[index]
+                        field = f" (desk field {fields[column]!r})" if column in fields else ""
+                        kind = "a number" if conversion[2] in ("double", "int64") else conversion[2]
+                        return (f"{path}:{reader.line_num}: column {column!r}{field}: expected "
+                                f"{kind} like the rows before, found {value!r}")
+                elif width is not None and len(row) != int(width[1]):
+                    return (f"{path}:{reader.line_num}: {len(row)} fields, expected "
+                            f"{width[1]} like the header")
+        except (csv.Error, *READ_ERRORS):
+            pass
+    return f"{path}: cannot read after row {before}: {message}"
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def _rows_from(prefix: str, first: int) -> Where:
+    """Where row `i` of a batch is: a CSV line number, or a Parquet row number."""
+    return lambda i: f"{prefix}{first + i}"
+
+
+def _names(path: Path, opts: ImportOptions, columns: list[str]) -> dict[str, str]:
     """desk field → source column, checked against the file's columns."""
     assert opts.kind is not None
     required, optional = FIELDS[opts.kind]
@@ -106,53 +224,116 @@ def _names(path: Path, opts: ImportOptions, schema: pa.Schema) -> dict[str, str]
         if column.isdigit() and not opts.header:
             column = f"f{column}"
         if name not in opts.columns:
-            column = next((c for c in ALIASES.get(name, ()) if c in schema.names), column)
-        if column in schema.names:
+            column = next((c for c in ALIASES.get(name, ()) if c in columns), column)
+        if column in columns:
             names[name] = column
         elif name in required or name in opts.columns:
             raise DataError(f"{path}: missing column {column!r} (desk field {name!r}); the file "
-                            f"has: {', '.join(schema.names)}; map it with --map {name}=COLUMN")
+                            f"has: {', '.join(columns)}; map it with --map {name}=COLUMN")
     if "instrument" not in names and not opts.instrument:
         raise DataError(f"{path}: no instrument column; give --instrument SYMBOL")
     return names
 
 
-def timestamps(path: Path, column: pa.Array, opts: ImportOptions, label: str) -> pa.Array:
+def first_failing(column: pa.Array, attempt: Callable[[pa.Array], object]) -> int:
+    """The index of the first value `attempt` fails on, by halving (`attempt` fails on the whole
+    column): a few column-wise calls instead of one call per value."""
+    lo, hi = 0, len(column)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            attempt(column.slice(lo, mid - lo))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            hi = mid
+        else:
+            lo = mid
+    return lo
+
+
+def timestamps(path: Path, column: pa.Array, opts: ImportOptions, label: str,
+               where: Where | None = None) -> pa.Array:
     """Any timestamp column as int64 epoch nanoseconds UTC."""
+    where = where or _rows_from(f"{path}: row ", 1)
+    if column.null_count:
+        index = pc.index(pc.is_null(column), True).as_py()
+        raise DataError(f"{where(index)}: column {label!r}: no timestamp")
     kind = column.type
+    if opts.ts_format and not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        column = pc.cast(column, pa.string())  # `%Y%m%d` dates are read by CSV as numbers
+        kind = column.type
     try:
         if pa.types.is_string(kind) or pa.types.is_large_string(kind):
             if opts.ts_format:
-                column = pc.strptime(column, format=opts.ts_format, unit="ns")
+                try:
+                    column = parse_text_times(column, opts.ts_format)
+                except BadTime as bad:
+                    raise DataError(f"{where(bad.index)}: column {label!r}: {bad.value!r} does "
+                                    f"not match --ts-format {opts.ts_format!r}") from None
             else:
-                column = pc.cast(column, pa.timestamp("ns"))
+                column = _iso(column, where, label)
+            kind = column.type
+        if pa.types.is_date(kind):
+            column = pc.cast(pc.cast(column, pa.date64()), pa.timestamp("ms"))
             kind = column.type
         if pa.types.is_timestamp(kind):
             if kind.tz is None:
-                column = pc.assume_timezone(pc.cast(column, pa.timestamp("ns")), opts.tz or "UTC")
+                column = _zoned(pc.cast(column, pa.timestamp("ns")), opts.tz or "UTC", where,
+                                label)
             return pc.cast(pc.cast(column, pa.timestamp("ns", "UTC")), pa.int64())
-        if pa.types.is_date(kind):
-            stamps = pc.cast(pc.cast(column, pa.date64()), pa.timestamp("ms"))
-            return pc.cast(pc.cast(pc.assume_timezone(stamps, opts.tz or "UTC"), pa.timestamp("ns", "UTC")),
-                           pa.int64())
         scale = unit_ns(opts.ts_unit)
         if pa.types.is_floating(kind):
             return pc.cast(pc.round(pc.multiply(column, float(scale))), pa.int64())
         return pc.multiply(pc.cast(column, pa.int64()), scale)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
-        first = str(error).splitlines()[0]
-        raise DataError(f"{path}: column {label!r}: cannot read as timestamps ({first}); "
-                        "set --ts-unit, --ts-format or --tz") from None
+        raise DataError(f"{path}: column {label!r}: cannot read {kind} as timestamps "
+                        f"({_first_line(error)}); set --ts-unit, --ts-format or --tz") from None
+
+
+def _iso(column: pa.Array, where: Where, label: str) -> pa.Array:
+    """ISO 8601 text as timestamps: naive, or UTC when the times carry a zone (`Z`, `+01:00`),
+    as the first time does; the first one that does not read is named."""
+    first = pc.drop_null(column)[0].as_py() if len(column) > column.null_count else ""
+    unit = pa.timestamp("ns")
+    for candidate in (pa.timestamp("ns"), pa.timestamp("ns", "UTC")):
+        try:
+            pc.cast(pa.array([first]), candidate)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        unit = candidate
+        break
+
+    def cast(values: pa.Array) -> pa.Array:
+        return pc.cast(values, unit)
+
+    try:
+        return cast(column)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        index = first_failing(column, cast)
+        raise DataError(f"{where(index)}: column {label!r}: {column[index].as_py()!r} is not an "
+                        "ISO 8601 time; give its layout with --ts-format (strptime codes, e.g. "
+                        "'%Y%m%d %H%M%S%f') or its unit with --ts-unit") from None
+
+
+def _zoned(column: pa.Array, zone: str, where: Where, label: str) -> pa.Array:
+    def assume(values: pa.Array) -> pa.Array:
+        return pc.assume_timezone(values, zone)
+
+    try:
+        return assume(column)
+    except pa.ArrowInvalid as error:
+        index = first_failing(column, assume)
+        raise DataError(f"{where(index)}: column {label!r}: {column[index]} in {zone}: "
+                        f"{_first_line(error)}") from None
 
 
 def sides(column: pa.Array, opts: ImportOptions) -> pa.Array:
-    """+1 buy/bid, −1 sell/ask, 0 unknown, by the source's own convention when given."""
+    """+1 buy/bid, -1 sell/ask, 0 unknown, by the source's own convention when given."""
     if pa.types.is_boolean(column.type) and not (opts.buy or opts.sell):
         # a `buyer_maker`-style flag: true means the seller was the aggressor
         return pc.cast(pc.if_else(column, -1, 1), pa.int8())
-    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        if not (opts.buy or opts.sell):
-            return pc.cast(pc.sign(column), pa.int8())
+    numeric = pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+    if numeric and not (opts.buy or opts.sell):
+        return pc.cast(pc.sign(column), pa.int8())
     text = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(column, pa.string())))
     buy = pa.array([v.lower() for v in (opts.buy or BUY)])
     sell = pa.array([v.lower() for v in (opts.sell or SELL)])
@@ -160,26 +341,28 @@ def sides(column: pa.Array, opts: ImportOptions) -> pa.Array:
     return pc.cast(pc.fill_null(out, 0), pa.int8())
 
 
-def convert(path: Path, batch: pa.RecordBatch, names: dict[str, str],
-            opts: ImportOptions) -> pa.Table:
-    """One source batch as desk-schema columns."""
+def convert(path: Path, batch: pa.RecordBatch, names: dict[str, str], opts: ImportOptions,
+            where: Where | None = None) -> pa.Table:
+    """One source batch as desk-schema columns; `where(i)` says where row `i` is in the source."""
     assert opts.kind is not None
+    where = where or _rows_from(f"{path}: row ", 1)
     n = batch.num_rows
     out: dict[str, pa.Array] = {}
-    out["ts"] = timestamps(path, batch.column(names["ts"]), opts, names["ts"])
+    out["ts"] = timestamps(path, batch.column(names["ts"]), opts, names["ts"], where)
     if opts.kind == "bar":
         out["ts"] = pc.add(out["ts"], bar_offset(opts))
     if "instrument" in names:
         out["instrument"] = pc.cast(batch.column(names["instrument"]), pa.string())
     else:
         out["instrument"] = pa.array([opts.instrument] * n, pa.string())
+    required = FIELDS[opts.kind][0]
     for field in PRICES + SIZES:
         if field in names:
-            try:
-                values = pc.cast(batch.column(names[field]), pa.float64())
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                raise DataError(f"{path}: column {names[field]!r} (desk field {field!r}): expected "
-                                f"numbers, found {batch.column(names[field]).type}") from None
+            values = _numbers(batch.column(names[field]), names[field], field, where)
+            if values.null_count and field in required and field not in ("bid", "ask"):
+                index = pc.index(pc.is_null(values), True).as_py()
+                raise DataError(f"{where(index)}: column {names[field]!r} (desk field "
+                                f"{field!r}): no value (empty, or a null word like NA)")
             scale = opts.price_scale if field in PRICES else opts.size_scale
             out[field] = pc.multiply(values, scale) if scale != 1.0 else values
     if opts.kind == "quote":
@@ -194,3 +377,16 @@ def convert(path: Path, batch: pa.RecordBatch, names: dict[str, str],
     else:
         out["kind"] = pa.array([opts.kind] * n, pa.string())
     return pa.table(out)
+
+
+def _numbers(column: pa.Array, label: str, field: str, where: Where) -> pa.Array:
+    """A price or size column as float64; the first value that is not a number is named."""
+    def cast(values: pa.Array) -> pa.Array:
+        return pc.cast(values, pa.float64())
+
+    try:
+        return cast(column)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        index = first_failing(column, cast)
+        raise DataError(f"{where(index)}: column {label!r} (desk field {field!r}): expected a "
+                        f"number, found {column[index].as_py()!r}") from None

@@ -2,7 +2,7 @@
 
 Times are seconds after midnight (to the nanosecond) in New York; the date is
 in the file name (`GOOG_2012-06-21_34200000_57600000_message_1.csv`). Prices
-are dollars × 10000. Executions (types 4, 5) become trades whose aggressor is
+are dollars times 10000. Executions (types 4, 5) become trades whose aggressor is
 the opposite of the resting order's direction; the book file becomes quotes
 (level 1) or an L2 snapshot followed by the levels that changed (deeper files).
 """
@@ -13,6 +13,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import zip_longest
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,13 +28,22 @@ _EMPTY = 9_999_999_999
 SCALE = 1e-4
 
 
-def _pairs(sources: list[Path]) -> Iterator[tuple[Path, str | None, str, str | None, re.Match[str]]]:
+Pair = tuple[Path, str | None, str, str | None, re.Match[str]]
+
+
+def _pairs(sources: list[Path]) -> Iterator[Pair]:
     """(container, message member or path, orderbook member or path, zip?, name match) per day."""
     for path in sources:
         check_exists(path)
         if path.suffix == ".zip":
-            with zipfile.ZipFile(path) as archive:
-                names = archive.namelist()
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    names = archive.namelist()
+            except (zipfile.BadZipFile, OSError) as error:
+                raise DataError(f"{path}: not a readable zip: {error}") from None
+            if not any(_NAME.search(name) for name in names):
+                raise DataError(f"{path}: no LOBSTER message file in the zip "
+                                "(SYMBOL_DATE_START_END_message_LEVELS.csv)")
             for name in names:
                 match = _NAME.search(name)
                 if match and match["what"] == "message":
@@ -48,9 +58,9 @@ def _pairs(sources: list[Path]) -> Iterator[tuple[Path, str | None, str, str | N
                             "message_LEVELS.csv): the date comes from the name")
         if match["what"] == "orderbook":
             continue  # read beside its message file
-        book = path.with_name(path.name.replace("_message_", "_orderbook_"))
-        check_exists(book)
-        yield path, None, str(book), None, match
+        book_path = path.with_name(path.name.replace("_message_", "_orderbook_"))
+        check_exists(book_path)
+        yield path, None, str(book_path), None, match
 
 
 def _seconds_ns(text: str) -> int:
@@ -68,30 +78,41 @@ def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: M
         midnight = int(day.timestamp()) * 1_000_000_000
         symbol = opts.instrument or match["symbol"]
         levels = int(match["levels"])
+        what = "a LOBSTER file"
         if is_zip:
-            messages = text_lines(path, meter, message_member)
-            books = text_lines(path, meter, book_name)
-            where = f"{path.name}/{message_member}"
+            messages = text_lines(path, meter, message_member, what)
+            books = text_lines(path, meter, book_name, what)
+            where, book_where = f"{path}/{message_member}", f"{path}/{book_name}"
         else:
-            messages = text_lines(path, meter)
-            books = text_lines(Path(book_name), meter)
-            where = path.name
-        _day(writer, symbol, midnight, levels, messages, books, where)
+            messages = text_lines(path, meter, what=what)
+            books = text_lines(Path(book_name), meter, what=what)
+            where, book_where = str(path), book_name
+        _day(writer, symbol, midnight, levels, messages, books, where, book_where)
 
 
 def _day(writer: MarketWriter, symbol: str, midnight: int, levels: int,
-         messages: Iterator[tuple[int, str]], books: Iterator[tuple[int, str]], where: str) -> None:
+         messages: Iterator[tuple[int, str]], books: Iterator[tuple[int, str]], where: str,
+         book_where: str) -> None:
     previous: tuple[dict[float, float], dict[float, float]] | None = None
-    for (number, message), (_, book) in zip(messages, books, strict=False):
+    for pair in zip_longest(messages, books):
+        if pair[0] is None or pair[1] is None:
+            # a longer file of either kind means the pair does not belong together
+            raise DataError(f"{where}: the message and orderbook files have different lengths")
+        (number, message), (_, book) = pair
         try:
             m = message.split(",")
             ts = midnight + _seconds_ns(m[0])
             kind, size, price, direction = int(m[1]), float(m[3]), int(m[4]), int(m[5])
-            cells = [int(float(c)) for c in book.split(",")]
         except (IndexError, ValueError):
-            raise DataError(f"{where}:{number}: not a LOBSTER message/orderbook row") from None
+            raise DataError(f"{where}:{number}: not a LOBSTER message row (time, type, order id, "
+                            f"size, price, direction): {message[:60]!r}") from None
+        try:
+            cells = [int(float(c)) for c in book.split(",")]
+        except ValueError:
+            raise DataError(f"{book_where}:{number}: not a LOBSTER orderbook row (numbers): "
+                            f"{book[:60]!r}") from None
         if len(cells) != 4 * levels:
-            raise DataError(f"{where}:{number}: the orderbook row has {len(cells)} fields, "
+            raise DataError(f"{book_where}:{number}: the orderbook row has {len(cells)} fields, "
                             f"expected {4 * levels} for {levels} level(s)")
         if kind in (4, 5):
             writer.trade(ts, symbol, price * SCALE, size, -direction)
@@ -128,6 +149,4 @@ def _day(writer: MarketWriter, symbol: str, midnight: int, levels: int,
                     if before.get(price_) != size_:
                         writer.level(ts, symbol, False, side, price_, size_)
         previous = (bids, asks)
-    # a longer file of either kind means the pair does not belong together
-    if next(messages, None) is not None or next(books, None) is not None:
-        raise DataError(f"{where}: the message and orderbook files have different lengths")
+

@@ -1,0 +1,121 @@
+"""The desk fits the terminal at 80×24 and at 200×50: nothing overlaps, wraps, or runs off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from app_helpers import (assert_rows_as_painted, make_app, screen_text, session_app, shown,
+                         wait_until)
+
+from desk.app.audit_log import KIND_WIDTH
+from desk.runner import RunState
+
+SIZES = [(80, 24), (200, 50)]
+PANES = ("#header", "#book", "#risk", "#pnl", "#positions")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_d_shows_the_decision_without_pushing_the_screen_past_the_terminal(
+        tmp_path: Path, size: tuple[int, int]) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED)
+        await pilot.pause(0.1)
+        bar = app.query_one("#decision")
+        assert bar.display and bar.region.height >= 3
+        screen = app.screen
+        assert screen.virtual_size.height <= size[1], "the screen scrolls: something overflows"
+        regions = [app.query_one(p).region for p in (*PANES, "#audit", "#decision", "Footer")]
+        for i, first in enumerate(regions):
+            assert first.right <= size[0] and first.bottom <= size[1]
+            for second in regions[i + 1:]:
+                assert not first.overlaps(second), (first, second)
+        assert app.query_one("Footer").region.bottom == size[1]
+        # the verdict and at least the start of the explanation are on the terminal
+        decision = app.runner.snapshot().decision
+        rows = screen_text(app)
+        assert any(f"#{decision.seq}" in row for row in rows)
+        assert any(decision.why[:30] in row for row in rows)
+        assert_rows_as_painted(app, bar)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_no_pane_line_wraps_or_runs_past_its_pane_on_the_risk_tour(
+        tmp_path: Path, size: tuple[int, int]) -> None:
+    app = session_app(tmp_path, "risk_tour")
+    engine = app.runner.engine
+    async with app.run_test(size=size) as pilot:
+        # through every decision of the tour, into REDUCING (long verdicts, blocks, two books)
+        while engine.risk.mode == "ACTIVE":
+            await pilot.press("d")
+            await wait_until(pilot, lambda: app.runner.state is not RunState.SEEKING,
+                             tries=2_000)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.runner.state is not RunState.SEEKING, tries=2_000)
+        await pilot.pause(0.1)
+        assert engine.risk.mode == "REDUCING"
+        assert app.query_one("#risk").border_title == "risk · REDUCING"
+        for pane in (*PANES, "#decision"):
+            widget = app.query_one(pane)
+            if widget.display:
+                assert_rows_as_painted(app, widget)
+        rules = len(engine.risk.rules)
+        risk_rows = shown(app.query_one("#risk")).splitlines()
+        # each rule on its own row, in order: a wrapped row would push the next one down
+        numbered = [row for row in risk_rows if row[:2].strip().isdigit()]
+        assert [int(row.split()[0]) for row in numbered] == list(range(1, rules + 1))
+
+
+async def test_the_risk_limits_column_takes_the_room_of_a_wide_pane(tmp_path: Path) -> None:
+    app = session_app(tmp_path, "demo")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        risk = shown(app.query_one("#risk"))
+        # 42 characters: cut at 34 before, although the pane is 150 wide
+        assert "tolerance=0.05 halt=0.1 resume_below=0.02" in risk
+
+
+async def test_the_log_shows_whole_kinds_and_cuts_the_why_with_an_ellipsis(
+        tmp_path: Path) -> None:
+    app = make_app(tmp_path, paused=False, replay={"speed": "max"},
+                   strategy={"use": "app_helpers:Faulty", "max_faults": 2, "params": {}})
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_until(pilot, lambda: app.runner.state is RunState.FINISHED, tries=2_000)
+        await pilot.press("escape")
+        await pilot.press("slash", *"kind:strategy_stopped,strategy_error,risk", "enter")
+        await pilot.pause(0.1)
+        log = app.query_one("#audit").log_view
+        lines = [line for line in log.lines() if line.strip()]
+        stopped = [line for line in lines if " strategy_stopped " in line]
+        assert len(stopped) == 1 and len("strategy_stopped") == KIND_WIDTH
+        cut = [line for line in lines if "…" in line]
+        assert cut, "long risk verdicts are cut with an ellipsis"
+        for line in cut:
+            assert len(line) == log.size.width       # cut at the edge (the last cell is the thumb)
+            assert line.rstrip(" ▐").endswith("…")
+
+
+async def test_help_at_80_by_24_shows_every_key_on_the_screen(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        rows = screen_text(app)
+        text = "\n".join(rows)
+        for key in ("space", "n/→", "d ", "1…9", "r ", "i ", "/", "s ", "q ", "?", "enter",
+                    "ctrl+p", "→"):
+            assert key in text, key
+        assert sum("switch risk rule" in row for row in rows) == 1   # one row for 1…9
+
+
+async def test_the_summary_title_fits_80_columns(tmp_path: Path) -> None:
+    app = make_app(tmp_path, paused=False, replay={"speed": "max"},
+                   data={"synthetic": {"events": 600}})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.runner.state is RunState.FINISHED, tries=2_000)
+        await pilot.pause(0.1)
+        text = "\n".join(screen_text(app))
+        assert "replay over · test" in text and "escape: back to the desk" in text
