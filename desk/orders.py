@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, NamedTuple
 
+from desk.events import frozen_tuple
+
 
 class OrderType(str, Enum):
     MARKET = "market"
@@ -18,8 +20,8 @@ class TimeInForce(str, Enum):
     IOC = "IOC"
 
 
-@dataclass(frozen=True, slots=True)
-class OrderIntent:
+@frozen_tuple
+class OrderIntent(NamedTuple):
     """What a strategy wants to do, before risk has looked at it. `qty` is signed: + buy, − sell."""
 
     intent_id: int
@@ -66,8 +68,8 @@ class RuleResult(NamedTuple):
                 "limit": self.limit, "headroom": self.headroom, "message": self.message}
 
 
-@dataclass(frozen=True, slots=True)
-class RiskDecision:
+@frozen_tuple
+class RiskDecision(NamedTuple):
     """Every enabled rule's verdict on one intent, and the outcome."""
 
     intent: OrderIntent
@@ -149,8 +151,8 @@ class Order:
         return abs(self.unreported) > 1e-9
 
 
-@dataclass(frozen=True, slots=True)
-class OrderInfo:
+@frozen_tuple
+class OrderInfo(NamedTuple):
     """A read-only copy of an order for strategies and the app."""
 
     order_id: int
@@ -162,8 +164,8 @@ class OrderInfo:
     status: OrderStatus
 
 
-@dataclass(frozen=True, slots=True)
-class FillInfo:
+@frozen_tuple
+class FillInfo(NamedTuple):
     """What a strategy is told when a fill report reaches the desk."""
 
     ts: int

@@ -7,7 +7,9 @@ other component reads the portfolio through a `PortfolioView`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
+
+from desk.events import frozen_tuple
 
 _FLAT = 1e-9
 """A position smaller than this (in units) after a fill is float residue and counts as flat."""
@@ -34,8 +36,8 @@ class Position:
         return self.qty * self.mark * self.multiplier
 
 
-@dataclass(frozen=True, slots=True)
-class FillEffect:
+@frozen_tuple
+class FillEffect(NamedTuple):
     """What one fill did to the portfolio, for the journal."""
 
     qty_before: float

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
+
+from desk.events import frozen_tuple
 
 from desk.orders import OrderIntent, OrderType, RuleResult
 
 
-@dataclass(frozen=True, slots=True)
-class Exposure:
+@frozen_tuple
+class Exposure(NamedTuple):
     """Everything a rule may look at for one intent, measured once before the rules run."""
 
     ts: int
