@@ -133,3 +133,104 @@ async def test_rules_screen_edits_a_limit_that_the_next_decision_uses(tmp_path: 
         record = next(r for r in reversed(engine.journal.tail) if r[2] == "risk")
         assert details_of(record[7])["blocked_by"] == ["max_order_size"]
         assert app.runner.recorded_actions()[0].value == 50.0
+
+
+async def test_a_key_at_full_speed_takes_effect_after_at_most_one_engine_slice(
+        tmp_path: Path) -> None:
+    """Counted in engine slices and frames, not in milliseconds, so a loaded machine cannot
+    make it flaky: the key is acted on before the engine runs twice, and its effect is
+    painted in the same step."""
+    from textual import events
+
+    from desk.runner import SLICE_SECONDS
+
+    app = make_app(tmp_path, paused=False, replay={"speed": "max"},
+                   data={"synthetic": {"events": 2_000_000}})
+    runner = app.runner
+    async with app.run_test(size=(200, 50)) as pilot:
+        header = app.query_one("#header")
+        original = app.action_toggle_pause
+        marks: list[tuple[int, str]] = []
+
+        def timed() -> None:
+            slices = runner.slices
+            original()
+            marks.append((slices, header.lines[0].plain))
+
+        app.action_toggle_pause = timed  # type: ignore[method-assign]
+        await wait_until(pilot, lambda: runner.engine.stats.events > 5_000)
+        for _ in range(10):
+            assert runner.state is RunState.PLAYING
+            posted = runner.slices
+            app.post_message(events.Key("space", " "))   # as the terminal driver posts it
+            await wait_until(pilot, lambda: len(marks) == 1)
+            slices, painted = marks.pop()
+            assert slices - posted <= 1
+            assert runner.state is RunState.PAUSED and " PAUSED " in painted
+            runner.resume()
+            await pilot.pause(0.05)
+        # CPU time (not wall time, which a busy machine stretches): a slice stops at its
+        # deadline, so it holds the loop for about SLICE_SECONDS of work, never many times that
+        assert runner.slices > 10 and runner.longest_slice_cpu < SLICE_SECONDS + 0.045
+
+
+async def test_desk_keys_are_left_to_a_pop_up_and_to_the_filter_box(tmp_path: Path) -> None:
+    from desk.app.rules_screen import RulesScreen
+
+    app = make_app(tmp_path)
+    engine = app.runner.engine
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("r")
+        assert isinstance(app.screen, RulesScreen)
+        app.screen.query_one("#switch-cash").focus()
+        await pilot.press("space", "n")          # space switches the rule, n does not step
+        assert engine.stats.events == 0
+        assert [a.rule for a in engine.commands] == ["cash"]
+        await pilot.press("escape", "slash", *"fill n", "enter")
+        assert engine.stats.events == 0 and app.query_one("#audit").filter.words == "fill n"
+        await pilot.press("n")
+        assert engine.stats.events == 1
+
+
+async def test_typed_limits_are_visible_in_the_rules_screen(tmp_path: Path) -> None:
+    from app_helpers import screen_text
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("r")
+        field = app.screen.query_one("#limit-max_order_size-max_qty")
+        field.focus()
+        await pilot.press("ctrl+a", "backspace", *"1234")
+        await pilot.pause(0.05)
+        rows = screen_text(app)
+        row = next(i for i, text in enumerate(rows) if "6 max_order_size" in text)
+        limits = rows[row + 1]                 # the rule's limits, on the row under its name
+        assert "max_qty 1234" in limits and "max_notional none" in limits
+        assert field.region.height == 1 and field.content_region.height == 1
+
+
+async def test_i_pins_the_book_to_each_instrument_and_back_to_following(
+        tmp_path: Path) -> None:
+    from app_helpers import session_app
+
+    app = session_app(tmp_path, "risk_tour")
+    async with app.run_test(size=(120, 40)) as pilot:
+        book = app.query_one("#book")
+        seen = []
+        for _ in range(4):   # +20s buy ACME, +30s BETA, +40s ACME, +50s BETA
+            await pilot.press("d")
+            await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED)
+            await pilot.pause(0.05)
+            decision = app.runner.engine.journal.tail
+            instrument = next(r[3] for r in reversed(decision) if r[2] in ("risk", "fill"))
+            assert book.border_title == f"book {instrument}"
+            assert book.border_subtitle.startswith("follows")
+            seen.append(instrument)
+        assert set(seen) == {"ACME", "BETA"}
+        titles = []
+        for _ in range(3):
+            await pilot.press("i")
+            titles.append((book.border_title, book.border_subtitle.split(" ")[0]))
+        assert titles == [("book ACME", "pinned"), ("book BETA", "pinned"),
+                          (f"book {seen[-1]}", "follows")]
+        assert any(k.id == "instrument" for k in app.BINDINGS)

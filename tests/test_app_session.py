@@ -89,3 +89,87 @@ async def test_an_engine_failure_shows_an_error_screen_and_keeps_the_journal(
     kinds = table.column("kind").to_pylist()
     assert kinds[0] == "session" and kinds[-1] == "engine_error"
     assert table.column("seq").to_pylist() == list(range(len(kinds)))
+
+
+async def test_s_saves_beside_the_journal_and_says_where(tmp_path: Path) -> None:
+    from desk.config import parse_session
+    from desk.runner import Runner
+    from desk.app.desk_app import DeskApp
+    from conftest import BASE
+
+    sessions, out = tmp_path / "sessions", tmp_path / "out"
+    sessions.mkdir()
+    loaded = parse_session(BASE, "session.toml", sessions / "session.toml")
+    app = DeskApp(Runner(Engine(loaded, out / "journal.arrow"), paused=True))
+    async with app.run_test() as pilot:
+        await pilot.press("n", "6", "s")
+        await pilot.pause(0.05)
+        saved = out / "session-ops-1.toml"
+        assert app.saved == [saved] and saved.exists()
+        assert list(sessions.iterdir()) == []             # not into the session's own folder
+        told = [n for n in app._notifications if n.title == "session saved"]
+        assert len(told) == 1 and str(saved) in told[0].message
+        await pilot.press("q")
+
+
+async def test_after_the_end_rule_changes_say_the_replay_is_over(tmp_path: Path) -> None:
+    from desk.app.rules_screen import RulesScreen
+
+    app = make_app(tmp_path, paused=False, replay={"speed": "max"},
+                   data={"synthetic": {"events": 600}})
+    engine = app.runner.engine
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_until(pilot, lambda: app.runner.state is RunState.FINISHED, tries=2_000)
+        await pilot.press("escape")
+        records = engine.journal.seq
+        await pilot.press("6")
+        messages = [n.message for n in app._notifications]
+        assert any("replay is over" in m for m in messages)
+        assert not any("from the next event" in m for m in messages)
+        await pilot.press("r")
+        assert isinstance(app.screen, RulesScreen)
+        assert "The replay is over" in shown(app.screen.query_one("#over"))
+        switch = app.screen.query_one("#switch-cash")
+        switch.focus()
+        await pilot.press("space")
+        assert switch.value is engine.risk.rule("cash").enabled   # the switch shows the truth
+        assert engine.journal.seq == records and list(engine.commands) == []
+        assert app.runner.recorded_actions() == []
+
+
+async def test_q_on_the_error_screen_quits_and_keeps_the_journal(tmp_path: Path) -> None:
+    app = make_app(tmp_path, paused=False, replay={"speed": "max"})
+    engine = app.runner.engine
+    real_step = engine.step
+
+    def failing_step() -> bool:
+        if engine.stats.events >= 50:
+            raise RuntimeError("feed handler exploded")
+        return real_step()
+
+    engine.step = failing_step  # type: ignore[method-assign]
+    engine.run = lambda max_events=None: failing_step()  # type: ignore[method-assign]
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorScreen))
+        text = shown(app.screen.query_one("#error-message")).replace("\n", " ")
+        assert "q quits desk (the journal is kept)" in text
+        await pilot.press("q")
+        await pilot.pause(0.05)
+        assert not app.is_running
+    kinds = read_journal(tmp_path / "live.arrow").column("kind").to_pylist()
+    assert kinds[-1] == "engine_error"
+
+
+async def test_strategy_faults_are_told_once_per_kind_and_shown_in_the_header(
+        tmp_path: Path) -> None:
+    app = make_app(tmp_path, paused=False, replay={"speed": "max"},
+                   strategy={"use": "app_helpers:Faulty", "max_faults": 3, "params": {}})
+    engine = app.runner.engine
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.runner.state is RunState.FINISHED, tries=2_000)
+        await pilot.press("escape")
+        await pilot.pause(0.05)
+        assert engine.journal.counts["strategy_error"] == 3
+        titles = [n.title for n in app._notifications]
+        assert titles.count("strategy fault") == 1 and titles.count("strategy stopped") == 1
+        assert "⚠ strategy stopped" in shown(app.query_one("#header"))

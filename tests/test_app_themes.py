@@ -49,3 +49,38 @@ async def test_t_cycles_through_the_themes_and_the_session_setting_picks_one(
             await pilot.press("t")
             seen.add(app.theme)
         assert {"desk-dark", "desk-light", "desk-high-contrast"} <= seen
+
+
+async def test_theme_takes_the_path_of_a_theme_file(tmp_path: Path) -> None:
+    from desk.app.desk_app import DeskApp
+
+    path = tmp_path / "mine.toml"
+    path.write_text('name = "mine"\nprimary = "#ff00aa"\ndark = false\n')
+    app = make_app(tmp_path)
+    app = DeskApp(app.runner, theme=str(path))
+    async with app.run_test() as pilot:
+        await pilot.pause(0.05)
+        assert app.theme == "mine" and app.current_theme.primary == "#ff00aa"
+        assert "mine" in app.theme_names
+        assert not [n for n in app._notifications if n.severity == "warning"]
+
+
+async def test_a_bad_theme_file_given_by_path_gives_a_notification_and_the_default(
+        tmp_path: Path) -> None:
+    from desk.app.desk_app import DeskApp
+
+    path = tmp_path / "broken.toml"
+    path.write_text('name = "broken"\nprimary = "nope"\n')
+    app = make_app(tmp_path)
+    app = DeskApp(app.runner, theme=str(path))
+    async with app.run_test() as pilot:
+        await pilot.pause(0.05)
+        assert app.theme == DEFAULT_THEME
+        warnings = [n for n in app._notifications if n.title == "bad theme file"]
+        assert len(warnings) == 1 and f"{path}: primary" in warnings[0].message
+    (tmp_path / "again").mkdir()
+    missing = DeskApp(make_app(tmp_path / "again").runner, theme=str(tmp_path / "absent.toml"))
+    async with missing.run_test() as pilot:
+        await pilot.pause(0.05)
+        assert missing.theme == DEFAULT_THEME
+        assert any("absent.toml" in n.message for n in missing._notifications)

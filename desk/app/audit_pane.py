@@ -48,15 +48,16 @@ class AuditPane(Vertical):
         self.filter = AuditFilter()
         self._palette: Palette | None = None
         self.skipped = 0
+        self._log = AuditLog(id="audit-log")
 
     def compose(self) -> ComposeResult:
-        yield AuditLog(id="audit-log")
+        yield self._log
         yield Input(placeholder="filter: kind:risk,fill rule:max_position words  (enter applies, "
                     "empty clears)", id="audit-filter")
 
     @property
     def log_view(self) -> AuditLog:
-        return self.query_one("#audit-log", AuditLog)
+        return self._log
 
     def add(self, records: Iterable[TailRecord], skipped: int, palette: Palette) -> None:
         """Take this frame's new records: keep them, and append the matching ones in one batch."""

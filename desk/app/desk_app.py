@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
@@ -148,6 +149,7 @@ class DeskApp(App[None]):
         self._stages: list[Callable[[], None]] = []
         """What is left to paint of the current frame (done on the next ticks)."""
         self._frozen = False
+        self._timer: Timer | None = None
 
     # --- layout --------------------------------------------------------------------
 
@@ -167,8 +169,13 @@ class DeskApp(App[None]):
         self._load_themes()
         self.query_one(AuditLog).focus()
         self.call_after_refresh(self._freeze_setup)
+        self._header = self.query_one(DeskHeader)
+        self._panes = (self.query_one(BookPane), self.query_one(RiskPane),
+                       self.query_one(PnLPane), self.query_one(PositionsPane))
+        self._audit = self.query_one(AuditPane)
+        self._decision = self.query_one(DecisionBar)
         self.refresh_snapshot()
-        self.set_interval(FRAME_SECONDS, self.refresh_snapshot, name="snapshot")
+        self._timer = self.set_interval(FRAME_SECONDS, self.refresh_snapshot, name="snapshot")
         if self.start_engine:
             self.run_worker(self.runner.run(), name="engine", group="engine",
                             exit_on_error=False)
@@ -182,6 +189,8 @@ class DeskApp(App[None]):
         self._frozen = True
 
     def on_unmount(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
         if self._frozen:
             gc.unfreeze()
 
@@ -242,6 +251,8 @@ class DeskApp(App[None]):
         """
         runner = self.runner
         budget = self.frame_budget
+        if self._timer is None or self._closing or not self._audit.is_attached:
+            return  # not mounted yet, or closing: the panes may be gone
         with Charged(budget):
             if self._stages and not now:
                 self._stages.pop(0)()
@@ -270,19 +281,18 @@ class DeskApp(App[None]):
 
     def _paint_panes(self, snap: Snapshot, palette: Palette) -> None:
         with self.batch_update():
-            self.query_one(DeskHeader).show(snap, palette)
-            for pane in (self.query_one(BookPane), self.query_one(RiskPane),
-                         self.query_one(PnLPane), self.query_one(PositionsPane)):
+            self._header.show(snap, palette)
+            for pane in self._panes:
                 pane.show(snap, palette)
             if snap.state == "PLAYING":
-                self.query_one(DecisionBar).hide()
+                self._decision.hide()
 
     def _paint_log(self, snap: Snapshot, palette: Palette, fresh: bool) -> None:
         if fresh:
-            self.query_one(AuditPane).add(snap.journal, snap.skipped, palette)
+            self._audit.add(snap.journal, snap.skipped, palette)
             self._tell_faults(snap)
         else:  # the same records again (a new theme): the log only takes the new colours
-            self.query_one(AuditPane).add((), 0, palette)
+            self._audit.add((), 0, palette)
 
     def _tell_faults(self, snap: Snapshot) -> None:
         """A strategy fault or stop gets one notification per kind, however many there are."""
@@ -298,11 +308,11 @@ class DeskApp(App[None]):
 
     def on_desk_app_runner_noticed(self, message: RunnerNoticed) -> None:
         notice = message.notice
-        self.refresh_snapshot()
+        self.refresh_snapshot(now=True)
         snap = self.last_snapshot
         if notice.kind == "decision" and snap is not None and snap.decision is not None:
-            self.query_one(DecisionBar).show_decision(snap.decision, self.palette)
-            self.query_one(AuditPane).select_seq(snap.decision.seq)
+            self._decision.show_decision(snap.decision, self.palette)
+            self._audit.select_seq(snap.decision.seq)
         elif notice.kind == "finished" and snap is not None and not self._summary_shown:
             self._summary_shown = True
             self.push_screen(SummaryScreen(snap))
@@ -368,19 +378,12 @@ class DeskApp(App[None]):
                                          over=self.runner.done))
 
     def action_next_instrument(self) -> None:
-        """Pin the book to the next instrument; after the last one, follow the action again."""
-        instruments = list(self.runner.builder.instruments)
-        pinned = self.runner.builder.pinned
-        if pinned is None:
-            current = self.runner.builder.book_instrument
-            index = instruments.index(current) + 1 if current in instruments else 0
-        else:
-            index = instruments.index(pinned) + 1
-        choice = instruments[index] if index < len(instruments) else None
-        if choice is None and len(instruments) == 1:
-            choice = instruments[0] if pinned is None else None
+        """The book: following the action → the first instrument → … → the last → following."""
+        builder = self.runner.builder
+        order: list[str | None] = [None, *builder.instruments]
+        choice = order[(order.index(builder.pinned) + 1) % len(order)]
         self.runner.pin_instrument(choice)
-        self.notify(f"book: {choice}" if choice else
+        self.notify(f"book: {choice} (i: next)" if choice else
                     "book: follows the latest risk decision or fill")
         self.refresh_snapshot(now=True)
 
@@ -418,6 +421,8 @@ class DeskApp(App[None]):
         self.push_screen(HelpScreen([*self.BINDINGS, *self.HELP_EXTRA]))  # type: ignore[list-item]
 
     def action_quit_desk(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
         self.runner.stop()
         self.exit()
 

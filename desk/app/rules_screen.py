@@ -36,11 +36,12 @@ class RulesScreen(DeskModal):
     """One line per rule: its switch, its name, and an input per parameter (enter applies)."""
 
     DEFAULT_CSS = """
-    RulesScreen .rule { height: auto; margin-bottom: 1; }
+    RulesScreen .rule { height: 1; }
+    RulesScreen .params { height: 1; margin: 0 0 1 8; }
     RulesScreen Switch { height: 1; border: none; padding: 0 1; width: auto; }
-    RulesScreen .name { width: 19; padding: 0 1; }
-    RulesScreen .param { width: auto; padding: 0 0 0 1; color: $text-muted; }
-    RulesScreen Input { width: 12; padding: 0 1; }
+    RulesScreen .name { width: 1fr; padding: 0 1; text-style: bold; }
+    RulesScreen .param { width: auto; padding: 0 1 0 0; color: $text-muted; }
+    RulesScreen Input { width: 10; margin: 0 2 0 0; padding: 0 1; }
     RulesScreen Input:focus { background: $accent 40%; color: $foreground; }
     RulesScreen #over { color: $warning; text-style: bold; margin-bottom: 1; }
     """
@@ -64,13 +65,15 @@ class RulesScreen(DeskModal):
                 with Horizontal(classes="rule"):
                     yield Switch(rule.enabled, id=f"switch-{rule.name}", name=rule.name)
                     yield Label(f"{rule.index} {rule.name}", classes="name")
+                # the limits on a row of their own, so three of them fit in 80 columns
+                with Horizontal(classes="params"):
                     for param, value in rule.limits:
-                        yield Label(f"{param}", classes="param")
+                        yield Label(param, classes="param")
                         # compact: one row, no border, so what is typed stays in view
                         field = Input(limit_text(value) if value is not None else "",
                                       placeholder="none", id=f"limit-{rule.name}-{param}",
                                       name=f"{rule.name}.{param}", compact=True)
-                        field.tooltip = f"{rule.name}.{param}"
+                        field.tooltip = f"{rule.name}.{param} (a number, yes/no, or none)"
                         yield field
 
     def on_switch_changed(self, event: Switch.Changed) -> None:

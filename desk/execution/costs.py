@@ -8,7 +8,7 @@ from desk.config import FeeModel, SlippageModel
 
 
 class Slippage:
-    """Price impact of a fill with no book to walk: fixed bps, or square-root impact k·σ·sqrt(q/ADV)."""
+    """Price impact of a fill with no book to walk: fixed bps, or square-root k·σ·sqrt(q/ADV)."""
 
     def __init__(self, model: SlippageModel) -> None:
         self.model = model.model

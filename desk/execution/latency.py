@@ -11,7 +11,7 @@ _MS = 1_000_000
 
 
 class Latency:
-    """Draws one leg's delay in integer nanoseconds from a constant, uniform, lognormal or empirical model."""
+    """One leg's delay in integer nanoseconds: constant, uniform, lognormal or empirical."""
 
     def __init__(self, model: LatencyModel, seed: int) -> None:
         self.model = model.model

@@ -1,4 +1,4 @@
-"""The execution simulator: orders travel with latency, match at the venue as it is then, report back late.
+"""The execution simulator: orders travel with latency, match at the venue as it is, report late.
 
 It accepts only orders the risk engine approved, and never touches the
 portfolio: fills reach the desk as `FillReported` events after the response
@@ -13,10 +13,11 @@ from typing import Any
 
 from desk.audit import Journal
 from desk.config import ExecutionConfig, InstrumentSpec
-from desk.events import CancelArrived, FillReported, OrderArrived, OrderEnded, Priority, Trade
+from desk.events import CancelArrived, FillReported, OrderArrived, OrderEnded, Priority
 from desk.execution.costs import Fees, Slippage
 from desk.execution.latency import Latency
 from desk.execution.queue_model import make_queue_model
+from desk.execution.resting import EPS, RestingOrders, crossed, lots
 from desk.market import InstrumentState, MarketState
 from desk.orders import Order, OrderStatus, OrderType, TimeInForce
 from desk.risk.engine import ApprovedOrder, is_approved
@@ -25,7 +26,7 @@ Schedule = Callable[[int, int, Any], None]
 """`schedule(ts, priority, event)`: put an event of the engine's own on the queue."""
 
 
-class ExecutionSimulator:
+class ExecutionSimulator(RestingOrders):
     """Latency legs, matching (walk the book, or quote plus slippage), resting limits with a queue.
 
     Each leg is a FIFO link, as a real session is: a message never overtakes
@@ -158,72 +159,17 @@ class ExecutionSimulator:
         self._report_end(order, ts, "cancelled")
         return order
 
-    def on_trade(self, trade: Trade) -> None:
-        """A trade may reach our resting orders: at our price after the queue ahead, or beyond.
-
-        The trade's size is shared out in price-time priority, our own orders
-        included: the best-priced first, and at one price the first to rest
-        first, each after the displayed queue ahead of it. Each order takes at
-        most `max_volume_share` of the trade. A crossed book (an auction print,
-        or bad data) fills nothing, as in `on_top_of_book`.
-        """
-        resting = self.resting[trade.instrument]
-        if not resting:
-            return
-        price = trade.price
-        aggressor = trade.aggressor
-        reached: list[Order] | None = None
-        for order in resting:
-            limit = order.limit_price
-            assert limit is not None
-            side = order.side
-            beyond = (price - limit) * side
-            if beyond < -_EPS * limit or (beyond <= _EPS * limit and aggressor * side <= 0):
-                if reached is None:
-                    reached = [order]
-                else:
-                    reached.append(order)
-        if reached is None or _crossed(self.market.states[trade.instrument]):
-            return
-        if len(reached) > 1:
-            reached.sort(key=_priority)  # stable: at one price, the first to rest stays first
-        cap = trade.size * self.max_share
-        left = {1: trade.size, -1: trade.size}  # an unknown aggressor may have hit either side
-        queue = self.queue
-        for order in reached:
-            side = order.side
-            budget = left[side]
-            limit = order.limit_price
-            assert limit is not None
-            if (price - limit) * side < -_EPS * limit:
-                queue.cleared(order)  # traded through our price: the level, and the queue, are gone
-                reach = budget
-            elif budget > _EPS:
-                reach = queue.on_trade(order, budget)
-            else:
-                continue
-            if reach > 0:
-                left[side] = budget - self._fill(
-                    order, trade.ts, min(reach, cap, abs(order.venue_open)), limit, maker=True)
-            if order.done_at_venue:
-                resting.remove(order)
-
     def on_top_of_book(self, symbol: str, ts: int) -> None:
         """The book or quote changed: held-back orders keep taking, resting ones update their queue.
 
-        A resting order the other side has moved onto (its best price at or
-        through our limit) fills at its limit, first in line there now: as
-        much as is displayed at or through the limit, `max_volume_share` of
-        each level, shared out in price-time priority among our orders. The
-        rest keeps resting with nothing ahead of it. Nothing fills against a
-        crossed book or quote (bad data or an auction).
+        Nothing fills against a crossed book or quote (bad data or an auction).
         """
         taking = self.taking[symbol]
         resting = self.resting[symbol]
         if not taking and not resting:
             return
         state = self.market.states[symbol]
-        if _crossed(state):
+        if crossed(state):
             return
         if taking:
             self.taking[symbol] = []
@@ -231,69 +177,8 @@ class ExecutionSimulator:
                 order.taking = False
                 if not order.done_at_venue:
                     self._work(order, state, ts)
-        met: list[Order] | None = None
-        for order in resting:
-            limit = order.limit_price
-            assert limit is not None
-            if (order.side > 0 and 0 < state.ask <= limit) or \
-                    (order.side < 0 and state.bid >= limit > 0):
-                if met is None:
-                    met = [order]
-                else:
-                    met.append(order)
-            else:
-                displayed = self._level_size(state, order)
-                if displayed is not None:
-                    self.queue.on_depth(order, displayed)
-        if met is None:
-            return
-        if len(met) > 1:
-            met.sort(key=_priority)
-        lot = self.specs[symbol].lot_size
-        quoted = {1: self._share(state.ask_size, lot), -1: self._share(state.bid_size, lot)}
-        for order in met:
-            self._met(order, state, ts, quoted)
-            if order.done_at_venue:
-                resting.remove(order)
-
-    def _met(self, order: Order, state: InstrumentState, ts: int, quoted: dict[int, float]) -> None:
-        """The other side reached a resting order's limit: fill what is shown there, at the limit.
-
-        With a book, what this fill takes leaves the venue's book (until the
-        feed updates the level), so our next order sees only what is left;
-        with quotes only, `quoted` is what is left of the shown size per side.
-        """
-        side = order.side
-        limit = order.limit_price
-        assert limit is not None
-        lot = self.specs[order.instrument].lot_size
-        want = abs(order.venue_open)
-        book = state.book
-        if book is not None and not book.is_empty():
-            levels = book.ask_levels() if side > 0 else book.bid_levels()
-            taken: list[tuple[float, float]] = []
-            for price, size in levels:
-                if want <= _EPS or (price - limit) * side > _EPS * limit:
-                    break
-                qty = min(want, self._share(size, lot))
-                if qty > 0:
-                    taken.append((price, qty))
-                    want -= qty
-            for price, qty in taken:
-                filled = self._fill(order, ts, qty, limit, maker=True)
-                book.take(-side, price, filled)
-                if filled < _lots(qty, lot) - _EPS:
-                    break
-        else:
-            qty = min(want, quoted[side])
-            if qty > 0:
-                quoted[side] -= self._fill(order, ts, qty, limit, maker=True)
-        if not order.done_at_venue:
-            self.queue.join(order, 0.0)
-
-    def _share(self, size: float, lot: float) -> float:
-        """What one order may take of `size` shown at one level in one event."""
-        return size if self.max_share >= 1.0 else _lots(size * self.max_share, lot)
+        if resting:
+            self._requeue(symbol, state, ts)
 
     # --- matching ---------------------------------------------------------------
 
@@ -317,10 +202,10 @@ class ExecutionSimulator:
             capped = False
             taken: list[tuple[float, float]] = []
             for price, size in levels:
-                if want <= _EPS or (limit is not None and (price - limit) * side > 0):
+                if want <= EPS or (limit is not None and (price - limit) * side > 0):
                     break
                 if share < 1.0:
-                    allowed = _lots(size * share, lot)
+                    allowed = lots(size * share, lot)
                     capped = capped or allowed < size
                     size = allowed
                 qty = min(want, size)
@@ -333,13 +218,13 @@ class ExecutionSimulator:
                 if size >= lot:
                     taken.append((price, min(want, lot)))
                     want -= min(want, lot)
-            capped = capped and want > _EPS
+            capped = capped and want > EPS
             for price, qty in taken:
                 filled = self._fill(order, ts, qty, price, maker=False)
                 book.take(-side, price, filled)
-                if filled < _lots(qty, lot) - _EPS:
+                if filled < lots(qty, lot) - EPS:
                     return _CASH
-            if abs(order.venue_open) <= _EPS:
+            if abs(order.venue_open) <= EPS:
                 return _FILLED
             return _CAPPED if capped else _EXHAUSTED
         touch = (state.ask if side > 0 else state.bid) or state.last
@@ -354,12 +239,12 @@ class ExecutionSimulator:
         quoted = state.ask_size if side > 0 else state.bid_size
         capped = False
         if quoted > 0 and self.max_share < 1.0 and want > quoted * self.max_share:
-            want = max(_lots(quoted * self.max_share, lot), lot)
+            want = max(lots(quoted * self.max_share, lot), lot)
             capped = True
         filled = self._fill(order, ts, want, price, maker=False)
-        if filled < _lots(want, lot) - _EPS:
+        if filled < lots(want, lot) - EPS:
             return _CASH
-        if abs(order.venue_open) <= _EPS:
+        if abs(order.venue_open) <= EPS:
             return _FILLED
         return _CAPPED if capped else _EXHAUSTED
 
@@ -367,7 +252,7 @@ class ExecutionSimulator:
         """Fill up to `qty` at `price` at the venue; returns what was filled after any cash clip."""
         spec = self.specs[order.instrument]
         lot = spec.lot_size
-        qty = _lots(qty, lot)
+        qty = lots(qty, lot)
         if order.side > 0 and order.reserved_price and price > order.reserved_price:
             self.journal.record(
                 "cash_guard", ts, f"fill at {price:g} beyond the reserved price "
@@ -378,7 +263,7 @@ class ExecutionSimulator:
         charged = self._charged.get(order.order_id) if fees.minimum > 0 else None
         if order.side > 0 and qty > 0:
             spendable = self.spendable(order) - self.inflight_cost
-            affordable = _lots(fees.affordable(spendable, price, spec.multiplier, maker, charged),
+            affordable = lots(fees.affordable(spendable, price, spec.multiplier, maker, charged),
                                lot)
             if affordable < qty:
                 self.journal.record(
@@ -429,31 +314,6 @@ class ExecutionSimulator:
                 waiting.remove(order)
         order.taking = False
 
-    def _level_size(self, state: InstrumentState, order: Order) -> float | None:
-        """Size displayed at the order's price on its side; 0 at or inside the best, None if unseen.
-
-        A price better than the best is one nobody shows: nothing is ahead of
-        us there. A price beyond the displayed depth tells us nothing.
-        """
-        price = order.limit_price
-        assert price is not None
-        side = order.side
-        if state.book is not None:
-            levels = state.book.bids if side > 0 else state.book.asks
-            size = levels.get(price)
-            if size is not None:
-                return size
-            if not levels:
-                return None
-            worst = min(levels) if side > 0 else max(levels)
-            return 0.0 if (price - worst) * side > 0 else None
-        best, size = (state.bid, state.bid_size) if side > 0 else (state.ask, state.ask_size)
-        if best <= 0:
-            return None
-        if abs(price - best) <= _EPS * price:
-            return size
-        return 0.0 if (price - best) * side > 0 else None
-
     def working(self, symbol: str | None = None) -> list[Order]:
         """Orders the desk still counts as open (it has not had every report yet)."""
         return [o for o in self.orders.values()
@@ -465,25 +325,6 @@ class ExecutionSimulator:
         self._charged.pop(order_id, None)
 
 
-def _priority(order: Order) -> float:
-    """Price priority among our orders on one side: the highest bid, the lowest ask, first."""
-    return -order.side * (order.limit_price or 0.0)
-
-
-def _crossed(state: InstrumentState) -> bool:
-    """Whether the venue's book (or, without one, its quote) is crossed: nothing should fill."""
-    book = state.book
-    if book is not None and not book.is_empty():
-        return book.is_crossed()
-    return 0 < state.ask <= state.bid
-
-
-def _lots(qty: float, lot: float) -> float:
-    """`qty` rounded down to whole lots (and clear of float residue, as the engine rounds)."""
-    return round(math.floor(qty / lot + 1e-9) * lot, 10)
-
-
-_EPS = 1e-9
 _FILLED, _CAPPED, _CASH, _EXHAUSTED = "filled", "capped", "cash", "exhausted"
 
 
