@@ -60,6 +60,12 @@ from desk.risk.verdict import decision_why
 from desk.strategy import Context, Strategy, find_strategy, make_params
 from desk.timeutil import parse_iso_ns, parse_offset_ns
 
+_new = tuple.__new__
+"""Builds a named tuple from a tuple of its fields without a Python-level call."""
+
+_DONE = frozenset((OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.ENDED))
+"""The statuses of `Order.done_at_venue`."""
+
 _SCALARS = frozenset((int, float, str, bool, type(None)))
 """Evidence of these types cannot change after the strategy hands it over."""
 
@@ -145,6 +151,8 @@ class Engine:
         self.strategy_active = True
         self.strategy_faults = 0
         self.strategy = self._load_strategy()
+        self._hears_fills = type(self.strategy).on_fill is not Strategy.on_fill
+        """Whether the strategy overrides `on_fill`: if not, no `FillInfo` is made per fill."""
         self._started = False
         self._invariants = Invariants(self) if strict else None
         self.risk.changed = self._unsteady
@@ -278,42 +286,44 @@ class Engine:
         actions = self._replay_actions
         next_action = actions[self._replay_pos].seq if self._replay_pos < len(actions) \
             else sys.maxsize
+        if self.commands or self.feed_latency is not None or self.venue is not self.market:
+            return 0  # a command goes first; late trades each go through step()
         start = i
         popped = queue.popped
-        stats = self.stats
-        if self.feed_latency is not None or self.venue is not self.market:
-            return 0  # trades reach the desk late: each one goes through step()
         states = self.market.states
         execution = self.execution
         resting = execution.resting
         on_trade = self.strategy.on_trade
         band, positions, marked = self._band, self.portfolio.positions, self._marked
         strict = self.strict
+        active = self.strategy_active
         market = Priority.MARKET
         trade_type = Trade
         try:
-            while i < end:
+            # `while True` and a break, not `while i < end`: in CPython 3.11 only an unconditional
+            # backward jump warms a function up for specialization, and this loop is entered
+            # seldom but turns millions of times
+            while True:
+                if i >= end:
+                    break
                 trade = batch[i]
                 if type(trade) is not trade_type:
                     break
-                ts = trade.ts
+                ts, symbol, price, size, _ = trade
                 if heap and (heap[0][0] < ts or (heap[0][0] == ts and heap[0][1] < market)):
                     break
-                if self.commands or popped >= next_action:
+                if popped >= next_action:
                     break
                 i += 1
                 popped += 1
                 queue._pos = i  # what pop() does for a feed event
                 queue.popped = popped
                 self.now = ts
-                stats.events += 1
-                stats.market_events += 1
-                symbol = trade.instrument
                 # _on_trade: the venue's market, resting orders, then the desk (no feed latency)
                 state = states[symbol]
                 state.ts = ts
-                price = state.last = trade.price
-                size = state.last_size = trade.size
+                state.last = price
+                state.last_size = size
                 state.volume += size
                 unquoted = state.bid <= 0 or state.ask <= 0
                 if unquoted:
@@ -326,21 +336,27 @@ class Engine:
                         positions[symbol].mark = price  # all Portfolio.mark would change
                     else:
                         marked(symbol, price)
-                if self.strategy_active:
+                if active:
                     self._current = trade
                     self._event_record = None
                     try:
                         on_trade(trade)
                     except Exception as error:  # noqa: BLE001 - as in _call_strategy
                         self._strategy_fault("on_trade", error)
+                        active = self.strategy_active
                     if self._rejects:
                         self._deliver_rejects()
+                        active = self.strategy_active
                 if strict:
                     self.check_invariants()
         except DeskError as error:
             self.journal.record("error", self.now, f"run stopped: {error}", error=error.title)
             raise
-        return i - start
+        finally:
+            done = i - start  # what step() counts event by event
+            self.stats.events += done
+            self.stats.market_events += done
+        return done
 
     def events(self) -> Iterator[int]:
         """The replay as an iterator: each `next()` processes one event and yields its seq."""
@@ -487,9 +503,12 @@ class Engine:
 
     def _target(self, symbol: str, qty: float, reason: str, evidence: dict[str, Any],
                 limit: float | None = None) -> int | None:
-        self._check_symbol(symbol)
-        current = self.portfolio.positions[symbol].qty + self.risk.pending[symbol]
-        delta = self._round_lot(symbol, qty - current)
+        spec = self.specs.get(symbol)
+        if spec is None:
+            raise KeyError(f"unknown instrument {symbol!r}")
+        lot = spec.lot_size  # as _round_lot
+        delta = round(round((qty - self.portfolio.positions[symbol].qty
+                             - self.risk.pending[symbol]) / lot) * lot, 10)
         if delta == 0:
             return None
         if limit is not None:
@@ -523,18 +542,18 @@ class Engine:
         stats.signals += 1
         state = self.market.states[symbol]
         order_type = OrderType.LIMIT if limit is not None else OrderType.MARKET
-        intent = OrderIntent(self._next_intent, ts, symbol, qty, order_type, limit, tif, reason,
-                             signal_seq, state.mark)
+        intent = _new(OrderIntent, (self._next_intent, ts, symbol, qty, order_type, limit, tif,
+                                    reason, signal_seq, state.mark))
         self._next_intent += 1
         stats.intents += 1
-        plain = records.intent_args(intent)
+        plain = (intent.intent_id, qty, symbol, order_type.value, limit, tif.value, state.mark)
         intent_seq = journal.add("intent", ts, symbol, signal_seq, None, records.intent,
                                  (*plain, target))
         decision, exposure = self.risk.check(intent)
         if decision.approved:
             order_id = self.execution.peek_next_id()
             decision_seq = journal.add("risk", ts, symbol, intent_seq, order_id, records.allowed,
-                                       (decision.mode, decision.results))
+                                       (decision.mode, records.verdicts_args(decision.results)))
             approved = self.risk.approve(decision, exposure, decision_seq)
             order_seq = journal.add("order", ts, symbol, decision_seq, order_id, records.order,
                                     (*plain, order_id))
@@ -612,11 +631,12 @@ class Engine:
             (symbol, report.qty, report.price, report.fee, report.liquidity, report.venue_ts,
              slip_bps, effect.qty_before, effect.qty_after, effect.avg_cost_after,
              effect.realized, effect.cash_after))
-        if self.strategy_active:
-            info = FillInfo(report.ts, order.order_id, symbol, report.qty, report.price, report.fee)
-            self._current = None
+        self._current = None  # what follows a fill follows from no market event
+        if self.strategy_active and self._hears_fills:
+            info = _new(FillInfo, (report.ts, order.order_id, symbol, report.qty, report.price,
+                                   report.fee))
             self._call_strategy(self.strategy.on_fill, info)
-        if order.done_at_venue and abs(order.unreported) < 1e-9:
+        if order.status in _DONE and abs(order.qty - order.reported) < 1e-9:
             self._order_done(order, "filled")
 
     def _on_order_ended(self, event: OrderEnded) -> None:

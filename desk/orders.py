@@ -75,10 +75,8 @@ class RiskDecision(NamedTuple):
     intent: OrderIntent
     results: tuple[RuleResult, ...]
     mode: str
-
-    @property
-    def approved(self) -> bool:
-        return all(result.passed for result in self.results)
+    approved: bool
+    """True when every verdict passed (also when every rule is switched off)."""
 
     @property
     def blocked_by(self) -> list[str]:

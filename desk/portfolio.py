@@ -11,6 +11,9 @@ from typing import NamedTuple
 
 from desk.events import frozen_tuple
 
+_new = tuple.__new__
+"""Builds a named tuple from a tuple of its fields without a Python-level call."""
+
 _FLAT = 1e-9
 """A position smaller than this (in units) after a fill is float residue and counts as flat."""
 
@@ -94,7 +97,7 @@ class Portfolio:
         else:
             self._open.pop(symbol, None)
         self._update_peak()
-        return FillEffect(before, pos.qty, pos.avg_cost, realized, self.cash)
+        return _new(FillEffect, (before, pos.qty, pos.avg_cost, realized, self.cash))
 
     # --- marks -------------------------------------------------------------------
 
@@ -181,6 +184,17 @@ class Portfolio:
             value += pos.qty * pos.mark * pos.multiplier
         return value
 
+    def exposure_figures(self) -> tuple[float, float, float, float]:
+        """(equity, gross exposure, cash, drawdown) in one pass, as the properties compute them."""
+        cash = equity = self.cash
+        gross = 0.0
+        for pos in self._open.values():
+            value = pos.qty * pos.mark * pos.multiplier
+            equity += value
+            gross += abs(value)
+        peak = self.peak_equity
+        return equity, gross, cash, (1.0 - equity / peak if peak > 0 else 0.0)
+
     @property
     def realized(self) -> float:
         return sum(pos.realized for pos in self.positions.values())
@@ -241,6 +255,10 @@ class PortfolioView:
     @property
     def cash(self) -> float:
         return self._p.cash
+
+    def exposure_figures(self) -> tuple[float, float, float, float]:
+        """(equity, gross exposure, cash, drawdown) in one pass."""
+        return self._p.exposure_figures()
 
     @property
     def start_cash(self) -> float:

@@ -10,6 +10,8 @@ same as if it had been made at once: only when differs.
 
 from __future__ import annotations
 
+import math
+import operator
 from typing import Any
 
 from desk.audit import encode_details
@@ -20,17 +22,34 @@ _SKIP_FIELDS = frozenset(("ts", "instrument", "bids", "asks", "bid", "ask"))
 """Event fields a market record leaves out: they are its own columns, or the book (too big)."""
 
 
+_FIELDS: dict[type, tuple[tuple[str, ...], Any]] = {}
+"""Per event type: the fields a market record keeps, and a getter of their values."""
+
+
 def market_args(event: Any, bid: float, ask: float, last: float, mark: float,
                 queue_seq: int) -> tuple[Any, ...]:
     """A market event as the plain values its record needs: never a whole book's levels."""
-    fields = tuple((k, getattr(event, k)) for k in event.__slots__ if k not in _SKIP_FIELDS)
-    return type(event).__name__, event.instrument, fields, bid, ask, last, mark, queue_seq
+    kind = type(event)
+    known = _FIELDS.get(kind)
+    if known is None:
+        names = tuple(k for k in event.__slots__ if k not in _SKIP_FIELDS)
+        known = _FIELDS[kind] = (names, _getter(names))
+    names, values = known
+    return kind.__name__, event.instrument, names, values(event), bid, ask, last, mark, queue_seq
+
+
+def _getter(names: tuple[str, ...]) -> Any:
+    """A function of an event giving the values of `names`, always as a tuple."""
+    if not names:
+        return lambda event: ()
+    get = operator.attrgetter(*names)
+    return get if len(names) > 1 else (lambda event: (get(event),))
 
 
 def market(args: tuple[Any, ...]) -> tuple[str, str]:
     """The market event a signal follows from, and the desk's quote and mark at the time."""
-    name, instrument, fields, bid, ask, last, mark, queue_seq = args
-    details = dict(fields)
+    name, instrument, names, values, bid, ask, last, mark, queue_seq = args
+    details = dict(zip(names, values, strict=True))
     details.update(event=name, bid=bid, ask=ask, last=last, mark=mark, queue_seq=queue_seq)
     return (f"{name.lower()} {instrument} bid {bid:g} ask {ask:g} last {last:g}",
             encode_details(details))
@@ -64,9 +83,15 @@ def intent(args: tuple[Any, ...]) -> tuple[str, str]:
         "tif": tif, "decision_price": decision_price})
 
 
-def allowed(args: tuple[str, tuple[RuleResult, ...]]) -> tuple[str, str]:
+def verdicts_args(results: tuple[RuleResult, ...]) -> tuple[tuple[Any, ...], ...]:
+    """Verdicts as plain tuples: a named tuple pickles through a Python call, a tuple does not."""
+    return tuple(map(tuple, results))
+
+
+def allowed(args: tuple[str, tuple[tuple[Any, ...], ...]]) -> tuple[str, str]:
     """An approved decision: every rule's verdict."""
-    mode, results = args
+    mode, plain = args
+    results = tuple(RuleResult._make(r) for r in plain)
     return verdicts_why(results, mode), encode_details({
         "approved": True, "mode": mode, "verdicts": [r.as_dict() for r in results]})
 
@@ -82,11 +107,17 @@ def arrival(args: tuple[int, float, float, float | None, float]) -> tuple[str, s
     """An order reached the venue: its latency, the market there, its place in the queue."""
     order_id, latency_ms, arrival_price, limit, queue_ahead = args
     rests = limit is not None
-    where = f"; rests at {limit:g} behind {queue_ahead:g} shown" if rests else ""
+    known = rests and math.isfinite(queue_ahead)
+    if known:
+        where = f"; rests at {limit:g} behind {queue_ahead:g} shown"
+    elif rests:  # a price not displayed yet: the queue there is unknown until it shows
+        where = f"; rests at {limit:g} behind an unknown queue (its price is not shown yet)"
+    else:
+        where = ""
     return (f"order #{order_id} reached the venue after {latency_ms:g} ms; market there "
             f"{arrival_price:g}{where}",
             encode_details({"latency_ms": latency_ms, "arrival_price": arrival_price,
-                            "queue_ahead": queue_ahead if rests else None}))
+                            "queue_ahead": queue_ahead if known else None}))
 
 
 def fill(args: tuple[Any, ...]) -> tuple[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 from pathlib import Path
 
@@ -101,7 +100,9 @@ def test_an_order_at_a_price_not_shown_takes_the_whole_level_ahead_when_it_appea
             + trade(30, 99.97, 495))
     _, _, journal = run_script(tmp_path, rows, [[0, "order", 100, 99.97]])
     assert _fills(journal) == [(30, 5)]
-    assert of_kind(journal, "arrival")[0]["details"]["queue_ahead"] in (math.inf, None)
+    arrival = of_kind(journal, "arrival")[0]
+    assert arrival["details"]["queue_ahead"] is None  # strict JSON: no Infinity in the journal
+    assert "behind an unknown queue" in arrival["why"]
 
 
 def test_an_order_beyond_a_top_n_book_is_behind_the_level_when_it_first_shows(

@@ -129,5 +129,5 @@ def test_a_run_folder_reads_as_its_journal_and_a_folder_without_one_is_a_clear_e
     _run(tmp_path / "run" / "journal.arrow", "inline")
     assert read_journal(tmp_path / "run").num_rows > 10
     (tmp_path / "empty").mkdir()
-    with pytest.raises(JournalError, match="without a journal.arrow"):
+    with pytest.raises(JournalError, match=r"without a journal\.arrow"):
         read_journal(tmp_path / "empty")

@@ -81,11 +81,8 @@ class ExecutionSimulator(RestingOrders):
         if not is_approved(approved):
             raise PermissionError("the execution simulator accepts only risk-approved orders")
         intent = approved.intent
-        order = Order(
-            order_id=self._next_id, instrument=intent.instrument, qty=intent.qty,
-            order_type=intent.order_type, limit_price=intent.limit_price, tif=intent.tif,
-            submit_ts=ts, decision_price=intent.decision_price, order_seq=order_seq,
-        )
+        order = Order(self._next_id, intent.instrument, intent.qty, intent.order_type,
+                      intent.limit_price, intent.tif, ts, intent.decision_price, order_seq)
         if self.cash_policy == "reserve" and intent.qty > 0 and approved.reserve > 0:
             spec = self.specs[intent.instrument]
             order.reserved_price = approved.reserve / (intent.qty * spec.multiplier) \

@@ -68,6 +68,10 @@ def _vs(value: float, sign: str, limit: float, name: str = "halt") -> str:
     return f"{value:.{digits}%} {sign} {name} {limit:.{digits}%}"
 
 
+_new = tuple.__new__
+"""Builds a named tuple from a tuple of its fields without a Python-level call."""
+
+
 def _nothing() -> None:
     return None
 
@@ -117,6 +121,9 @@ class RiskEngine:
         self._reserve_by_order: dict[int, float] = {}
         self._drawdown: MaxDrawdown = self.by_name["max_drawdown"]  # type: ignore[assignment]
         self._cash: Cash = self.by_name["cash"]  # type: ignore[assignment]
+        self._counting = [rule for rule in self.rules
+                          if type(rule).on_approved is not Rule.on_approved]
+        """Rules that keep books of approved orders (the order rate), switched on or off."""
         self.changed: Callable[[], None] = _nothing
         """Called after a rule, a limit or the mode changed (the engine's steady band listens)."""
 
@@ -133,27 +140,31 @@ class RiskEngine:
         else:
             price = state.bid or state.mark
         view = self.portfolio
-        return Exposure(
-            ts=intent.ts, position=view.position(symbol), pending=self.pending[symbol],
-            pending_buy=self.pending_buy[symbol], pending_sell=self.pending_sell[symbol],
-            price=price, mark=state.mark or price, multiplier=self.multipliers[symbol],
-            equity=view.equity, gross=view.gross_exposure, cash=view.cash,
-            reserved=self.reserved, fee_rate=self.fee_rate, drawdown=view.drawdown,
-            mode=self.mode,
-        )
+        equity, gross, cash, drawdown = view.exposure_figures()
+        return _new(Exposure, (
+            intent.ts, view.position(symbol), self.pending[symbol], self.pending_buy[symbol],
+            self.pending_sell[symbol], price, state.mark or price, self.multipliers[symbol],
+            equity, gross, cash, self.reserved, self.fee_rate, drawdown, self.mode))
 
     def check(self, intent: OrderIntent) -> tuple[RiskDecision, Exposure]:
         """Every enabled rule's verdict on `intent`; no short-circuit, so the journal shows them all."""
         exposure = self.exposure(intent)
-        results = tuple(rule.check(intent, exposure) for rule in self.rules if rule.enabled)
-        return RiskDecision(intent, results, self.mode), exposure
+        results = []
+        approved = True
+        for rule in self.rules:
+            if rule.enabled:
+                result = rule.check(intent, exposure)
+                results.append(result)
+                if not result[1]:  # passed
+                    approved = False
+        return _new(RiskDecision, (intent, tuple(results), self.mode, approved)), exposure
 
     def approve(self, decision: RiskDecision, exposure: Exposure, decision_seq: int) -> ApprovedOrder:
         """Turn an all-pass decision into the one object the execution simulator accepts."""
         if not decision.approved:
             raise PermissionError("a blocked decision cannot be approved")
         intent = decision.intent
-        for rule in self.rules:
+        for rule in self._counting:
             rule.on_approved(intent)  # bookkeeping (the order count) goes on while a rule is off
         reserve = self._cash.need(intent, exposure)
         return ApprovedOrder(intent, decision_seq, reserve, _GATE)

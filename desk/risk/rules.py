@@ -52,6 +52,10 @@ class Exposure(NamedTuple):
         return before != 0 and abs(before + qty) < abs(before) and (before + qty) * before >= 0
 
 
+_new = tuple.__new__
+"""Builds a named tuple from a tuple of its fields without a Python-level call."""
+
+
 def _fmt(value: float) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f}"
@@ -112,7 +116,7 @@ class Rule:
         makes it when someone reads it (the journal's writer, mostly, in another process)."""
         if headroom is None and value is not None and limit is not None:
             headroom = limit - value
-        return RuleResult(self.name, passed, value, limit, headroom, message, args)
+        return _new(RuleResult, (self.name, passed, value, limit, headroom, message, args))
 
 
 def _pct(fraction: float) -> str:
@@ -162,7 +166,8 @@ class MaxPosition(Rule):
                     after, max_qty, x.position, x.pending_buy if qty > 0 else x.pending_sell,
                     qty, intent.instrument))
             if max_notional is None:
-                return self.result(True, after, max_qty, _position_within, (after, max_qty))
+                return _new(RuleResult, (self.name, True, after, max_qty, max_qty - after,
+                                          _position_within, (after, max_qty)))
         if max_notional is not None:
             notional = after * x.price * x.multiplier
             passed = notional <= max_notional + 1e-6 or reducing
@@ -171,8 +176,9 @@ class MaxPosition(Rule):
                     notional, max_notional, x.position,
                     x.pending_buy if qty > 0 else x.pending_sell, qty, intent.instrument,
                     x.price))
-            return self.result(True, notional, max_notional, _notional_within,
-                               (notional, max_notional))
+            return _new(RuleResult, (self.name, True, notional, max_notional,
+                                     max_notional - notional, _notional_within,
+                                     (notional, max_notional)))
         return self.result(True, after, None, _position_unlimited, (after,))
 
 
@@ -233,8 +239,10 @@ class MaxLeverage(Rule):
             return self.result(False, leverage, limit, _leverage_over,
                                (leverage, limit, gross_after, equity))
         if leverage > limit:
-            return self.result(True, leverage, limit, _leverage_reduced, (leverage, limit))
-        return self.result(True, leverage, limit, _leverage_within, (leverage, limit))
+            return _new(RuleResult, (self.name, True, leverage, limit, limit - leverage,
+                                     _leverage_reduced, (leverage, limit)))
+        return _new(RuleResult, (self.name, True, leverage, limit, limit - leverage,
+                                 _leverage_within, (leverage, limit)))
 
 
 def _leverage_over(leverage: float, limit: float, gross: float, equity: float) -> str:
@@ -283,7 +291,8 @@ class MaxDrawdown(Rule):
                 return self.result(True, dd, tolerance, _reducing_reduces, (dd, before, after))
             return self.result(False, dd, tolerance, _reducing_adds,
                                (dd, tolerance, before, after))
-        return self.result(True, dd, tolerance, _drawdown_within, (dd, tolerance))
+        return _new(RuleResult, (self.name, True, dd, tolerance, tolerance - dd, _drawdown_within,
+                                 (dd, tolerance)))
 
 
 def _halted(dd: float, limit: float) -> str:
@@ -332,10 +341,11 @@ class Cash(Rule):
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         free = x.cash - x.reserved
         if intent.qty <= 0:
-            return self.result(True, 0.0, free, _cash_free, (free,), headroom=free)
+            return _new(RuleResult, (self.name, True, 0.0, free, free, _cash_free, (free,)))
         need = self.need(intent, x)
         if need <= free + 1e-9:
-            return self.result(True, need, free, _cash_within, (need, free))
+            return _new(RuleResult, (self.name, True, need, free, free - need, _cash_within,
+                                     (need, free)))
         return self.result(False, need, free, _cash_short, (
             need, free, x.cash, x.reserved, intent.qty, x.price, self.buffer_bps))
 
@@ -424,8 +434,9 @@ class OrderRate(Rule):
         count = self._count(intent.ts)
         max_orders, per_seconds = self.max_orders, self.per_seconds
         if count < max_orders:
-            return self.result(True, count + 1, max_orders, _rate_within,
-                               (count, max_orders, per_seconds))
+            return _new(RuleResult, (self.name, True, count + 1, max_orders,
+                                     max_orders - (count + 1), _rate_within,
+                                     (count, max_orders, per_seconds)))
         return self.result(False, count + 1, max_orders, _rate_over,
                            (count, max_orders, per_seconds))
 
@@ -454,7 +465,8 @@ class PriceBand(Rule):
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         if intent.order_type is not OrderType.LIMIT or intent.limit_price is None or x.mark <= 0:
-            return self.result(True, None, self.pct, "price_band n/a (market order)")
+            return _new(RuleResult, (self.name, True, None, self.pct, None,
+                                     "price_band n/a (market order)", ()))
         away = abs(intent.limit_price / x.mark - 1) * 100
         pct = self.pct
         if away <= pct + 1e-9:
@@ -495,4 +507,4 @@ class KillSwitch(Rule):
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         if self.engaged:
             return self.result(False, 1.0, 0.0, "engaged: no new orders", headroom=0.0)
-        return self.result(True, 0.0, 0.0, "kill_switch off", headroom=0.0)
+        return _new(RuleResult, (self.name, True, 0.0, 0.0, 0.0, "kill_switch off", ()))
