@@ -46,7 +46,7 @@ class Desk:
         """Approve (whatever the verdict: this is bookkeeping) and send an order; returns its id."""
         decision, exposure = self.risk.check(intent(qty, limit, ts))
         forced = type(decision)(decision.intent, tuple(r for r in decision.results if r.passed),
-                                decision.mode)
+                                decision.mode, True)
         approved = self.risk.approve(forced, exposure, 0)
         order_id = self.next_order
         self.next_order += 1
