@@ -94,9 +94,8 @@ class CsvRows:
                                  column_names=names)
         # blank lines stay rows (all null) so that each row is exactly one line
         parse = pacsv.ParseOptions(ignore_empty_lines=False)
-        convert = pacsv.ConvertOptions(column_types=types) if types else None
         yield from pacsv.open_csv(self.path, read_options=read, parse_options=parse,
-                                  convert_options=convert)
+                                  convert_options=_convert(types))
 
     def _open_text(self) -> IO[str]:
         if self.path.suffix.lower() == ".gz":
@@ -135,5 +134,11 @@ class CsvRows:
             pa.BufferReader("".join(good).encode("utf-8")),
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types=types) if types else None)
+            convert_options=_convert(types))
         return table.combine_chunks().to_batches()[0], ended
+
+
+def _convert(types: dict[str, pa.DataType] | None) -> pacsv.ConvertOptions:
+    """Only an empty field is missing: "NaN" stays a number (and a bad price), "NA" a name."""
+    return pacsv.ConvertOptions(column_types=types or {}, null_values=[""],
+                                strings_can_be_null=True)

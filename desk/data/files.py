@@ -241,7 +241,7 @@ class FileReader:
             symbols = cols["instrument"]
             blank = pc.is_null(symbols)
             if pa.types.is_string(symbols.type) or pa.types.is_large_string(symbols.type):
-                blank = pc.or_(blank, pc.equal(pc.utf8_trim_whitespace(symbols), ""))
+                blank = pc.or_kleene(blank, pc.equal(pc.utf8_trim_whitespace(symbols), ""))
             if row_kinds is not None:
                 blank = pc.and_(blank, pc.not_equal(row_kinds, "risk_limit"))
             flag("instrument", "missing instrument", blank)
@@ -292,9 +292,12 @@ class FileReader:
             events = self._events(batch, names)
             if events:
                 yield events
-        self._report_bad_lines()
         if names is None:
-            raise DataError(f"{self.path}: the file has no rows")
+            lines = self._csv.bad_lines if self._csv is not None else []
+            unsplit = (f" that split into the header's columns ({len(lines)} line(s) do not, "
+                       f"the first is line {lines[0]})") if lines else ""
+            raise DataError(f"{self.path}: the file has no rows{unsplit}")
+        self._report_bad_lines()
         tail = self._flush_book()
         if tail is not None:
             yield [tail]
