@@ -114,6 +114,8 @@ def timestamps(column: pa.Array, scale: int, problems: list[Problem]) -> pa.Arra
     if pa.types.is_dictionary(kind):
         column = pc.cast(column, kind.value_type)
         kind = column.type
+    if pa.types.is_null(kind):  # a CSV column with no value at all
+        return pa.nulls(len(column), pa.int64())
     if pa.types.is_timestamp(kind):
         return pc.cast(pc.cast(column, pa.timestamp("ns", kind.tz)), pa.int64())
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
