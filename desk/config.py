@@ -14,6 +14,8 @@ from desk.timeutil import is_iso_time, parse_iso_ns, parse_offset_ns
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
+LatencyMs = Annotated[float, Field(ge=0, le=3_600_000)]
+"""A delay in milliseconds, at most an hour: beyond that simulated times leave int64."""
 
 
 def _iso(value: str | None) -> str | None:
@@ -32,7 +34,7 @@ class Model(BaseModel):
 class SessionInfo(Model):
     name: str = "session"
     seed: int = 0
-    start_cash: PositiveFloat = 1_000_000.0
+    start_cash: Annotated[float, Field(gt=0, le=1e15)] = 1_000_000.0
     currency: str = "USD"
 
 
@@ -69,7 +71,7 @@ class SyntheticSource(Model):
     instruments: list[str] | None = None
     events: int = Field(default=200_000, gt=0)
     start: str = "2024-01-02T14:30:00Z"
-    step_ms: PositiveFloat = 50.0
+    step_ms: Annotated[float, Field(gt=0, le=86_400_000)] = 50.0
     start_price: PositiveFloat = 100.0
     volatility_bps: PositiveFloat = 2.0
     """Standard deviation of one step's return, in basis points, in the calm regime."""
@@ -244,13 +246,13 @@ class LatencyModel(Model):
     """How long one leg takes, in milliseconds."""
 
     model: Literal["constant", "uniform", "lognormal", "empirical"] = "constant"
-    ms: NonNegFloat = 0.0
+    ms: LatencyMs = 0.0
     """The constant, the uniform's lower bound, or the lognormal's median."""
-    jitter_ms: NonNegFloat = 0.0
+    jitter_ms: LatencyMs = 0.0
     """The uniform's width above `ms`."""
-    sigma: NonNegFloat = 0.5
+    sigma: Annotated[float, Field(ge=0, le=3)] = 0.5
     """The lognormal's shape."""
-    samples_ms: list[NonNegFloat] = Field(default_factory=list)
+    samples_ms: list[LatencyMs] = Field(default_factory=list)
     """Observed latencies the empirical model draws from."""
 
     @model_validator(mode="after")

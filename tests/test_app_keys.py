@@ -234,3 +234,21 @@ async def test_i_pins_the_book_to_each_instrument_and_back_to_following(
         assert titles == [("book ACME", "pinned"), ("book BETA", "pinned"),
                           (f"book {seen[-1]}", "follows")]
         assert any(k.id == "instrument" for k in app.BINDINGS)
+
+
+async def test_the_header_shows_the_speed_asked_and_the_pace_achieved(tmp_path: Path) -> None:
+    import re
+
+    app = make_app(tmp_path, paused=False, replay={"speed": "max"},
+                   data={"synthetic": {"events": 400_000}})
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: re.search(r"max ≈[\d.]+k? ev/s",
+                                                  shown(app.query_one("#header"))) is not None)
+        await pilot.press("minus", "minus", "minus", "minus")           # down to 1×
+        header = shown(app.query_one("#header"))
+        assert " 1× ≈… ev/s" in header           # a new speed: no stale figure from the old one
+        await wait_until(pilot, lambda: re.search(r" 1× ≈[\d.]+ ev/s",
+                                                  shown(app.query_one("#header"))) is not None)
+        await pilot.press("space")
+        assert " 1× " in shown(app.query_one("#header")) and "ev/s" not in shown(
+            app.query_one("#header"))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from pydantic import field_validator
 
 from conftest import make_session, run_engine
 from desk.errors import StrategyError
-from desk.strategy import Context, Strategy, find_strategy, make_params
+from desk.strategy import Context, Params, Strategy, find_strategy, make_params, make_strategy
 from strategies.momentum import Momentum
 
 
@@ -43,3 +46,54 @@ def test_momentum_signal_reason_states_momentum_against_threshold() -> None:
     reasons = [r[6] for r in engine.journal.tail if r[2] == "signal"]
     assert reasons, "the test market should make momentum fire"
     assert all("momentum" in why and "threshold" in why and "target" in why for why in reasons)
+
+
+def test_a_strategy_module_that_raises_at_import_is_one_line_naming_strategy_use(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "explodes.py").write_text("x = 1 / 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(StrategyError) as caught:
+        find_strategy("explodes:Thing", "s.toml")
+    assert str(caught.value) == ("s.toml: strategy.use: importing 'explodes' raised "
+                                 "ZeroDivisionError: division by zero")
+    assert isinstance(caught.value.__cause__, ZeroDivisionError)  # --debug shows where
+
+
+def test_an_unknown_strategy_names_the_key_and_the_file() -> None:
+    with pytest.raises(StrategyError, match=r"^s\.toml: strategy\.use: unknown strategy 'x' "):
+        find_strategy("x", "s.toml")
+
+
+class _FailsToStart(Strategy):
+    def __init__(self, params: Params, ctx: Context) -> None:
+        raise KeyError("lookback")
+
+
+class _StrictParams(Params):
+    size: int = 1
+
+    @field_validator("size")
+    @classmethod
+    def _odd(cls, value: int) -> int:
+        if value == 13:
+            raise TypeError("unlucky")  # not a ValueError: pydantic lets it through
+        return value
+
+
+class _Strict(Strategy):
+    Params = _StrictParams
+
+
+def test_a_strategy_that_raises_in_init_is_one_line_naming_strategy_use() -> None:
+    engine = run_engine(make_session(), strict=False)
+    with pytest.raises(StrategyError) as caught:
+        make_strategy(_FailsToStart, Params(), engine.strategy.ctx, "s.toml")
+    assert str(caught.value) == "s.toml: strategy.use: _FailsToStart.__init__ raised KeyError: " \
+        "'lookback'"
+    assert isinstance(caught.value.__cause__, KeyError)
+
+
+def test_a_parameter_model_that_raises_is_one_line_naming_strategy_params() -> None:
+    with pytest.raises(StrategyError) as caught:
+        make_params(_Strict, {"size": 13}, "s.toml")
+    assert str(caught.value) == "s.toml: strategy.params: _Strict.Params raised TypeError: unlucky"

@@ -174,6 +174,7 @@ class DeskApp(App[None]):
                        self.query_one(PnLPane), self.query_one(PositionsPane))
         self._audit = self.query_one(AuditPane)
         self._decision = self.query_one(DecisionBar)
+        self._audit.log_view.show_header = self.size.height >= 36
         self.refresh_snapshot()
         self._timer = self.set_interval(FRAME_SECONDS, self.refresh_snapshot, name="snapshot")
         if self.start_engine:
@@ -225,9 +226,10 @@ class DeskApp(App[None]):
         return theme.name
 
     def on_resize(self) -> None:
-        log = self.query_one(AuditLog)
-        log.show_header = self.size.height >= 36
-        log.refresh()
+        if self._mounted:
+            log = self._audit.log_view
+            log.show_header = self.size.height >= 36
+            log.refresh()
 
     def watch_theme(self, _theme: str) -> None:
         self.palette_colours = Palette.of(self.current_theme)
@@ -245,20 +247,20 @@ class DeskApp(App[None]):
         """Pull the latest snapshot and repaint what changed.
 
         While the replay runs, a frame starts when the `FrameBudget` allows, and its work
-        is spread over two ticks of the timer: the panes, then the log, so that no single
-        stretch of painting keeps a key waiting long. `now` (a key's own effect) paints
-        everything at once.
+        is spread over two ticks of the timer: header and panes, then the log, so that no
+        single stretch of painting keeps a key waiting long. `now` (a key's effect, a
+        decision reached, the end) paints the header at once, so the effect is on screen
+        after one small refresh, and the rest right after that refresh.
         """
         runner = self.runner
         budget = self.frame_budget
-        if self._timer is None or self._closing or not self._audit.is_attached:
-            return  # not mounted yet, or closing: the panes may be gone
+        if not self._mounted:
+            return
         with Charged(budget):
             if self._stages and not now:
                 self._stages.pop(0)()
                 return
-            while self._stages:  # what is left of the previous frame first: no record is lost
-                self._stages.pop(0)()
+            self._drain()  # what is left of the previous frame first: no record is lost
             clock = time.monotonic()
             moving = runner.state.value in ("PLAYING", "SEEKING")
             if moving and not now:
@@ -274,14 +276,31 @@ class DeskApp(App[None]):
             fresh = snap is not self.last_snapshot
             self.last_snapshot = snap
             palette = self.palette
+            self._header.show(snap, palette)
             self._stages = [lambda: self._paint_panes(snap, palette),
                             lambda: self._paint_log(snap, palette, fresh)]
-            while self._stages and (now or not moving or len(self._stages) == 2):
+            if now:
+                self.call_after_refresh(self._drain)
+            elif moving:
+                self._stages.pop(0)()
+            else:
+                self._drain()
+
+    @property
+    def _mounted(self) -> bool:
+        """The panes exist (not before the mount, not while closing)."""
+        return self._timer is not None and not self._closing and self._audit.is_attached
+
+    def _drain(self) -> None:
+        """Paint whatever is left of the current frame."""
+        if not self._mounted:
+            return
+        with Charged(self.frame_budget):
+            while self._stages:
                 self._stages.pop(0)()
 
     def _paint_panes(self, snap: Snapshot, palette: Palette) -> None:
         with self.batch_update():
-            self._header.show(snap, palette)
             for pane in self._panes:
                 pane.show(snap, palette)
             if snap.state == "PLAYING":
@@ -309,6 +328,7 @@ class DeskApp(App[None]):
     def on_desk_app_runner_noticed(self, message: RunnerNoticed) -> None:
         notice = message.notice
         self.refresh_snapshot(now=True)
+        self._drain()  # all of it at once: the log must hold the decision to select it
         snap = self.last_snapshot
         if notice.kind == "decision" and snap is not None and snap.decision is not None:
             self._decision.show_decision(snap.decision, self.palette)
@@ -346,7 +366,7 @@ class DeskApp(App[None]):
         self.refresh_snapshot(now=True)
 
     def action_seek_decision(self) -> None:
-        self.query_one(DecisionBar).hide()
+        self._decision.hide()
         self.runner.seek_decision()
 
     def action_faster(self) -> None:
@@ -388,15 +408,15 @@ class DeskApp(App[None]):
         self.refresh_snapshot(now=True)
 
     def action_filter(self) -> None:
-        self.query_one(AuditPane).open_filter()
+        self._audit.open_filter()
 
     def on_audit_pane_explain_requested(self, message: AuditPane.ExplainRequested) -> None:
-        audit = self.query_one(AuditPane)
+        audit = self._audit
         chain = explain(audit.records, message.seq)
         self.push_screen(ChainScreen(chain, message.seq, self.palette))
 
     def action_explain(self) -> None:
-        seq = self.query_one(AuditPane).selected_seq()
+        seq = self._audit.selected_seq()
         if seq is not None:
             self.post_message(AuditPane.ExplainRequested(seq))
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -19,7 +21,10 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from desk.config import FileSource
+from desk.data import checks
+from desk.data.checks import MIXED_KINDS, NEEDS, PRICE_FIELDS, REPEATABLE, SIZE_FIELDS, Duplicates, Problem
 from desk.data.control import control_event
+from desk.data.csv_rows import CsvRows
 from desk.errors import DataError
 from desk.events import (
     Bar,
@@ -44,14 +49,14 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                                "ask_size", "open", "high", "low", "close", "volume",
                                "rule", "param", "value", "seq", "prev_seq")),
 }
-PRICE_FIELDS = ("price", "bid", "ask", "open", "high", "low", "close")
-SIZE_FIELDS = ("size", "bid_size", "ask_size", "volume")
-MIXED_KINDS = ("trade", "quote", "bar", "book_snapshot", "book_delta", "risk_limit")
 
 Issue = Callable[[int, str | None, str], None]
 """`issue(ts, instrument, message)`: report a skipped problem (journaled as data_quality)."""
 
 MarketEvent = Trade | Quote | BookSnapshot | BookDelta | Bar | RiskLimitChanged | RuleToggled
+
+_SHOWN = 5
+"""Row numbers listed in a failure's message when several rows share its problem."""
 
 
 @dataclass(slots=True)
@@ -62,24 +67,29 @@ class DataStats:
     skipped: int = 0
 
 
-def _open_batches(path: Path, fmt: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    if fmt == "auto":
-        suffixes = "".join(path.suffixes).lower()
-        if suffixes.endswith((".parquet", ".pq")):
-            fmt = "parquet"
-        elif suffixes.endswith((".csv", ".csv.gz", ".txt")):
-            fmt = "csv"
-        elif suffixes.endswith((".arrow", ".feather", ".ipc", ".arrows")):
-            fmt = "arrow"
-        else:
-            raise DataError(f"{path}: cannot tell the format from the name; set format = "
-                            "\"parquet\", \"csv\" or \"arrow\"")
+def file_format(path: Path, fmt: str) -> str:
+    """The format named in the session, or told from the file's name."""
+    if fmt != "auto":
+        return fmt
+    suffixes = "".join(path.suffixes).lower()
+    if suffixes.endswith((".parquet", ".pq")):
+        return "parquet"
+    if suffixes.endswith((".csv", ".csv.gz", ".txt")):
+        return "csv"
+    if suffixes.endswith((".arrow", ".feather", ".ipc", ".arrows")):
+        return "arrow"
+    raise DataError(f"{path}: cannot tell the format from the name; set format = "
+                    "\"parquet\", \"csv\" or \"arrow\"")
+
+
+def _open_batches(path: Path, fmt: str, batch_rows: int,
+                  csv_rows: CsvRows | None) -> Iterator[pa.RecordBatch]:
     try:
         if fmt == "parquet":
             yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
         elif fmt == "csv":
-            reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 22))
-            yield from reader
+            assert csv_rows is not None
+            yield from csv_rows
         else:
             source = pa.memory_map(str(path))
             try:
@@ -102,6 +112,7 @@ class FileReader:
                  known: set[str], on_bad: str, batch_rows: int, issue: Issue) -> None:
         self.source = source
         self.path = path
+        self.format = file_format(path, source.format)
         self.default_instrument = source.instrument or default_instrument
         self.known = known
         self.on_bad = on_bad
@@ -109,11 +120,44 @@ class FileReader:
         self.issue = issue
         self.stats = DataStats()
         self._last_ts: int | None = None
+        self._csv = CsvRows(path, on_bad == "skip") if self.format == "csv" else None
+        self._duplicates = Duplicates() if source.duplicates == "bad" and source.kind != "book" \
+            else None
+        self._repeatable: tuple[str, ...] = REPEATABLE
+        """Kinds whose identical rows are not duplicates; trades join them when nothing in the file
+        tells two trades apart (no column beyond desk's fields, such as a trade id): one order
+        filling several resting orders of one size at one price prints identical trades."""
         self._book_key: tuple[int, str, bool, int | None] | None = None
         self._book_prev: int | None = None
         # price → size: a level repeated within one event keeps its last size
         self._book_bids: dict[float, float] = {}
         self._book_asks: dict[float, float] = {}
+
+    # --- where a row is ----------------------------------------------------------------
+
+    def locate(self, row: int, short: bool = False) -> str:
+        """Row `row` of the file (counted from 0 over the rows read) as people look for it.
+
+        CSV: `file:LINE`, the line in a text editor (the header is line 1); Parquet
+        and Arrow: `file: row N`, N counted from 1.
+        """
+        name = self.path.name if short else str(self.path)
+        if self._csv is None:
+            return f"{name}: row {self._number(row)}"
+        return f"{name}:{self._number(row)}"
+
+    def _number(self, row: int) -> int:
+        """The line (CSV) or row (Parquet, Arrow) number alone, as `locate` counts it."""
+        return self._csv.line_of(row) if self._csv is not None else row + 1
+
+    def _row_word(self, row: int) -> str:
+        """`line 3` (CSV) or `row 3` (Parquet, Arrow)."""
+        return f"{'line' if self.format == 'csv' else 'row'} {self._number(row)}"
+
+    def _rows_named(self, rows: list[int]) -> str:
+        """`lines 3, 5, 9` (CSV) or `rows 2, 4, 8` (Parquet, Arrow)."""
+        numbers = ", ".join(str(self._number(r)) for r in rows)
+        return f"{'lines' if self.format == 'csv' else 'rows'} {numbers}"
 
     # --- columns ---------------------------------------------------------------
 
@@ -139,158 +183,258 @@ class FileReader:
             raise DataError(f"{self.path}: no instrument column; set instrument = \"...\" for this file")
         return names
 
-    def _ts(self, column: pa.Array) -> pa.Array:
-        """Timestamps as int64 epoch nanoseconds, whatever the file holds."""
-        kind = column.type
-        try:
-            if pa.types.is_timestamp(kind):
-                return pc.cast(pc.cast(column, pa.timestamp("ns", kind.tz)), pa.int64())
-            if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-                stamps = pc.cast(column, pa.timestamp("ns", "UTC"))
-                return pc.cast(stamps, pa.int64())
-            scale = unit_ns(self.source.ts_unit)
-            if pa.types.is_floating(kind):
-                return pc.cast(pc.round(pc.multiply(column, float(scale))), pa.int64())
-            return pc.multiply(pc.cast(column, pa.int64()), scale)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-            raise DataError(f"{self.path}: column {self.source.columns.get('ts', 'ts')!r}: "
-                            f"cannot read as timestamps: {str(error).splitlines()[0]}") from None
+    def _column(self, field: str) -> str:
+        """The file's name for desk field `field`."""
+        return self.source.columns.get(field, field)
 
     # --- checks --------------------------------------------------------------------
 
-    def _problems(self, cols: dict[str, pa.Array], ts: pa.Array) -> list[tuple[str, str, pa.Array]]:
-        """(field, what is wrong, boolean mask of offending rows) for every check that finds rows."""
-        found: list[tuple[str, str, pa.Array]] = []
+    def _problems(self, cols: dict[str, pa.Array], ts: pa.Array, raw: pa.RecordBatch,
+                  first_row: int, found: list[Problem]) -> list[Problem]:
+        """Every rule some rows of this batch break (added to `found`, from reading the columns)."""
+        kind = self.source.kind
+        row_kinds = cols.get("kind")
+        flag = partial(checks.found, found)
+        # a value that did not read (text in a number column) is reported as that, not as missing
+        unread = {p.field: pc.invert(p.mask) for p in found}
 
-        def flag(field: str, what: str, mask: pa.Array) -> None:
-            mask = pc.fill_null(mask, True)
-            if pc.any(mask).as_py():
-                found.append((field, what, mask))
+        def missing(field: str, mask: pa.Array) -> pa.Array:
+            return pc.and_(mask, unread[field]) if field in unread else mask
 
-        flag("ts", "missing timestamp", pc.is_null(ts))
-        previous = pa.array([self._last_ts if self._last_ts is not None else -(2**63)], pa.int64())
-        shifted = pa.concat_arrays([previous, ts.slice(0, len(ts) - 1)]) if len(ts) else ts
-        flag("ts", "timestamp earlier than the row before (out of order)", pc.less(ts, shifted))
+        flag("ts", "missing timestamp", missing("ts", pc.is_null(ts)))
+        if self.on_bad == "fail":  # skipping measures order against the rows it keeps
+            late, latest = checks.out_of_order(ts, self._last_ts)
+            flag("ts", "earlier than a row before it (out of order)", late,
+                 lambda i: f"{ts[i].as_py()} < {latest[i].as_py()}")
+        # values a row's kind needs
+        if row_kinds is None:
+            for field in NEEDS[kind]:
+                flag(field, "missing value", missing(field, pc.is_null(cols[field])))
+            compare = kind not in self._repeatable
+            unrepeatable = None  # every row, when compared at all
+            check_side, book_rows = kind == "book", None
+        else:
+            flag("kind", "missing kind", pc.is_null(row_kinds))
+            present = [k for k in pc.unique(row_kinds).to_pylist() if k is not None]
+            unknown = [k for k in present if k not in MIXED_KINDS]
+            if unknown:
+                flag("kind", "unknown kind", pc.is_in(row_kinds, value_set=pa.array(unknown)),
+                     lambda i: f"{row_kinds[i].as_py()!r} (kinds: {', '.join(MIXED_KINDS)})")
+            for name in present:
+                if name in unknown:
+                    continue
+                of_kind = pc.equal(row_kinds, name)
+                for field in NEEDS[name]:
+                    if field not in cols:
+                        row = first_row + int(pc.index(of_kind, True).as_py())
+                        raise DataError(f"{self.locate(row)}: {self._column(field)}: a {name} row "
+                                        f"needs this column, and the file has none (it has: "
+                                        f"{', '.join(raw.schema.names)})")
+                    flag(field, "missing value", missing(field, pc.and_(of_kind,
+                                                                        pc.is_null(cols[field]))),
+                         lambda i, name=name: f"a {name} row needs it")
+            compare = True
+            unrepeatable = pc.invert(pc.is_in(row_kinds, value_set=pa.array(self._repeatable)))
+            book_rows = pc.is_in(row_kinds, value_set=pa.array(["book_snapshot", "book_delta"]))
+            check_side = bool(pc.any(book_rows).as_py())
+        if "instrument" in cols:
+            symbols = cols["instrument"]
+            blank = pc.is_null(symbols)
+            if pa.types.is_string(symbols.type) or pa.types.is_large_string(symbols.type):
+                blank = pc.or_kleene(blank, pc.equal(pc.utf8_trim_whitespace(symbols), ""))
+            if row_kinds is not None:
+                blank = pc.and_(blank, pc.not_equal(row_kinds, "risk_limit"))
+            flag("instrument", "missing instrument", blank)
+        # values that are there but wrong
         for field in PRICE_FIELDS:
             if field in cols:
                 values = cols[field]
-                if field in ("bid", "ask") or self.source.kind == "mixed":
-                    present = pc.is_valid(values)
-                    bad = pc.and_kleene(present, pc.invert(pc.and_(pc.is_finite(values),
-                                                                    pc.greater(values, 0))))
-                else:
-                    bad = pc.invert(pc.and_(pc.is_finite(values), pc.greater(values, 0)))
-                flag(field, "price is not a positive finite number", bad)
+                flag(field, "not a positive finite price", pc.invert(
+                    pc.and_(pc.is_finite(values), pc.greater(values, 0))),
+                     lambda i, v=values: repr(v[i].as_py()))
         for field in SIZE_FIELDS:
             if field in cols:
                 values = cols[field]
-                bad = pc.and_kleene(pc.is_valid(values), pc.invert(
-                    pc.and_(pc.is_finite(values), pc.greater_equal(values, 0))))
-                flag(field, "size is negative or not finite", bad)
+                flag(field, "negative or not finite size", pc.invert(
+                    pc.and_(pc.is_finite(values), pc.greater_equal(values, 0))),
+                     lambda i, v=values: repr(v[i].as_py()))
         if "bid" in cols and "ask" in cols:
-            # rows without a quote (other kinds in a mixed file) are not crossed
-            crossed = pc.fill_null(pc.greater(cols["bid"], cols["ask"]), False)
-            flag("bid", "crossed quote: bid above ask", crossed)
+            bid, ask = cols["bid"], cols["ask"]
+            flag("bid", "crossed quote: bid above ask", pc.greater(bid, ask),
+                 lambda i: f"{bid[i].as_py()!r} > {ask[i].as_py()!r}")
+        if "high" in cols and "low" in cols:
+            high, low = cols["high"], cols["low"]
+            flag("high", "bar high below its low", pc.less(high, low),
+                 lambda i: f"{high[i].as_py()!r} < {low[i].as_py()!r}")
+        if "side" in cols and check_side:
+            side = cols["side"]
+            unknown_side = pc.and_(pc.is_valid(side), pc.invert(checks.side_known(side)))
+            if book_rows is not None:
+                unknown_side = pc.and_(book_rows, unknown_side)
+            flag("side", "a book level's side must be bid or ask", unknown_side,
+                 lambda i: repr(side[i].as_py()))
+        if self._duplicates is not None and compare:
+            self._duplicates.find(raw, ts, unrepeatable, first_row, self._row_word, found)
         return found
-
-    def _numeric(self, column: pa.Array, field: str) -> pa.Array:
-        if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
-            return pc.cast(column, pa.float64())
-        try:
-            return pc.cast(column, pa.float64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            raise DataError(f"{self.path}: column {self.source.columns.get(field, field)!r}: "
-                            f"expected numbers, found {column.type}") from None
 
     # --- events ----------------------------------------------------------------------
 
     def batches(self) -> Iterator[list[MarketEvent]]:
         names: dict[str, str] | None = None
-        for batch in _open_batches(self.path, self.source.format, self.batch_rows):
+        for batch in _open_batches(self.path, self.format, self.batch_rows, self._csv):
             if names is None:
                 names = self._column_names(batch.schema)
+                if not set(batch.schema.names) - set(names.values()):
+                    self._repeatable = (*REPEATABLE, "trade")
+            self._report_bad_lines()
             if batch.num_rows == 0:
                 continue
             events = self._events(batch, names)
             if events:
                 yield events
         if names is None:
-            raise DataError(f"{self.path}: the file has no rows")
+            lines = self._csv.bad_lines if self._csv is not None else []
+            unsplit = (f" that split into the header's columns ({len(lines)} line(s) do not, "
+                       f"the first is line {lines[0]})") if lines else ""
+            raise DataError(f"{self.path}: the file has no rows{unsplit}")
+        self._report_bad_lines()
         tail = self._flush_book()
         if tail is not None:
             yield [tail]
 
+    def _report_bad_lines(self) -> None:
+        """Journal the CSV lines the parser skipped since the last batch (`on_bad = "skip"`)."""
+        pending = self._csv.pending if self._csv is not None else None
+        if not pending:
+            return
+        line, expected, actual, _ = pending[0]
+        self.stats.skipped += len(pending)
+        self.issue(self._last_ts or 0, self.default_instrument,
+                   f"{self.path.name}:{line}: expected {expected} columns, found {actual}: "
+                   f"{len(pending)} line(s) skipped")
+        pending.clear()
+
     def _events(self, batch: pa.RecordBatch, names: dict[str, str]) -> list[MarketEvent]:
         first_row = self.stats.rows
         self.stats.rows += batch.num_rows
+        found: list[Problem] = []
         cols: dict[str, pa.Array] = {}
-        for field, column in names.items():
-            array = batch.column(column)
-            if field in PRICE_FIELDS or field in SIZE_FIELDS:
-                array = self._numeric(array, field)
-            cols[field] = array
-        ts = self._ts(cols.pop("ts"))
-        problems = self._problems(cols, ts)
-        if problems:
-            ts, cols = self._handle(problems, ts, cols, first_row)
-            if len(ts) == 0:
-                return []
+        try:
+            for field, column in names.items():
+                array = batch.column(column)
+                if field in PRICE_FIELDS or field in SIZE_FIELDS:
+                    array = checks.numbers(array, field, column, found)
+                elif field == "kind":
+                    # a blank kind is a missing one
+                    text = pc.utf8_trim_whitespace(pc.cast(array, pa.string()))
+                    array = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+                cols[field] = array
+        except DataError as error:
+            raise DataError(f"{self.path}: {error}") from None
+        try:
+            ts = checks.timestamps(cols.pop("ts"), unit_ns(self.source.ts_unit), found)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+            raise DataError(f"{self.path}: column {self._column('ts')!r}: "
+                            f"cannot read as timestamps: {str(error).splitlines()[0]}") from None
+        blank = self._blank_rows(batch)
+        problems = self._problems(cols, ts, batch, first_row, found)
+        if blank is not None:
+            keep = pc.invert(blank)
+            problems = [p for p in problems if pc.any(p.mask.filter(keep)).as_py()]
+            for problem in problems:
+                problem.mask = pc.and_(problem.mask, keep)
+        if problems and self.on_bad == "fail":
+            self._fail(problems, first_row, batch.num_rows)
+        rows = pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64))
+        if problems or blank is not None:
+            ts, cols, rows = self._skip(problems, blank, ts, cols, rows)
+        if self.on_bad == "skip" and len(ts):
+            ts, cols, rows = self._skip_late(ts, cols, rows)
+        if len(ts) == 0:
+            return []
         self._last_ts = ts[len(ts) - 1].as_py()
-        return self._build(ts.to_pylist(), {k: v.to_pylist() for k, v in cols.items()}, len(ts))
+        return self._build(ts.to_pylist(), {k: v.to_pylist() for k, v in cols.items()}, len(ts),
+                           rows)
 
-    def _handle(self, problems: list[tuple[str, str, pa.Array]], ts: pa.Array,
-                cols: dict[str, pa.Array], first_row: int) -> tuple[pa.Array, dict[str, pa.Array]]:
-        if self.on_bad == "fail":
-            field, what, mask = problems[0]
-            rows = pc.indices_nonzero(mask)
-            row = first_row + rows[0].as_py() + 1
-            count = len(rows)
-            column = self.source.columns.get(field, field)
-            also = f" ({count} rows in this batch share the problem)" if count > 1 else ""
-            raise DataError(f"{self.path}:{row}: {column}: {what}{also}; "
-                            "set data.on_bad = \"skip\" to skip such rows")
-        bad = problems[0][2]
-        for _, _, mask in problems[1:]:
-            bad = pc.or_(bad, mask)
-        # a row out of order is measured against the last good row, not the last row read
-        keep_mask = pc.invert(bad)
-        for field, what, mask in problems:
-            count = pc.sum(pc.cast(mask, pa.int64())).as_py()
-            row = first_row + pc.indices_nonzero(mask)[0].as_py() + 1
-            ts_first = ts.filter(keep_mask)
-            when = ts_first[0].as_py() if len(ts_first) else (self._last_ts or 0)
-            self.issue(when, self.default_instrument,
-                       f"{self.path.name}:{row}: {self.source.columns.get(field, field)}: {what}: "
-                       f"{count} row(s) skipped")
-        self.stats.skipped += len(ts) - pc.sum(pc.cast(keep_mask, pa.int64())).as_py()
-        ts = ts.filter(keep_mask)
-        cols = {k: v.filter(keep_mask) for k, v in cols.items()}
-        # after dropping, rows may still be out of order relative to each other: keep a running max
-        values = ts.to_pylist()
-        keep = []
-        last = self._last_ts if self._last_ts is not None else -(2**63)
-        for value in values:
-            keep.append(value >= last)
-            if value >= last:
-                last = value
-        if not all(keep):
-            mask = pa.array(keep)
-            self.stats.skipped += keep.count(False)
-            self.issue(values[0], self.default_instrument,
-                       f"{self.path.name}: {keep.count(False)} more row(s) out of order skipped")
-            ts = ts.filter(mask)
-            cols = {k: v.filter(mask) for k, v in cols.items()}
-        return ts, cols
+    def _blank_rows(self, batch: pa.RecordBatch) -> pa.Array | None:
+        """Rows of a CSV with no value at all (blank lines): dropped without a word."""
+        if self.format != "csv":
+            return None
+        blank = pc.is_null(batch.column(0))
+        for column in batch.columns[1:]:
+            blank = pc.and_(blank, pc.is_null(column))
+        return blank if pc.any(blank).as_py() else None
 
-    def _instrument_list(self, cols: dict[str, list[Any]], n: int) -> list[str]:
+    def _fail(self, problems: list[Problem], first_row: int, batch_size: int) -> None:
+        """Raise for the earliest bad row: `file:row: column: what is wrong`, and how many share it."""
+        problem = min(problems, key=lambda p: p.first)
+        index = problem.first
+        count = problem.count
+        also = ""
+        if count > 1:
+            rows = pc.indices_nonzero(problem.mask).slice(0, _SHOWN).to_pylist()
+            more = " …" if count > _SHOWN else ""
+            also = (f" ({count:,} of this batch's {batch_size:,} rows share it: "
+                    f"{self._rows_named([first_row + r for r in rows])}{more})")
+        hint = f" (or {problem.hint})" if problem.hint else ""
+        raise DataError(f"{self.locate(first_row + index)}: {self._column(problem.field)}: "
+                        f"{problem.about(index)}{also}; set data.on_bad = \"skip\" to skip "
+                        f"such rows{hint}")
+
+    def _skip(self, problems: list[Problem], blank: pa.Array | None, ts: pa.Array,
+              cols: dict[str, pa.Array], rows: pa.Array) -> tuple[pa.Array, dict[str, pa.Array],
+                                                                   pa.Array]:
+        """Drop the bad rows (and blank lines), journaling one data_quality record per problem."""
+        bad = blank
+        for problem in problems:
+            bad = problem.mask if bad is None else pc.or_(bad, problem.mask)
+        assert bad is not None
+        keep = pc.invert(bad)
+        kept_ts = ts.filter(keep)
+        when = kept_ts[0].as_py() if len(kept_ts) else (self._last_ts or 0)
+        for problem in sorted(problems, key=lambda p: p.first):
+            self._journal_skip(problem, when, cols, rows)
+        blanks = int(pc.sum(pc.cast(blank, pa.int64())).as_py() or 0) if blank is not None else 0
+        self.stats.skipped += len(ts) - len(kept_ts) - blanks
+        return kept_ts, {k: v.filter(keep) for k, v in cols.items()}, rows.filter(keep)
+
+    def _journal_skip(self, problem: Problem, when: int, cols: dict[str, pa.Array],
+                      rows: pa.Array) -> None:
+        index = problem.first
+        symbol = self.default_instrument
+        if "instrument" in cols and cols["instrument"][index].is_valid:
+            symbol = str(cols["instrument"][index].as_py()) or symbol
+        self.issue(when, symbol, f"{self.locate(rows[index].as_py(), short=True)}: "
+                   f"{self._column(problem.field)}: {problem.about(index)}: "
+                   f"{problem.count} row(s) skipped")
+
+    def _skip_late(self, ts: pa.Array, cols: dict[str, pa.Array],
+                   rows: pa.Array) -> tuple[pa.Array, dict[str, pa.Array], pa.Array]:
+        """Drop rows earlier than a kept row before them: time never goes back in a replay."""
+        late, latest = checks.out_of_order(ts, self._last_ts)
+        if not pc.any(late).as_py():
+            return ts, cols, rows
+        problem = Problem("ts", "earlier than a row before it (out of order)", late,
+                          lambda i: f"{ts[i].as_py()} < {latest[i].as_py()}")
+        keep = pc.invert(late)
+        kept = ts.filter(keep)
+        when = kept[0].as_py() if len(kept) else (self._last_ts or 0)
+        self._journal_skip(problem, when, cols, rows)
+        self.stats.skipped += problem.count
+        return kept, {k: v.filter(keep) for k, v in cols.items()}, rows.filter(keep)
+
+    def _instrument_list(self, cols: dict[str, list[Any]], n: int, rows: pa.Array) -> list[str]:
         if "instrument" in cols:
             symbols = [str(s) if s is not None else "" for s in cols["instrument"]]
             kinds = cols.get("kind") or [None] * n  # risk_limit rows name no instrument
             named = {s for s, k in zip(symbols, kinds, strict=True) if k != "risk_limit"}
             unknown = named - self.known
             if unknown:
-                raise DataError(f"{self.path}: instrument(s) {', '.join(sorted(unknown))} not in the "
-                                "session's [[instruments]]")
+                first = next(i for i, (s, k) in enumerate(zip(symbols, kinds, strict=True))
+                             if s in unknown and k != "risk_limit")
+                raise DataError(f"{self.locate(rows[first].as_py())}: {self._column('instrument')}: "
+                                f"{', '.join(sorted(unknown))} not in the session's [[instruments]] "
+                                f"({', '.join(sorted(self.known))})")
             return symbols
         assert self.default_instrument is not None
         if self.default_instrument not in self.known:
@@ -298,9 +442,10 @@ class FileReader:
                             "session's [[instruments]]")
         return [self.default_instrument] * n
 
-    def _build(self, ts: list[int], cols: dict[str, list[Any]], n: int) -> list[MarketEvent]:
+    def _build(self, ts: list[int], cols: dict[str, list[Any]], n: int,
+               rows: pa.Array) -> list[MarketEvent]:
         kind = self.source.kind
-        symbols = self._instrument_list(cols, n)
+        symbols = self._instrument_list(cols, n, rows)
         if kind == "trade":
             sides = [_side(s) for s in cols["side"]] if "side" in cols else [0] * n
             return make_trades(ts, symbols, cols["price"], cols["size"], sides)
@@ -326,10 +471,11 @@ class FileReader:
                 if event is not None:
                     out.append(event)
             return out
-        return self._build_mixed(ts, cols, symbols, n)
+        return self._build_mixed(ts, cols, symbols, n, rows)
 
     def _build_mixed(self, ts: list[int], cols: dict[str, list[Any]], symbols: list[str],
-                     n: int) -> list[MarketEvent]:
+                     n: int, rows: pa.Array) -> list[MarketEvent]:
+        """Events of a `mixed` file; the checks have made sure each row has what its kind needs."""
         get = cols.get
         empty = [None] * n
         kinds, price, size, side = cols["kind"], get("price", empty), get("size", empty), get("side", empty)
@@ -347,7 +493,7 @@ class FileReader:
             if pending is not None:
                 out.append(pending)
             if kind == "risk_limit":
-                where = f"{self.path}:{self.stats.rows - n + i + 1}"
+                where = self.locate(rows[i].as_py())
                 out.append(control_event(ts[i], get("rule", empty)[i], get("param", empty)[i],
                                          get("value", empty)[i], where))
             elif kind == "trade":
@@ -359,9 +505,8 @@ class FileReader:
                 volume = get("volume", empty)[i] or 0.0
                 out.append(Bar(ts[i], symbols[i], cols["open"][i], cols["high"][i], cols["low"][i],
                                cols["close"][i], volume))
-            else:
-                raise DataError(f"{self.path}:{self.stats.rows - n + i + 1}: kind: unknown kind "
-                                f"{kind!r} (kinds: {', '.join(MIXED_KINDS)})")
+            else:  # the checks let no other kind through
+                raise DataError(f"{self.locate(rows[i].as_py())}: kind: unknown kind {kind!r}")
         return out
 
     def _book_row(self, ts: int, symbol: str, side: int, price: float, size: float,

@@ -1,0 +1,275 @@
+"""Row checks of market-data batches, column-wise with pyarrow compute: what makes a row bad.
+
+Each check gives a `Problem`: the desk field, what is wrong, and a boolean mask
+of the offending rows. `desk.data.files` decides what happens to them (fail
+with the first one, or skip and journal them). A row is bad when a value its
+kind needs is missing, a price is not a positive finite number, a size is
+negative or not finite, a quote is crossed, a bar's high is below its low, a
+book level names no side, its time goes back, or it repeats an earlier row
+exactly. A file that lacks a column its rows need is not a bad row but a bad
+file: that is a `DataError` at once, whatever `data.on_bad` says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from desk.errors import DataError
+
+NEEDS: dict[str, tuple[str, ...]] = {
+    # a row kind: the values it cannot do without (besides ts)
+    "trade": ("price", "size"),
+    "quote": ("bid", "bid_size", "ask", "ask_size"),
+    "bar": ("open", "high", "low", "close"),
+    "book": ("side", "price", "size"),
+    "book_snapshot": ("side", "price", "size"),
+    "book_delta": ("side", "price", "size"),
+    "risk_limit": (),  # checked by desk.data.control, which always fails on a bad one
+}
+MIXED_KINDS = ("trade", "quote", "bar", "book_snapshot", "book_delta", "risk_limit")
+PRICE_FIELDS = ("price", "bid", "ask", "open", "high", "low", "close")
+SIZE_FIELDS = ("size", "bid_size", "ask_size", "volume")
+REPEATABLE = ("book", "book_snapshot", "book_delta", "risk_limit")
+"""Kinds whose identical rows are not duplicates: a book level set twice to the same size in
+one event, or a control row repeated, changes nothing."""
+
+SIDES = ("buy", "b", "bid", "bids", "1", "+1", "sell", "s", "a", "ask", "asks", "-1")
+_NUMBER = r"^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinity|nan)$"
+_INT64_MIN = -(2**63)
+
+Locate = Callable[[int], str]
+"""Batch row index → `file:line` (CSV) or `file: row N` (Parquet, Arrow)."""
+
+
+@dataclass(slots=True)
+class Problem:
+    """Rows of one batch that break one rule."""
+
+    field: str
+    """The desk field at fault (reported under the file's own column name)."""
+    what: str
+    mask: pa.Array
+    """Boolean, no nulls: True for each offending row."""
+    detail: Callable[[int], str] | None = None
+    """Words about one offending row, by its index in the batch (the value, the earlier row)."""
+    hint: str = ""
+    """What the user can set to accept such rows, besides `data.on_bad = "skip"`."""
+
+    @property
+    def first(self) -> int:
+        return int(pc.index(self.mask, True).as_py())
+
+    @property
+    def count(self) -> int:
+        return int(pc.sum(pc.cast(self.mask, pa.int64())).as_py() or 0)
+
+    def about(self, index: int) -> str:
+        return f"{self.what}: {self.detail(index)}" if self.detail is not None else self.what
+
+
+def found(problems: list[Problem], field: str, what: str, mask: pa.Array,
+          detail: Callable[[int], str] | None = None, hint: str = "") -> None:
+    """Add a problem if `mask` (nulls counted as False) flags any row."""
+    mask = pc.fill_null(mask, False)
+    if pc.any(mask).as_py():
+        problems.append(Problem(field, what, mask, detail, hint))
+
+
+def numbers(column: pa.Array, field: str, name: str,
+            problems: list[Problem]) -> pa.Array:
+    """`column` as float64. Text that is not a number is a bad row (its value becomes null);
+    blank text is a missing value; a column of another type is a `DataError`."""
+    if pa.types.is_floating(column.type) or pa.types.is_integer(column.type) \
+            or pa.types.is_null(column.type):
+        return pc.cast(column, pa.float64())
+    if pa.types.is_dictionary(column.type):
+        column = pc.cast(column, column.type.value_type)
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        text = pc.utf8_trim_whitespace(column)
+        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+        number = pc.match_substring_regex(text, _NUMBER, ignore_case=True)
+        found(problems, field, "not a number", pc.and_(pc.is_valid(text), pc.invert(number)),
+              lambda i: repr(column[i].as_py()))
+        try:
+            return pc.cast(pc.if_else(number, text, pa.scalar(None, text.type)), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    try:
+        return pc.cast(column, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise DataError(f"column {name!r}: expected numbers, found {column.type}") from None
+
+
+def timestamps(column: pa.Array, scale: int, problems: list[Problem]) -> pa.Array:
+    """`column` as int64 epoch nanoseconds; text that is not a time and NaN are bad rows.
+
+    Numbers are in units of `scale` nanoseconds; text is ISO-8601 (UTC unless it says).
+    """
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column = pc.cast(column, kind.value_type)
+        kind = column.type
+    if pa.types.is_null(kind):  # a CSV column with no value at all
+        return pa.nulls(len(column), pa.int64())
+    if pa.types.is_timestamp(kind):
+        return pc.cast(pc.cast(column, pa.timestamp("ns", kind.tz)), pa.int64())
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        try:
+            return pc.cast(pc.cast(column, pa.timestamp("ns", "UTC")), pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return _text_times(column, problems)
+    if pa.types.is_floating(kind):
+        finite = pc.is_finite(column)
+        found(problems, "ts", "not a finite time", pc.invert(finite),
+              lambda i: repr(column[i].as_py()))
+        clean = pc.if_else(finite, column, pa.scalar(None, kind))
+        return pc.cast(pc.round(pc.multiply(clean, float(scale))), pa.int64())
+    if pa.types.is_integer(kind):
+        return pc.multiply_checked(pc.cast(column, pa.int64()), scale)
+    raise pa.ArrowInvalid(f"a column of {kind}")
+
+
+def _text_times(column: pa.Array, problems: list[Problem]) -> pa.Array:
+    """Text times one by one, when the column as a whole does not read: the slow path of a bad batch."""
+    out: list[int | None] = []
+    bad: list[bool] = []
+    target = pa.timestamp("ns", "UTC")
+    for value in column.to_pylist():
+        stamp = None
+        if value is not None and value.strip():
+            try:
+                stamp = pc.cast(pa.scalar(value.strip()), target).value
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                stamp = None
+        out.append(stamp)
+        bad.append(stamp is None and value is not None and bool(value.strip()))
+    found(problems, "ts", "not a time", pa.array(bad), lambda i: repr(column[i].as_py()))
+    return pa.array(out, pa.int64())
+
+
+def out_of_order(ts: pa.Array, last: int | None) -> tuple[pa.Array, pa.Array]:
+    """(mask of rows earlier than a row before them, the latest time before each row).
+
+    Rows without a time are neither in nor out of order, and do not move the latest time.
+    """
+    start = pa.array([_INT64_MIN if last is None else last], pa.int64())
+    before = pa.concat_arrays([start, ts.slice(0, len(ts) - 1)])
+    latest = pc.cumulative_max(pc.fill_null_forward(before))
+    return pc.fill_null(pc.less(ts, latest), False), latest
+
+
+def side_known(column: pa.Array) -> pa.Array:
+    """True where a side reads as buy/bid or sell/ask (as `desk.data.files._side` reads it)."""
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column = pc.cast(column, kind.value_type)
+        kind = column.type
+    if pa.types.is_boolean(kind):
+        return pc.is_valid(column)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return pc.fill_null(pc.not_equal(column, 0), False)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text = pc.utf8_lower(pc.utf8_trim_whitespace(column))
+        return pc.fill_null(pc.is_in(text, value_set=pa.array(SIDES)), False)
+    return pa.array(np.zeros(len(column), dtype=bool))
+
+
+class Duplicates:
+    """Finds rows equal in every column of the file to an earlier row, across batch boundaries.
+
+    Only rows that share a timestamp with a neighbour can repeat one another (the
+    rows are in time order), so only those are sorted and compared; the rows of
+    a batch's last timestamp are kept to compare with the next batch.
+    """
+
+    def __init__(self) -> None:
+        self._carry: pa.Table | None = None
+        self._carry_rows: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._carry_ts: int | None = None
+
+    def find(self, raw: pa.RecordBatch, ts: pa.Array, eligible: pa.Array | None, first_row: int,
+             locate_abs: Callable[[int], str], problems: list[Problem]) -> None:
+        """Add a problem for the rows of `raw` that repeat an earlier row; `first_row` is the
+        file's index of the batch's first row."""
+        n = raw.num_rows
+        valid = pc.is_valid(ts) if eligible is None else pc.and_(pc.is_valid(ts), eligible)
+        rows = np.flatnonzero(pc.fill_null(valid, False).to_numpy(zero_copy_only=False))
+        if len(rows) == 0:
+            return
+        stamps = ts.take(pa.array(rows)).to_numpy(zero_copy_only=False)
+        pairs = stamps[1:] == stamps[:-1]
+        candidate = np.zeros(len(rows), dtype=bool)
+        candidate[1:] |= pairs
+        candidate[:-1] |= pairs
+        if self._carry_ts is not None:
+            candidate |= stamps == self._carry_ts
+        try:
+            table = _comparable(raw)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return  # nested columns cannot be compared cheaply: no duplicate check for this file
+        picked = rows[candidate]
+        if len(picked):
+            sub = table.take(pa.array(picked))
+            absolute = picked + first_row
+            carry = self._carry if self._carry_ts is not None else None
+            if carry is not None and carry.schema.equals(sub.schema):
+                sub = pa.concat_tables([carry, sub])
+                absolute = np.concatenate([self._carry_rows, absolute])
+            repeats = _repeats(sub)
+            mask = np.zeros(n, dtype=bool)
+            earlier: dict[int, int] = {}
+            for later, before in repeats:
+                row = int(absolute[later]) - first_row
+                if row >= 0:  # a carried row was judged with its own batch
+                    mask[row] = True
+                    earlier[row] = int(absolute[before])
+            found(problems, "ts", "exact duplicate of an earlier row", pa.array(mask),
+                  lambda i: f"same values as {locate_abs(earlier[i])}",
+                  hint="duplicates = \"keep\" on this file if such rows are genuine")
+        last = stamps[-1]
+        tail = rows[stamps == last]
+        carried = table.take(pa.array(tail))
+        if self._carry_ts == last and self._carry is not None \
+                and self._carry.schema.equals(carried.schema):
+            carried = pa.concat_tables([self._carry, carried])  # one timestamp spans batches
+            self._carry_rows = np.concatenate([self._carry_rows, tail + first_row])
+        else:
+            self._carry_rows = tail + first_row
+        self._carry, self._carry_ts = carried, int(last)
+
+
+def _comparable(raw: pa.RecordBatch) -> pa.Table:
+    """The batch with positional column names and plain (not dictionary) types, ready to sort."""
+    arrays = []
+    for column in raw.columns:
+        if pa.types.is_dictionary(column.type):
+            column = pc.cast(column, column.type.value_type)
+        if pa.types.is_nested(column.type):
+            raise pa.ArrowNotImplementedError("nested column")
+        arrays.append(column)
+    return pa.table(arrays, names=[f"c{i}" for i in range(len(arrays))])
+
+
+def _repeats(table: pa.Table) -> list[tuple[int, int]]:
+    """(index of a row, index of the earlier row it equals) for every repeated row of `table`."""
+    if table.num_rows < 2:
+        return []
+    order = pc.sort_indices(table, sort_keys=[(name, "ascending") for name in table.column_names])
+    ordered = table.take(order)
+    same = np.ones(table.num_rows - 1, dtype=bool)
+    for column in ordered.columns:
+        column = column.combine_chunks()
+        a, b = column.slice(1), column.slice(0, len(column) - 1)
+        equal = pc.or_(pc.fill_null(pc.equal(a, b), False), pc.and_(pc.is_null(a), pc.is_null(b)))
+        same &= equal.to_numpy(zero_copy_only=False)
+    positions = order.to_numpy()
+    # a stable sort keeps equal rows in file order: each one repeats the one just before it
+    out = []
+    for k in np.flatnonzero(same):
+        out.append((int(positions[k + 1]), int(positions[k])))
+    return out

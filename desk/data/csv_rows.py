@@ -1,0 +1,144 @@
+"""CSV record batches with line numbers, and lines that do not split into the header's columns.
+
+pyarrow streams the file; when it meets a line with the wrong number of fields
+(a truncated last line, a stray comma) the whole block fails, so that stretch
+of the file is split into lines here, the bad lines are set aside with their
+line numbers, the good ones are parsed from memory, and streaming resumes after
+it. No Python callback is handed to pyarrow: its background reader would call
+back into an interpreter that may be shutting down.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import itertools
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from desk.errors import DataError
+
+BLOCK = 1 << 22
+"""Bytes pyarrow parses at a time."""
+CHUNK_LINES = 65_536
+"""Lines split by hand after a parse error, before streaming resumes."""
+_SPLIT_ERROR = re.compile(r"Expected \d+ columns, got \d+")
+
+
+class CsvRows:
+    """Record batches of one CSV file; rows keep their line numbers even when lines are dropped.
+
+    Args:
+        path: the file (`.gz` is read through gzip).
+        skip: set bad lines aside and go on (`data.on_bad = "skip"`); otherwise the first fails.
+    """
+
+    def __init__(self, path: Path, skip: bool) -> None:
+        self.path = path
+        self.skip = skip
+        self.bad_lines: list[int] = []
+        """Line numbers of every line set aside so far, in order."""
+        self.pending: list[tuple[int, int, int, str]] = []
+        """(line, expected fields, found fields, text) set aside and not yet reported."""
+        self._consumed = 0
+        """Physical lines read so far, the header included."""
+
+    def line_of(self, row: int) -> int:
+        """The line number of data row `row` (0-based over the rows delivered); the header is line 1."""
+        line = row + 2
+        for bad in self.bad_lines:
+            if bad <= line:
+                line += 1
+            else:
+                break
+        return line
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        names: list[str] | None = None
+        types: dict[str, pa.DataType] | None = None
+        while True:
+            try:
+                for batch in self._stream(names, types):
+                    if names is None:
+                        names, types = batch.schema.names, dict(zip(batch.schema.names,
+                                                                   batch.schema.types, strict=True))
+                        self._consumed = 1
+                    self._consumed += batch.num_rows
+                    yield batch
+                return
+            except pa.ArrowInvalid as error:
+                if _SPLIT_ERROR.search(str(error)) is None:
+                    raise
+            if names is None:
+                names = self._header()
+                self._consumed = 1
+            batch, ended = self._by_hand(names, types)
+            if batch is not None:
+                if types is None:
+                    types = dict(zip(batch.schema.names, batch.schema.types, strict=True))
+                yield batch
+            if ended:
+                return
+
+    def _stream(self, names: list[str] | None,
+                types: dict[str, pa.DataType] | None) -> Iterator[pa.RecordBatch]:
+        """pyarrow's streaming reader from the first line not yet read."""
+        read = pacsv.ReadOptions(block_size=BLOCK, use_threads=False,
+                                 skip_rows=self._consumed if names is not None else 0,
+                                 column_names=names)
+        # blank lines stay rows (all null) so that each row is exactly one line
+        parse = pacsv.ParseOptions(ignore_empty_lines=False)
+        yield from pacsv.open_csv(self.path, read_options=read, parse_options=parse,
+                                  convert_options=_convert(types))
+
+    def _open_text(self) -> IO[str]:
+        if self.path.suffix.lower() == ".gz":
+            return io.TextIOWrapper(gzip.open(self.path), encoding="utf-8", errors="replace",
+                                    newline="")
+        return open(self.path, encoding="utf-8", errors="replace", newline="")
+
+    def _header(self) -> list[str]:
+        with self._open_text() as text:
+            first = text.readline()
+        return next(csv.reader([first]), [])
+
+    def _by_hand(self, names: list[str],
+                 types: dict[str, pa.DataType] | None) -> tuple[pa.RecordBatch | None, bool]:
+        """Split the next lines by hand: set the bad ones aside, parse the rest; (batch, at the end?)."""
+        with self._open_text() as text:
+            lines = list(itertools.islice(text, self._consumed, self._consumed + CHUNK_LINES))
+        good: list[str] = []
+        for offset, line in enumerate(lines):
+            number = self._consumed + offset + 1
+            fields = next(csv.reader([line]), [])
+            if line.strip() and len(fields) != len(names):
+                if not self.skip:
+                    raise DataError(f"{self.path}:{number}: expected {len(names)} columns, found "
+                                    f"{len(fields)}: {line.rstrip()[:80]!r}; set data.on_bad = "
+                                    "\"skip\" to skip such lines")
+                self.bad_lines.append(number)
+                self.pending.append((number, len(names), len(fields), line.rstrip()))
+            else:
+                good.append(line if line.endswith("\n") else line + "\n")
+        self._consumed += len(lines)
+        ended = len(lines) < CHUNK_LINES
+        if not good:
+            return None, ended
+        table = pacsv.read_csv(
+            pa.BufferReader("".join(good).encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
+            convert_options=_convert(types))
+        return table.combine_chunks().to_batches()[0], ended
+
+
+def _convert(types: dict[str, pa.DataType] | None) -> pacsv.ConvertOptions:
+    """Only an empty field is missing: "NaN" stays a number (and a bad price), "NA" a name."""
+    return pacsv.ConvertOptions(column_types=types or {}, null_values=[""],
+                                strings_can_be_null=True)

@@ -1,0 +1,59 @@
+"""The `desk` command line in the places it meets the system: pipes and unwritable paths."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+from cli_run import run_cli
+from conftest import BASE, ROOT
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _session(folder: Path, **audit: str) -> Path:
+    path = folder / "session.toml"
+    path.write_text(tomli_w.dumps({**BASE, "audit": audit} if audit else BASE))
+    return path
+
+
+def test_a_reader_that_closes_the_pipe_early_ends_desk_quietly(tmp_path: Path) -> None:
+    assert run_cli(["run", str(_session(tmp_path)), "--out", str(tmp_path), "--json"]) == 0
+    proc = subprocess.Popen([sys.executable, "-m", "desk", "audit", str(tmp_path / "journal.arrow"),
+                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=_env())
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # as `| head -1` does
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert first.startswith(b"{") and stderr == ""
+
+
+@pytest.mark.parametrize("out", ["/proc/nope", "a-file/inside"])
+def test_an_unwritable_out_folder_is_one_line_before_the_run(
+        out: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("not a folder")
+    assert run_cli(["run", str(_session(tmp_path)), "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"desk: --out {out}: cannot write the journal {out}/journal.arrow: ")
+    assert len(err.splitlines()) == 1
+
+
+def test_a_journal_path_that_is_a_folder_is_one_line_naming_audit_path(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    session = _session(tmp_path, path=str(tmp_path))
+    assert run_cli(["run", str(session)]) == 2
+    assert capsys.readouterr().err == (f"desk: {session}: audit.path: {tmp_path} is a folder; give "
+                                       "a file path for the journal\n")

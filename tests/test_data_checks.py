@@ -1,0 +1,154 @@
+"""Data checks of market-data files: what a bad row is, where it is, and what skipping keeps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from desk.config import FileSource
+from desk.data.files import FileReader
+from desk.errors import DataError
+from desk.events import BookSnapshot, Quote, Trade
+
+T0 = 1_704_205_800_000_000_000
+S = 1_000_000_000
+
+
+def read(path: Path, kind: str = "trade", on_bad: str = "fail", batch_rows: int = 65_536,
+         **source: Any) -> tuple[list[Any], list[str], FileReader]:
+    """Every event of the file and every data-quality message the reader reported."""
+    issues: list[str] = []
+    reader = FileReader(FileSource(path=str(path), kind=kind, **source), path, "ACME", {"ACME"},
+                        on_bad, batch_rows, lambda ts, instrument, message: issues.append(message))
+    events = [event for batch in reader.batches() for event in batch]
+    return events, issues, reader
+
+
+def csv(path: Path, *lines: str) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def failure(path: Path, **kwargs: Any) -> str:
+    with pytest.raises(DataError) as caught:
+        read(path, **kwargs)
+    return str(caught.value)
+
+
+def test_skipping_a_row_without_a_timestamp_keeps_the_good_row_after_it(tmp_path: Path) -> None:
+    path = csv(tmp_path / "t.csv", "ts,price,size", f"{T0},10,1", ",10,1", f"{T0 + 2 * S},11,1",
+               f"{T0 + 3 * S},12,1")
+    events, issues, reader = read(path, on_bad="skip")
+    assert [e.price for e in events] == [10, 11, 12]
+    assert issues == ["t.csv:3: ts: missing timestamp: 1 row(s) skipped"]
+    assert reader.stats.skipped == 1
+
+
+def test_skipping_out_of_order_rows_measures_them_against_the_rows_kept(tmp_path: Path) -> None:
+    # row 3 jumps ahead but has no price: it is dropped, so it cannot push rows 4-5 out of order
+    path = csv(tmp_path / "t.csv", "ts,price,size", f"{T0},10,1", f"{T0 + 9 * S},,1",
+               f"{T0 + 2 * S},11,1", f"{T0 + S},12,1", f"{T0 + 3 * S},13,1")
+    events, issues, _ = read(path, on_bad="skip")
+    assert [e.price for e in events] == [10, 11, 13]
+    assert issues[0] == "t.csv:3: price: missing value: 1 row(s) skipped"
+    assert issues[1].startswith("t.csv:5: ts: earlier than a row before it (out of order)")
+
+
+def test_a_failure_names_the_line_and_counts_only_what_this_batch_holds(tmp_path: Path) -> None:
+    rows = [f"{T0 + i * S},{-1 if i % 3 == 0 else 10},1" for i in range(1, 13)]
+    path = csv(tmp_path / "t.csv", "ts,price,size", *rows)
+    message = failure(path)
+    assert message.startswith(f"{path}:4: price: not a positive finite price: -1.0 (4 of this "
+                              "batch's 12 rows share it: lines 4, 7, 10, 13);")
+
+
+def test_parquet_rows_are_counted_from_one_across_batches(tmp_path: Path) -> None:
+    prices = [10.0] * 7 + [float("nan")]
+    table = pa.table({"ts": [T0 + i * S for i in range(8)], "price": prices, "size": [1.0] * 8})
+    pq.write_table(table, tmp_path / "t.parquet")
+    message = failure(tmp_path / "t.parquet", batch_rows=3)
+    assert message.startswith(f"{tmp_path / 't.parquet'}: row 8: price: not a positive finite "
+                              "price: nan; set data.on_bad")
+
+
+def test_csv_line_numbers_count_blank_lines_and_lines_set_aside(tmp_path: Path) -> None:
+    path = csv(tmp_path / "t.csv", "ts,price,size", f"{T0},10,1", "", f"{T0 + S},10",
+               f"{T0 + 2 * S},10,1", f"{T0 + 3 * S},10,-1")
+    assert failure(path).startswith(f"{path}:4: expected 3 columns, found 2")
+    events, issues, _ = read(path, on_bad="skip")
+    assert len(events) == 2
+    assert issues == ["t.csv:4: expected 3 columns, found 2: 1 line(s) skipped",
+                      "t.csv:6: size: negative or not finite size: -1.0: 1 row(s) skipped"]
+
+
+def test_several_trades_at_one_time_are_not_duplicates_without_a_trade_id(tmp_path: Path) -> None:
+    # one order filling two resting orders of one size at one price prints two identical trades
+    path = csv(tmp_path / "t.csv", "ts,price,size", f"{T0},10,1", f"{T0},10,1", f"{T0},10.5,1",
+               f"{T0},10,2")
+    events, issues, _ = read(path)
+    assert len(events) == 4 and not issues
+
+
+def test_trades_with_the_same_trade_id_are_duplicates(tmp_path: Path) -> None:
+    path = csv(tmp_path / "t.csv", "ts,price,size,id", f"{T0},10,1,7", f"{T0},10,1,8",
+               f"{T0},10,1,7")
+    assert failure(path).startswith(f"{path}:4: ts: exact duplicate of an earlier row: same "
+                                    "values as line 2;")
+    events, issues, _ = read(path, on_bad="skip")
+    assert len(events) == 2 and issues == [
+        "t.csv:4: ts: exact duplicate of an earlier row: same values as line 2: 1 row(s) skipped"]
+    assert len(read(path, duplicates="keep")[0]) == 3
+
+
+def test_a_duplicate_across_a_batch_boundary_is_found(tmp_path: Path) -> None:
+    table = pa.table({"ts": [T0, T0 + S, T0 + S, T0 + S], "bid": [9.0, 9.5, 9.6, 9.5],
+                      "bid_size": [1.0] * 4, "ask": [10.0] * 4, "ask_size": [1.0] * 4})
+    pq.write_table(table, tmp_path / "q.parquet")
+    message = failure(tmp_path / "q.parquet", kind="quote", batch_rows=2)
+    assert "q.parquet: row 4: ts: exact duplicate of an earlier row: same values as row 2" \
+        in message
+
+
+def test_the_level_rows_of_one_book_event_are_not_duplicates(tmp_path: Path) -> None:
+    path = csv(tmp_path / "m.csv", "ts,kind,instrument,side,price,size",
+               f"{T0},book_snapshot,ACME,1,9.9,5", f"{T0},book_snapshot,ACME,1,9.9,5",
+               f"{T0},book_snapshot,ACME,-1,10.1,5")
+    events, issues, _ = read(path, kind="mixed")
+    assert [type(e) for e in events] == [BookSnapshot] and not issues
+    assert events[0].bids == ((9.9, 5.0),)
+
+
+def test_mixed_rows_are_checked_for_what_their_own_kind_needs(tmp_path: Path) -> None:
+    path = csv(tmp_path / "m.csv", "ts,kind,instrument,price,size,bid,bid_size,ask,ask_size",
+               f"{T0},quote,ACME,,,9.9,5,10.1,5", f"{T0 + S},trade,ACME,,1,,,,",
+               f"{T0 + 2 * S},quote,ACME,,,,5,10.1,5", f"{T0 + 3 * S},trade,ACME,10,1,,,,")
+    assert failure(path, kind="mixed").startswith(
+        f"{path}:3: price: missing value: a trade row needs it;")
+    events, issues, _ = read(path, kind="mixed", on_bad="skip")
+    assert [type(e) for e in events] == [Quote, Trade]
+    assert issues == ["m.csv:3: price: missing value: a trade row needs it: 1 row(s) skipped",
+                      "m.csv:4: bid: missing value: a quote row needs it: 1 row(s) skipped"]
+
+
+def test_a_mixed_file_without_a_column_its_rows_need_fails_whatever_on_bad_says(
+        tmp_path: Path) -> None:
+    path = csv(tmp_path / "m.csv", "ts,kind,instrument,price,size", f"{T0},trade,ACME,10,1",
+               f"{T0 + S},bar,ACME,,")
+    for on_bad in ("fail", "skip"):
+        assert failure(path, kind="mixed", on_bad=on_bad) == (
+            f"{path}:3: open: a bar row needs this column, and the file has none (it has: ts, "
+            "kind, instrument, price, size)")
+
+
+def test_a_risk_limit_row_in_a_parquet_file_is_journaled_with_its_row(tmp_path: Path) -> None:
+    table = pa.table({"ts": [T0, T0 + S], "kind": ["trade", "risk_limit"],
+                      "instrument": ["ACME", None], "price": [10.0, None], "size": [1.0, None],
+                      "rule": [None, "max_leverage"], "param": [None, "limit"],
+                      "value": [None, "3"]})
+    pq.write_table(table, tmp_path / "m.parquet")
+    events, _, _ = read(tmp_path / "m.parquet", kind="mixed")
+    assert events[1].source == "data m.parquet: row 2"

@@ -1,0 +1,34 @@
+"""Times as people write them: ISO times and offsets such as "+90s" or "+2m10s"."""
+
+from __future__ import annotations
+
+import pytest
+
+from desk.timeutil import is_iso_time, parse_iso_ns, parse_offset_ns, unit_ns
+
+S = 1_000_000_000
+
+
+@pytest.mark.parametrize(("text", "ns"), [
+    ("+90s", 90 * S), ("+2m10s", 130 * S), ("+1h30m", 5_400 * S), ("+1h 30m 15s", 5_415 * S),
+    ("+2ms", 2_000_000), ("+1.5s", 1_500_000_000), ("+1d", 86_400 * S), ("+2w", 1_209_600 * S),
+    ("+1d2h", 93_600 * S), ("+250us", 250_000), ("+7ns", 7),
+])
+def test_offsets_add_up_their_number_and_unit_groups(text: str, ns: int) -> None:
+    assert parse_offset_ns(text) == ns
+
+
+@pytest.mark.parametrize("text", ["90s", "+", "+s", "+2m10", "+-5s", "+5x", "2024-01-02", "+5 "
+                                  "seconds"])
+def test_what_is_not_an_offset_is_none(text: str) -> None:
+    assert parse_offset_ns(text) is None
+
+
+def test_days_and_weeks_are_units() -> None:
+    assert unit_ns("d") == 86_400 * S and unit_ns("w") == 7 * 86_400 * S
+
+
+def test_iso_times_are_told_from_other_text() -> None:
+    assert is_iso_time("2024-01-02T14:30:00Z") and is_iso_time("2024-01-02")
+    assert not is_iso_time("monday") and not is_iso_time("2024-13-01")
+    assert parse_iso_ns("2024-01-02T14:30:00.5Z") == 1_704_205_800 * S + 500_000_000
