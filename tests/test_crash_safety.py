@@ -22,7 +22,7 @@ from desk.config import load_session
 from desk.engine import Engine
 
 KILL_SEED = 20261124
-KILLS = 6
+KILLS = 8
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -55,7 +55,26 @@ def _records(path: Path) -> list[dict[str, Any]]:
     return read_journal(path).to_pylist()
 
 
-def test_kill_9_at_random_moments_leaves_a_readable_exact_prefix_of_the_full_run(
+def _run_desk(session: Path, out: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "desk", "run", str(session), "--out", str(out),
+                             "--json"], env=_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def _journal_records(path: Path) -> list[dict[str, Any]]:
+    """The records a killed run left: none if it died before its journal was created."""
+    return _records(path) if path.exists() else []
+
+
+def _journal_appears(proc: subprocess.Popen[bytes], journal: Path, limit: float = 120) -> float:
+    """Wait until the run has created its journal (or ended); the seconds that took."""
+    started = time.monotonic()
+    while not journal.exists() and proc.poll() is None and time.monotonic() - started < limit:
+        time.sleep(0.005)
+    return time.monotonic() - started
+
+
+def test_kill_9_at_moments_spread_over_a_whole_run_leaves_readable_exact_prefixes(
         tmp_path: Path) -> None:
     # flush_every is huge so no batch is sealed before the end: every record a killed run
     # left behind reached the file through the wall-clock flush alone.
@@ -65,25 +84,35 @@ def test_kill_9_at_random_moments_leaves_a_readable_exact_prefix_of_the_full_run
     full.run()
     full.close()
     reference = _records(tmp_path / "full.arrow")
+    # one uninterrupted run, timed: start-up (until its journal exists), then the run itself
+    timed = _run_desk(session, tmp_path / "timed")
+    start_up = _journal_appears(timed, tmp_path / "timed" / "journal.arrow")
+    began = time.monotonic()
+    assert timed.wait(timeout=300) == 0
+    duration = time.monotonic() - began
     rng = random.Random(KILL_SEED)
     lengths = []
-    for k in range(KILLS):
-        out = tmp_path / f"kill{k}"
-        journal = out / "journal.arrow"
-        proc = subprocess.Popen([sys.executable, "-m", "desk", "run", str(session), "--out",
-                                 str(out), "--json"], env=_env(), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while not journal.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 1.0))
-        proc.send_signal(signal.SIGKILL)
+    for k in range(KILLS + 1):
+        proc = _run_desk(session, tmp_path / f"kill{k}")
+        journal = tmp_path / f"kill{k}" / "journal.arrow"
+        if k == KILLS:  # and one kill while it is still starting up
+            wait = start_up * rng.random()
+        else:  # one kill in each of KILLS equal slices of the run, at a random point of it
+            _journal_appears(proc, journal)
+            wait = duration * (k + rng.random()) / KILLS
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
         proc.wait()
-        records = _records(journal)
-        assert records == reference[:len(records)], f"kill {k}: not a prefix"
+        records = _journal_records(journal)
+        assert records == reference[:len(records)], f"kill {k} after {wait:.2f}s: not a prefix"
         lengths.append(len(records))
-    print(f"kill -9 journals: {lengths} records of {len(reference)}")
-    cut_short = [n for n in lengths if 0 < n < len(reference)]
+    print(f"start-up {start_up:.2f}s, run {duration:.2f}s; kill -9 journals: {lengths} records "
+          f"of {len(reference)}")
+    in_run = lengths[:KILLS]
+    assert sum(1 for n in in_run if n > 0) >= KILLS * 3 // 4, f"too many empty journals: {lengths}"
+    cut_short = [n for n in in_run if 0 < n < len(reference)]
     assert len(cut_short) >= KILLS // 2, f"too few kills landed mid-run: {lengths}"
 
 
