@@ -125,8 +125,9 @@ class Engine:
         self.portfolio = Portfolio(cfg.session.start_cash, multipliers)
         self.portfolio_view = PortfolioView(self.portfolio)
         self.market_view = MarketView(self.market)
-        fee_rate = Fees(cfg.execution.fees).worst_rate
-        self.risk = RiskEngine(cfg.risk, self.portfolio_view, self.market, multipliers, fee_rate)
+        fees = Fees(cfg.execution.fees)
+        self.risk = RiskEngine(cfg.risk, self.portfolio_view, self.market, multipliers,
+                               fees.worst_rate, fees)
         self.feed, self.readers = open_feed(loaded, self.seed, self._data_issue)
         self.queue = EventQueue(self.feed)
         self.execution = ExecutionSimulator(cfg.execution, self.specs, self.venue, self.journal,
@@ -704,7 +705,11 @@ class Engine:
                             rule=event.rule, enabled=event.enabled, source=event.source)
 
     def _on_mode_reset(self, event: ModeReset) -> None:
-        change = self.risk.reset_mode(f"reset by {event.source}")
+        try:
+            change = self.risk.reset_mode(f"reset by {event.source}")
+        except ValueError as error:
+            self.journal.record("control_error", event.ts, str(error), source=event.source)
+            return
         if change is not None:
             self._journal_mode(change, event.source)
 

@@ -127,10 +127,18 @@ def explain_seq(index: JournalIndex, seq: int) -> Chain:
         raise JournalError(f"record {seq} is a {record['kind']!r} record, not part of an order's "
                            "chain (give the seq of a market, signal, intent, risk or fill record)")
     if decision["order_id"] is not None:
-        return explain_order(index, decision["order_id"])
-    upstream = _upstream(index, decision)
-    blocked = str(decision["why"]).split("; passed ", 1)[0]
-    return Chain(f"blocked intent (risk record {decision['seq']})", blocked, upstream)
+        chain = explain_order(index, decision["order_id"])
+    else:
+        upstream = _upstream(index, decision)
+        blocked = str(decision["why"]).split("; passed ", 1)[0]
+        chain = Chain(f"blocked intent (risk record {decision['seq']})", blocked, upstream)
+    signals = index.caused_by(seq, "signal") if record["kind"] == "market" else []
+    if len(signals) > 1:  # say so, rather than pick the first without a word
+        others = ", ".join(str(r["seq"]) for r in signals)
+        chain = Chain(chain.subject, f"{chain.outcome} (market event {seq} led to "
+                      f"{len(signals)} signals, seqs {others}: this is the first; --seq another "
+                      "for its chain)", chain.records)
+    return chain
 
 
 def _decision_below(index: JournalIndex, record: Record) -> Record | None:

@@ -15,6 +15,12 @@ from desk.timeutil import parse_iso_ns, parse_offset_ns
 RULE_KINDS = ("risk", "limit_change", "rule_toggle", "control_error")
 """Kinds that can concern one rule."""
 
+KINDS = ("session", "market", "signal", "intent", "risk", "order", "arrival", "fill",
+         "execution", "order_end", "cancel", "cancel_reject", "cash_guard", "mode",
+         "limit_change", "rule_toggle", "control_error", "data_quality", "strategy_error",
+         "strategy_stopped", "error", "engine_error", "end")
+"""Every kind of record a journal holds (tests/test_risk_explain.py keeps it complete)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Query:
@@ -46,6 +52,15 @@ def select(table: pa.Table, query: Query) -> list[dict[str, Any]]:
     """The records that match `query`, in seq order, with `details` parsed."""
     if query.outcome not in (None, "allowed", "blocked"):
         raise JournalError(f"--outcome: {query.outcome!r}: give allowed or blocked")
+    unknown = [k for k in query.kinds or () if k not in KINDS]
+    if unknown:
+        raise JournalError(f"--kind: no record kind {', '.join(map(repr, unknown))} "
+                           f"(kinds: {', '.join(KINDS)})")
+    if query.rule is not None:
+        rules = _rules(table)
+        if rules and query.rule not in rules:
+            raise JournalError(f"--rule: no risk rule {query.rule!r} in this journal "
+                               f"(rules: {', '.join(rules)})")
     mask = None
 
     def both(extra: Any) -> Any:
@@ -78,6 +93,13 @@ def select(table: pa.Table, query: Query) -> list[dict[str, Any]]:
         row["details"] = details
         out.append(row)
     return out
+
+
+def _rules(table: pa.Table) -> list[str]:
+    """The rule names the journal's session header lists (none if it has no header)."""
+    if not len(table) or table.column("kind")[0].as_py() != "session":
+        return []
+    return [r["rule"] for r in details_of(table.column("details")[0].as_py()).get("rules", [])]
 
 
 def _concerns(kind: str, details: dict[str, Any], rule: str, allowed: bool) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from desk.config import RiskConfig
+from desk.config import FeeModel, RiskConfig
+from desk.execution.costs import Fees
 from desk.market import MarketState
 from desk.orders import OrderIntent, OrderType, RuleResult, TimeInForce
 from desk.portfolio import Portfolio, PortfolioView
@@ -17,11 +18,14 @@ class Desk:
     """A portfolio, a one-instrument market and a risk engine wired as the engine wires them."""
 
     def __init__(self, risk: dict[str, Any] | None = None, cash: float = 100_000.0,
-                 price: float = 100.0, fee_rate: float = 0.0) -> None:
+                 price: float = 100.0, fee_rate: float = 0.0,
+                 fees: dict[str, float] | None = None) -> None:
         self.portfolio = Portfolio(cash, {SYMBOL: 1.0})
         self.market = MarketState([SYMBOL])
+        model = Fees(FeeModel.model_validate(fees)) if fees is not None else None
         self.risk = RiskEngine(RiskConfig.model_validate(risk or {}), PortfolioView(self.portfolio),
-                               self.market, {SYMBOL: 1.0}, fee_rate)
+                               self.market, {SYMBOL: 1.0},
+                               model.worst_rate if model is not None else fee_rate, model)
         self.next_order = 1
         self.quote(price)
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from test_risk_runtime import make_session, script
 
 from desk.audit import read_journal
@@ -102,6 +103,22 @@ def test_audit_filters_by_outcome_rule_kind_instrument_and_time(journal: Path) -
         select(table, Query(since="noon"))
 
 
+def test_every_kind_a_journal_holds_is_one_audit_knows(journal: Path) -> None:
+    from desk.query import KINDS
+
+    folders = [journal]
+    for name in ("risk_tour", "exec_passive"):  # between them, most kinds a run can write
+        out = journal.parent / name
+        result = desk("run", str(ROOT / "sessions" / f"{name}.toml"), "--out", str(out), "--json")
+        assert result.returncode == 0, result.stderr
+        folders.append(out / "journal.arrow")
+    seen = set()
+    for path in folders:
+        seen |= set(read_journal(path).column("kind").to_pylist())
+    assert seen <= set(KINDS)
+    assert {"mode", "limit_change", "rule_toggle", "cancel", "order_end", "end"} <= seen
+
+
 def test_desk_explain_and_audit_on_the_command_line(journal: Path) -> None:
     allowed = desk("explain", str(journal), "1")
     assert allowed.returncode == 0, allowed.stderr
@@ -124,6 +141,8 @@ def test_desk_explain_and_audit_on_the_command_line(journal: Path) -> None:
     (("audit", "{missing}"), "desk: {missing}: no such journal"),
     (("explain", "{j}"), "desk: give an ORDER_ID, or --seq SEQ"),
     (("audit", "{j}", "--until", "tea time"), "desk: --until: 'tea time' is neither"),
+    (("audit", "{j}", "--kind", "fills"), "desk: --kind: no record kind 'fills'"),
+    (("audit", "{j}", "--rule", "max_positon"), "desk: --rule: no risk rule 'max_positon'"),
 ])
 def test_desk_explain_and_audit_errors_are_one_line_and_exit_2(
         journal: Path, tmp_path: Path, args: tuple[str, ...], message: str) -> None:

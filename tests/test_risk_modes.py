@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from risk_kit import Desk
 
 from desk.risk import ACTIVE, HALTED, REDUCING
@@ -87,3 +88,41 @@ def test_while_reducing_open_orders_count_so_sells_cannot_overshoot_into_a_short
     desk.send(-800)  # closing most of the 1,000 long is on its way
     assert desk.passes("max_drawdown", -200)
     assert not desk.passes("max_drawdown", -201)  # with the open sell, this would go short
+
+
+def test_a_reset_while_the_drawdown_is_still_beyond_the_tolerance_is_refused_and_says_why() -> None:
+    desk = long_desk()
+    desk.quote(70.0)
+    assert desk.risk.mode == REDUCING
+    with pytest.raises(ValueError, match=r"reset refused: drawdown 30\.00% > tolerance 25\.00%"):
+        desk.risk.reset_mode("reset by operator")
+    assert desk.risk.mode == REDUCING
+    desk.risk.set_limit("max_drawdown", "tolerance", 0.35)  # the operator accepts more
+    change = desk.risk.reset_mode("reset by operator")
+    assert change is not None and change.after == ACTIVE
+    desk.quote(70.0)
+    assert desk.risk.mode == ACTIVE  # the next mark does not undo it
+
+
+def test_a_reset_from_halted_goes_to_reducing_while_the_drawdown_is_between_the_limits() -> None:
+    desk = long_desk(halt=0.5)
+    desk.quote(40.0)
+    assert desk.risk.mode == HALTED
+    with pytest.raises(ValueError, match="raise max_drawdown.halt"):
+        desk.risk.reset_mode("reset by operator")
+    desk.quote(60.0)  # 40% down: beyond the tolerance, within the halt
+    change = desk.risk.reset_mode("reset by operator")
+    assert change is not None and (change.before, change.after) == (HALTED, REDUCING)
+
+
+def test_drawdown_limits_changed_at_run_time_must_stay_in_order() -> None:
+    desk = long_desk(halt=0.5, resume_below=0.1)
+    with pytest.raises(ValueError, match="resume_below .* must be below tolerance"):
+        desk.risk.set_limit("max_drawdown", "resume_below", 0.25)
+    with pytest.raises(ValueError, match="halt .* must be at least tolerance"):
+        desk.risk.set_limit("max_drawdown", "halt", 0.2)
+    with pytest.raises(ValueError, match="resume_below .* must be below tolerance"):
+        desk.risk.set_limit("max_drawdown", "tolerance", 0.05)
+    desk.risk.set_limit("max_drawdown", "tolerance", 0.3)
+    assert desk.risk.rule("max_drawdown").limits() == {"tolerance": 0.3, "halt": 0.5,
+                                                       "resume_below": 0.1}

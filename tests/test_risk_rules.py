@@ -113,6 +113,38 @@ def test_cash_counts_the_buffer_fees_and_what_open_buys_reserved() -> None:
     assert desk.passes("cash", -10_000)  # a sell needs no cash
 
 
+def test_cash_needs_the_worst_fees_per_unit_and_the_minimum_too() -> None:
+    # 100 at 100 with a 0.05 per-unit charge: 10,000 + 5 in fees; a 20.00 minimum binds first
+    desk = Desk({"cash": {"buffer_bps": 0}}, cash=10_005.0, fees={"per_unit": 0.05})
+    assert desk.passes("cash", 100)
+    assert not desk.passes("cash", 101)
+    desk = Desk({"cash": {"buffer_bps": 0}}, cash=10_019.0,
+                fees={"per_unit": 0.05, "minimum": 20.0})
+    result = desk.verdicts(100)["cash"]
+    assert not result.passed and result.value == pytest.approx(10_020.0)
+    assert desk.passes("cash", 99)  # 9,900 + 20.00
+
+
+def test_a_verdict_never_prints_a_value_equal_to_a_limit_it_is_not_equal_to() -> None:
+    desk = Desk({"max_position": {"max_qty": 1_000}})
+    desk.fill(999.6, 100.0)
+    result = desk.verdicts(0.5)["max_position"]
+    assert not result.passed
+    assert result.message.startswith("position 1,000.1 > 1,000.0 ")
+    desk = Desk({"max_drawdown": {"tolerance": 0.04}, "cash": {"buffer_bps": 0}})
+    desk.fill(1_000, 100.0)
+    desk.quote(96.04)  # a drawdown of 3.96%
+    assert desk.verdicts(1)["max_drawdown"].message == "drawdown 3.96% < 4.00%"
+
+
+def test_the_order_rate_books_stay_bounded_while_the_rule_is_off() -> None:
+    desk = Desk({"order_rate": {"max_orders": 5, "per_seconds": 1}})
+    desk.risk.toggle("order_rate", False)
+    for second in range(1_000):
+        desk.send(1, ts=second * 1_000_000_000)
+    assert len(desk.risk.rule("order_rate")._sent) <= 2
+
+
 def test_max_order_size_at_the_limit_passes_and_one_lot_over_is_blocked() -> None:
     desk = Desk({"max_order_size": {"max_qty": 100}})
     assert desk.passes("max_order_size", 100)

@@ -12,6 +12,8 @@ from desk.audit import details_of, read_journal
 from desk.config import LoadedSession, OperatorAction, parse_session
 from desk.engine import Engine
 from desk.errors import DataError, SessionError
+from desk.events import Trade
+from desk.strategy import Strategy
 
 SECOND = 1_000_000_000
 
@@ -146,7 +148,7 @@ def test_risk_limit_rows_in_a_data_file_change_the_limit_from_the_next_event_on(
     table = read_journal(tmp_path / "j.arrow").to_pylist()
     change = next(r for r in table if r["kind"] == "limit_change")
     assert change["ts_ns"] == 15 * SECOND
-    assert change["why"] == "max_order_size.max_qty: None → 5 (by data feed.csv:32)"
+    assert change["why"] == "max_order_size.max_qty: None → 5 (by data feed.csv:33)"
     toggle = next(r for r in table if r["kind"] == "rule_toggle")
     assert toggle["why"].startswith("max_order_size switched off (by data feed.csv:")
     error = next(r for r in table if r["kind"] == "control_error")
@@ -162,7 +164,7 @@ def test_a_bad_risk_limit_row_is_one_line_naming_the_file_and_row(tmp_path: Path
     engine = Engine(session, None)
     with pytest.raises(DataError) as caught:
         engine.run()
-    assert str(caught.value) == f"{tmp_path / 'feed.csv'}:32: a risk_limit row needs `rule` and `param`"
+    assert str(caught.value) == f"{tmp_path / 'feed.csv'}:33: a risk_limit row needs `rule` and `param`"
 
 
 def test_a_bad_scheduled_value_is_a_session_error_before_the_first_event() -> None:
@@ -173,3 +175,37 @@ def test_a_bad_scheduled_value_is_a_session_error_before_the_first_event() -> No
                                            "positive number, not -2"):
         engine.start()
     assert engine.stats.events == 0
+
+
+class RestThenCancel(Strategy):
+    """Rests a far bid on the first trade and cancels it 20 seconds later."""
+
+    def on_start(self) -> None:
+        self.order_id: int | None = None
+        self.start: int | None = None
+
+    def on_trade(self, trade: Trade) -> None:
+        if self.start is None:
+            self.start = trade.ts
+            self.order_id = self.ctx.order(trade.instrument, 10, "rest a far bid",
+                                           limit=trade.price * 0.99)
+        elif self.order_id is not None and trade.ts >= self.start + 20 * SECOND:
+            self.ctx.cancel(self.order_id, "no longer wanted")
+            self.order_id = None
+
+
+def test_a_cancel_passes_while_the_kill_switch_blocks_every_new_order(tmp_path: Path) -> None:
+    session = make_session(strategy={"use": "tests.test_risk_runtime:RestThenCancel"}, risk={
+        "price_band": {"pct": 5.0},
+        "schedule": [{"at": "+10s", "rule": "kill_switch", "param": "engaged", "value": True}]})
+    engine = Engine(session, tmp_path / "j.arrow", strict=True)
+    engine.run()
+    engine.close()
+    table = read_journal(tmp_path / "j.arrow").to_pylist()
+    kinds = [r["kind"] for r in table]
+    engaged = next(r["seq"] for r in table if r["kind"] == "limit_change")
+    cancel = next(r for r in table if r["kind"] == "cancel")
+    assert cancel["seq"] > engaged  # asked while the switch was engaged
+    end = next(r for r in table if r["kind"] == "order_end")
+    assert "cancelled" in end["why"] and end["order_id"] == cancel["order_id"]
+    assert kinds.count("order") == 1

@@ -51,3 +51,8 @@ def test_the_risk_tour_tells_the_story_of_every_rule(tmp_path: Path) -> None:
     after = [r for r in select(table, Query(kinds=("risk",))) if r["seq"] > reducing_at]
     assert any("max_drawdown" in r["details"].get("blocked_by", []) for r in after)
     assert any(r["details"]["approved"] for r in after)  # a reducing order still passes
+    # a burst: one market event, several signals; explaining the event says so
+    markets = [r for r in table.to_pylist() if r["kind"] == "market"]
+    burst = next(m for m in markets if len(index.caused_by(m["seq"], "signal")) > 1)
+    chain = explain_seq(index, burst["seq"])
+    assert f"market event {burst['seq']} led to" in chain.outcome

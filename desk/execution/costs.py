@@ -93,3 +93,15 @@ class Fees:
     def worst_rate(self) -> float:
         """The highest proportional fee, for reserving cash before we know how an order fills."""
         return max(self.taker, self.maker, 0.0)
+
+    def worst(self, qty: float, price: float, multiplier: float) -> float:
+        """The most an order of `qty` at `price` can pay in fees however it fills: the highest
+        rate, the per-unit charge and, if it binds, the minimum."""
+        return max(abs(qty) * (price * multiplier * self.worst_rate + self.per_unit),
+                   self.minimum)
+
+    def worst_price(self, qty: float, reserve: float, multiplier: float) -> float:
+        """The highest price at which a buy of `qty` and its worst fees fit within `reserve`."""
+        unit = abs(qty) * multiplier
+        by_rate = (reserve - abs(qty) * self.per_unit) / (unit * (1 + self.worst_rate))
+        return min(by_rate, (reserve - self.minimum) / unit)

@@ -85,8 +85,8 @@ class ExecutionSimulator(RestingOrders):
                       intent.limit_price, intent.tif, ts, intent.decision_price, order_seq)
         if self.cash_policy == "reserve" and intent.qty > 0 and approved.reserve > 0:
             spec = self.specs[intent.instrument]
-            order.reserved_price = approved.reserve / (intent.qty * spec.multiplier) \
-                / (1 + self.fees.worst_rate)
+            order.reserved_price = self.fees.worst_price(intent.qty, approved.reserve,
+                                                         spec.multiplier)
         self._next_id += 1
         self.orders[order.order_id] = order
         arrive = self._entry_at(ts)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desk.config import RiskConfig
+from desk.execution.costs import Fees
 from desk.market import MarketState
 from desk.orders import OrderIntent, OrderType, RiskDecision
 from desk.portfolio import PortfolioView
@@ -81,7 +82,7 @@ def _clean(value: float) -> float:
     return 0.0 if abs(value) < 1e-9 else value
 
 
-def build_rules(config: RiskConfig) -> list[Rule]:
+def build_rules(config: RiskConfig, fees: Fees | None = None) -> list[Rule]:
     """The rules in their fixed evaluation order (the order the journal lists verdicts in)."""
     per = {symbol: (limit.max_qty, limit.max_notional)
            for symbol, limit in config.max_position.per_instrument.items()}
@@ -91,7 +92,7 @@ def build_rules(config: RiskConfig) -> list[Rule]:
         MaxDrawdown(md.enabled, md.tolerance, md.halt, md.resume_below),
         MaxPosition(mp.enabled, mp.max_qty, mp.max_notional, per),
         MaxLeverage(ml.enabled, ml.limit),
-        Cash(config.cash.enabled, config.cash.buffer_bps),
+        Cash(config.cash.enabled, config.cash.buffer_bps, fees),
         MaxOrderSize(config.max_order_size.enabled, config.max_order_size.max_qty,
                      config.max_order_size.max_notional),
         OrderRate(config.order_rate.enabled, config.order_rate.max_orders,
@@ -104,8 +105,9 @@ class RiskEngine:
     """Evaluates every enabled rule for every intent, tracks the mode, and reserves cash for buys."""
 
     def __init__(self, config: RiskConfig, portfolio: PortfolioView, market: MarketState,
-                 multipliers: dict[str, float], fee_rate: float) -> None:
-        self.rules = build_rules(config)
+                 multipliers: dict[str, float], fee_rate: float,
+                 fees: Fees | None = None) -> None:
+        self.rules = build_rules(config, fees)
         self.by_name = {rule.name: rule for rule in self.rules}
         self.portfolio = portfolio
         self.market = market
@@ -251,10 +253,28 @@ class RiskEngine:
         return low, high
 
     def reset_mode(self, why: str) -> ModeChange | None:
-        """The explicit way back to ACTIVE; the peak is not reset, so the drawdown rule may fire again."""
+        """The explicit way back: the mode the drawdown calls for now, judged as if from ACTIVE.
+
+        The peak is not reset, so a reset while the drawdown is still beyond the
+        tolerance would be undone by the next mark: it is refused instead
+        (ValueError, journaled as a control error), saying what to change. A
+        reset from HALTED with the drawdown between the tolerance and the halt
+        goes to REDUCING. None: already ACTIVE, nothing to do.
+        """
         if self.mode == ACTIVE:
             return None
-        return self._set_mode(ACTIVE, why)
+        rule = self._drawdown
+        dd = self.portfolio.drawdown
+        if not rule.enabled or dd <= rule.tolerance + 1e-12:
+            return self._set_mode(ACTIVE, why)
+        if rule.halt is not None and dd > rule.halt + 1e-12:
+            raise ValueError(f"reset refused: drawdown {_vs(dd, '>', rule.halt)}; raise "
+                             "max_drawdown.halt first, or switch the rule off")
+        if self.mode == REDUCING:
+            raise ValueError(f"reset refused: drawdown {_vs(dd, '>', rule.tolerance, 'tolerance')}"
+                             " still; raise max_drawdown.tolerance first, or switch the rule off")
+        return self._set_mode(REDUCING, f"{why}: drawdown "
+                              f"{_vs(dd, '>', rule.tolerance, 'tolerance')} still")
 
     def _set_mode(self, mode: str, why: str) -> ModeChange:
         change = ModeChange(self.mode, mode, why)

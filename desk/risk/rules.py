@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, NamedTuple
 
 from desk.events import frozen_tuple
+from desk.execution.costs import Fees
 
 from desk.orders import OrderIntent, OrderType, RuleResult
 
@@ -60,6 +61,33 @@ def _fmt(value: float) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:,.4g}"
+
+
+def _fmt2(value: float, limit: float) -> tuple[str, str]:
+    """Both numbers as `_fmt` writes them, with more digits when that would print them equal.
+
+    A verdict must never read "position 1,000 > 1,000" (1,000.4 against 1,000).
+    """
+    shown = _fmt(value), _fmt(limit)
+    if shown[0] != shown[1] or value == limit:
+        return shown
+    for digits in range(1, 10):
+        shown = f"{value:,.{digits}f}", f"{limit:,.{digits}f}"
+        if shown[0] != shown[1]:
+            break
+    return shown
+
+
+def _pct2(value: float, limit: float) -> tuple[str, str]:
+    """Two fractions as `_pct` writes them, with more digits when they would print equal."""
+    shown = _pct(value), _pct(limit)
+    if shown[0] != shown[1] or value == limit:
+        return shown
+    for digits in range(2, 10):
+        shown = f"{value * 100:.{digits}f}%", f"{limit * 100:.{digits}f}%"
+        if shown[0] != shown[1]:
+            break
+    return shown
 
 
 class Rule:
@@ -189,23 +217,26 @@ def _position_inputs(position: float, pending: float, qty: float, instrument: st
 
 def _position_over(after: float, max_qty: float, position: float, pending: float, qty: float,
                    instrument: str) -> str:
-    return (f"position {_fmt(after)} > {_fmt(max_qty)} "
+    shown, limit = _fmt2(after, max_qty)
+    return (f"position {shown} > {limit} "
             f"({_position_inputs(position, pending, qty, instrument)})")
 
 
 def _position_within(after: float, max_qty: float) -> str:
-    return f"max_position {_fmt(after)}/{_fmt(max_qty)}" + (" (reducing)" if after > max_qty
-                                                            else "")
+    shown, limit = _fmt2(after, max_qty)
+    return f"max_position {shown}/{limit}" + (" (reducing)" if after > max_qty else "")
 
 
 def _notional_over(notional: float, max_notional: float, position: float, pending: float,
                    qty: float, instrument: str, price: float) -> str:
-    return (f"position notional {_fmt(notional)} > {_fmt(max_notional)} "
+    shown, limit = _fmt2(notional, max_notional)
+    return (f"position notional {shown} > {limit} "
             f"({_position_inputs(position, pending, qty, instrument)} at {price:g})")
 
 
 def _notional_within(notional: float, max_notional: float) -> str:
-    return (f"max_position notional {_fmt(notional)}/{_fmt(max_notional)}"
+    shown, limit = _fmt2(notional, max_notional)
+    return (f"max_position notional {shown}/{limit}"
             + (" (reducing)" if notional > max_notional else ""))
 
 
@@ -278,6 +309,20 @@ class MaxDrawdown(Rule):
         self.halt = halt
         self.resume_below = resume_below
 
+    def set_param(self, param: str, value: Any) -> None:
+        """As for any rule, and the three limits stay in order (as the session file requires)."""
+        value = self.coerce(param, value)
+        limits = {"tolerance": self.tolerance, "halt": self.halt,
+                  "resume_below": self.resume_below, param: value}
+        tolerance, halt, resume = limits["tolerance"], limits["halt"], limits["resume_below"]
+        if resume is not None and resume >= tolerance:
+            raise ValueError(f"max_drawdown.resume_below ({resume:g}) must be below tolerance "
+                             f"({tolerance:g}), or the mode flips back and forth on every tick")
+        if halt is not None and halt < tolerance:
+            raise ValueError(f"max_drawdown.halt ({halt:g}) must be at least tolerance "
+                             f"({tolerance:g}): REDUCING comes before HALTED")
+        setattr(self, param, value)
+
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         dd = x.drawdown
         tolerance = self.tolerance
@@ -296,7 +341,8 @@ class MaxDrawdown(Rule):
 
 
 def _halted(dd: float, limit: float) -> str:
-    return f"HALTED (drawdown {_pct(dd)}, halt {_pct(limit)}): no new orders"
+    shown, halt = _pct2(dd, limit)
+    return f"HALTED (drawdown {shown}, halt {halt}): no new orders"
 
 
 def _reducing_reduces(dd: float, before: float, after: float) -> str:
@@ -304,12 +350,14 @@ def _reducing_reduces(dd: float, before: float, after: float) -> str:
 
 
 def _reducing_adds(dd: float, tolerance: float, before: float, after: float) -> str:
-    return (f"REDUCING (drawdown {_pct(dd)}, tolerance {_pct(tolerance)}): the order adds risk "
+    shown, limit = _pct2(dd, tolerance)
+    return (f"REDUCING (drawdown {shown}, tolerance {limit}): the order adds risk "
             f"(position {_fmt(before)} → {_fmt(after)})")
 
 
 def _drawdown_within(dd: float, tolerance: float) -> str:
-    return f"drawdown {_pct(dd)} {'<' if dd < tolerance else '≤'} {_pct(tolerance)}"
+    shown, limit = _pct2(dd, tolerance)
+    return f"drawdown {shown} {'<' if dd < tolerance else '≤'} {limit}"
 
 
 class Cash(Rule):
@@ -322,16 +370,26 @@ class Cash(Rule):
     name = "cash"
     params = ("buffer_bps",)
 
-    def __init__(self, enabled: bool, buffer_bps: float) -> None:
+    def __init__(self, enabled: bool, buffer_bps: float, fees: Fees | None = None) -> None:
         super().__init__(enabled)
         self.buffer_bps = buffer_bps
+        self.fees = fees
+        """The venue's fees; None: the proportional rate of the exposure alone (tests)."""
 
     def need(self, intent: OrderIntent, x: Exposure) -> float:
-        """Cash to set aside for a buy: notional with the buffer, plus fees."""
+        """Cash to set aside for a buy: notional at the buffered price, plus its worst fees.
+
+        The worst fees are the highest rate, the per-unit charge and the
+        minimum, on the buffered price: an approved buy never needs more cash
+        than this, however it fills.
+        """
         if intent.qty <= 0:
             return 0.0
-        notional = intent.qty * x.price * x.multiplier * (1 + self.buffer_bps / 1e4)
-        return notional * (1 + x.fee_rate)
+        price = x.price * (1 + self.buffer_bps / 1e4)
+        if self.fees is None:
+            return intent.qty * price * x.multiplier * (1 + x.fee_rate)
+        return intent.qty * price * x.multiplier + self.fees.worst(intent.qty, price,
+                                                                    x.multiplier)
 
     def coerce(self, param: str, value: Any) -> Any:
         if param == "buffer_bps" and value == 0 and not isinstance(value, bool):
@@ -355,12 +413,14 @@ def _cash_free(free: float) -> str:
 
 
 def _cash_within(need: float, free: float) -> str:
-    return f"cash {_fmt(need)} of {_fmt(free)} free"
+    shown, limit = _fmt2(need, free)
+    return f"cash {shown} of {limit} free"
 
 
 def _cash_short(need: float, free: float, cash: float, reserved: float, qty: float,
                 price: float, buffer_bps: float) -> str:
-    return (f"needs {_fmt(need)} > {_fmt(free)} free (cash {_fmt(cash)} − reserved "
+    shown, limit = _fmt2(need, free)
+    return (f"needs {shown} > {limit} free (cash {_fmt(cash)} − reserved "
             f"{_fmt(reserved)}; {_fmt(qty)} × {price:g} + {buffer_bps:g} bps buffer + fees)")
 
 
@@ -392,11 +452,13 @@ class MaxOrderSize(Rule):
 
 
 def _size_over(size: float, max_qty: float) -> str:
-    return f"order size {_fmt(size)} > {_fmt(max_qty)}"
+    shown, limit = _fmt2(size, max_qty)
+    return f"order size {shown} > {limit}"
 
 
 def _order_notional_over(notional: float, max_notional: float, size: float, price: float) -> str:
-    return f"order notional {_fmt(notional)} > {_fmt(max_notional)} ({_fmt(size)} × {price:g})"
+    shown, limit = _fmt2(notional, max_notional)
+    return f"order notional {shown} > {limit} ({_fmt(size)} × {price:g})"
 
 
 def _order_notional_within(notional: float, max_notional: float) -> str:
@@ -441,6 +503,7 @@ class OrderRate(Rule):
                            (count, max_orders, per_seconds))
 
     def on_approved(self, intent: OrderIntent) -> None:
+        self._count(intent.ts)  # what left the window goes: the books stay bounded while off
         self._sent.append(intent.ts)
 
 
