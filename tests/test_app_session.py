@@ -153,7 +153,8 @@ async def test_q_on_the_error_screen_quits_and_keeps_the_journal(tmp_path: Path)
     engine.run = lambda max_events=None: failing_step()  # type: ignore[method-assign]
     async with app.run_test() as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorScreen))
-        text = shown(app.screen.query_one("#error-message")).replace("\n", " ")
+        await pilot.pause(0.05)
+        text = " ".join(shown(app.screen.query_one("#error-message")).split())
         assert "q quits desk (the journal is kept)" in text
         await pilot.press("q")
         await pilot.pause(0.05)
