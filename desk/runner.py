@@ -1,4 +1,4 @@
-"""Paces the synchronous engine for a person: speeds, pause, single steps, seek to the next risk decision.
+"""Paces the synchronous engine for a person: speeds, pause, single steps, seek the next decision.
 
 The engine itself knows nothing of wall-clock time. The runner maps simulated
 time onto the wall clock at 1×, 10×, 100×, 1000× or as fast as it goes, and
@@ -238,7 +238,8 @@ class Runner:
         return enabled
 
     def recorded_actions(self) -> list[OperatorAction]:
-        """The operator's actions so far with the event seq each applies before (queued ones too)."""
+        """The operator's actions so far, each with the event seq it applies before (queued ones
+        too)."""
         engine = self.engine
         queued = [a.model_copy(update={"seq": engine.queue.popped}) for a in engine.commands]
         return [*engine.operator_log, *queued]
@@ -353,14 +354,14 @@ class Runner:
                 return 0.0
 
     def _guarded_step(self) -> bool:
-        """One engine step; the end and any failure become the runner's state, never an exception."""
+        """One engine step; the end and any failure become the runner's state, never raised."""
         return self._guarded_run(0)
 
     def _guarded_run(self, events: int) -> bool:
         """`events` engine events (0: exactly one `step()`); False once over or failed."""
         try:
             more = self.engine.run(max_events=events) if events else self.engine.step()
-        except Exception as error:  # noqa: BLE001 - a failed engine is shown, not raised into the UI
+        except Exception as error:
             self._fail(error)
             return False
         if not more:
@@ -380,7 +381,7 @@ class Runner:
                                       f"the engine failed: {self.error}",
                                       error=type(error).__name__)
             engine.close()
-        except Exception as close_error:  # noqa: BLE001 - keep the first error as the one shown
+        except Exception as close_error:
             self.error += f" (and the journal could not be closed: {close_error})"
         self._notify("failed", self.error)
 

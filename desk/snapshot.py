@@ -1,4 +1,4 @@
-"""Immutable snapshots of the engine's state for a viewer: what the app paints, never the live engine.
+"""Immutable snapshots of the engine's state for a viewer: what the app paints, never live state.
 
 The app pulls one snapshot per frame (at most ~30 a second, never per event);
 building one costs a few dozen attribute reads plus the journal records that
@@ -22,7 +22,7 @@ BOOK_LEVELS = 10
 HISTORY = 240
 """How many equity/drawdown samples the sparklines keep (one per snapshot in which time moved)."""
 JOURNAL_PER_SNAPSHOT = 400
-"""At most this many new journal records ride along in one snapshot; older ones are counted as skipped."""
+"""At most this many new journal records ride along in one snapshot; older ones count as skipped."""
 FOLLOWED_KINDS = frozenset({"risk", "fill"})
 """The book pane follows the instrument of the latest record of these kinds (unless pinned)."""
 

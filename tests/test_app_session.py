@@ -1,4 +1,4 @@
-"""The app's session life: saving the operator's actions replays exactly; the end; an engine failure."""
+"""The app's session life: saved actions replay exactly; the end; faults and failures."""
 
 from __future__ import annotations
 
@@ -94,10 +94,11 @@ async def test_an_engine_failure_shows_an_error_screen_and_keeps_the_journal(
 
 
 async def test_s_saves_beside_the_journal_and_says_where(tmp_path: Path) -> None:
+    from conftest import BASE
+
+    from desk.app.desk_app import DeskApp
     from desk.config import parse_session
     from desk.runner import Runner
-    from desk.app.desk_app import DeskApp
-    from conftest import BASE
 
     sessions, out = tmp_path / "sessions", tmp_path / "out"
     sessions.mkdir()

@@ -1,4 +1,4 @@
-"""The audit log: recent journal records, coloured by kind, filterable, bounded, each row explainable."""
+"""The audit log: recent journal records, coloured by kind, filterable, bounded, explainable."""
 
 from __future__ import annotations
 

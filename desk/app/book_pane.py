@@ -1,4 +1,4 @@
-"""The order-book ladder: asks above, bids below, depth bars, spread, last trade, our orders marked."""
+"""The order-book ladder: asks over bids, depth bars, spread, last trade, our orders marked."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ WIDTHS = {"instr": 6, "qty": 8, "avg": 9, "mark": 9, "unreal": 9, "real": 9, "ex
 
 
 class PositionsPane(Pane):
-    """A row per instrument; narrow panes drop the less urgent columns (mark, realized, exposure)."""
+    """A row per instrument; narrow panes drop the less urgent columns (mark, realized,
+    exposure)."""
 
     def key(self, snapshot: Snapshot) -> object:
         return snapshot.positions
