@@ -133,7 +133,10 @@ class DeskApp(App[None]):
         super().__init__()
         self.runner = runner
         runner.on_notice = self._noticed
-        self.wanted_theme = theme or runner.engine.config.app.theme or DEFAULT_THEME
+        configured = runner.engine.config.app.theme
+        if configured and configured.endswith(".toml"):  # a theme file beside the session
+            configured = str(runner.engine.loaded.resolve(configured))
+        self.wanted_theme = theme or configured or DEFAULT_THEME
         self.themes_dir = themes_dir
         self.start_engine = start_engine
         self.theme_names: list[str] = []
