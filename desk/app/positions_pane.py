@@ -52,9 +52,9 @@ class PositionsPane(Pane):
         if name == "qty":
             return qty(row.qty), palette.text
         if name == "avg":
-            return f"{row.avg_cost:,.2f}", palette.text
+            return f"{row.avg_cost:,.{row.price_decimals}f}", palette.text
         if name == "mark":
-            return f"{row.mark:,.2f}", palette.text
+            return f"{row.mark:,.{row.price_decimals}f}", palette.text
         if name == "unreal":
             return signed(row.unrealized)
         if name == "real":
