@@ -76,7 +76,7 @@ class BookView:
     price_decimals: int = 2
     """Decimal places of the instrument's tick: prices are shown with exactly these."""
     size_decimals: int = 0
-    """Decimal places of the instrument's lot: sizes are shown with these (0.003 BTC, 200 shares)."""
+    """Decimal places of the lot: sizes are shown with these (0.003 BTC, 200 shares)."""
 
 
 @dataclass(frozen=True, slots=True)
