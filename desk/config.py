@@ -61,8 +61,8 @@ class FileSource(Model):
     columns: dict[str, str] = Field(default_factory=dict)
     """desk field → the file's column name, e.g. `{ts = "timestamp", size = "qty"}`."""
     duplicates: Literal["bad", "keep"] = "bad"
-    """Rows equal in every column (timestamp included) are bad data by default; "keep" them for
-    a source whose identical rows are genuine separate prints (trades stamped in ms, no trade id)."""
+    """Rows equal in every column (timestamp included) are bad data by default; "keep" them
+    for a source whose identical rows are genuine separate prints."""
 
 
 class SyntheticSource(Model):
@@ -164,7 +164,8 @@ class MaxDrawdownRule(Model):
         # resume_below ≥ tolerance would switch REDUCING ↔ ACTIVE on every mark
         if self.resume_below is not None and self.resume_below >= self.tolerance:
             raise ValueError(f"resume_below ({self.resume_below:g}) must be below tolerance "
-                             f"({self.tolerance:g}), or the mode flips back and forth on every tick")
+                             f"({self.tolerance:g}), or the mode flips back and forth on "
+                             "every tick")
         if self.halt is not None and self.halt < self.tolerance:
             raise ValueError(f"halt ({self.halt:g}) must be at least tolerance "
                              f"({self.tolerance:g}): REDUCING comes before HALTED")

@@ -1,4 +1,4 @@
-"""Paces the synchronous engine for a person: speeds, pause, single steps, seek to the next risk decision.
+"""Paces the synchronous engine for a person: speeds, pause, single steps, seek the next decision.
 
 The engine itself knows nothing of wall-clock time. The runner maps simulated
 time onto the wall clock at 1×, 10×, 100×, 1000× or as fast as it goes, and
@@ -61,6 +61,10 @@ def speed_label(speed: float | None) -> str:
     return "max" if speed is None else f"{speed:g}×"
 
 
+def _nobody() -> int:
+    return 0
+
+
 def _round2(value: float) -> float:
     """`value` to two significant figures."""
     if value <= 0:
@@ -96,6 +100,9 @@ class Runner:
         """Slices run so far (a test counts them to bound how long a key waits)."""
         self.longest_slice = 0.0
         """The longest a slice held the event loop, by `clock`, in seconds."""
+        self.others_waiting: Callable[[], int] | None = None
+        """How many other callbacks are ready in the event loop (a slice yields when any are);
+        set by `run` from the running loop, or by a test."""
         self.longest_slice_cpu = 0.0
         """The most CPU time one slice took: unlike wall time, not stretched by a busy machine."""
         self.engine_cpu = 0.0
@@ -231,7 +238,8 @@ class Runner:
         return enabled
 
     def recorded_actions(self) -> list[OperatorAction]:
-        """The operator's actions so far with the event seq each applies before (queued ones too)."""
+        """The operator's actions so far, each with the event seq it applies before (queued ones
+        too)."""
         engine = self.engine
         queued = [a.model_copy(update={"seq": engine.queue.popped}) for a in engine.commands]
         return [*engine.operator_log, *queued]
@@ -255,8 +263,17 @@ class Runner:
     # --- the loop ---------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Run until stopped; between slices the event loop is free for everyone else."""
+        """Run until stopped; between slices the event loop is free for everyone else.
+
+        A slice also ends early, at its next look at the clock, as soon as anything else
+        is ready to run in the loop: a key coming from the terminal travels through a few
+        callbacks (the input thread's hand-over, the app's queue), and each of them would
+        otherwise wait behind a whole slice.
+        """
         self._wake = asyncio.Event()
+        ready = getattr(asyncio.get_running_loop(), "_ready", None)  # CPython's run queue
+        if ready is not None and self.others_waiting is None:
+            self.others_waiting = ready.__len__
         while not self._stopped:
             if self.state not in (RunState.PLAYING, RunState.SEEKING):
                 self._wake.clear()
@@ -287,9 +304,11 @@ class Runner:
     def _slice_unpaced(self, seek: bool) -> float:
         clock = self.clock
         deadline = clock() + SLICE_SECONDS
+        waiting = self.others_waiting or _nobody
+        # at least one batch of steps per slice, however busy the loop, so the replay moves
         if seek:
             counts = self.engine.journal.counts
-            while clock() < deadline:
+            while True:
                 for _ in range(_CHECK_EVERY):
                     if not self._guarded_step():
                         return 0.0
@@ -297,11 +316,15 @@ class Runner:
                         self.state = RunState.PAUSED
                         self._notify("decision", self.builder_decision_text())
                         return 0.0
+                if clock() >= deadline or waiting():
+                    break
         else:
             # `Engine.run` is step for step the same replay, with a faster path for trades
-            while clock() < deadline:
+            while True:
                 if not self._guarded_run(_CHECK_EVERY):
                     return 0.0
+                if clock() >= deadline or waiting():
+                    break
         # no pause: `sleep(0)` lets every ready task (a key, a repaint) run before the next slice
         return 0.0
 
@@ -310,6 +333,7 @@ class Runner:
         clock = self.clock
         deadline = clock() + SLICE_SECONDS
         ns_per_second = speed * 1e9
+        waiting = self.others_waiting or _nobody
         while True:
             now = clock()
             # integer ns: a float of epoch nanoseconds is only good to ~256 ns
@@ -326,16 +350,18 @@ class Runner:
                 return 0.0
             if not self._guarded_step():
                 return 0.0
+            if waiting():
+                return 0.0
 
     def _guarded_step(self) -> bool:
-        """One engine step; the end and any failure become the runner's state, never an exception."""
+        """One engine step; the end and any failure become the runner's state, never raised."""
         return self._guarded_run(0)
 
     def _guarded_run(self, events: int) -> bool:
         """`events` engine events (0: exactly one `step()`); False once over or failed."""
         try:
             more = self.engine.run(max_events=events) if events else self.engine.step()
-        except Exception as error:  # noqa: BLE001 - a failed engine is shown, not raised into the UI
+        except Exception as error:
             self._fail(error)
             return False
         if not more:
@@ -355,7 +381,7 @@ class Runner:
                                       f"the engine failed: {self.error}",
                                       error=type(error).__name__)
             engine.close()
-        except Exception as close_error:  # noqa: BLE001 - keep the first error as the one shown
+        except Exception as close_error:
             self.error += f" (and the journal could not be closed: {close_error})"
         self._notify("failed", self.error)
 

@@ -1,4 +1,4 @@
-"""Immutable snapshots of the engine's state for a viewer: what the app paints, never the live engine.
+"""Immutable snapshots of the engine's state for a viewer: what the app paints, never live state.
 
 The app pulls one snapshot per frame (at most ~30 a second, never per event);
 building one costs a few dozen attribute reads plus the journal records that
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from desk.audit import TailRecord, details_of
@@ -22,9 +23,15 @@ BOOK_LEVELS = 10
 HISTORY = 240
 """How many equity/drawdown samples the sparklines keep (one per snapshot in which time moved)."""
 JOURNAL_PER_SNAPSHOT = 400
-"""At most this many new journal records ride along in one snapshot; older ones are counted as skipped."""
+"""At most this many new journal records ride along in one snapshot; older ones count as skipped."""
 FOLLOWED_KINDS = frozenset({"risk", "fill"})
 """The book pane follows the instrument of the latest record of these kinds (unless pinned)."""
+
+
+def decimals_of(step: float) -> int:
+    """Decimal places of a tick or lot size: the places its prices (or quantities) need."""
+    exponent = Decimal(repr(step)).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def replay_span(config: Session) -> tuple[int, int] | None:
@@ -66,6 +73,10 @@ class BookView:
     last_size: float
     in_flight: tuple[str, ...]
     """Our working orders that do not rest on a displayed level (market orders, far limits)."""
+    price_decimals: int = 2
+    """Decimal places of the instrument's tick: prices are shown with exactly these."""
+    size_decimals: int = 0
+    """Decimal places of the lot: sizes are shown with these (0.003 BTC, 200 shares)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +88,7 @@ class PositionRow:
     unrealized: float
     realized: float
     exposure: float
+    price_decimals: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,8 +300,10 @@ class SnapshotBuilder:
         bids = tuple(LadderLevel(px, size, resting.pop(px, 0.0)) for px, size in bid_levels)
         asks = tuple(LadderLevel(px, size, resting.pop(px, 0.0)) for px, size in ask_levels)
         in_flight.extend(f"{qty:+g} @ {px:g}" for px, qty in sorted(resting.items()))
+        spec = engine.specs[symbol]
         return BookView(symbol, bids, asks, state.bid, state.ask, state.spread, state.last,
-                        state.last_size, tuple(in_flight))
+                        state.last_size, tuple(in_flight), decimals_of(spec.tick_size),
+                        decimals_of(spec.lot_size))
 
     def _positions(self) -> tuple[PositionRow, ...]:
         engine = self.engine
@@ -299,7 +313,8 @@ class SnapshotBuilder:
             qty = p.position(symbol)
             mark = p.mark(symbol)
             rows.append(PositionRow(symbol, qty, p.avg_cost(symbol), mark, p.unrealized_of(symbol),
-                                    p.realized_of(symbol), qty * mark * spec.multiplier))
+                                    p.realized_of(symbol), qty * mark * spec.multiplier,
+                                    decimals_of(spec.tick_size)))
         return tuple(rows)
 
     def _pnl(self) -> PnL:

@@ -14,7 +14,7 @@ _GROUPS = re.compile(_GROUP)
 
 
 def parse_offset_ns(text: str) -> int | None:
-    """`"+90s"` → 90e9, `"+2m10s"` → 130e9 (several number+unit groups add up); None if not an offset.
+    """`"+90s"` → 90e9, `"+2m10s"` → 130e9 (number+unit groups add up); None if not an offset.
 
     Units: ns, us, ms, s, m (minutes), h, d, w.
     """
@@ -25,7 +25,7 @@ def parse_offset_ns(text: str) -> int | None:
 
 
 def parse_iso_ns(text: str) -> int:
-    """An ISO-8601 time (UTC when no zone is given) as epoch nanoseconds; ValueError if it is not one."""
+    """An ISO-8601 time (UTC when no zone is given) as epoch nanoseconds; ValueError if not one."""
     moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

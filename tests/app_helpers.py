@@ -1,4 +1,4 @@
-"""Helpers for the app tests: small sessions, a driven app, and the text a pane or the screen shows."""
+"""Helpers for the app tests: small sessions, a driven app, the text a pane or the screen shows."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from conftest import make_session
 from rich.console import Console
 from textual.app import App
 
@@ -15,7 +16,6 @@ from desk.app.pane import LineView
 from desk.engine import Engine
 from desk.runner import Runner
 from desk.strategy import Strategy
-from conftest import make_session
 
 
 def make_app(tmp_path: Path, journal: str | None = "live.arrow", paused: bool = True,
@@ -27,12 +27,13 @@ def make_app(tmp_path: Path, journal: str | None = "live.arrow", paused: bool = 
 
 
 def shown(widget: Any) -> str:
-    """The plain text a widget shows: a pane's rows as drawn (cut to its width), else its content."""
+    """The plain text a widget shows: a pane's rows as drawn (cut to its width), else content."""
     if isinstance(widget, LineView):
         return "\n".join(widget.shown_lines)
     if isinstance(widget, AuditLog):
         return "\n".join(widget.lines())
-    console = Console(file=io.StringIO(), width=max(widget.content_size.width, 20), color_system=None)
+    width = max(widget.content_size.width, 20)
+    console = Console(file=io.StringIO(), width=width, color_system=None)
     console.print(widget.content)
     return console.file.getvalue()  # type: ignore[attr-defined]
 

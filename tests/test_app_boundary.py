@@ -27,7 +27,8 @@ def engine_modules() -> list[str]:
 
 def test_the_engine_module_list_covers_the_runner_and_snapshot() -> None:
     names = engine_modules()
-    assert {"desk.engine", "desk.runner", "desk.snapshot", "desk.recording", "desk.cli"} <= set(names)
+    assert {"desk.engine", "desk.runner", "desk.snapshot", "desk.recording",
+            "desk.cli"} <= set(names)
     assert not any(name.startswith("desk.app") for name in names)
 
 

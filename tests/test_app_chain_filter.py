@@ -56,3 +56,17 @@ def test_filter_by_kind_rule_and_words() -> None:
     assert AuditFilter.parse("SHORT").matches(blocked)
     assert not AuditFilter.parse("long").matches(blocked)
     assert AuditFilter.parse("kind:risk rule:cash short").describe() == "kind:risk rule:cash short"
+
+
+async def test_escape_closes_the_filter_box_and_keys_reach_the_desk_again(tmp_path) -> None:
+    from app_helpers import make_app
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash", *"kind:fill")
+        audit = app.query_one("#audit")
+        assert audit.has_class("-filtering")
+        await pilot.press("escape")
+        assert not audit.has_class("-filtering") and not audit.filter.active
+        await pilot.press("n")
+        assert app.runner.engine.stats.events == 1

@@ -91,3 +91,19 @@ async def test_slash_filters_the_log_by_kind(tmp_path: Path) -> None:
         assert log.show_header and rows and all(row[2] in ("risk", "BLOCKED") for row in rows)
         await pilot.press("n")   # keys reach the desk again once the filter is applied
         assert app.runner.engine.stats.events > 0
+
+
+async def test_the_book_shows_prices_and_sizes_with_the_instruments_decimals(
+        tmp_path: Path) -> None:
+    app = make_app(tmp_path, instruments=[{"symbol": "ACME", "tick_size": 0.001,
+                                           "lot_size": 0.01}],
+                   data={"synthetic": {"events": 4_000, "step_ms": 100, "level_size": 3.0}})
+    engine = app.runner.engine
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n", "n", "n")
+        await pilot.pause(0.05)
+        book = shown(app.query_one("#book"))
+        state = engine.market.states["ACME"]
+        assert f"{state.bid:,.3f}" in book and f"{state.ask:,.3f}" in book
+        bid_size = next(size for price, size in state.book.bid_levels() if price == state.bid)
+        assert f"{bid_size:,.2f}" in book     # 1.37 lots, not "1"

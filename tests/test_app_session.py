@@ -1,4 +1,4 @@
-"""The app's session life: saving the operator's actions replays exactly; the end; an engine failure."""
+"""The app's session life: saved actions replay exactly; the end; faults and failures."""
 
 from __future__ import annotations
 
@@ -94,10 +94,11 @@ async def test_an_engine_failure_shows_an_error_screen_and_keeps_the_journal(
 
 
 async def test_s_saves_beside_the_journal_and_says_where(tmp_path: Path) -> None:
+    from conftest import BASE
+
+    from desk.app.desk_app import DeskApp
     from desk.config import parse_session
     from desk.runner import Runner
-    from desk.app.desk_app import DeskApp
-    from conftest import BASE
 
     sessions, out = tmp_path / "sessions", tmp_path / "out"
     sessions.mkdir()
@@ -153,7 +154,8 @@ async def test_q_on_the_error_screen_quits_and_keeps_the_journal(tmp_path: Path)
     engine.run = lambda max_events=None: failing_step()  # type: ignore[method-assign]
     async with app.run_test() as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorScreen))
-        text = shown(app.screen.query_one("#error-message")).replace("\n", " ")
+        await pilot.pause(0.05)
+        text = " ".join(shown(app.screen.query_one("#error-message")).split())
         assert "q quits desk (the journal is kept)" in text
         await pilot.press("q")
         await pilot.pause(0.05)

@@ -84,3 +84,12 @@ async def test_a_bad_theme_file_given_by_path_gives_a_notification_and_the_defau
         await pilot.pause(0.05)
         assert missing.theme == DEFAULT_THEME
         assert any("absent.toml" in n.message for n in missing._notifications)
+
+
+async def test_a_theme_file_named_in_the_session_is_read_beside_the_session(
+        tmp_path: Path) -> None:
+    (tmp_path / "house.toml").write_text('name = "house"\nprimary = "#123456"\n')
+    app = make_app(tmp_path, app={"theme": "house.toml"})   # relative to the session's folder
+    async with app.run_test() as pilot:
+        await pilot.pause(0.05)
+        assert app.theme == "house"

@@ -114,7 +114,8 @@ def test_a_missing_data_file_is_found_when_the_session_loads(tmp_path: Path) -> 
 
 def test_a_union_gets_one_line_not_one_per_branch(tmp_path: Path) -> None:
     message = _load(tmp_path, MINIMAL + '[replay]\nspeed = "fast"\n')
-    assert message == f"{tmp_path / 's.toml'}: replay.speed: Input should be a valid number or 'max'"
+    assert message == (f"{tmp_path / 's.toml'}: replay.speed: Input should be a valid number "
+                       "or 'max'")
 
 
 def test_the_strategy_and_its_parameters_are_checked_when_the_session_loads(

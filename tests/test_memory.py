@@ -30,7 +30,7 @@ def _trades(path: Path, n: int) -> None:
 
 
 def _peak_rss_kb(folder: Path, n: int) -> int:
-    """Peak resident memory of `desk run` replaying `n` trades, measured by the kernel for the child."""
+    """Peak resident memory of `desk run` replaying `n` trades, as the kernel counted it."""
     _trades(folder / f"trades{n}.parquet", n)
     session = folder / f"session{n}.toml"
     session.write_text(tomli_w.dumps({

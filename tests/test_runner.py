@@ -186,3 +186,24 @@ def test_save_goes_to_the_runs_output_folder_not_the_sessions(tmp_path: Path) ->
     assert (first, second) == (out / "session-ops-1.toml", out / "session-ops-2.toml")
     assert list(sessions.iterdir()) == []
     engine.close()
+
+
+def test_a_slice_yields_after_one_batch_when_anything_else_is_ready_in_the_loop() -> None:
+    from desk.runner import _CHECK_EVERY, SPEEDS
+
+    engine = Engine(make_session(), None)
+    runner = Runner(engine, clock=EventClock(engine, cost=1e-5))  # 500 events to a deadline
+    runner.speed_index = len(SPEEDS) - 1
+    waiting = [0]
+    runner.others_waiting = lambda: waiting[0]
+    runner.run_slice()
+    assert engine.stats.events >= 500                 # alone in the loop: up to its deadline
+    events = engine.stats.events
+    waiting[0] = 1                                   # a key's hand-over is ready to run
+    runner.run_slice()
+    assert engine.stats.events - events == _CHECK_EVERY
+    runner.state = RunState.PAUSED
+    runner.seek_decision()
+    events = engine.stats.events
+    runner.run_slice()
+    assert engine.stats.events - events <= _CHECK_EVERY

@@ -1,4 +1,4 @@
-"""The audit log's filter: `kind:risk,fill rule:max_position words`, parsed once, matched per record."""
+"""The audit log's filter: `kind:risk,fill rule:max_position words`, parsed once."""
 
 from __future__ import annotations
 

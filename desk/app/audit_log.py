@@ -85,7 +85,7 @@ class AuditLog(Widget, can_focus=True):
             super().__init__()
             self.seq = seq
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: list[TailRecord] = []
         self.cursor = -1
@@ -259,16 +259,18 @@ class AuditLog(Widget, can_focus=True):
         return Text(fit(line, width), no_wrap=True, end="")
 
     def lines(self) -> list[str]:
-        """The plain text of every line on screen, as drawn (for tests and the latency tool)."""
-        return [Text.assemble(*(Text(s.text) for s in self.render_line(y))).plain
+        """The plain text of every line on screen, as drawn (for tests)."""
+        self._prepare()
+        return ["".join(segment.text for segment in self.render_line(y))
                 for y in range(self.size.height)]
 
     def render_lines(self, crop: Region) -> list[Strip]:
         with Charged(getattr(self.app, "frame_budget", None)):
-            return self._render_lines(crop)
+            self._prepare()
+            return super().render_lines(crop)
 
-    def _render_lines(self, crop: Region) -> list[Strip]:
-        # styles and sizes once per paint, not once per line (each costs a walk of the DOM)
+    def _prepare(self) -> None:
+        """Styles and sizes once per paint, not once per line (each costs a walk of the DOM)."""
         width, height = self.size
         base = self.rich_style
         if (width, base) != self._strip_for:
@@ -288,7 +290,6 @@ class AuditLog(Widget, can_focus=True):
         self._paint = _Paint(width, base, self.get_component_rich_style("audit-log--cursor"),
                              self.get_component_rich_style("audit-log--header"),
                              Segment(" ", thumb), Segment("▐", thumb), marks)
-        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         paint = self._paint
@@ -306,11 +307,10 @@ class AuditLog(Widget, can_focus=True):
         room = width - 1  # the last cell is the scroll thumb
         if index == self.cursor:
             strip = self._strip(self.row_text(record, room), room, base + paint.cursor)
+        elif record[0] in self._strips:
+            strip = self._strips[record[0]]
         else:
-            strip = self._strips.get(record[0])
-            if strip is None:
-                strip = self._strips[record[0]] = self._strip(self.row_text(record, room), room,
-                                                               base)
+            strip = self._strips[record[0]] = self._strip(self.row_text(record, room), room, base)
         start, end = paint.marks
         return Strip([*strip, paint.mark if start <= y < end else paint.blank], width)
 

@@ -1,4 +1,4 @@
-"""The audit log: recent journal records, coloured by kind, filterable, bounded, each row explainable."""
+"""The audit log: recent journal records, coloured by kind, filterable, bounded, explainable."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Iterable
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input
@@ -31,6 +32,8 @@ class AuditPane(Vertical):
     AuditPane Input { display: none; height: 3; }
     AuditPane.-filtering Input { display: block; }
     """
+
+    BINDINGS = [Binding("escape", "close_filter", "Close the filter", show=False)]
 
     class ExplainRequested(Message):
         """The person asked why record `seq` happened."""
@@ -98,6 +101,12 @@ class AuditPane(Vertical):
         box = self.query_one("#audit-filter", Input)
         box.value = self.filter.describe()
         box.focus()
+
+    def action_close_filter(self) -> None:
+        """Escape leaves the filter box as it was, back to the log."""
+        if self.has_class("-filtering"):
+            self.remove_class("-filtering")
+            self.log_view.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -60,7 +60,8 @@ def causal_chain(records: Mapping[int, TailRecord], seq: int) -> Chain:
 
 
 def explain(records: Mapping[int, TailRecord], seq: int) -> Chain:
-    """The order's (or blocked intent's) chain through `seq` as `desk explain` builds it, else the walk."""
+    """The order's (or blocked intent's) chain through `seq` as `desk explain` builds it, else the
+    walk back through causes."""
     ordered = [records[k] for k in sorted(records)]
     table = pa.Table.from_pylist([dict(zip(SCHEMA.names, r, strict=True)) for r in ordered],
                                  schema=SCHEMA)

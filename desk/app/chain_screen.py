@@ -16,7 +16,7 @@ from desk.timeutil import format_ns
 
 
 def chain_text(chain: Chain, seq: int, palette: Palette) -> Table:
-    """The chain as a table: one row per record, the asked-about one marked, verdicts spelled out."""
+    """The chain as a table: a row per record, the asked-about one marked, verdicts spelled out."""
     table = Table(box=None, expand=True, show_header=False, padding=(0, 1))
     table.add_column("seq", justify="right", style="dim", no_wrap=True)
     table.add_column("kind", no_wrap=True)

@@ -1,4 +1,4 @@
-"""The desk app: lays out the panes, maps keys to the runner, and repaints from snapshots on a timer."""
+"""The desk app: lays out the panes, maps keys to the runner, repaints from snapshots on a timer."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ FAULT_KINDS = ("strategy_error", "strategy_stopped")
 """Journal kinds the person is told about in a notification (once per kind, not per fault)."""
 
 
-def _desk_key(key: str, action: str, description: str, tooltip: str, *, id: str,  # noqa: A002
+def _desk_key(key: str, action: str, description: str, tooltip: str, *, id: str,
               show: bool = True, key_display: str | None = None) -> Binding:
     """A desk key: a priority binding, so the app acts on it at once instead of after the key
     has travelled through the focused widget and its parents (one hop each through the event
@@ -132,8 +132,11 @@ class DeskApp(App[None]):
                  start_engine: bool = True) -> None:
         super().__init__()
         self.runner = runner
-        runner.on_notice = lambda notice: self.post_message(self.RunnerNoticed(notice))
-        self.wanted_theme = theme or runner.engine.config.app.theme or DEFAULT_THEME
+        runner.on_notice = self._noticed
+        configured = runner.engine.config.app.theme
+        if configured and configured.endswith(".toml"):  # a theme file beside the session
+            configured = str(runner.engine.loaded.resolve(configured))
+        self.wanted_theme = theme or configured or DEFAULT_THEME
         self.themes_dir = themes_dir
         self.start_engine = start_engine
         self.theme_names: list[str] = []
@@ -213,7 +216,7 @@ class DeskApp(App[None]):
         self.theme = name
 
     def _theme_from_file(self, path: Path) -> str:
-        """`--theme FILE`: that theme, registered beside the bundled ones; the default if it is bad."""
+        """`--theme FILE`: that theme, registered beside the bundled ones; the default if bad."""
         try:
             theme = load_theme_file(path)
         except ValueError as error:
@@ -325,6 +328,10 @@ class DeskApp(App[None]):
 
     # --- runner notices -------------------------------------------------------------
 
+    def _noticed(self, notice: Notice) -> None:
+        """Called by the runner inside its slice: the notice is handled once the slice ends."""
+        self.post_message(self.RunnerNoticed(notice))
+
     def on_desk_app_runner_noticed(self, message: RunnerNoticed) -> None:
         notice = message.notice
         self.refresh_snapshot(now=True)
@@ -353,9 +360,7 @@ class DeskApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The desk's keys act only on the desk: over a pop-up (rules, help, palette) they are
         left to it, so a space there switches a rule instead of pausing the replay."""
-        if action in self.DESK_ACTIONS and len(self.screen_stack) > 1:
-            return False
-        return True
+        return not (action in self.DESK_ACTIONS and len(self.screen_stack) > 1)
 
     def action_toggle_pause(self) -> None:
         self.runner.toggle_pause()

@@ -1,4 +1,4 @@
-"""The header line: session, simulated time, state, speed asked and achieved, progress, risk mode."""
+"""The header line: session, simulated time, state, speed asked and achieved, progress, mode."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from desk.app.look import Palette
 from desk.app.pane import LineView
 from desk.snapshot import Pace, Snapshot
 from desk.timeutil import format_ns
+
 
 def count(value: float) -> str:
     """A rate in at most four characters: 820 · 8.2k · 12k · 1.2M."""

@@ -28,7 +28,7 @@ def fit_line(line: Text, width: int) -> Text:
 
 
 class LineView(Widget):
-    """Shows a list of one-line texts, one per row, each cut to the width; extra lines are dropped."""
+    """Shows one-line texts, one per row, each cut to the width; extra lines are dropped."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -47,14 +47,15 @@ class LineView(Widget):
             self._strips_for = (-1, None)
             self.refresh()
             return
-        changed = [y for y, (was, now) in enumerate(zip(old, lines)) if y < height and was != now]
+        changed = [y for y, (was, now) in enumerate(zip(old, lines, strict=True))
+                   if y < height and was != now]
         for y in changed:
             self._strips[y] = None
         if changed:
             self.refresh(*(Region(0, y, width, 1) for y in changed))
 
     def set_text(self, text: Text) -> None:
-        self.set_lines(text.split("\n", allow_blank=True) if text.plain else [])
+        self.set_lines(list(text.split("\n", allow_blank=True)) if text.plain else [])
 
     @property
     def shown_lines(self) -> list[str]:
@@ -87,7 +88,7 @@ class LineView(Widget):
 
 
 class Pane(LineView):
-    """A pane painted from a snapshot; it keeps the last one so a resize can repaint without waiting."""
+    """A pane painted from a snapshot; it keeps the last one so a resize repaints at once."""
 
     DEFAULT_CSS = """
     Pane {

@@ -1,4 +1,4 @@
-"""Profit and loss: equity, cash, realized, unrealized, fees, drawdown, and sparklines of the last two."""
+"""Profit and loss: equity, cash, realized, unrealized, fees, drawdown; sparklines of the two."""
 
 from __future__ import annotations
 

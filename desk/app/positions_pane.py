@@ -14,7 +14,8 @@ WIDTHS = {"instr": 6, "qty": 8, "avg": 9, "mark": 9, "unreal": 9, "real": 9, "ex
 
 
 class PositionsPane(Pane):
-    """A row per instrument; narrow panes drop the less urgent columns (mark, realized, exposure)."""
+    """A row per instrument; narrow panes drop the less urgent columns (mark, realized,
+    exposure)."""
 
     def key(self, snapshot: Snapshot) -> object:
         return snapshot.positions
@@ -51,9 +52,9 @@ class PositionsPane(Pane):
         if name == "qty":
             return qty(row.qty), palette.text
         if name == "avg":
-            return f"{row.avg_cost:,.2f}", palette.text
+            return f"{row.avg_cost:,.{row.price_decimals}f}", palette.text
         if name == "mark":
-            return f"{row.mark:,.2f}", palette.text
+            return f"{row.mark:,.{row.price_decimals}f}", palette.text
         if name == "unreal":
             return signed(row.unrealized)
         if name == "real":

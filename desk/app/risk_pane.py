@@ -1,4 +1,4 @@
-"""The risk gate: every rule with its switch, limits, latest value and headroom; the mode; recent blocks."""
+"""The risk gate: each rule with its switch, limits, value and headroom; the mode; recent blocks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from rich.text import Text
 from desk.app.look import Palette, limit_text
 from desk.app.pane import Pane
 from desk.snapshot import RuleRow, Snapshot
-
 
 _FIXED = 2 + 4 + 15 + 1 + 33 + 2
 """Cells of the wide layout besides limits and verdict: number, switch, name, three figures."""

@@ -28,7 +28,8 @@ def summary_table(snap: Snapshot) -> Table:
         ("signals", f"{stats['signals']:,}"),
         ("orders allowed", f"{stats['approved']:,}"),
         ("orders blocked", f"{stats['blocked']:,}"),
-        ("blocked by", ", ".join(f"{k} {v}" for k, v in sorted(stats["blocked_by"].items())) or "–"),
+        ("blocked by", "\n".join(f"{k} {v}" for k, v in sorted(stats["blocked_by"].items()))
+         or "–"),
         ("fills", f"{stats['fills']:,}"),
         ("journal records", f"{stats['records']:,}"),
         ("final mode", snap.mode),

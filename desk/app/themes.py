@@ -25,7 +25,8 @@ def _color(value: str | None) -> str | None:
         try:
             Color.parse(value)
         except ColorParseError:
-            raise ValueError(f"{value!r} is not a colour (try \"#1e90ff\" or \"dodgerblue\")") from None
+            raise ValueError(
+                f"{value!r} is not a colour (try \"#1e90ff\" or \"dodgerblue\")") from None
     return value
 
 
@@ -72,7 +73,7 @@ class LoadedThemes:
 
 
 def load_theme_file(path: Path) -> Theme:
-    """One theme file as a Textual theme; ValueError with `file: key: message` lines if it is bad."""
+    """One theme file as a Textual theme; ValueError with `file: key: message` lines if bad."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:

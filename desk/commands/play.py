@@ -1,4 +1,4 @@
-"""`desk play`: a session live in the Textual app (pause, step, seek risk decisions, switch rules)."""
+"""`desk play`: a session live in the Textual app (pause, step, seek decisions, switch rules)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ def register(sub: Any) -> None:
     play.add_argument("--out", help="folder for the journal and for sessions saved with s "
                       "(default: the folder of the session's audit.path)")
     play.add_argument("--seed", type=int, help="override the session's seed")
-    play.add_argument("--strict", action="store_true", help="check every invariant after every event")
+    play.add_argument("--strict", action="store_true",
+                      help="check every invariant after every event")
     play.add_argument("--paused", action="store_true", help="start paused on the first event")
     play.set_defaults(func=cmd_play)

@@ -72,6 +72,16 @@ class Problem:
         return f"{self.what}: {self.detail(index)}" if self.detail is not None else self.what
 
 
+def value_of(column: pa.Array) -> Callable[[int], str]:
+    """A problem's detail: the offending row's value, as the file holds it."""
+    return lambda i: repr(column[i].as_py())
+
+
+def saying(text: str) -> Callable[[int], str]:
+    """A problem's detail that is the same for every row."""
+    return lambda i: text
+
+
 def found(problems: list[Problem], field: str, what: str, mask: pa.Array,
           detail: Callable[[int], str] | None = None, hint: str = "") -> None:
     """Add a problem if `mask` (nulls counted as False) flags any row."""
@@ -94,7 +104,7 @@ def numbers(column: pa.Array, field: str, name: str,
         text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
         number = pc.match_substring_regex(text, _NUMBER, ignore_case=True)
         found(problems, field, "not a number", pc.and_(pc.is_valid(text), pc.invert(number)),
-              lambda i: repr(column[i].as_py()))
+              value_of(column))
         try:
             return pc.cast(pc.if_else(number, text, pa.scalar(None, text.type)), pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -125,8 +135,7 @@ def timestamps(column: pa.Array, scale: int, problems: list[Problem]) -> pa.Arra
             return _text_times(column, problems)
     if pa.types.is_floating(kind):
         finite = pc.is_finite(column)
-        found(problems, "ts", "not a finite time", pc.invert(finite),
-              lambda i: repr(column[i].as_py()))
+        found(problems, "ts", "not a finite time", pc.invert(finite), value_of(column))
         clean = pc.if_else(finite, column, pa.scalar(None, kind))
         return pc.cast(pc.round(pc.multiply(clean, float(scale))), pa.int64())
     if pa.types.is_integer(kind):
@@ -135,7 +144,7 @@ def timestamps(column: pa.Array, scale: int, problems: list[Problem]) -> pa.Arra
 
 
 def _text_times(column: pa.Array, problems: list[Problem]) -> pa.Array:
-    """Text times one by one, when the column as a whole does not read: the slow path of a bad batch."""
+    """Text times one by one, when the column as a whole does not read (a bad batch's slow path)."""
     out: list[int | None] = []
     bad: list[bool] = []
     target = pa.timestamp("ns", "UTC")
@@ -148,7 +157,7 @@ def _text_times(column: pa.Array, problems: list[Problem]) -> pa.Array:
                 stamp = None
         out.append(stamp)
         bad.append(stamp is None and value is not None and bool(value.strip()))
-    found(problems, "ts", "not a time", pa.array(bad), lambda i: repr(column[i].as_py()))
+    found(problems, "ts", "not a time", pa.array(bad), value_of(column))
     return pa.array(out, pa.int64())
 
 

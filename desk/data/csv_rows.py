@@ -50,7 +50,7 @@ class CsvRows:
         """Physical lines read so far, the header included."""
 
     def line_of(self, row: int) -> int:
-        """The line number of data row `row` (0-based over the rows delivered); the header is line 1."""
+        """The line number of data row `row` (0-based, over the rows delivered); header: line 1."""
         line = row + 2
         for bad in self.bad_lines:
             if bad <= line:
@@ -110,7 +110,7 @@ class CsvRows:
 
     def _by_hand(self, names: list[str],
                  types: dict[str, pa.DataType] | None) -> tuple[pa.RecordBatch | None, bool]:
-        """Split the next lines by hand: set the bad ones aside, parse the rest; (batch, at the end?)."""
+        """Split the next lines by hand, set the bad ones aside, parse the rest: (batch, ended?)."""
         with self._open_text() as text:
             lines = list(itertools.islice(text, self._consumed, self._consumed + CHUNK_LINES))
         good: list[str] = []

@@ -22,7 +22,15 @@ import pyarrow.parquet as pq
 
 from desk.config import FileSource
 from desk.data import checks
-from desk.data.checks import MIXED_KINDS, NEEDS, PRICE_FIELDS, REPEATABLE, SIZE_FIELDS, Duplicates, Problem
+from desk.data.checks import (
+    MIXED_KINDS,
+    NEEDS,
+    PRICE_FIELDS,
+    REPEATABLE,
+    SIZE_FIELDS,
+    Duplicates,
+    Problem,
+)
 from desk.data.control import control_event
 from desk.data.csv_rows import CsvRows
 from desk.errors import DataError
@@ -232,7 +240,7 @@ class FileReader:
                                         f"{', '.join(raw.schema.names)})")
                     flag(field, "missing value", missing(field, pc.and_(of_kind,
                                                                         pc.is_null(cols[field]))),
-                         lambda i, name=name: f"a {name} row needs it")
+                         checks.saying(f"a {name} row needs it"))
             compare = True
             unrepeatable = pc.invert(pc.is_in(row_kinds, value_set=pa.array(self._repeatable)))
             book_rows = pc.is_in(row_kinds, value_set=pa.array(["book_snapshot", "book_delta"]))
@@ -251,13 +259,13 @@ class FileReader:
                 values = cols[field]
                 flag(field, "not a positive finite price", pc.invert(
                     pc.and_(pc.is_finite(values), pc.greater(values, 0))),
-                     lambda i, v=values: repr(v[i].as_py()))
+                     checks.value_of(values))
         for field in SIZE_FIELDS:
             if field in cols:
                 values = cols[field]
                 flag(field, "negative or not finite size", pc.invert(
                     pc.and_(pc.is_finite(values), pc.greater_equal(values, 0))),
-                     lambda i, v=values: repr(v[i].as_py()))
+                     checks.value_of(values))
         if "bid" in cols and "ask" in cols:
             bid, ask = cols["bid"], cols["ask"]
             flag("bid", "crossed quote: bid above ask", pc.greater(bid, ask),
@@ -272,7 +280,7 @@ class FileReader:
             if book_rows is not None:
                 unknown_side = pc.and_(book_rows, unknown_side)
             flag("side", "a book level's side must be bid or ask", unknown_side,
-                 lambda i: repr(side[i].as_py()))
+                 checks.value_of(side))
         if self._duplicates is not None and compare:
             self._duplicates.find(raw, ts, unrepeatable, first_row, self._row_word, found)
         return found
@@ -366,7 +374,8 @@ class FileReader:
         return blank if pc.any(blank).as_py() else None
 
     def _fail(self, problems: list[Problem], first_row: int, batch_size: int) -> None:
-        """Raise for the earliest bad row: `file:row: column: what is wrong`, and how many share it."""
+        """Raise for the earliest bad row: `file:row: column: what is wrong`, and how many share it
+        in this batch (the rest of the file is not read to count them)."""
         problem = min(problems, key=lambda p: p.first)
         index = problem.first
         count = problem.count
@@ -432,8 +441,9 @@ class FileReader:
             if unknown:
                 first = next(i for i, (s, k) in enumerate(zip(symbols, kinds, strict=True))
                              if s in unknown and k != "risk_limit")
-                raise DataError(f"{self.locate(rows[first].as_py())}: {self._column('instrument')}: "
-                                f"{', '.join(sorted(unknown))} not in the session's [[instruments]] "
+                where = f"{self.locate(rows[first].as_py())}: {self._column('instrument')}"
+                raise DataError(f"{where}: {', '.join(sorted(unknown))} not in the session's "
+                                "[[instruments]] "
                                 f"({', '.join(sorted(self.known))})")
             return symbols
         assert self.default_instrument is not None

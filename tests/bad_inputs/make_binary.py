@@ -42,7 +42,8 @@ def write_arrow(table: pa.Table, path: Path) -> None:
 def main() -> None:
     good = trades([100.0, 100.01, 100.02, 100.03])
     pq.write_table(trades([100.0, float("nan"), 100.02]), HERE / "trade_nan_price.parquet")
-    pq.write_table(trades([100.0, 100.01, 100.02], [5.0, 5.0, None]), HERE / "trade_null_size.parquet")
+    pq.write_table(trades([100.0, 100.01, 100.02], [5.0, 5.0, None]),
+                   HERE / "trade_null_size.parquet")
     pq.write_table(trades([100.0, 100.01, 100.02], ts=[T0, T0 + 2 * S, T0 + S]),
                    HERE / "trade_out_of_order.parquet")
     pq.write_table(quotes([(99.99, 100, 100.01, 100), (100.0, 100, 100.02, 100),
@@ -61,7 +62,8 @@ def main() -> None:
     data = whole.read_bytes()
     whole.unlink()
     (HERE / "trade_truncated.parquet").write_bytes(data[: len(data) // 2])
-    write_arrow(trades([100.0, 100.01, 100.02], [5.0, -1.0, 5.0]), HERE / "trade_negative_size.arrow")
+    write_arrow(trades([100.0, 100.01, 100.02], [5.0, -1.0, 5.0]),
+                HERE / "trade_negative_size.arrow")
     write_arrow(quotes([(99.99, 100, 100.01, 100), (100.05, 100, 100.02, 100)]),
                 HERE / "quote_crossed.arrow")
     write_arrow(trades([100.0, 100.01, 100.02], ts=[T0 + S, T0, T0 + 2 * S]),
