@@ -205,6 +205,14 @@ class Journal:
         if sink is not None:
             sink.close()
 
+    def discard(self) -> None:
+        """Close and remove the file: for a run that failed before its first record."""
+        try:
+            self.close()
+        finally:
+            if self.path is not None:
+                self.path.unlink(missing_ok=True)
+
 
 def _open_sink(path: Path, flush_every: int, writer: str) -> Any:
     """The file's writer: inline, or a forked process where that is safe."""

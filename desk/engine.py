@@ -57,7 +57,7 @@ from desk.portfolio import Portfolio, PortfolioView
 from desk.queue import EventQueue
 from desk.risk.engine import ModeChange, RiskEngine
 from desk.risk.verdict import decision_why
-from desk.strategy import Context, Strategy, find_strategy, make_params
+from desk.strategy import Context, Strategy, find_strategy, make_params, make_strategy
 from desk.timeutil import parse_iso_ns, parse_offset_ns
 
 _new = tuple.__new__
@@ -113,6 +113,15 @@ class Engine:
         multipliers = {s: spec.multiplier for s, spec in self.specs.items()}
         self.journal = Journal(journal_path, cfg.audit.flush_every,
                                flush_ms=cfg.audit.flush_ms, writer=journal_writer)
+        try:
+            self._build(loaded, multipliers, strict)
+        except BaseException:
+            self.journal.discard()  # a run that cannot start leaves no journal behind
+            raise
+
+    def _build(self, loaded: LoadedSession, multipliers: dict[str, float], strict: bool) -> None:
+        """Every component but the journal, in the order they depend on each other."""
+        cfg = loaded.config
         self.stats = Stats()
         self.now = 0
         self.finished = False
@@ -166,11 +175,11 @@ class Engine:
     def _load_strategy(self) -> Strategy:
         cfg = self.config.strategy
         where = str(self.loaded.path) if self.loaded.path else "session"
-        cls = find_strategy(cfg.use)
+        cls = find_strategy(cfg.use, where)
         params = make_params(cls, cfg.params, where)
         ctx = Context(self.portfolio_view, self.market_view, self._target, self._order,
                       self._cancel, self._open_orders, self._clock)
-        return cls(params, ctx)
+        return make_strategy(cls, params, ctx, where)
 
     def _clock(self) -> int:
         return self.now

@@ -45,6 +45,7 @@ def summarize(engine: Engine, wall_seconds: float) -> dict[str, Any]:
                           if s.decided_notional else 0.0),
         "traded_notional": s.decided_notional,
         "data_issues": s.data_issues,
+        "rows_skipped": sum(reader.stats.skipped for reader in engine.readers),
         "strategy_faults": s.strategy_faults,
         "strategy_active": engine.strategy_active,
         "journal_records": engine.journal.seq,
@@ -89,7 +90,8 @@ def summary_table(summary: dict[str, Any]) -> Table:
          f"({summary['shortfall_bps']:.2f} bps of {money(summary['traded_notional'])})"),
     ]
     if summary["data_issues"]:
-        rows.append(("data rows skipped / issues", f"{summary['data_issues']:,}"))
+        rows.append(("data issues / rows skipped",
+                     f"{summary['data_issues']:,} / {summary.get('rows_skipped', 0):,}"))
     if summary["strategy_faults"]:
         rows.append(("strategy faults", f"{summary['strategy_faults']:,}"
                      + ("" if summary["strategy_active"] else " (stopped)")))

@@ -161,3 +161,13 @@ def test_a_cancel_never_overtakes_its_order_on_the_entry_link(tmp_path: Path) ->
         assert end["details"]["reason"] == "cancelled"
         assert end["ts_ns"] >= arrival
     assert 200 in arrivals  # some runs drew the slow leg for the order
+
+
+def test_a_lognormal_leg_never_takes_longer_than_an_hour() -> None:
+    from desk.config import LatencyModel
+    from desk.execution.latency import CAP_NS, Latency
+
+    leg = Latency(LatencyModel(model="lognormal", ms=3_600_000, sigma=3.0), seed=3)
+    draws = [leg.sample() for _ in range(5_000)]
+    assert max(draws) == CAP_NS  # the tail reaches the cap here, and stops there
+    assert min(draws) >= 0

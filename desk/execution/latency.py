@@ -9,6 +9,10 @@ from desk.config import LatencyModel
 
 _MS = 1_000_000
 
+CAP_NS = 3_600 * 1_000_000_000
+"""No single leg takes longer than an hour: a lognormal's far tail would otherwise push
+simulated times past what int64 nanoseconds hold (and no venue answers an hour late)."""
+
 
 class Latency:
     """One leg's delay in integer nanoseconds: constant, uniform, lognormal or empirical."""
@@ -31,7 +35,7 @@ class Latency:
         if self.model == "lognormal":
             if self.base_ns == 0:
                 return 0
-            return round(self._rng.lognormvariate(self._mu, self.sigma) * _MS)
+            return min(round(self._rng.lognormvariate(self._mu, self.sigma) * _MS), CAP_NS)
         return self._rng.choice(self.samples_ns)
 
     def describe(self) -> str:
