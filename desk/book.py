@@ -7,6 +7,12 @@ from desk.events import Level
 STALE, GAP = "stale", "gap"
 
 
+def _sorted_levels(side: dict[float, float], descending: bool) -> list[Level]:
+    """(price, size) in book order, sorting the prices alone (CPython's fast path for floats)."""
+    prices = sorted(side, reverse=descending)
+    return list(zip(prices, map(side.__getitem__, prices), strict=True))
+
+
 class Book:
     """Price levels per side as dicts; sorted views are built only when someone walks the book.
 
@@ -104,13 +110,13 @@ class Book:
     def bid_levels(self) -> list[Level]:
         """Bids, best (highest) first."""
         if self._bid_cache is None:
-            self._bid_cache = sorted(self.bids.items(), reverse=True)
+            self._bid_cache = _sorted_levels(self.bids, True)
         return self._bid_cache
 
     def ask_levels(self) -> list[Level]:
         """Asks, best (lowest) first."""
         if self._ask_cache is None:
-            self._ask_cache = sorted(self.asks.items())
+            self._ask_cache = _sorted_levels(self.asks, False)
         return self._ask_cache
 
     @property

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from desk.config import FileSource
 from desk.data import checks
+from desk.data.book_rows import BookRows
 from desk.data.checks import (
     MIXED_KINDS,
     NEEDS,
@@ -135,11 +136,9 @@ class FileReader:
         """Kinds whose identical rows are not duplicates; trades join them when nothing in the file
         tells two trades apart (no column beyond desk's fields, such as a trade id): one order
         filling several resting orders of one size at one price prints identical trades."""
-        self._book_key: tuple[int, str, bool, int | None] | None = None
-        self._book_prev: int | None = None
-        # price → size: a level repeated within one event keeps its last size
-        self._book_bids: dict[float, float] = {}
-        self._book_asks: dict[float, float] = {}
+        self._books = BookRows()
+        """Level rows grouped into book events (a level repeated in one event keeps its last
+        size); an event the last batch ended in is held there until the next batch."""
 
     # --- where a row is ----------------------------------------------------------------
 
@@ -361,6 +360,7 @@ class FileReader:
         if len(ts) == 0:
             return []
         self._last_ts = ts[len(ts) - 1].as_py()
+        self._arrays = (ts, cols)
         return self._build(ts.to_pylist(), {k: v.to_pylist() for k, v in cols.items()}, len(ts),
                            rows)
 
@@ -434,11 +434,18 @@ class FileReader:
 
     def _instrument_list(self, cols: dict[str, list[Any]], n: int, rows: pa.Array) -> list[str]:
         if "instrument" in cols:
-            symbols = [str(s) if s is not None else "" for s in cols["instrument"]]
-            kinds = cols.get("kind") or [None] * n  # risk_limit rows name no instrument
-            named = {s for s, k in zip(symbols, kinds, strict=True) if k != "risk_limit"}
+            _, arrays = self._arrays
+            column = pc.fill_null(pc.cast(arrays["instrument"], pa.string()), "")
+            if "kind" in arrays:  # risk_limit rows name no instrument
+                column_of_kind = pc.if_else(pc.equal(arrays["kind"], "risk_limit"),
+                                            pa.scalar(None, pa.string()), column)
+            else:
+                column_of_kind = column
+            named = {s for s in pc.unique(column_of_kind).to_pylist() if s is not None}
             unknown = named - self.known
+            symbols = column.to_pylist()
             if unknown:
+                kinds = cols.get("kind") or [None] * n
                 first = next(i for i, (s, k) in enumerate(zip(symbols, kinds, strict=True))
                              if s in unknown and k != "risk_limit")
                 where = f"{self.locate(rows[first].as_py())}: {self._column('instrument')}"
@@ -469,19 +476,35 @@ class FileReader:
                     zip(ts, symbols, cols["open"], cols["high"], cols["low"], cols["close"], volume,
                         strict=True)]
         if kind == "book":
-            snaps = cols.get("snapshot") or [False] * n
-            none = [None] * n
-            seqs, prevs = cols.get("seq", none), cols.get("prev_seq", none)
-            if "first_seq" in cols and "prev_seq" not in cols:
-                prevs = [None if first is None else first - 1 for first in cols["first_seq"]]
-            out: list[MarketEvent] = []
-            for i in range(n):
-                event = self._book_row(ts[i], symbols[i], _side(cols["side"][i]), cols["price"][i],
-                                       cols["size"][i], _flag(snaps[i]), seqs[i], prevs[i])
-                if event is not None:
-                    out.append(event)
-            return out
+            _, arrays = self._arrays
+            snaps = (_flags(arrays["snapshot"]) if "snapshot" in arrays
+                     else np.zeros(n, dtype=bool))
+            return [event for _, event in self._book_events(np.arange(n), n, ts, cols, symbols,
+                                                            snaps)]
         return self._build_mixed(ts, cols, symbols, n, rows)
+
+    def _book_events(self, at: np.ndarray, n: int, ts: list[int], cols: dict[str, list[Any]],
+                     symbols: list[str], snaps: np.ndarray) -> list[tuple[int, MarketEvent]]:
+        """The book events of the level rows at positions `at` (see `desk.data.book_rows`)."""
+        ts_array, arrays = self._arrays
+        none: list[Any] = [None] * n
+        seqs = _ids(arrays["seq"]) if "seq" in arrays else none
+        if "prev_seq" in arrays:
+            prevs = _ids(arrays["prev_seq"])
+        elif "first_seq" in arrays:
+            prevs = _ids(pc.subtract(pc.cast(arrays["first_seq"], pa.int64()), 1))
+        else:
+            prevs = none
+        if "instrument" in arrays:
+            codes = pc.dictionary_encode(arrays["instrument"]).indices.to_numpy(
+                zero_copy_only=False)
+        else:
+            codes = np.zeros(n, dtype=np.int32)
+        seq_key = (pc.cast(arrays["seq"], pa.float64()).to_numpy(zero_copy_only=False)
+                   if "seq" in arrays else np.full(n, np.nan))
+        return self._books.events(
+            at, n, ts_array.to_numpy(zero_copy_only=False), codes, snaps, seq_key,
+            _sides(arrays["side"]), (ts, symbols, seqs, prevs, cols["price"], cols["size"]))
 
     def _build_mixed(self, ts: list[int], cols: dict[str, list[Any]], symbols: list[str],
                      n: int, rows: pa.Array) -> list[MarketEvent]:
@@ -489,19 +512,24 @@ class FileReader:
         get = cols.get
         empty = [None] * n
         kinds, price, size, side = cols["kind"], get("price", empty), get("size", empty), get("side", empty)
-        seqs, prevs = get("seq", empty), get("prev_seq", empty)
+        _, arrays = self._arrays
+        kind_array = arrays["kind"]
+        book = pc.fill_null(pc.is_in(kind_array, value_set=_BOOK_KINDS), False).to_numpy(
+            zero_copy_only=False)
+        books: list[tuple[int, MarketEvent]] = []
+        if book.any():
+            snaps = pc.fill_null(pc.equal(kind_array, "book_snapshot"), False).to_numpy(
+                zero_copy_only=False)
+            books = self._book_events(np.flatnonzero(book), n, ts, cols, symbols, snaps)
+        if not (~book).any():  # a depth file: book events alone
+            return [event for _, event in books]
         out: list[MarketEvent] = []
-        for i in range(n):
+        next_book = 0
+        for i in np.flatnonzero(~book).tolist():
+            while next_book < len(books) and books[next_book][0] < i:
+                out.append(books[next_book][1])
+                next_book += 1
             kind = kinds[i]
-            if kind in ("book_snapshot", "book_delta"):
-                event = self._book_row(ts[i], symbols[i], _side(side[i]), price[i], size[i],
-                                       kind == "book_snapshot", seqs[i], prevs[i])
-                if event is not None:
-                    out.append(event)
-                continue
-            pending = self._flush_book()
-            if pending is not None:
-                out.append(pending)
             if kind == "risk_limit":
                 where = self.locate(rows[i].as_py())
                 out.append(control_event(ts[i], get("rule", empty)[i], get("param", empty)[i],
@@ -517,42 +545,62 @@ class FileReader:
                                cols["close"][i], volume))
             else:  # the checks let no other kind through
                 raise DataError(f"{self.locate(rows[i].as_py())}: kind: unknown kind {kind!r}")
+        out.extend(event for _, event in books[next_book:])
         return out
 
-    def _book_row(self, ts: int, symbol: str, side: int, price: float, size: float,
-                  snapshot: bool, seq: int | None = None,
-                  prev_seq: int | None = None) -> MarketEvent | None:
-        """Group consecutive level rows of one (ts, instrument, snapshot?, seq) into one book event."""
-        key = (ts, symbol, snapshot, seq)
-        done = None
-        if self._book_key is not None and key != self._book_key:
-            done = self._flush_book()
-        if self._book_key is None:
-            self._book_prev = prev_seq
-        self._book_key = key
-        if side > 0:
-            self._book_bids[price] = size
-        elif side < 0:
-            self._book_asks[price] = size
-        return done
-
     def _flush_book(self) -> MarketEvent | None:
-        if self._book_key is None:
-            return None
-        ts, symbol, snapshot, seq = self._book_key
-        bids = tuple(sorted(self._book_bids.items(), reverse=True))
-        asks = tuple(sorted(self._book_asks.items()))
-        self._book_key = None
-        self._book_bids, self._book_asks = {}, {}
-        seq = None if seq is None else int(seq)
-        if snapshot:
-            return BookSnapshot(ts, symbol, bids, asks, seq)
-        prev = None if self._book_prev is None else int(self._book_prev)
-        return BookDelta(ts, symbol, bids, asks, seq, prev)
+        """The book event the file ended in, held back in case the next batch went on with it."""
+        return self._books.flush()
 
 
 _SIDES = {"buy": 1, "b": 1, "bid": 1, "bids": 1, "1": 1, "sell": -1, "s": -1, "a": -1, "ask": -1,
           "asks": -1, "-1": -1}
+
+
+_BOOK_KINDS = pa.array(["book_snapshot", "book_delta"])
+
+
+def _ids(column: pa.Array) -> list[int | None]:
+    """Update ids as Python ints (None where missing), whatever number type the file used."""
+    if not pa.types.is_integer(column.type):
+        column = pc.cast(column, pa.int64())
+    return column.to_pylist()
+
+
+def _flags(column: pa.Array) -> np.ndarray:
+    """Snapshot flags as a boolean array: booleans, numbers (non-zero) or words as `_flag` reads."""
+    kind = column.type
+    if pa.types.is_boolean(kind):
+        return pc.fill_null(column, False).to_numpy(zero_copy_only=False)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return pc.fill_null(pc.not_equal(column, 0), False).to_numpy(zero_copy_only=False)
+    words = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(column, pa.string())))
+    return pc.fill_null(pc.is_in(words, value_set=_TRUE_WORDS), False).to_numpy(
+        zero_copy_only=False)
+
+
+_TRUE_WORDS = pa.array(["true", "t", "1", "yes", "snap", "snapshot"])
+
+
+def _sides(column: pa.Array) -> np.ndarray:
+    """+1 bid, −1 ask, 0 unknown, for a whole column, as `_side` reads one value."""
+    kind = column.type
+    if pa.types.is_boolean(kind):  # a buyer_maker-style flag: True means the sell side
+        flags = pc.fill_null(column, False).to_numpy(zero_copy_only=False)
+        return np.where(flags, -1, 1).astype(np.int8)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        values = pc.fill_null(pc.cast(column, pa.float64()), 0.0).to_numpy(zero_copy_only=False)
+        return np.sign(values).astype(np.int8)
+    words = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(column, pa.string())))
+    bids = pc.fill_null(pc.is_in(words, value_set=_BID_WORDS), False).to_numpy(
+        zero_copy_only=False)
+    asks = pc.fill_null(pc.is_in(words, value_set=_ASK_WORDS), False).to_numpy(
+        zero_copy_only=False)
+    return (bids.astype(np.int8) - asks.astype(np.int8))
+
+
+_BID_WORDS = pa.array(["buy", "b", "bid", "bids", "1"])
+_ASK_WORDS = pa.array(["sell", "s", "a", "ask", "asks", "-1"])
 
 
 def _flag(value: Any) -> bool:
