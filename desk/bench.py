@@ -57,7 +57,8 @@ _LAUNCHER = """
 import os, sys, time
 report, cmd = sys.argv[1], sys.argv[2:]
 start = time.perf_counter()
-pid = os.posix_spawn(cmd[0], cmd, os.environ)
+env = dict(os.environ, DESK_STARTED_AT=repr(time.time()))
+pid = os.posix_spawn(cmd[0], cmd, env)
 _, status, usage = os.wait4(pid, 0)
 wall = time.perf_counter() - start
 with open(report, "w") as out:
@@ -177,7 +178,9 @@ def run_trades(folder: Path, events: int, data: Path | None, repeat: int) -> dic
         "quiet_wall_s": quiet_wall, "quiet_cpu_s": quiet_cpu,
         "desk_peak_mib": _median([m.peak_mib for m in rows["desk"]]),
         "floor_peak_mib": _median([m.peak_mib for m in rows["floor"]]),
-        "first_event_s": _median([m.wall for m in rows["first"]]),
+        "first_event_s": _median([float(m.summary().get("first_event_s", m.wall))
+                                  for m in rows["first"]]),
+        "first_run_s": _median([m.wall for m in rows["first"]]),
         "first_event_cpu_s": _median([m.cpu for m in rows["first"]]),
         "journal_records": int(summary.get("journal_records", 0)),
     }
@@ -280,7 +283,8 @@ def report(result: dict[str, Any]) -> list[str]:
         f"{result['us_per_event']:.2f} µs/event",
         f"  per order                 {result['us_per_order']:.1f} µs of CPU (desk minus the same "
         f"run with no orders: {result['quiet_wall_s']:.2f} s, {result['quiet_cpu_s']:.2f} s CPU)",
-        f"  time to first event       {result['first_event_s']:7.2f} s   (a whole 1-tick desk run, "
-        f"{result['first_event_cpu_s']:.2f} s CPU; target < {TARGET_FIRST_EVENT_S:g} s)",
+        f"  time to first event       {result['first_event_s']:7.2f} s   (from the spawn of desk run "
+        f"to its first event handled; target < {TARGET_FIRST_EVENT_S:g} s; the whole 1-tick run "
+        f"{result['first_run_s']:.2f} s, {result['first_event_cpu_s']:.2f} s CPU)",
         f"  journal                   {result['journal_records']:,} records",
     ]
