@@ -5,8 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_helpers import (assert_rows_as_painted, make_app, screen_text, session_app, shown,
-                         wait_until)
+from app_helpers import (
+    assert_rows_as_painted,
+    make_app,
+    screen_text,
+    session_app,
+    shown,
+    wait_until,
+)
 
 from desk.app.audit_log import KIND_WIDTH
 from desk.runner import RunState

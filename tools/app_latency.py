@@ -7,10 +7,11 @@ the same process, just before, the same session headless. Each repeat:
 2. the app at max for SECONDS: events/s, and the share of the process's CPU
    the engine got; meanwhile a probe asks the event loop to wake it every 5 ms
    and records how late it wakes (what any key waits for at most);
-3. KEYS presses of space while the replay runs flat out, each posted the way
-   the terminal driver posts a key, at seeded random moments: the time from
-   posting to the action running (the replay paused), and to the header
-   showing PAUSED in a rendered frame; the replay is resumed between presses.
+3. KEYS presses of space while the replay runs flat out, each posted from
+   another thread at a seeded random moment, exactly the way Textual's input
+   thread posts a key it has read from the terminal: the time from posting to
+   the action running (the replay paused), and to the header showing PAUSED in
+   a rendered frame; the replay is resumed between presses.
 
 Wall-clock figures depend on the load of the machine (the load average is
 printed): on a shared machine the process waits for a CPU too. So each key
@@ -34,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -131,15 +133,26 @@ async def in_app(path: Path, size: tuple[int, int], seconds: float, keys: int,
         probing = False
         await task
         rng = random.Random(seed)
+        loop = asyncio.get_running_loop()
+        main_cpu = time.pthread_getcpuclockid(threading.main_thread().ident or 0)
+
+        def post() -> None:
+            """In a thread, as the driver's input thread does with a key it has read."""
+            marks["slices0"] = runner.slices
+            marks["posted"] = time.perf_counter()
+            marks["posted_cpu"] = time.clock_gettime(main_cpu)
+            asyncio.run_coroutine_threadsafe(app._post_message(events.Key("space", " ")), loop)
+
         for _ in range(keys):
-            await asyncio.sleep(rng.uniform(0.05, 0.2))  # back at full speed, at a random moment
+            await asyncio.sleep(0.05)  # back at full speed
             assert runner.state is RunState.PLAYING, (runner.state, runner.error)
             marks.clear()
-            slices0 = runner.slices
-            marks["posted"], marks["posted_cpu"] = time.perf_counter(), time.thread_time()
-            app.post_message(events.Key("space", " "))  # as the terminal driver posts a key
+            poster = threading.Timer(rng.uniform(0.0, 0.2), post)  # at a random moment
+            poster.start()
             while "seen" not in marks:
                 await asyncio.sleep(0.001)
+            poster.join()
+            slices0 = int(marks["slices0"])
             acted.append(marks["acted"] - marks["posted"])
             seen.append(marks["seen"] - marks["posted"])
             acted_cpu.append(marks["acted_cpu"] - marks["posted_cpu"])
