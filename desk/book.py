@@ -8,9 +8,8 @@ STALE, GAP = "stale", "gap"
 
 
 def _sorted_levels(side: dict[float, float], descending: bool) -> list[Level]:
-    """(price, size) in book order, sorting the prices alone (CPython's fast path for floats)."""
-    prices = sorted(side, reverse=descending)
-    return list(zip(prices, map(side.__getitem__, prices), strict=True))
+    """(price, size) in book order."""
+    return sorted(side.items(), reverse=descending)
 
 
 class Book:

@@ -69,6 +69,9 @@ _DONE = frozenset((OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.ENDED)
 _SCALARS = frozenset((int, float, str, bool, type(None)))
 """Evidence of these types cannot change after the strategy hands it over."""
 
+_FEED_KINDS = frozenset((Trade, Quote, BookDelta, BookSnapshot))
+"""The market events `Engine._run_feed` handles without `step()`."""
+
 _CALLBACKS = {Trade: "on_trade", Quote: "on_quote", BookSnapshot: "on_book", BookDelta: "on_book",
               Bar: "on_bar"}
 """The strategy callback of each kind of market event."""
@@ -259,18 +262,18 @@ class Engine:
         """Run headless to the end, or for at most `max_events` events; False once it is over.
 
         Event for event the same as calling `step()` until it returns False (the
-        journals are byte-identical: tests/test_fast_run.py), but a run of trades
-        from the feed goes through `_run_trades`, an inner loop with no queue
-        call, handler lookup or strategy wrapper per trade. Every other event,
-        and every trade that has a scheduled event or a command before it, goes
-        through `step()`.
+        journals are byte-identical: tests/test_fast_run.py), but a run of market
+        events from the feed (trades, quotes, book updates) goes through
+        `_run_feed`, an inner loop with no queue call, handler lookup or strategy
+        wrapper per event. Every other event, and every market event that a
+        scheduled event or a command must precede, goes through `step()`.
         """
         if not self._started:
             self.start()
         left = sys.maxsize if max_events is None else max_events
-        step, run_trades = self.step, self._run_trades
+        step, run_feed = self.step, self._run_feed
         while left > 0:
-            done = run_trades(left)
+            done = run_feed(left)
             if done:
                 left -= done
             elif step():
@@ -280,35 +283,45 @@ class Engine:
         self.journal.poll()
         return True
 
-    def _run_trades(self, limit: int) -> int:
-        """Handle up to `limit` trades straight from the feed batch while they are next in order.
+    def _run_feed(self, limit: int) -> int:
+        """Handle up to `limit` market events straight from the feed batch while they are next.
 
-        The body is `step()` + `_on_trade` + `_call_strategy` inlined, statement
-        for statement; it stops at the first event that is not a trade, or that
-        a scheduled event, an operator command or a recorded action must precede.
+        The body is `step()` and the handlers of trades, quotes and book events
+        (`_on_trade`, `_on_quote`, `_on_book`, `_desk_sees`, `_call_strategy`)
+        inlined, statement for statement; it stops at the first event of another
+        kind, or that a scheduled event, an operator command or a recorded action
+        must precede. A strategy callback the strategy does not override (the
+        base class's does nothing) is not called at all.
         """
         queue = self.queue
         batch, i = queue.feed_window()
         end = min(len(batch), i + limit)
-        if i >= end or type(batch[i]) is not Trade:
+        if i >= end or type(batch[i]) not in _FEED_KINDS:
             return 0
+        if self.commands or self.feed_latency is not None or self.venue is not self.market:
+            return 0  # a command goes first; late market data each goes through step()
         heap = queue.heap
         actions = self._replay_actions
         next_action = actions[self._replay_pos].seq if self._replay_pos < len(actions) \
             else sys.maxsize
-        if self.commands or self.feed_latency is not None or self.venue is not self.market:
-            return 0  # a command goes first; late trades each go through step()
         start = i
         popped = queue.popped
         states = self.market.states
+        venue = self.venue
         execution = self.execution
-        resting = execution.resting
-        on_trade = self.strategy.on_trade
+        resting, taking, on_top = execution.resting, execution.taking, execution.on_top_of_book
+        strategy = self.strategy
+        overrides = type(strategy)
+        on_trade, on_quote, on_book = strategy.on_trade, strategy.on_quote, strategy.on_book
+        hears_trades = overrides.on_trade is not Strategy.on_trade
+        hears_quotes = overrides.on_quote is not Strategy.on_quote
+        hears_books = overrides.on_book is not Strategy.on_book
         band, positions, marked = self._band, self.portfolio.positions, self._marked
+        venue_book = self._venue_book
         strict = self.strict
         active = self.strategy_active
         market = Priority.MARKET
-        trade_type = Trade
+        trade_type, quote_type, delta_type, snapshot_type = Trade, Quote, BookDelta, BookSnapshot
         try:
             # `while True` and a break, not `while i < end`: in CPython 3.11 only an unconditional
             # backward jump warms a function up for specialization, and this loop is entered
@@ -316,10 +329,15 @@ class Engine:
             while True:
                 if i >= end:
                     break
-                trade = batch[i]
-                if type(trade) is not trade_type:
+                event = batch[i]
+                kind = type(event)
+                if kind is trade_type:
+                    ts, symbol, price, size, _ = event
+                elif kind is delta_type or kind is snapshot_type or kind is quote_type:
+                    ts = event.ts
+                    symbol = event.instrument
+                else:
                     break
-                ts, symbol, price, size, _ = trade
                 if heap and (heap[0][0] < ts or (heap[0][0] == ts and heap[0][1] < market)):
                     break
                 if popped >= next_action:
@@ -329,30 +347,47 @@ class Engine:
                 queue._pos = i  # what pop() does for a feed event
                 queue.popped = popped
                 self.now = ts
-                # _on_trade: the venue's market, resting orders, then the desk (no feed latency)
                 state = states[symbol]
-                state.ts = ts
-                state.last = price
-                state.last_size = size
-                state.volume += size
-                unquoted = state.bid <= 0 or state.ask <= 0
-                if unquoted:
-                    state.mark = price
-                if resting[symbol]:
-                    execution.on_trade(trade)
-                # _desk_sees: the trade marks the book when there is no quote (_marked)
-                if unquoted and price > 0:
-                    if band[0] == symbol and band[1] < price < band[2]:
-                        positions[symbol].mark = price  # all Portfolio.mark would change
+                if kind is trade_type:
+                    # _on_trade: the venue's market, resting orders, then the desk
+                    state.ts = ts
+                    state.last = price
+                    state.last_size = size
+                    state.volume += size
+                    unquoted = state.bid <= 0 or state.ask <= 0
+                    if unquoted:
+                        state.mark = price
+                    if resting[symbol]:
+                        execution.on_trade(event)
+                    # _desk_sees: the trade marks the book when there is no quote (_marked)
+                    mark = price if unquoted else 0.0
+                    hears, callback, where = hears_trades, on_trade, "on_trade"
+                else:
+                    if kind is quote_type:  # _on_quote
+                        venue.quote(event)
+                    elif not venue_book(event):  # _on_book: a stale update is skipped
+                        if strict:
+                            self.check_invariants()
+                        continue
+                    if taking[symbol] or resting[symbol]:
+                        on_top(symbol, ts)
+                    mark = state.mark  # _desk_sees: any quote or book marks the book
+                    if kind is quote_type:
+                        hears, callback, where = hears_quotes, on_quote, "on_quote"
                     else:
-                        marked(symbol, price)
-                if active:
-                    self._current = trade
+                        hears, callback, where = hears_books, on_book, "on_book"
+                if mark > 0:
+                    if band[0] == symbol and band[1] < mark < band[2]:
+                        positions[symbol].mark = mark  # all Portfolio.mark would change
+                    else:
+                        marked(symbol, mark)
+                if active and hears:
+                    self._current = event
                     self._event_record = None
                     try:
-                        on_trade(trade)
+                        callback(event)
                     except Exception as error:  # noqa: BLE001 - as in _call_strategy
-                        self._strategy_fault("on_trade", error)
+                        self._strategy_fault(where, error)
                         active = self.strategy_active
                     if self._rejects:
                         self._deliver_rejects()

@@ -81,7 +81,7 @@ class EventQueue:
     def feed_window(self) -> tuple[list[Any], int]:
         """The current feed batch and the index of its next event, reading a batch if needed.
 
-        For `Engine._run_trades`, which takes events from the batch itself and then
+        For `Engine._run_feed`, which takes events from the batch itself and then
         moves `_pos` and `popped` on exactly as `pop()` would have.
         """
         if self._pos >= len(self._batch):

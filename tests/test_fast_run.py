@@ -13,7 +13,7 @@ from desk.config import LoadedSession, load_session, parse_session
 from desk.engine import Engine
 from desk.events import Trade
 from desk.strategy import Strategy
-from tests.conftest import BASE, make_session, merge
+from tests.conftest import BASE, ROOT, make_session, merge
 
 
 def _journal(session: LoadedSession, path: Path, fast: bool, strict: bool = False,
@@ -96,3 +96,63 @@ class Raising(Strategy):
             raise RuntimeError(f"boom at trade {self.seen}")
         if self.seen % 50 == 0:
             self.ctx.target(trade.instrument, 10 if self.seen % 100 else -10, "flip")
+
+
+def test_a_passive_session_on_books_and_quotes_is_identical_fast_and_stepped(
+        tmp_path: Path) -> None:
+    # book updates, resting orders in a probabilistic queue, cancels, a strategy on books
+    session = load_session(ROOT / "sessions" / "exec_passive.toml")
+    journal = _same(session, tmp_path, max_events=12_000)
+    assert b'"liquidity":"maker"' in journal and b"cancel" in journal
+
+
+class QuotesAndBooks(Strategy):
+    """Acts on quotes and book updates (not trades), and raises now and then."""
+
+    def on_start(self) -> None:
+        self.seen = 0
+
+    def on_quote(self, quote: Any) -> None:
+        self._tick(quote.instrument)
+
+    def on_book(self, book: Any) -> None:
+        self._tick(book.instrument)
+
+    def _tick(self, symbol: str) -> None:
+        self.seen += 1
+        if self.seen % 333 == 0:
+            raise RuntimeError(f"boom at update {self.seen}")
+        if self.seen % 40 == 0:
+            self.ctx.target(symbol, 10 if self.seen % 80 else -10, "flip on the book")
+
+
+def _mixed_file(path: Path, rows: int = 3_000) -> Path:
+    """Quotes, book updates (some stale), trades: the market events `Engine._run_feed` takes."""
+    lines = ["ts,kind,instrument,price,size,side,bid,bid_size,ask,ask_size,seq"]
+    seq = 100
+    for k in range(rows):
+        ts = 1_700_000_000_000_000_000 + k * 50_000_000
+        mid = 100 + (k % 37) * 0.01 - (k % 11) * 0.02
+        step = k % 4
+        if step == 0:
+            lines.append(f"{ts},quote,ACME,,,,{mid - 0.01:.2f},300,{mid + 0.01:.2f},300,")
+        elif step == 1:
+            seq += -3 if (k // 4) % 25 == 0 else 1  # now and then a stale update, skipped
+            lines.append(f"{ts},book_delta,ACME,{mid - 0.01:.2f},{200 + k % 7},1,,,,,{seq}")
+            lines.append(f"{ts},book_delta,ACME,{mid + 0.01:.2f},{210 + k % 5},-1,,,,,{seq}")
+        else:
+            lines.append(f"{ts},trade,ACME,{mid:.2f},{5 + k % 3},{1 if k % 2 else -1},,,,,")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_strategy_on_quotes_and_books_is_identical_fast_and_stepped(tmp_path: Path) -> None:
+    data = merge(BASE, {})
+    del data["data"]
+    data["data"] = {"files": [{"path": str(_mixed_file(tmp_path / "feed.csv")),
+                               "kind": "mixed"}]}
+    data["strategy"] = {"use": "tests.test_fast_run:QuotesAndBooks", "max_faults": 5}
+    journal = _same(parse_session(data, "test-session"), tmp_path)
+    assert journal.count(b"strategy_error") >= 3  # faults on quotes and books
+    assert b"stale book update" in journal
+    assert journal.count(b"flip on the book") >= 20  # orders from quote and book callbacks

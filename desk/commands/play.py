@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from desk.commands.run import DEMO
+from desk.commands.run import DEMO, check_journal_path
 
 
 def cmd_play(args: argparse.Namespace) -> int:
@@ -18,7 +18,10 @@ def cmd_play(args: argparse.Namespace) -> int:
 
     loaded = load_session(Path(args.session) if args.session else DEMO)
     journal = (Path(args.out) / "journal.arrow") if args.out else Path(loaded.config.audit.path)
-    engine = Engine(loaded, journal, seed=args.seed, strict=args.strict)
+    check_journal_path(journal, f"--out {args.out}" if args.out else f"{loaded.path}: audit.path")
+    # built before the app starts its threads, so the journal's writer can be forked: the words
+    # and batches of the journal are made on the other core, not between the app's frames
+    engine = Engine(loaded, journal, seed=args.seed, strict=args.strict, journal_writer="process")
     runner = Runner(engine, paused=args.paused)
     app = DeskApp(runner, theme=args.theme)
     try:

@@ -22,13 +22,8 @@ Key = tuple[int, str, bool, int | None]
 
 
 def levels(side: dict[float, float], descending: bool) -> tuple[tuple[float, float], ...]:
-    """A side's (price, size) levels in book order.
-
-    The prices are sorted alone: a list of floats sorts on CPython's fast path
-    for floats, several times quicker than comparing (price, size) tuples.
-    """
-    prices = sorted(side, reverse=descending)
-    return tuple(zip(prices, map(side.__getitem__, prices), strict=True))
+    """A side's (price, size) levels in book order."""
+    return tuple(sorted(side.items(), reverse=descending))
 
 
 class BookRows:
@@ -79,47 +74,49 @@ class BookRows:
         new[1:] = ((rows[1:] != rows[:-1] + 1) | (row_ts[1:] != row_ts[:-1])
                    | (row_sym[1:] != row_sym[:-1]) | (row_snap[1:] != row_snap[:-1])
                    | ~same_seq)
-        starts = np.flatnonzero(new)
-        ends = np.append(starts[1:], n)
+        group = np.cumsum(new) - 1
+        groups = int(group[-1]) + 1
+        # one stable sort puts each group's bids (best first) before its asks (best first);
+        # a price repeated within a group keeps its last size, as level rows are meant
         row_side = side[rows]
-        bid_at = np.flatnonzero(row_side > 0)
-        ask_at = np.flatnonzero(row_side < 0)
-        bid_rows, ask_rows = rows[bid_at].tolist(), rows[ask_at].tolist()
-        bid_from = np.searchsorted(bid_at, starts).tolist()
-        bid_to = np.searchsorted(bid_at, ends).tolist()
-        ask_from = np.searchsorted(ask_at, starts).tolist()
-        ask_to = np.searchsorted(ask_at, ends).tolist()
-        bid_price = [price[i] for i in bid_rows]
-        bid_size = [size[i] for i in bid_rows]
-        ask_price = [price[i] for i in ask_rows]
-        ask_size = [size[i] for i in ask_rows]
-        first_rows = rows[starts].tolist()
-        last = len(first_rows) - 1 if int(rows[-1]) == size_of_batch - 1 else -1
+        row_price = np.asarray(price, dtype=np.float64)[rows]
+        row_size = np.asarray(size, dtype=np.float64)[rows]
+        two = np.where(row_side > 0, 0, 1)
+        keep_side = row_side != 0
+        order = np.lexsort((np.where(two == 0, -row_price, row_price), two, group))
+        order = order[keep_side[order]]
+        g_sorted, t_sorted, p_sorted = group[order], two[order], row_price[order]
+        last_of_run = np.ones(len(order), dtype=bool)
+        last_of_run[:-1] = ((g_sorted[1:] != g_sorted[:-1]) | (t_sorted[1:] != t_sorted[:-1])
+                            | (p_sorted[1:] != p_sorted[:-1]))
+        order = order[last_of_run]
+        slot = (group[order] * 2 + two[order])
+        bounds = np.searchsorted(slot, np.arange(2 * groups + 1)).tolist()
+        prices, sizes = row_price[order].tolist(), row_size[order].tolist()
+        first_rows = rows[np.flatnonzero(new)].tolist()
+        last = groups - 1 if int(rows[-1]) == size_of_batch - 1 else -1
         for g, first in enumerate(first_rows):
             key = (ts_list[first], symbols[first], bool(snapshot[first]), seq[first])
-            bids = dict(zip(bid_price[bid_from[g]:bid_to[g]], bid_size[bid_from[g]:bid_to[g]],
-                            strict=True))
-            asks = dict(zip(ask_price[ask_from[g]:ask_to[g]], ask_size[ask_from[g]:ask_to[g]],
-                            strict=True))
+            b0, b1, b2 = bounds[2 * g], bounds[2 * g + 1], bounds[2 * g + 2]
+            bids = tuple(zip(prices[b0:b1], sizes[b0:b1], strict=True))
+            asks = tuple(zip(prices[b1:b2], sizes[b1:b2], strict=True))
+            group_prev = prev[first]
             if g == 0 and self._key is not None:
                 if first == 0 and key == self._key:  # the held-back event goes on here
                     self._bids.update(bids)
                     self._asks.update(asks)
-                    bids, asks = self._bids, self._asks
                     group_prev = self._prev
+                    bids = levels(self._bids, True)
+                    asks = levels(self._asks, False)
                     self._key = None
                 else:
                     out.append((-1, self.flush()))
-                    group_prev = prev[first]
-            else:
-                group_prev = prev[first]
             if g == last:  # may go on in the next batch
-                self._key, self._prev, self._bids, self._asks = key, group_prev, bids, asks
+                self._key, self._prev = key, group_prev
+                self._bids, self._asks = dict(bids), dict(asks)
                 break
-            bid_levels, ask_levels = levels(bids, True), levels(asks, False)
             if key[2]:
-                out.append((first, BookSnapshot(key[0], key[1], bid_levels, ask_levels, key[3])))
+                out.append((first, BookSnapshot(key[0], key[1], bids, asks, key[3])))
             else:
-                out.append((first, BookDelta(key[0], key[1], bid_levels, ask_levels, key[3],
-                                             group_prev)))
+                out.append((first, BookDelta(key[0], key[1], bids, asks, key[3], group_prev)))
         return out

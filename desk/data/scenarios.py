@@ -184,6 +184,9 @@ class ScenarioMarket:
                                           trade_draw[row, k] < cfg.trade_prob * sh.trades[row],
                                           int(aggressor[row, k]), float(trade_sizes[row, k]),
                                           float(sh.spread[row]), float(sh.depth[row])))
+                    if len(out) >= 256:  # small batches: a paced replay never waits on a block
+                        yield out
+                        out = []
             yield out
 
     def _step(self, symbol: str, ts: int, mid: float, noise: np.ndarray, trades: bool,
