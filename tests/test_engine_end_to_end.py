@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from desk.audit import read_journal
 from desk.config import load_session
 from desk.engine import Engine
+from desk.report import summarize
+
+GOLDEN = Path(__file__).parent / "golden" / "demo.json"
+"""The demo's figures and a digest of its journal's records, as committed. After a deliberate
+change to what the demo does, regenerate it: DESK_GOLDEN_UPDATE=1 python -m pytest -k golden."""
+
+FIGURES = ("events", "market_events", "signals", "orders_allowed", "orders_blocked",
+           "blocked_by", "fills", "filled_qty", "journal_records", "mode", "positions")
+"""Summary figures compared exactly; the money figures are compared to the cent."""
+
+MONEY = ("equity", "cash", "realized", "unrealized", "fees", "latency_cost", "impact_cost",
+         "shortfall")
 
 
-def test_demo_runs_strict_and_its_journal_shows_signals_blocks_by_two_rules_and_fills(
+def _digest(table: list[dict[str, Any]]) -> str:
+    """The records' content (not the file's bytes, which depend on the Arrow version)."""
+    text = "\n".join("\t".join(str(r[k]) for k in ("seq", "ts_ns", "kind", "instrument", "cause",
+                                                    "order_id", "why", "details"))
+                     for r in table)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_demo_runs_strict_its_journal_tells_its_story_and_matches_the_golden_run(
         demo_path: Path, tmp_path: Path) -> None:
     engine = Engine(load_session(demo_path), tmp_path / "j.arrow", strict=True)
     engine.run()
@@ -22,6 +46,16 @@ def test_demo_runs_strict_and_its_journal_shows_signals_blocks_by_two_rules_and_
     assert len(engine.stats.blocked_by) >= 2
     assert engine.stats.fills > 0
     assert [r["seq"] for r in table] == list(range(len(table)))
+    # golden: the same figures and the same records as the committed run of the demo
+    summary = summarize(engine, 1.0)
+    found = {k: summary[k] for k in FIGURES}
+    found.update({k: round(summary[k], 2) for k in MONEY})
+    found["max_drawdown"] = round(summary["max_drawdown"], 8)
+    found["records_sha256"] = _digest(table)
+    if os.environ.get("DESK_GOLDEN_UPDATE"):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps(found, indent=1, sort_keys=True) + "\n")
+    assert found == json.loads(GOLDEN.read_text())
 
 
 def test_same_session_and_seed_give_a_byte_identical_journal_across_processes(
