@@ -52,6 +52,16 @@ def aggregate(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+RUN_HIDDEN = frozenset(("equity_curve", "wall_seconds", "key", "overrides"))
+"""Row fields a per-run line leaves out: the curve (long), the wall time (differs every run)
+and the cell's id and overrides (a compare has none; the id names this machine's paths)."""
+
+
+def run_lines(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One dict per run (session × seed): the figures the table's distributions are made of."""
+    return [{k: v for k, v in row.items() if k not in RUN_HIDDEN} for row in rows]
+
+
 def comparison_table(stats: dict[str, dict[str, Any]], title: str) -> Table:
     """One column per session, one row per figure."""
     table = Table(title=title, title_justify="left")

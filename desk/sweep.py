@@ -1,10 +1,12 @@
 """A sweep: session parameters × seeds as cells, and a Parquet store that makes the sweep resumable.
 
 The sweep file names the session(s), the seeds and a grid of `dotted.key =
-[values]` overrides. Finished rows are written as Parquet parts as they come
+[values]` overrides; every grid point is validated against each session
+before anything runs. Finished rows are written as Parquet parts as they come
 in, so a sweep that is stopped (or whose machine dies) resumes where it was:
-cells whose key is already stored are not run again. At the end the parts are
-merged into one `results.parquet`.
+cells whose key is already stored are not run again (a key covers the session
+file's text, so an edited session runs again). At the end the rows of the
+sweep's current cells are merged into one `results.parquet`.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import Field, ValidationError, field_validator
 
-from desk.batch import DEFAULT_RUIN, Cell, read_session_dict
+from desk.batch import DEFAULT_RUIN, Cell, load_cell_session, session_source
 from desk.config import Model, validation_lines
-from desk.errors import SessionError
+from desk.errors import DeskError, SessionError
 
 RESULTS = "results.parquet"
 
@@ -36,9 +38,9 @@ class SweepFile(Model):
     seed_start: int = 1
     out: str = "sweep"
     """Folder of the Parquet results, relative to the sweep file."""
-    every: float = Field(default=60.0, gt=0)
+    every: float = Field(default=60.0, gt=0, allow_inf_nan=False)
     """Equity curve sample interval, in simulated seconds."""
-    ruin: float = Field(default=DEFAULT_RUIN, gt=0, lt=1)
+    ruin: float = Field(default=DEFAULT_RUIN, gt=0, lt=1, allow_inf_nan=False)
     retries: int = Field(default=2, ge=0)
     """How many times a cell whose worker died is run again."""
     grid: dict[str, list[Any]] = Field(default_factory=dict)
@@ -61,7 +63,7 @@ class SweepFile(Model):
 
 
 class Sweep:
-    """A loaded sweep file: its cells and its output folder."""
+    """A loaded sweep file: its cells and its output folder, every grid point checked at load."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -77,11 +79,16 @@ class Sweep:
             raise SessionError("\n".join(validation_lines(str(path), error))) from None
         base = path.parent
         sessions = self.config.session
-        self.sessions = [str(base / s) for s in ([sessions] if isinstance(sessions, str)
-                                                 else sessions)]
-        for session in self.sessions:
-            read_session_dict(session)
+        self.names = [sessions] if isinstance(sessions, str) else list(sessions)
+        """The sessions as the sweep file names them (relative to it)."""
+        twice = sorted({n for n in self.names if self.names.count(n) > 1})
+        if twice:
+            raise SessionError(f"{path}: session: listed twice: {', '.join(twice)}")
+        self.sources = [session_source(str(base / name)) for name in self.names]
+        """Each session's resolved path and text, read once: every cell carries them."""
+        self.labels = _labels(self.names)
         self.out = base / self.config.out
+        self.check()
 
     @property
     def seeds(self) -> list[int]:
@@ -90,19 +97,74 @@ class Sweep:
             return seeds
         return list(range(self.config.seed_start, self.config.seed_start + seeds))
 
+    def points(self) -> list[tuple[tuple[str, Any], ...]]:
+        """Every grid point as `(dotted key, value)` overrides, in a stable order."""
+        keys = list(self.config.grid)
+        return [tuple(zip(keys, point, strict=True))
+                for point in itertools.product(*(self.config.grid[k] for k in keys))]
+
+    def check(self) -> None:
+        """Validate every distinct (session, grid point) before anything runs.
+
+        A bad value would otherwise surface only when its cell runs, after
+        other cells have run and been stored; the lines name the grid key and
+        the value's index as written in the sweep file.
+        """
+        problems: dict[str, None] = {}  # an ordered set of lines
+        failing: dict[tuple[str, str, str], set[int]] = {}
+        for name, (resolved, text) in zip(self.names, self.sources, strict=True):
+            for overrides in self.points():
+                try:
+                    load_cell_session(Cell(resolved, 0, overrides, text=text), name)
+                except DeskError as error:
+                    for line in str(error).splitlines():
+                        key, message = _blame(line.removeprefix(f"{name}: "), overrides)
+                        if key is None:
+                            problems[line] = None
+                            continue
+                        index = self.config.grid[key].index(dict(overrides)[key])
+                        failing.setdefault((key, message, name), set()).add(index)
+        where = str(self.path)
+        for (key, message, name), indices in failing.items():
+            values = self.config.grid[key]
+            place = "" if len(indices) == len(values) else \
+                "".join(f"[{i}]" for i in sorted(indices))
+            problems[f'{where}: grid."{key}"{place}: {message}'
+                     + (f" (in {name})" if len(self.names) > 1 else "")] = None
+        if problems:
+            raise SessionError("\n".join(problems))
+
     def cells(self) -> list[Cell]:
         """Every session × grid point × seed, in a stable order."""
-        keys = list(self.config.grid)
-        points = list(itertools.product(*(self.config.grid[k] for k in keys)))
         cells: list[Cell] = []
-        for session in self.sessions:
-            name = Path(session).stem
-            for point in points:
-                overrides = tuple(zip(keys, point, strict=True))
-                label = " ".join([name] + [f"{k.rsplit('.', 1)[-1]}={v}" for k, v in overrides])
-                cells.extend(Cell(session, seed, overrides, self.config.every, self.config.ruin,
-                                  label) for seed in self.seeds)
+        for label, (resolved, text) in zip(self.labels, self.sources, strict=True):
+            for overrides in self.points():
+                name = " ".join([label] + [f"{k.rsplit('.', 1)[-1]}={v}" for k, v in overrides])
+                cells.extend(Cell(resolved, seed, overrides, self.config.every, self.config.ruin,
+                                  name, text) for seed in self.seeds)
         return cells
+
+
+def _labels(names: list[str]) -> list[str]:
+    """Each session's file stem, or its path as written where two stems are the same."""
+    stems = [Path(n).stem for n in names]
+    return [stem if stems.count(stem) == 1 else name for stem, name in zip(stems, names,
+                                                                          strict=True)]
+
+
+def _blame(line: str, overrides: tuple[tuple[str, Any], ...]) -> tuple[str | None, str]:
+    """Which grid key a `key.path: message` line is about (None: not one key), and the message.
+
+    The line's key is the key itself, a key below it (a table's field), or a
+    table above it (a check across the table's fields).
+    """
+    path, _, message = line.partition(": ")
+    if not message:
+        return None, line
+    keys = [key for key, _ in overrides
+            if path == key or path.startswith((key + ".", key + "["))
+            or key.startswith(path + ".")]
+    return (keys[0], message) if len(keys) == 1 else (None, line)
 
 
 class ResultStore:
@@ -113,6 +175,8 @@ class ResultStore:
         self.flush_rows = flush_rows
         self.flush_seconds = flush_seconds
         self.pending: list[dict[str, Any]] = []
+        self.added = 0
+        """Rows given to this store since it was opened (flushed or pending)."""
         self._last_flush = time.monotonic()
 
     def files(self) -> list[Path]:
@@ -133,6 +197,7 @@ class ResultStore:
 
     def add(self, row: dict[str, Any]) -> None:
         self.pending.append(row)
+        self.added += 1
         if (len(self.pending) >= self.flush_rows
                 or time.monotonic() - self._last_flush >= self.flush_seconds):
             self.flush()
@@ -153,21 +218,44 @@ class ResultStore:
         temporary.replace(target)
         self.pending = []
 
-    def consolidate(self) -> pa.Table | None:
-        """Merge the parts into `results.parquet` (one row per key, sorted); remove the parts."""
+    def consolidate(self, keys: set[str] | None = None) -> tuple[pa.Table | None, int]:
+        """Merge the rows into `results.parquet`: one row per key, sorted by label and seed.
+
+        With `keys` (the cells of the sweep as it is now), rows of other cells
+        (a grid that shrank, a session file since edited) are left out of the
+        results but not thrown away: they stay in one part file, so a sweep
+        that comes back to them does not run them again. Returns the results
+        and how many rows were left out.
+        """
         self.flush()
         table = self.read()
         if table is None:
-            return None
-        rows = {row["key"]: row for row in table.to_pylist()}
-        ordered = sorted(rows.values(), key=lambda r: (r["label"], r["seed"]))
-        merged = pa.Table.from_pylist(ordered)
-        temporary = self.folder / (RESULTS + ".tmp")
-        pq.write_table(merged, temporary)
-        temporary.replace(self.folder / RESULTS)
-        for part in self.folder.glob("part-*.parquet"):
+            return None, 0
+        last: dict[str, int] = {}
+        for index, key in enumerate(table.column("key").to_pylist()):
+            last[key] = index  # the newest copy of a row (the same cell gives the same row)
+        labels = table.column("label").to_pylist()
+        seeds = table.column("seed").to_pylist()
+        current = sorted((i for k, i in last.items() if keys is None or k in keys),
+                         key=lambda i: (labels[i], seeds[i]))
+        others = sorted(i for k, i in last.items() if keys is not None and k not in keys)
+        merged = table.take(current)
+        self._replace(self.folder / RESULTS, merged)
+        parts = list(self.folder.glob("part-*.parquet"))
+        if others:
+            kept = self.folder / "part-00000.parquet"
+            self._replace(kept, table.take(others))
+            parts = [p for p in parts if p != kept]
+        for part in parts:
             part.unlink()
-        return merged
+        return merged, len(others)
+
+    @staticmethod
+    def _replace(target: Path, table: pa.Table) -> None:
+        """Write `table` to `target` through a temporary file, so a crash leaves the old file."""
+        temporary = target.with_name(target.name + ".tmp")
+        pq.write_table(table, temporary)
+        temporary.replace(target)
 
 
 def flatten(cell: Cell, row: dict[str, Any]) -> dict[str, Any]:

@@ -4,53 +4,85 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 from typing import Any
 
 from desk.errors import SessionError
 from desk.timeutil import parse_offset_ns
 
+MIN_WIDTH = 10
+"""The narrowest equity chart: fewer points say nothing about a curve's shape."""
+
+WIDE = 1_000
+"""Columns of a console that is not a terminal: a pipe or a file gets whole lines."""
+
 
 def parse_every(text: str) -> float:
-    """`60s`, `5m`, `1h` (or plain seconds) → seconds."""
+    """`60s`, `5m`, `1h` (or plain seconds) → seconds; a positive, finite duration."""
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
-        pass
-    ns = parse_offset_ns("+" + text.lstrip("+"))
-    if ns is None or ns <= 0:
-        raise SessionError(f"--every: {text!r} is not a duration like 60s, 5m or 1h")
-    return ns / 1e9
+        ns = parse_offset_ns("+" + text.lstrip("+"))
+        if ns is None:
+            raise SessionError(f"--every: {text!r} is not a duration like 60s, 5m or 1h") from None
+        seconds = ns / 1e9
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise SessionError(f"--every: {text!r} must be a positive duration like 60s, 5m or 1h")
+    return seconds
+
+
+def unique_labels(names: list[str], paths: list[str]) -> list[str]:
+    """Column labels: the session names; the paths where names repeat; `#n` where paths do too."""
+    labels = [name if names.count(name) == 1 else path for name, path in zip(names, paths,
+                                                                           strict=True)]
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if labels.count(label) == 1 else f"{label} #{seen[label]}")
+    return out
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from desk.batch import Cell, read_session_dict
-    from desk.compare import aggregate, comparison_table, equity_chart
+    from desk.batch import Cell, load_cell_session, session_source
+    from desk.compare import aggregate, comparison_table, equity_chart, run_lines
     from desk.pool import default_jobs
 
     if args.seeds < 1:
         raise SessionError(f"--seeds: {args.seeds} must be at least 1")
     if not 0 < args.ruin < 1:
         raise SessionError(f"--ruin: {args.ruin} must be between 0 and 1")
+    if args.jobs is not None and args.jobs < 1:
+        raise SessionError(f"--jobs: {args.jobs} must be at least 1")
+    if args.width < MIN_WIDTH:
+        raise SessionError(f"--width: {args.width} must be at least {MIN_WIDTH}")
     every = parse_every(args.every)
-    labels = []
-    for path in args.sessions:
-        raw = read_session_dict(path)
-        labels.append(str(raw.get("session", {}).get("name", path)))
-    if len(set(labels)) < len(labels):
-        labels = list(args.sessions)
+    sources = [session_source(path) for path in args.sessions]
+    names = []
+    for path, (resolved, text) in zip(args.sessions, sources, strict=True):
+        # validated here, in the user's terms, before any worker starts
+        loaded = load_cell_session(Cell(resolved, 0, text=text), path)
+        names.append(loaded.config.session.name)
+    labels = unique_labels(names, list(args.sessions))
     seeds = range(args.seed_start, args.seed_start + args.seeds)
-    cells = [Cell(path, seed, (), every, args.ruin, label)
-             for path, label in zip(args.sessions, labels, strict=True) for seed in seeds]
+    cells = [Cell(resolved, seed, (), every, args.ruin, label, text)
+             for (resolved, text), label in zip(sources, labels, strict=True) for seed in seeds]
     console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=WIDE)  # piped: whole lines, not cut at 80 columns
     rows = _collect(cells, args, console, default_jobs() if args.jobs is None else args.jobs)
     rows.sort(key=lambda r: (labels.index(r["label"]), r["seed"]))
+    if args.runs:
+        for run in run_lines(rows):
+            print(json.dumps(run, sort_keys=True))
+        return 0
     stats = aggregate(rows)
     if args.json:
-        for s in stats.values():
-            s = {k: v for k, v in s.items() if k != "curves"}
-            print(json.dumps(s, sort_keys=True))
+        for stat in stats.values():
+            print(json.dumps({k: v for k, v in stat.items() if k != "curves"}, sort_keys=True))
         return 0
     console.print(comparison_table(stats, f"desk compare · {args.seeds} seeds "
                                    f"({seeds.start}…{seeds.stop - 1}) · ruin at −{args.ruin:.0%}"))
@@ -63,7 +95,7 @@ def _collect(cells: list[Any], args: argparse.Namespace, console: Any, jobs: int
     from desk.pool import run_cells
 
     results = run_cells(cells, jobs=jobs, scheduler=args.scheduler)
-    if not console.is_terminal or args.json:
+    if not console.is_terminal or args.json or args.runs:
         return [row for _, row in results]
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -87,6 +119,9 @@ def register(sub: Any) -> None:
     p.add_argument("--every", default="60s", help="equity curve sample interval (default 60s)")
     p.add_argument("--ruin", type=float, default=0.2,
                    help="a run that ever loses this fraction of its start cash is ruined (0.2)")
-    p.add_argument("--width", type=int, default=60, help="width of the equity chart")
+    p.add_argument("--width", type=int, default=60,
+                   help=f"width of the equity chart (default 60, at least {MIN_WIDTH})")
     p.add_argument("--json", action="store_true", help="print one JSON line per session")
+    p.add_argument("--runs", action="store_true",
+                   help="print one JSON line per session × seed (the figures of each run)")
     p.set_defaults(func=cmd_compare)

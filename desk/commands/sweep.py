@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from desk.errors import SessionError
+
+if TYPE_CHECKING:
+    from desk.batch import Cell
+    from desk.sweep import ResultStore
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from desk.pool import default_jobs, run_cells
-    from desk.sweep import RESULTS, ResultStore, Sweep, flatten
+    from desk.sweep import RESULTS, ResultStore, Sweep
 
+    if args.jobs is not None and args.jobs < 1:
+        raise SessionError(f"--jobs: {args.jobs} must be at least 1")
+    jobs = default_jobs() if args.jobs is None else args.jobs
     sweep = Sweep(Path(args.sweep))
     out = Path(args.out) if args.out else sweep.out
     store = ResultStore(out)
@@ -20,29 +31,41 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     done = store.done_keys()
     todo = [cell for cell in cells if cell.key not in done]
     console = Console(stderr=True)
-    where = f"Dask at {args.scheduler}" if args.scheduler else \
-        f"{default_jobs() if args.jobs is None else args.jobs} local process(es)"
+    where = f"Dask at {args.scheduler}" if args.scheduler else f"{jobs} local process(es)"
     console.print(f"sweep {args.sweep}: {len(cells)} cells, {len(cells) - len(todo)} already "
                   f"done, {len(todo)} to run on {where}", highlight=False)
-    jobs = default_jobs() if args.jobs is None else args.jobs
-    results = run_cells(todo, jobs=jobs, scheduler=args.scheduler,
-                        retries=sweep.config.retries)
+
+    def stopping(in_flight: int) -> None:
+        console.print(f"stopping: {in_flight} cell(s) in flight will finish and be kept, no new "
+                      "cell starts (Ctrl-C again to abandon them)", highlight=False)
+
+    results = run_cells(todo, jobs=jobs, scheduler=args.scheduler, retries=sweep.config.retries,
+                        finish_on_interrupt=True, on_interrupt=stopping)
     try:
-        if console.is_terminal and todo:
-            _with_progress(results, store, console, len(cells), len(cells) - len(todo), flatten)
-        else:
-            for cell, row in results:
-                store.add(flatten(cell, row))
+        _store(results, store, console, len(cells), len(cells) - len(todo))
+    except KeyboardInterrupt:
+        store.flush()
+        print(f"interrupted: {store.added} rows kept; rerun to resume", file=sys.stderr)
+        return 130
     finally:
         store.flush()
-    table = store.consolidate()
+    table, left_out = store.consolidate({cell.key for cell in cells})
     rows = 0 if table is None else table.num_rows
-    print(f"{rows} rows in {out / RESULTS}")
+    note = "" if not left_out else \
+        f" ({left_out} rows of cells no longer in the sweep left out, kept in {out})"
+    print(f"{rows} rows in {out / RESULTS}{note}")
     return 0
 
 
-def _with_progress(results: Any, store: Any, console: Any, total: int, done: int,
-                   flatten: Any) -> None:
+def _store(results: Iterator[tuple[Cell, dict[str, Any]]], store: ResultStore, console: Any,
+           total: int, done: int) -> None:
+    """Store each row as it comes, with a progress bar on a terminal."""
+    from desk.sweep import flatten
+
+    if not console.is_terminal or done == total:
+        for cell, row in results:
+            store.add(flatten(cell, row))
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     with Progress("[bold]cells", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
