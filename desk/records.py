@@ -89,11 +89,18 @@ def verdicts_args(results: tuple[RuleResult, ...]) -> tuple[tuple[Any, ...], ...
 
 
 def allowed(args: tuple[str, tuple[tuple[Any, ...], ...]]) -> tuple[str, str]:
-    """An approved decision: every rule's verdict."""
+    """An approved decision: every rule's verdict (each sentence made once, for both columns)."""
     mode, plain = args
-    results = tuple(RuleResult._make(r) for r in plain)
-    return verdicts_why(results, mode), encode_details({
-        "approved": True, "mode": mode, "verdicts": [r.as_dict() for r in results]})
+    verdicts = []
+    for rule, passed, value, limit, headroom, text, text_args in plain:
+        message = text if isinstance(text, str) else text(*text_args)
+        verdicts.append({"rule": rule, "passed": passed, "value": value, "limit": limit,
+                         "headroom": headroom, "message": message})
+    if not verdicts:
+        why = "allowed: every rule is switched off"
+    else:  # every verdict passed: as verdicts_why words an allowed decision
+        why = "allowed: passed " + ", ".join(v["message"] for v in verdicts)
+    return why, encode_details({"approved": True, "mode": mode, "verdicts": verdicts})
 
 
 def order(args: tuple[Any, ...]) -> tuple[str, str]:
