@@ -18,6 +18,9 @@ import numpy as np
 from desk.events import BookDelta, BookSnapshot
 
 Key = tuple[int, str, bool, int | None]
+
+_new = tuple.__new__
+"""Builds an event named tuple from its fields without a Python-level call."""
 """What a book event's rows share: timestamp, instrument, snapshot flag, update id."""
 
 
@@ -63,7 +66,9 @@ class BookRows:
         back: the next batch may continue it.
         """
         out: list[tuple[int, Any]] = []
-        if not len(rows):
+        if not len(rows):  # other rows only: an event held back from the last batch ends here
+            if self._key is not None:
+                out.append((-1, self.flush()))
             return out
         ts_list, symbols, seq, prev, price, size = columns
         n = len(rows)
@@ -93,30 +98,42 @@ class BookRows:
         slot = (group[order] * 2 + two[order])
         bounds = np.searchsorted(slot, np.arange(2 * groups + 1)).tolist()
         prices, sizes = row_price[order].tolist(), row_size[order].tolist()
-        first_rows = rows[np.flatnonzero(new)].tolist()
-        last = groups - 1 if int(rows[-1]) == size_of_batch - 1 else -1
-        for g, first in enumerate(first_rows):
+        starts = np.flatnonzero(new)
+        first_rows = rows[starts].tolist()
+        lows, middles, highs = bounds[0:-1:2], bounds[1::2], bounds[2::2]
+        keep_last = int(rows[-1]) == size_of_batch - 1  # the last event may go on next batch
+        done = groups - 1 if keep_last else groups
+        g = 0
+        if self._key is not None:  # the event held back at the end of the last batch
+            first = first_rows[0]
             key = (ts_list[first], symbols[first], bool(snapshot[first]), seq[first])
-            b0, b1, b2 = bounds[2 * g], bounds[2 * g + 1], bounds[2 * g + 2]
-            bids = tuple(zip(prices[b0:b1], sizes[b0:b1], strict=True))
-            asks = tuple(zip(prices[b1:b2], sizes[b1:b2], strict=True))
-            group_prev = prev[first]
-            if g == 0 and self._key is not None:
-                if first == 0 and key == self._key:  # the held-back event goes on here
-                    self._bids.update(bids)
-                    self._asks.update(asks)
-                    group_prev = self._prev
-                    bids = levels(self._bids, True)
-                    asks = levels(self._asks, False)
-                    self._key = None
-                else:
-                    out.append((-1, self.flush()))
-            if g == last:  # may go on in the next batch
-                self._key, self._prev = key, group_prev
-                self._bids, self._asks = dict(bids), dict(asks)
-                break
-            if key[2]:
-                out.append((first, BookSnapshot(key[0], key[1], bids, asks, key[3])))
+            if first == 0 and key == self._key:  # it goes on here
+                a, b, c = lows[0], middles[0], highs[0]
+                self._bids.update(zip(prices[a:b], sizes[a:b]))
+                self._asks.update(zip(prices[b:c], sizes[b:c]))
+                if done == 0:  # and may go on further still
+                    return out
+                out.append((first, self.flush()))
+                g = 1
             else:
-                out.append((first, BookDelta(key[0], key[1], bids, asks, key[3], group_prev)))
+                out.append((-1, self.flush()))
+        new_tuple = _new
+        for first, a, b, c in zip(first_rows[g:done], lows[g:done], middles[g:done],
+                                  highs[g:done]):
+            bids = tuple(zip(prices[a:b], sizes[a:b]))
+            asks = tuple(zip(prices[b:c], sizes[b:c]))
+            if snapshot[first]:
+                event: Any = new_tuple(BookSnapshot, (ts_list[first], symbols[first], bids, asks,
+                                                      seq[first]))
+            else:
+                event = new_tuple(BookDelta, (ts_list[first], symbols[first], bids, asks,
+                                              seq[first], prev[first]))
+            out.append((first, event))
+        if keep_last and done >= g:
+            first = first_rows[done]
+            a, b, c = lows[done], middles[done], highs[done]
+            self._key = (ts_list[first], symbols[first], bool(snapshot[first]), seq[first])
+            self._prev = prev[first]
+            self._bids = dict(zip(prices[a:b], sizes[a:b]))
+            self._asks = dict(zip(prices[b:c], sizes[b:c]))
         return out

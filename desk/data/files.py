@@ -516,11 +516,13 @@ class FileReader:
         kind_array = arrays["kind"]
         book = pc.fill_null(pc.is_in(kind_array, value_set=_BOOK_KINDS), False).to_numpy(
             zero_copy_only=False)
-        books: list[tuple[int, MarketEvent]] = []
         if book.any():
             snaps = pc.fill_null(pc.equal(kind_array, "book_snapshot"), False).to_numpy(
                 zero_copy_only=False)
             books = self._book_events(np.flatnonzero(book), n, ts, cols, symbols, snaps)
+        else:  # no level rows: only an event held back from the last batch, ending here
+            held = self._books.flush()
+            books = [(-1, held)] if held is not None else []
         if not (~book).any():  # a depth file: book events alone
             return [event for _, event in books]
         out: list[MarketEvent] = []
