@@ -112,7 +112,8 @@ class Sweep:
         """
         problems: dict[str, None] = {}  # an ordered set of lines
         failing: dict[tuple[str, str, str], set[int]] = {}
-        for name, (resolved, text) in zip(self.names, self.sources, strict=True):
+        for written, (resolved, text) in zip(self.names, self.sources, strict=True):
+            name = str(self.path.parent / written)  # the session as seen from the working folder
             for overrides in self.points():
                 try:
                     load_cell_session(Cell(resolved, 0, overrides, text=text), name)
@@ -125,12 +126,15 @@ class Sweep:
                         index = self.config.grid[key].index(dict(overrides)[key])
                         failing.setdefault((key, message, name), set()).add(index)
         where = str(self.path)
-        for (key, message, name), indices in failing.items():
-            values = self.config.grid[key]
-            place = "" if len(indices) == len(values) else \
-                "".join(f"[{i}]" for i in sorted(indices))
-            problems[f'{where}: grid."{key}"{place}: {message}'
-                     + (f" (in {name})" if len(self.names) > 1 else "")] = None
+        keys = list(self.config.grid)
+        sessions = [str(self.path.parent / written) for written in self.names]
+        for (key, message, name), indices in sorted(
+                failing.items(), key=lambda item: (sessions.index(item[0][2]),
+                                                   keys.index(item[0][0]), min(item[1]))):
+            whole = len(indices) == len(self.config.grid[key])  # no value of the key would do
+            for place in [""] if whole else [f"[{i}]" for i in sorted(indices)]:
+                problems[f'{where}: grid."{key}"{place}: {message}'
+                         + (f" (in {name})" if len(self.names) > 1 else "")] = None
         if problems:
             raise SessionError("\n".join(problems))
 

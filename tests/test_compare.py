@@ -12,6 +12,7 @@ import tomli_w
 from desk.batch import Cell, run_cell
 from desk.cli import main
 from desk.compare import aggregate, equity_chart, sparkline
+from desk.errors import SessionError
 from tests.conftest import BASE, merge
 
 SMALL: dict[str, Any] = {
@@ -99,3 +100,114 @@ def test_chart_shares_one_scale_across_sessions() -> None:
     down_median = next(line for line in lines if line.startswith("down"))
     assert "▅▆█" in up_median and "▅▃▁" in down_median
     assert sparkline([1.0, 1.0], 1.0, 1.0) == "▅▅"
+
+
+def test_a_cell_key_is_the_resolved_path_and_the_text_of_the_session(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write_session(tmp_path / "a", "s")
+    second = write_session(tmp_path / "b", "s")
+    assert first.read_text() == second.read_text()
+    assert Cell(str(first), 1).key != Cell(str(second), 1).key
+    monkeypatch.chdir(tmp_path)
+    relative = Cell("a/s.toml", 1)
+    assert relative.session == str(first.resolve()) and relative.key == Cell(str(first), 1).key
+    first.write_text(first.read_text() + "# edited\n")
+    assert Cell(str(first), 1).key != relative.key
+
+
+def test_a_cell_runs_without_its_session_file_in_any_working_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    t0 = 1_704_205_800_000_000_000
+    folder = tmp_path / "here"
+    folder.mkdir()
+    lines = ["ts,price,size"] + [f"{t0 + i * 1_000_000_000},{100 + i % 7 / 100:.2f},5"
+                                 for i in range(200)]
+    (folder / "trades.csv").write_text("\n".join(lines) + "\n")
+    session = folder / "session.toml"
+    session.write_text(tomli_w.dumps({"data": {"files": [{"path": "trades.csv", "kind": "trade"}]},
+                                      "instruments": [{"symbol": "ACME"}],
+                                      "strategy": SMALL["strategy"]}))
+    monkeypatch.chdir(folder)
+    cell = Cell("session.toml", 1, (), 10.0)
+    expected = without_wall(run_cell(cell))
+    session.unlink()  # a worker has only the cell; the data file is found from the cell's path
+    monkeypatch.chdir(tmp_path)
+    assert without_wall(run_cell(cell)) == expected
+    assert expected["events"] >= 200
+
+
+def test_a_zero_or_tiny_curve_interval_is_refused_not_run_forever(tmp_path: Path) -> None:
+    path = write_session(tmp_path, "a")
+    with pytest.raises(SessionError, match="positive number of seconds"):
+        run_cell(Cell(str(path), 1, (), 0.0))
+    with pytest.raises(SessionError, match="give a longer interval"):
+        run_cell(Cell(str(path), 1, (), 1e-6))
+
+
+def test_same_file_names_in_two_folders_are_two_columns(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    for folder, fee in (("a", 0.5), ("b", 20.0)):
+        (tmp_path / folder).mkdir()
+        write_session(tmp_path / folder, "s", execution={"fees": {"taker_bps": fee}})
+    paths = [str(tmp_path / "a" / "s.toml"), str(tmp_path / "b" / "s.toml")]
+    assert main(["compare", *paths, "--seeds", "1", "--jobs", "1", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [s["label"] for s in lines] == paths
+    assert lines[1]["fee_cost_mean"] > lines[0]["fee_cost_mean"]
+
+
+def test_the_same_file_twice_is_two_equal_columns(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(write_session(tmp_path, "one"))
+    assert main(["compare", path, path, "--seeds", "2", "--jobs", "2", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [s["label"] for s in lines] == [f"{path} #1", f"{path} #2"]
+    assert all(s["runs"] == 2 and s["seeds"] == [1, 2] for s in lines)
+    assert {k: v for k, v in lines[0].items() if k != "label"} == \
+        {k: v for k, v in lines[1].items() if k != "label"}
+
+
+def test_runs_prints_one_line_per_session_and_seed_that_the_table_summarises(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = str(write_session(tmp_path, "cheap"))
+    bad = str(write_session(tmp_path, "costly", execution={"fees": {"taker_bps": 20.0}}))
+    assert main(["compare", good, bad, "--seeds", "2", "--jobs", "1", "--json"]) == 0
+    sessions = {s["label"]: s for s in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert main(["compare", good, bad, "--seeds", "2", "--jobs", "1", "--runs"]) == 0
+    runs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["label"], r["seed"]) for r in runs] == \
+        [("cheap", 1), ("cheap", 2), ("costly", 1), ("costly", 2)]
+    for label, summary in sessions.items():
+        mine = [r for r in runs if r["label"] == label]
+        assert sum(r["equity"] for r in mine) / 2 == pytest.approx(summary["equity_mean"])
+        assert sum(r["fee_cost"] for r in mine) / 2 == pytest.approx(summary["fee_cost_mean"])
+    assert "equity_curve" not in runs[0] and "wall_seconds" not in runs[0]
+
+
+@pytest.mark.parametrize(("option", "says"), [
+    (["--every", "0"], "--every: '0' must be a positive duration"),
+    (["--every=-30s"], "--every: '-30s'"),
+    (["--every", "nan"], "--every: 'nan' must be a positive duration"),
+    (["--width", "0"], "--width: 0 must be at least 10"),
+    (["--jobs", "0"], "--jobs: 0 must be at least 1"),
+    (["--seeds", "0"], "--seeds: 0 must be at least 1"),
+])
+def test_compare_rejects_a_bad_option_in_one_line(tmp_path: Path, option: list[str], says: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_session(tmp_path, "one")
+    assert main(["compare", str(path), *option]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0]
+
+
+def test_piped_compare_prints_whole_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    names = [f"a-rather-long-session-name-number-{i}" for i in range(3)]
+    paths = [str(write_session(tmp_path, name)) for name in names]
+    assert main(["compare", *paths, "--seeds", "1", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "figure" in line)
+    assert all(name in header for name in names) and len(header) > 80

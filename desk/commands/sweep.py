@@ -33,11 +33,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{jobs} local process(es)"
     console.print(f"sweep {args.sweep}: {len(cells)} cells, {len(cells) - len(todo)} already "
-                  f"done, {len(todo)} to run on {where}", highlight=False)
+                  f"done, {len(todo)} to run on {where}", highlight=False, soft_wrap=True)
 
     def stopping(in_flight: int) -> None:
         console.print(f"stopping: {in_flight} cell(s) in flight will finish and be kept, no new "
-                      "cell starts (Ctrl-C again to abandon them)", highlight=False)
+                      "cell starts (Ctrl-C again to abandon them)", highlight=False, soft_wrap=True)
 
     results = run_cells(todo, jobs=jobs, scheduler=args.scheduler, retries=sweep.config.retries,
                         finish_on_interrupt=True, on_interrupt=stopping)
