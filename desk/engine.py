@@ -483,7 +483,10 @@ class Engine:
     def _venue_book(self, event: BookSnapshot | BookDelta) -> bool:
         """Apply a book event at the venue: a stale delta is skipped, a gap or a crossing journaled."""
         symbol = event.instrument
-        book = self.venue.book(symbol)
+        venue = self.venue
+        book = venue.states[symbol].book
+        if book is None:
+            book = venue.book(symbol)
         if event.seq is not None:
             issue = book.sequence_issue(event.seq, getattr(event, "prev_seq", None),
                                         type(event) is BookSnapshot)
@@ -495,8 +498,7 @@ class Engine:
                 self._data_issue(event.ts, symbol, f"sequence gap: update {event.seq} follows "
                                  f"{getattr(event, 'prev_seq', None) or event.seq - 1} but the book "
                                  f"is at {book.seq}; levels may be wrong until the next snapshot")
-        self.venue.book_event(event)
-        crossed = book.is_crossed()
+        crossed = venue.book_event(event)
         if crossed != book.crossed:
             book.crossed = crossed
             if crossed:

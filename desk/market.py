@@ -52,16 +52,20 @@ class MarketState:
             state.book = Book()
         return state.book
 
-    def sync_top_from_book(self, state: InstrumentState) -> None:
-        """After a book update, quote and mark follow the best levels; an empty side is 0."""
+    def sync_top_from_book(self, state: InstrumentState) -> bool:
+        """After a book update, quote and mark follow the best levels; an empty side is 0.
+
+        Returns whether the book is crossed (best bid at or above best ask), which
+        the engine journals when it changes: the best prices are at hand here.
+        """
         book = state.book
         assert book is not None
-        best = book.best_bid
-        state.bid, state.bid_size = (best, book.bids[best]) if best is not None else (0.0, 0.0)
-        best = book.best_ask
-        state.ask, state.ask_size = (best, book.asks[best]) if best is not None else (0.0, 0.0)
+        bid, ask = book.best_bid, book.best_ask
+        state.bid, state.bid_size = (bid, book.bids[bid]) if bid is not None else (0.0, 0.0)
+        state.ask, state.ask_size = (ask, book.asks[ask]) if ask is not None else (0.0, 0.0)
         if state.bid > 0 and state.ask > 0:
             state.mark = (state.bid + state.ask) / 2
+        return bid is not None and ask is not None and bid >= ask
 
     # --- one method per kind of market event ---------------------------------------------
 
@@ -84,8 +88,11 @@ class MarketState:
             state.mark = (quote.bid + quote.ask) / 2
         return state
 
-    def book_event(self, event: BookSnapshot | BookDelta) -> InstrumentState:
-        """Apply a snapshot (replaces the book) or a delta (changes levels), then follow its top."""
+    def book_event(self, event: BookSnapshot | BookDelta) -> bool:
+        """Apply a snapshot (replaces the book) or a delta (changes levels), then follow its top.
+
+        Returns whether the book is crossed after it.
+        """
         state = self.states[event.instrument]
         book = state.book
         if book is None:
@@ -97,8 +104,7 @@ class MarketState:
         if event.seq is not None:
             book.seq = event.seq
         state.ts = event.ts
-        self.sync_top_from_book(state)
-        return state
+        return self.sync_top_from_book(state)
 
     def bar(self, bar: Bar) -> InstrumentState:
         state = self.states[bar.instrument]
@@ -109,16 +115,17 @@ class MarketState:
             state.mark = bar.close
         return state
 
-    def apply(self, event: Any) -> InstrumentState:
+    def apply(self, event: Any) -> None:
         """Any market event, by its type."""
         kind = type(event)
         if kind is Trade:
-            return self.trade(event)
-        if kind is Quote:
-            return self.quote(event)
-        if kind is Bar:
-            return self.bar(event)
-        return self.book_event(event)
+            self.trade(event)
+        elif kind is Quote:
+            self.quote(event)
+        elif kind is Bar:
+            self.bar(event)
+        else:
+            self.book_event(event)
 
 
 class MarketView:
