@@ -117,18 +117,18 @@ class BookRows:
                 g = 1
             else:
                 out.append((-1, self.flush()))
+        pairs = tuple(zip(prices, sizes))  # every group's levels are a slice of this
+        firsts = first_rows[g:done]
+        append = out.append
         new_tuple = _new
-        for first, a, b, c in zip(first_rows[g:done], lows[g:done], middles[g:done],
-                                  highs[g:done]):
-            bids = tuple(zip(prices[a:b], sizes[a:b]))
-            asks = tuple(zip(prices[b:c], sizes[b:c]))
-            if snapshot[first]:
-                event: Any = new_tuple(BookSnapshot, (ts_list[first], symbols[first], bids, asks,
-                                                      seq[first]))
+        for first, snap, a, b, c in zip(firsts, snapshot[rows[starts[g:done]]].tolist(),
+                                        lows[g:done], middles[g:done], highs[g:done]):
+            if snap:
+                append((first, new_tuple(BookSnapshot, (ts_list[first], symbols[first], pairs[a:b],
+                                                        pairs[b:c], seq[first]))))
             else:
-                event = new_tuple(BookDelta, (ts_list[first], symbols[first], bids, asks,
-                                              seq[first], prev[first]))
-            out.append((first, event))
+                append((first, new_tuple(BookDelta, (ts_list[first], symbols[first], pairs[a:b],
+                                                     pairs[b:c], seq[first], prev[first]))))
         if keep_last and done >= g:
             first = first_rows[done]
             a, b, c = lows[done], middles[done], highs[done]
