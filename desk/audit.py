@@ -140,6 +140,8 @@ class Journal:
         a record behind."""
         self._hand_every = min(flush_every, _HAND_EVERY)
         self._sink: Any = None
+        self.writer_peak_kib = 0
+        """Peak memory of the writer process (KiB), once closed; 0 when written inline."""
         if path is not None:
             self._sink = _open_sink(path, flush_every, writer)
         self._synced_ns = time.monotonic_ns()
@@ -204,6 +206,7 @@ class Journal:
         sink, self._sink = self._sink, None
         if sink is not None:
             sink.close()
+            self.writer_peak_kib = getattr(sink, "peak_kib", 0)
 
     def discard(self) -> None:
         """Close and remove the file: for a run that failed before its first record."""

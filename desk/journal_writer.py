@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import resource
 import signal
 import sys
 import threading
@@ -25,6 +26,8 @@ from typing import Any
 from desk.errors import JournalError
 
 _ROWS, _FLUSH, _CLOSE = 0, 1, 2
+_PEAK = "peak-rss-kib "
+"""How the writer's last word, on a clean exit, starts: its peak memory follows."""
 _LENGTH = 8
 """Bytes of the length prefix of each message on the pipe."""
 
@@ -54,6 +57,8 @@ class WriterProcess:
         self._pid = pid
         self._pipe: int | None = write_end
         self._errors = error_read
+        self.peak_kib = 0
+        """The writer's own peak resident memory (KiB, as `ru_maxrss` on Linux), once closed."""
         self._failed: str | None = None
         """Why the writer stopped, once it has: every later call raises the same error."""
 
@@ -75,6 +80,8 @@ class WriterProcess:
         _, status = os.waitpid(self._pid, 0)
         message = _read_all(self._errors)
         os.close(self._errors)
+        if message.startswith(_PEAK):
+            self.peak_kib = int(message[len(_PEAK):])
         if os.waitstatus_to_exitcode(status) != 0:
             raise JournalError(f"{self.where}: the journal could not be written: "
                                f"{message or 'its writer stopped'}")
@@ -114,6 +121,8 @@ def _child(pipe: int, errors: int, fd: int, flush_every: int) -> None:
             else:
                 break
         journal.close()
+        # its own peak memory, for the parent's summary (`desk bench` adds it to the parent's)
+        os.write(errors, f"{_PEAK}{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}".encode())
     except BaseException as error:  # noqa: BLE001 - reported to the parent, which raises it
         code = 2
         try:

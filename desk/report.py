@@ -49,6 +49,7 @@ def summarize(engine: Engine, wall_seconds: float) -> dict[str, Any]:
         "strategy_faults": s.strategy_faults,
         "strategy_active": engine.strategy_active,
         "journal_records": engine.journal.seq,
+        "journal_writer_peak_mib": engine.journal.writer_peak_kib / 1024,
         "wall_seconds": wall_seconds,
         "events_per_second": s.events / wall_seconds if wall_seconds > 0 else 0.0,
     }

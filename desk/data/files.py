@@ -95,7 +95,9 @@ def _open_batches(path: Path, fmt: str, batch_rows: int,
                   csv_rows: CsvRows | None) -> Iterator[pa.RecordBatch]:
     try:
         if fmt == "parquet":
-            yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
+            # no pre-buffering: it keeps row groups' reads around, and the memory of a long
+            # replay then grows with the file (measured: +55% from 1M to 10M rows)
+            yield from pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=batch_rows)
         elif fmt == "csv":
             assert csv_rows is not None
             yield from csv_rows

@@ -54,7 +54,7 @@ def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -
     if not path.exists():
         raise DataError(f"{path}: no such file")
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(path, pre_buffer=False)
     except (pa.ArrowInvalid, OSError) as error:
         raise DataError(f"{path}: not a Parquet file ({str(error).splitlines()[0]}); "
                         "import it first with `desk data import`") from None

@@ -133,7 +133,8 @@ def _merge(runs_path: Path, runs: list[list[int]], merge_rows: int) -> Iterator[
     then reads on in the runs whose buffer ends at that time.
     """
     readers: list[Iterator[pa.RecordBatch] | None] = [
-        pq.ParquetFile(runs_path).iter_batches(batch_size=merge_rows, row_groups=groups)
+        pq.ParquetFile(runs_path, pre_buffer=False).iter_batches(batch_size=merge_rows,
+                                                                 row_groups=groups)
         for groups in runs]
     buffers: list[pa.Table] = [SCHEMA.empty_table() for _ in runs]
 

@@ -102,7 +102,7 @@ def _parquet_batches(path: Path, opts: ImportOptions,
                      meter: Meter) -> Iterator[tuple[pa.RecordBatch, Where]]:
     found = magic(path)
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(path, pre_buffer=False)
     except (pa.ArrowInvalid, OSError) as error:
         if found is not None and found[1] != "parquet":
             raise DataError(f"{path}: {found[0]}, not a Parquet file; try --format {found[1]}") \
