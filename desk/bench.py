@@ -137,8 +137,24 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
+def compile_desk() -> None:
+    """Write the bytecode of desk and its strategies, as any first run on a user's machine does.
+
+    Python caches compiled modules in `__pycache__`; where it may not write them
+    (PYTHONDONTWRITEBYTECODE, a read-only install) every start-up compiles desk
+    from source again, which is not what a start-up costs once desk is installed.
+    """
+    import compileall
+
+    root = Path(__file__).resolve().parent
+    for folder in (root, root.parent / "strategies"):
+        if folder.is_dir():
+            compileall.compile_dir(str(folder), quiet=1)
+
+
 def run_trades(folder: Path, events: int, data: Path | None, repeat: int) -> dict[str, Any]:
     """Desk, the same desk with a strategy that never trades, and the floor, `repeat` times each."""
+    compile_desk()
     path = data if data is not None else ensure_ticks(folder / "data", events)
     session = write_session(bench_session(path, folder / "journal.arrow"), folder / "bench.toml")
     quiet = write_session(bench_session(path, folder / "quiet.arrow", threshold=1e9),
@@ -213,6 +229,7 @@ def _l2_file(path: Path) -> tuple[str, list[str], int]:
 
 def run_l2(folder: Path, updates: int, data: Path | None, repeat: int) -> dict[str, Any]:
     """Replay L2 level updates (book kept, every component on) and report updates per second."""
+    compile_desk()
     path = data if data is not None else ensure_book(folder / "data", updates)
     kind, symbols, rows = _l2_file(path)
     session = bench_session(path, folder / "l2.arrow", kind=kind)

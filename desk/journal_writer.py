@@ -23,6 +23,7 @@ import sys
 import threading
 from typing import Any
 
+from desk.collector import settle
 from desk.errors import JournalError
 
 _ROWS, _FLUSH, _CLOSE = 0, 1, 2
@@ -43,6 +44,7 @@ class WriterProcess:
     def __init__(self, fd: int, flush_every: int, where: str) -> None:
         self.where = where
         read_end, write_end = os.pipe()
+        _widen(write_end)
         error_read, error_write = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -105,11 +107,30 @@ class WriterProcess:
             raise JournalError(self._failed) from None
 
 
+def _widen(pipe: int) -> None:
+    """Give the pipe as much room as the system allows (Linux: up to 1 MiB, not 64 KiB).
+
+    The writer renders a sealed batch at a time; with room in the pipe for
+    thousands of rows, the engine goes on meanwhile instead of waiting for it.
+    """
+    try:
+        import fcntl
+
+        with open("/proc/sys/fs/pipe-max-size") as limit:
+            size = int(limit.read())
+        fcntl.fcntl(pipe, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+    except (OSError, ValueError, ImportError):
+        pass  # another system, or no permission: the default room will do
+
+
 def _child(pipe: int, errors: int, fd: int, flush_every: int) -> None:
     """Read messages until the parent closes the pipe (or dies), write them, exit."""
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # everything inherited from the parent stays out of the collector's way: scanning it
+        # would cost time and copy the pages the parent and the writer still share
+        settle()
         from desk.journal_file import JournalFile
 
         journal = JournalFile(fd, flush_every)
