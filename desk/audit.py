@@ -77,7 +77,7 @@ class Tail(Sequence[TailRecord]):
 def _record(row: list[Any]) -> TailRecord:
     if not isinstance(row[6], str):
         render(row)
-    return tuple(row)  # type: ignore[return-value]
+    return tuple(row)
 
 END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"
 """The Arrow IPC end-of-stream marker (continuation token and a zero length)."""

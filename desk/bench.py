@@ -303,7 +303,8 @@ def report(result: dict[str, Any]) -> list[str]:
         f"{result['us_per_event']:.2f} µs/event",
         f"  per order                 {result['us_per_order']:.1f} µs of CPU (desk minus the same "
         f"run with no orders: {result['quiet_wall_s']:.2f} s, {result['quiet_cpu_s']:.2f} s CPU)",
-        f"  time to first event       {result['first_event_s']:7.2f} s   (from the spawn of desk run "
+        f"  time to first event       {result['first_event_s']:7.2f} s   "
+        "(from the spawn of desk run "
         f"to its first event handled; target < {TARGET_FIRST_EVENT_S:g} s; the whole 1-tick run "
         f"{result['first_run_s']:.2f} s, {result['first_event_cpu_s']:.2f} s CPU)",
         f"  journal                   {result['journal_records']:,} records",

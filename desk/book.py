@@ -75,7 +75,8 @@ class Book:
             self._ask_cache = None
 
     def take(self, side: int, price: float, size: float) -> None:
-        """Remove `size` at `price` from one side (+1 bids, -1 asks): liquidity our own fill consumed."""
+        """Remove `size` at `price` from one side (+1 bids, -1 asks): liquidity our own fill
+        consumed."""
         levels = self.bids if side > 0 else self.asks
         left = levels.get(price, 0.0) - size
         if left > 1e-12:

@@ -1,4 +1,5 @@
-"""The `desk` command line. Each command lives in `desk.commands.<name>` and imports only what it needs."""
+"""The `desk` command line. Each command lives in `desk.commands.<name>` and imports only what it
+needs."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ COMMANDS = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="desk", description="An event-driven trading-desk simulator.")
+    parser = argparse.ArgumentParser(prog="desk",
+                                     description="An event-driven trading-desk simulator.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:

@@ -1,4 +1,5 @@
-"""The session file: TOML read with tomllib into frozen pydantic models, errors worded in the file's terms."""
+"""The session file: TOML read with tomllib into frozen pydantic models, errors worded in the
+file's terms."""
 
 from __future__ import annotations
 
@@ -66,7 +67,8 @@ class FileSource(Model):
 
 
 class SyntheticSource(Model):
-    """A seeded random market: a walk with regime changes and jumps, quotes, an L2 book and trades."""
+    """A seeded random market: a walk with regime changes and jumps, quotes, an L2 book and
+    trades."""
 
     instruments: list[str] | None = None
     events: int = Field(default=200_000, gt=0)

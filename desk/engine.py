@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from desk import records
 from desk.audit import Journal
+from desk.book import GAP, STALE
 from desk.config import LoadedSession, OperatorAction, ScheduleItem
 from desk.errors import DeskError, SessionError
 from desk.events import (
@@ -36,7 +37,6 @@ from desk.events import (
     RuleToggled,
     Trade,
 )
-from desk.book import GAP, STALE
 from desk.execution.costs import Fees
 from desk.execution.latency import Latency
 from desk.execution.simulator import ExecutionSimulator
@@ -91,7 +91,8 @@ class Stats:
     fills: int = 0
     filled_qty: float = 0.0
     decided_notional: float = 0.0
-    """Σ |filled| · decision price · multiplier of finished orders: what shortfall is measured against."""
+    """Σ |filled| · decision price · multiplier of finished orders: what shortfall is measured
+    against."""
     latency_cost: float = 0.0
     impact_cost: float = 0.0
     fee_cost: float = 0.0
@@ -153,7 +154,7 @@ class Engine:
         self.operator_log: list[OperatorAction] = []
         self._replay_actions = sorted(cfg.operator_actions, key=lambda a: a.seq)
         self._replay_pos = 0
-        self._handlers = {
+        self._handlers: dict[type, Callable[[Any], object]] = {
             Trade: self._on_trade, Quote: self._on_quote, BookSnapshot: self._on_book,
             BookDelta: self._on_book, Bar: self._on_bar, MarketDelivered: self._on_delivered,
             OrderArrived: self._on_arrival,
@@ -313,6 +314,7 @@ class Engine:
         strategy = self.strategy
         overrides = type(strategy)
         on_trade, on_quote, on_book = strategy.on_trade, strategy.on_quote, strategy.on_book
+        callback: Callable[[Any], None]  # on_trade, on_quote or on_book, per event below
         hears_trades = overrides.on_trade is not Strategy.on_trade
         hears_quotes = overrides.on_quote is not Strategy.on_quote
         hears_books = overrides.on_book is not Strategy.on_book
@@ -386,7 +388,7 @@ class Engine:
                     self._event_record = None
                     try:
                         callback(event)
-                    except Exception as error:  # noqa: BLE001 - as in _call_strategy
+                    except Exception as error:  # as in _call_strategy
                         self._strategy_fault(where, error)
                         active = self.strategy_active
                     if self._rejects:
@@ -481,7 +483,8 @@ class Engine:
         self._reach_desk(bar)
 
     def _venue_book(self, event: BookSnapshot | BookDelta) -> bool:
-        """Apply a book event at the venue: a stale delta is skipped, a gap or a crossing journaled."""
+        """Apply a book event at the venue: a stale delta is skipped, a gap or a crossing
+        journaled."""
         symbol = event.instrument
         venue = self.venue
         book = venue.states[symbol].book
@@ -496,8 +499,9 @@ class Engine:
                 return False
             if issue == GAP:
                 self._data_issue(event.ts, symbol, f"sequence gap: update {event.seq} follows "
-                                 f"{getattr(event, 'prev_seq', None) or event.seq - 1} but the book "
-                                 f"is at {book.seq}; levels may be wrong until the next snapshot")
+                                 f"{getattr(event, 'prev_seq', None) or event.seq - 1} "
+                                 f"but the book is at {book.seq}; "
+                                 "levels may be wrong until the next snapshot")
         crossed = venue.book_event(event)
         if crossed != book.crossed:
             book.crossed = crossed
@@ -576,7 +580,8 @@ class Engine:
 
     def _intend(self, symbol: str, qty: float, reason: str, limit: float | None, tif: TimeInForce,
                 evidence: dict[str, Any], target: float | None = None) -> int | None:
-        """signal → intent → every rule's verdict → order or block, each journaled with its cause."""
+        """signal → intent → every rule's verdict → order or block, each journaled with its
+        cause."""
         journal = self.journal
         ts = self.now
         stats = self.stats
@@ -760,7 +765,8 @@ class Engine:
             self._journal_mode(change, event.source)
 
     def _journal_mode(self, change: ModeChange, source: str) -> None:
-        self.journal.record("mode", self.now, f"mode {change.before} → {change.after}: {change.why}",
+        self.journal.record("mode", self.now,
+                            f"mode {change.before} → {change.after}: {change.why}",
                             before=change.before, after=change.after, source=source)
 
     # --- operator commands: applied between events, journaled, recorded for replay ------------
@@ -809,10 +815,11 @@ class Engine:
     # --- faults and data -------------------------------------------------------------------
 
     def _call_strategy(self, callback: Any, *args: Any) -> None:
-        """Run one strategy callback; an exception is journaled and counted, never fatal to the engine."""
+        """Run one strategy callback; an exception is journaled and counted, never fatal to the
+        engine."""
         try:
             callback(*args)
-        except Exception as error:  # noqa: BLE001 - a strategy's bug must not take the desk down
+        except Exception as error:  # a strategy's bug must not take the desk down
             self._strategy_fault(callback.__name__, error)
         if self._rejects:
             self._deliver_rejects()
@@ -826,7 +833,7 @@ class Engine:
                     break
                 try:
                     self.strategy.on_reject(reject)
-                except Exception as error:  # noqa: BLE001
+                except Exception as error:
                     self._strategy_fault("on_reject", error)
 
     def _strategy_fault(self, where: str, error: Exception) -> None:
@@ -864,7 +871,8 @@ class Engine:
     # --- invariants ------------------------------------------------------------------------
 
     def check_invariants(self) -> None:
-        """DESIGN §2, checked after an event in strict mode; raises InvariantError naming the rule."""
+        """DESIGN §2, checked after an event in strict mode; raises InvariantError naming the
+        rule."""
         if self._invariants is None:
             self._invariants = Invariants(self)
         self._invariants.check()

@@ -52,7 +52,7 @@ def frozen_tuple(cls: Any) -> Any:
     tuple's: assigning the class attribute after creation changes nothing else).
     """
     def __eq__(self: tuple[Any, ...], other: object) -> bool:
-        return type(self) is type(other) and tuple.__eq__(self, other)  # type: ignore[arg-type]
+        return type(self) is type(other) and tuple.__eq__(self, other)
 
     def __ne__(self: tuple[Any, ...], other: object) -> bool:
         return not __eq__(self, other)
@@ -61,7 +61,8 @@ def frozen_tuple(cls: Any) -> Any:
         return hash((type(self).__name__, tuple(self)))
 
     def __repr__(self: tuple[Any, ...]) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in zip(cls._fields, self))
+        fields = ", ".join(f"{name}={value!r}"
+                           for name, value in zip(cls._fields, self, strict=True))
         return f"{type(self).__name__}({fields})"
 
     cls.__eq__, cls.__ne__, cls.__hash__, cls.__repr__ = __eq__, __ne__, __hash__, __repr__
@@ -170,7 +171,8 @@ class RuleToggled:
 
 @dataclass(frozen=True, slots=True)
 class ModeReset:
-    """An explicit request to return the risk engine to ACTIVE (the way back from REDUCING/HALTED)."""
+    """An explicit request to return the risk engine to ACTIVE (the way back from
+    REDUCING/HALTED)."""
 
     ts: int
     source: str = "operator"
@@ -200,7 +202,8 @@ class CancelArrived(NamedTuple):
 
 @frozen_tuple
 class MarketDelivered(NamedTuple):
-    """A market event reached the desk after the feed latency: only now do the strategy and marks see it."""
+    """A market event reached the desk after the feed latency: only now do the strategy and marks
+    see it."""
 
     ts: int
     event: MarketEvent
@@ -208,7 +211,8 @@ class MarketDelivered(NamedTuple):
 
 @frozen_tuple
 class FillReported(NamedTuple):
-    """A fill report reached the desk after the response latency: only now does the portfolio change."""
+    """A fill report reached the desk after the response latency: only now does the portfolio
+    change."""
 
     ts: int
     order_id: int
@@ -222,7 +226,8 @@ class FillReported(NamedTuple):
 
 @frozen_tuple
 class OrderEnded(NamedTuple):
-    """The venue's report that an order is done without (further) fills: cancelled, expired or unfilled."""
+    """The venue's report that an order is done without (further) fills: cancelled, expired or
+    unfilled."""
 
     ts: int
     order_id: int

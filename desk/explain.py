@@ -38,7 +38,8 @@ class Chain:
 
 
 class JournalIndex:
-    """Random access to a journal's records by seq, and by order id, without a full scan per query."""
+    """Random access to a journal's records by seq, and by order id, without a full scan per
+    query."""
 
     def __init__(self, table: pa.Table) -> None:
         self.table = table
@@ -92,7 +93,8 @@ def _upstream(index: JournalIndex, start: Record) -> list[Record]:
 
 
 def explain_order(index: JournalIndex, order_id: int) -> Chain:
-    """The chain of order `order_id`: everything upstream of its risk decision, then all it caused."""
+    """The chain of order `order_id`: everything upstream of its risk decision, then all it
+    caused."""
     own = index.of_order(order_id)
     if not own:
         raise JournalError(f"no order #{order_id} in the journal (it has "
@@ -116,7 +118,8 @@ def explain_order(index: JournalIndex, order_id: int) -> Chain:
 
 
 def explain_seq(index: JournalIndex, seq: int) -> Chain:
-    """The chain through any record: an order's record leads to the order, a blocked intent to itself."""
+    """The chain through any record: an order's record leads to the order, a blocked intent to
+    itself."""
     record = index.record(seq)
     if record is None:
         raise JournalError(f"no record with seq {seq} (the journal has {len(index):,} records)")
@@ -142,7 +145,8 @@ def explain_seq(index: JournalIndex, seq: int) -> Chain:
 
 
 def _decision_below(index: JournalIndex, record: Record) -> Record | None:
-    """The risk decision a market, signal or intent record leads to (the first, for a market event)."""
+    """The risk decision a market, signal or intent record leads to (the first, for a market
+    event)."""
     kinds = ("market", "signal", "intent", "risk")
     if record["kind"] not in kinds:
         return None

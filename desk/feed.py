@@ -15,7 +15,8 @@ Batches = Iterator[list[Any]]
 
 
 def open_feed(loaded: LoadedSession, seed: int, issue: Issue) -> tuple[Batches, list[FileReader]]:
-    """The session's events as batches in time order, and the file readers (for their statistics)."""
+    """The session's events as batches in time order, and the file readers (for their
+    statistics)."""
     cfg = loaded.config
     symbols = [spec.symbol for spec in cfg.instruments]
     if cfg.data.synthetic is not None:

@@ -26,13 +26,15 @@ _QTY = 1e-6
 
 
 def fingerprint(portfolio: Portfolio) -> Fingerprint:
-    """Everything only `apply_fill` may write: cash, fees, and each position's qty, cost, realized."""
+    """Everything only `apply_fill` may write: cash, fees, and each position's qty, cost,
+    realized."""
     return (portfolio.cash, portfolio.fees,
             tuple((p.qty, p.avg_cost, p.realized) for p in portfolio.positions.values()))
 
 
 class Invariants:
-    """Watches one engine. Wraps its portfolio's `apply_fill` to learn what the books may look like."""
+    """Watches one engine. Wraps its portfolio's `apply_fill` to learn what the books may look
+    like."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -70,7 +72,8 @@ class Invariants:
         # 1. cash never goes negative
         if p.cash < -_TOLERANCE * max(1.0, p.start_cash):
             raise broken("cash_non_negative", f"cash {p.cash:,.6f}")
-        # 5. equity = cash + Σ qty·mark·multiplier, and equity − start = realized + unrealized − fees
+        # 5. equity = cash + Σ qty·mark·multiplier,
+        #    and equity − start = realized + unrealized − fees
         equity = p.equity
         direct = p.cash + sum(pos.qty * pos.mark * pos.multiplier for pos in p.positions.values())
         if abs(equity - direct) > _TOLERANCE * max(1.0, abs(equity), abs(direct)):

@@ -1,4 +1,5 @@
-"""The journal's file: an Arrow IPC stream of sealed batches, and a provisional tail a crash may cut.
+"""The journal's file: an Arrow IPC stream of sealed batches, and a provisional tail a crash may
+cut.
 
 Crash safety without giving up byte-identical runs. Rows become a *sealed*
 record batch every `flush_every` records and at close: those batch boundaries
@@ -18,7 +19,7 @@ never does.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 
@@ -27,7 +28,7 @@ from desk.audit import END_OF_STREAM, SCHEMA, render
 
 def stream_header() -> bytes:
     """The bytes an Arrow IPC stream of the journal's schema starts with."""
-    return SCHEMA.serialize().to_pybytes()
+    return cast(bytes, SCHEMA.serialize().to_pybytes())
 
 
 def open_journal(path: os.PathLike[str] | str) -> int:
@@ -44,7 +45,7 @@ def batch_bytes(rows: list[list[Any]]) -> bytes:
             render(row)
     arrays = [pa.array(column, type=field.type)
               for column, field in zip(zip(*rows, strict=True), SCHEMA, strict=True)]
-    return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA).serialize().to_pybytes()
+    return cast(bytes, pa.RecordBatch.from_arrays(arrays, schema=SCHEMA).serialize().to_pybytes())
 
 
 def _write(fd: int, data: bytes) -> None:
@@ -68,7 +69,8 @@ class JournalFile:
         """File offset where the last sealed batch ends."""
 
     def append(self, rows: list[list[Any]]) -> None:
-        """Take rows in order; a batch is sealed every `flush_every` of them, whatever the chunks."""
+        """Take rows in order; a batch is sealed every `flush_every` of them, whatever the
+        chunks."""
         self._rows.extend(rows)
         while len(self._rows) >= self.flush_every:
             self._seal(self.flush_every)

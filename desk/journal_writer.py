@@ -1,4 +1,5 @@
-"""A journal writer in a forked process: the words, the JSON and the Arrow batches off the engine's core.
+"""A journal writer in a forked process: the words, the JSON and the Arrow batches off the engine's
+core.
 
 Most of what a journal costs is turning records into sentences, JSON and Arrow
 columns, and none of it can change what the engine does next. So `desk run`
@@ -15,6 +16,7 @@ either way it seals what it received, so a killed run leaves an exact prefix.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import resource
@@ -144,12 +146,10 @@ def _child(pipe: int, errors: int, fd: int, flush_every: int) -> None:
         journal.close()
         # its own peak memory, for the parent's summary (`desk bench` adds it to the parent's)
         os.write(errors, f"{_PEAK}{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}".encode())
-    except BaseException as error:  # noqa: BLE001 - reported to the parent, which raises it
+    except BaseException as error:  # reported to the parent, which raises it
         code = 2
-        try:
+        with contextlib.suppress(OSError):
             os.write(errors, f"{type(error).__name__}: {error}".encode()[:4000])
-        except OSError:
-            pass
     os._exit(code)
 
 

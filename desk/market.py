@@ -40,7 +40,8 @@ class InstrumentState:
 
 
 class MarketState:
-    """Instrument states by symbol. The engine updates it; everyone else reads through `MarketView`."""
+    """Instrument states by symbol. The engine updates it; everyone else reads through
+    `MarketView`."""
 
     def __init__(self, symbols: list[str]) -> None:
         self.states: dict[str, InstrumentState] = {symbol: InstrumentState() for symbol in symbols}
@@ -157,7 +158,8 @@ class MarketView:
     def time(self, symbol: str) -> int:
         return self._states[symbol].ts
 
-    def depth(self, symbol: str, levels: int = 5) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    def depth(self, symbol: str, levels: int = 5
+              ) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
         """Copies of the top `levels` bids and asks, best first; empty without a book."""
         book = self._states[symbol].book
         if book is None:

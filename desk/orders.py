@@ -1,4 +1,5 @@
-"""Orders as the desk sees them: what a strategy intends, what risk approved, and what is working."""
+"""Orders as the desk sees them: what a strategy intends, what risk approved, and what is
+working."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from typing import Any, NamedTuple
 from desk.events import frozen_tuple
 
 
-class OrderType(str, Enum):
+class OrderType(str, Enum):  # noqa: UP042 - StrEnum would change str()/format(); text uses .value
     MARKET = "market"
     LIMIT = "limit"
 
 
-class TimeInForce(str, Enum):
+class TimeInForce(str, Enum):  # noqa: UP042 - StrEnum would change str()/format(); text uses .value
     GTC = "GTC"
     IOC = "IOC"
 
@@ -83,7 +84,7 @@ class RiskDecision(NamedTuple):
         return [result.rule for result in self.results if not result.passed]
 
 
-class OrderStatus(str, Enum):
+class OrderStatus(str, Enum):  # noqa: UP042 - StrEnum would change str()/format(); text uses .value
     SENT = "sent"
     WORKING = "working"
     FILLED = "filled"
@@ -114,7 +115,8 @@ class Order:
     notional: float = 0.0
     fees: float = 0.0
     queue_ahead: float = 0.0
-    """Displayed size still ahead of a resting order at its price (see `desk.execution.queue_model`)."""
+    """Displayed size still ahead of a resting order at its price (see
+    `desk.execution.queue_model`)."""
     queue_level: float = 0.0
     """The displayed size at the order's price when last seen."""
     queue_traded: float = 0.0
@@ -136,7 +138,8 @@ class Order:
 
     @property
     def unreported(self) -> float:
-        """Signed quantity the desk still counts as pending: sent but not yet reported filled or ended."""
+        """Signed quantity the desk still counts as pending: sent but not yet reported filled or
+        ended."""
         return self.qty - self.reported
 
     @property

@@ -65,7 +65,8 @@ class Portfolio:
     # --- the only writer ---------------------------------------------------------
 
     def apply_fill(self, symbol: str, qty: float, price: float, fee: float) -> FillEffect:
-        """Book a fill of signed `qty` at `price`: cash, position, average cost, realized PnL, fees."""
+        """Book a fill of signed `qty` at `price`: cash, position, average cost, realized PnL,
+        fees."""
         pos = self.positions[symbol]
         mult = pos.multiplier
         before = pos.qty
@@ -153,7 +154,8 @@ class Portfolio:
             return math.inf, -math.inf
         unit = pos.qty * pos.multiplier
         rest = equity - unit * pos.mark
-        margin = 1e-9 * (abs(peak) + abs(self.cash) + sum(abs(p.value) for p in self._open.values()))
+        margin = 1e-9 * (abs(peak) + abs(self.cash)
+                         + sum(abs(p.value) for p in self._open.values()))
         lowest = peak * (1.0 - high_dd) + margin  # equity at the worst tolerated drawdown
         highest = min(peak, peak * (1.0 - low_dd)) - margin if low_dd > -math.inf else peak - margin
         if highest <= lowest:
@@ -222,7 +224,8 @@ class Portfolio:
         return 1.0 - self.equity / self.peak_equity if self.peak_equity > 0 else 0.0
 
     def accounting_error(self) -> float:
-        """Relative gap in `equity − start_cash = realized + unrealized − fees` (0 when books balance)."""
+        """Relative gap in `equity − start_cash = realized + unrealized − fees` (0 when books
+        balance)."""
         lhs = self.equity - self.start_cash
         rhs = self.realized + self.unrealized - self.fees
         scale = max(abs(self.start_cash), abs(lhs), abs(rhs), 1.0)

@@ -1,4 +1,5 @@
-"""Filtering a journal's records by kind, rule, instrument, outcome and time: what `desk audit` asks."""
+"""Filtering a journal's records by kind, rule, instrument, outcome and time: what `desk audit`
+asks."""
 
 from __future__ import annotations
 
@@ -103,7 +104,8 @@ def _rules(table: pa.Table) -> list[str]:
 
 
 def _concerns(kind: str, details: dict[str, Any], rule: str, allowed: bool) -> bool:
-    """A decision the rule blocked (or, when asking for allowed ones, one it passed); its changes."""
+    """A decision the rule blocked (or, when asking for allowed ones, one it passed); its
+    changes."""
     if kind == "risk":
         if allowed:
             return any(v["rule"] == rule for v in details.get("verdicts", []))

@@ -57,7 +57,8 @@ class EventQueue:
         return feed_ts
 
     def pop(self) -> tuple[int, Any] | None:
-        """The next event in the total order with its timestamp, or None when both sources are dry."""
+        """The next event in the total order with its timestamp, or None when both sources are
+        dry."""
         if self._pos >= len(self._batch):
             self._refill()
         heap = self._heap
@@ -90,7 +91,8 @@ class EventQueue:
 
     @property
     def heap(self) -> list[tuple[int, int, int, Any]]:
-        """The scheduled events as a heap of (ts, priority, seq, event); read it, never push to it."""
+        """The scheduled events as a heap of (ts, priority, seq, event); read it, never push to
+        it."""
         return self._heap
 
     @property

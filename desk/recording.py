@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import tomli_w
 
@@ -36,7 +36,7 @@ def session_with_actions(loaded: LoadedSession, actions: list[OperatorAction],
     if base is not None and config.data.files:
         for source, written in zip(config.data.files, data["data"]["files"], strict=True):
             written["path"] = str(_relative(loaded.resolve(source.path), base))
-    return _drop_none(data)
+    return cast("dict[str, Any]", _drop_none(data))
 
 
 def _relative(path: Path, base: Path) -> Path:

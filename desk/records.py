@@ -16,7 +16,6 @@ from typing import Any
 
 from desk.audit import encode_details
 from desk.orders import OrderIntent, RuleResult
-from desk.risk.verdict import verdicts_why
 
 _SKIP_FIELDS = frozenset(("ts", "instrument", "bids", "asks", "bid", "ask"))
 """Event fields a market record leaves out: they are its own columns, or the book (too big)."""

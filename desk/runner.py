@@ -40,7 +40,7 @@ _CHECK_EVERY = 16
 """Engine steps between two looks at the clock (one step is a few µs to a few tens of µs)."""
 
 
-class RunState(str, Enum):
+class RunState(str, Enum):  # noqa: UP042 - StrEnum would change str()/format()
     PLAYING = "PLAYING"
     PAUSED = "PAUSED"
     SEEKING = "SEEKING"

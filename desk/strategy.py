@@ -28,14 +28,20 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_Params = Params
+"""`Params` by another name: in the body of `Strategy`, `Params` is the class attribute."""
+
+
 class Context:
-    """What a strategy may see and do. The engine builds one per run and hands it to the strategy."""
+    """What a strategy may see and do. The engine builds one per run and hands it to the
+    strategy."""
 
     __slots__ = ("_cancel", "_clock", "_open_orders", "_order", "_target", "market", "portfolio")
 
     def __init__(self, portfolio: PortfolioView, market: MarketView,
                  target: Callable[..., int | None], order: Callable[..., int | None],
-                 cancel: Callable[[int, str], bool], open_orders: Callable[[str | None], list[OrderInfo]],
+                 cancel: Callable[[int, str], bool],
+                 open_orders: Callable[[str | None], list[OrderInfo]],
                  clock: Callable[[], int]) -> None:
         self.portfolio = portfolio
         self.market = market
@@ -63,7 +69,8 @@ class Context:
 
     def order(self, instrument: str, qty: float, reason: str, *, limit: float | None = None,
               tif: str = "GTC", **evidence: Any) -> int | None:
-        """Send one order of signed `qty` (market, or limit at `limit`). Returns its id, or None if blocked."""
+        """Send one order of signed `qty` (market, or limit at `limit`). Returns its id, or None
+        if blocked."""
         return self._order(instrument, qty, reason, limit, tif, evidence)
 
     def cancel(self, order_id: int, reason: str) -> bool:
@@ -77,10 +84,10 @@ class Context:
 class Strategy:
     """Base of every strategy. Override the callbacks you need; all default to doing nothing."""
 
-    Params: ClassVar[type[Params]] = Params
+    Params: ClassVar[type[_Params]] = Params
     """The pydantic model of this strategy's parameters."""
 
-    def __init__(self, params: Params, ctx: Context) -> None:
+    def __init__(self, params: _Params, ctx: Context) -> None:
         self.params = params
         self.ctx = ctx
 
@@ -109,7 +116,7 @@ def find_strategy(use: str, where: str | None = None) -> type[Strategy]:
             module = importlib.import_module(module_name)
         except ImportError as error:
             raise StrategyError(f"{prefix}cannot import {module_name!r}: {error}") from error
-        except Exception as error:  # noqa: BLE001 - the strategy's own module failed to run
+        except Exception as error:  # the strategy's own module failed to run
             raise StrategyError(f"{prefix}importing {module_name!r} raised "
                                 f"{_one_line(error)}") from error
         cls = getattr(module, class_name, None)
@@ -125,7 +132,7 @@ def find_strategy(use: str, where: str | None = None) -> type[Strategy]:
                                 f"{', '.join(names) or 'none'}; or give package.module:Class)")
         try:
             cls = found[0].load()
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise StrategyError(f"{prefix}cannot load {found[0].value}: "
                                 f"{_one_line(error)}") from error
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
@@ -140,8 +147,9 @@ def make_params(cls: type[Strategy], params: dict[str, Any], where: str) -> Para
     except ValidationError as error:
         lines = validation_lines(where, error)
         raise StrategyError("\n".join(
-            line.replace(f"{where}: ", f"{where}: strategy.params.", 1) for line in lines)) from None
-    except Exception as error:  # noqa: BLE001 - a validator of the strategy's own raised
+            line.replace(f"{where}: ", f"{where}: strategy.params.", 1)
+            for line in lines)) from None
+    except Exception as error:  # a validator of the strategy's own raised
         raise StrategyError(f"{where}: strategy.params: {cls.__name__}.Params raised "
                             f"{_one_line(error)}") from error
 
@@ -152,7 +160,7 @@ def make_strategy(cls: type[Strategy], params: Params, ctx: Context, where: str)
         return cls(params, ctx)
     except StrategyError:
         raise
-    except Exception as error:  # noqa: BLE001 - the strategy's constructor is user code
+    except Exception as error:  # the strategy's constructor is user code
         raise StrategyError(f"{where}: strategy.use: {cls.__name__}.__init__ raised "
                             f"{_one_line(error)}") from error
 

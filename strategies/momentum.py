@@ -28,7 +28,8 @@ class MomentumParams(Params):
     cooldown: int = Field(default=100, ge=0)
     """After risk blocks a target, wait this many trades before asking for the same target again."""
     style: Style = "market"
-    """How targets are worked: `market` orders, or `passive` limits at the touch (see working.py)."""
+    """How targets are worked: `market` orders, or `passive` limits at the touch (see
+    working.py)."""
     patience_ms: float = Field(default=2_000.0, ge=0)
     """Passive style: cross at market when the target is not reached after this long."""
 
@@ -48,7 +49,8 @@ class Momentum(Strategy):
         self.cooldown = p.cooldown
         self.blocked: dict[str, tuple[float, int]] = {}
         self.seen = 0
-        self.worker = OrderWorker(self.ctx, p.style, p.patience_ms) if p.style == "passive" else None
+        self.worker = (OrderWorker(self.ctx, p.style, p.patience_ms) if p.style == "passive"
+                       else None)
 
     def on_trade(self, trade: Trade) -> None:
         self._observe(trade.instrument, trade.price)

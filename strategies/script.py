@@ -1,4 +1,5 @@
-"""A scripted strategy: orders at fixed offsets from the start, to put the risk engine through its paces.
+"""A scripted strategy: orders at fixed offsets from the start, to put the risk engine through its
+paces.
 
 Each step fires once, on the first trade at or after its time, and may send a
 burst of identical orders. It is how `sessions/risk_tour.toml` makes every rule

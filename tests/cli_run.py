@@ -1,4 +1,5 @@
-"""Run `desk` in the test process, as the console script would, and undo what a run leaves behind."""
+"""Run `desk` in the test process, as the console script would, and undo what a run leaves
+behind."""
 
 from __future__ import annotations
 

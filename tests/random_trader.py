@@ -1,4 +1,5 @@
-"""A test strategy that trades at random: targets, market and limit orders, cancels, on every event kind."""
+"""A test strategy that trades at random: targets, market and limit orders, cancels, on every
+event kind."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A risk engine on a real portfolio and market with no event loop: for unit tests of rules and modes."""
+"""A risk engine on a real portfolio and market with no event loop: for unit tests of rules and
+modes."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ class Desk:
     def fill(self, qty: float, price: float) -> None:
         self.portfolio.apply_fill(SYMBOL, qty, price, 0.0)
 
-    def verdicts(self, qty: float, limit: float | None = None, ts: int = 0) -> dict[str, RuleResult]:
+    def verdicts(self, qty: float, limit: float | None = None,
+                 ts: int = 0) -> dict[str, RuleResult]:
         decision, _ = self.risk.check(intent(qty, limit, ts))
         return {r.rule: r for r in decision.results}
 

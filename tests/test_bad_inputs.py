@@ -1,4 +1,5 @@
-"""The bad-input corpus (tests/bad_inputs/cases.toml) through the real CLI: one line, exit 2, no traceback.
+"""The bad-input corpus (tests/bad_inputs/cases.toml) through the real CLI: one line, exit 2, no
+traceback.
 
 Every data file is run twice: as `python -m desk run` in a subprocess with the
 default `data.on_bad = "fail"`, which must print the expected line; and with
@@ -21,9 +22,9 @@ from typing import Any
 
 import pytest
 import tomli_w
-
 from cli_run import run_cli
 from conftest import ROOT
+
 from desk.audit import read_journal
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"

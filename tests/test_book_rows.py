@@ -1,4 +1,5 @@
-"""Level rows become the same book events whatever the batch size: the grouping against a plain one."""
+"""Level rows become the same book events whatever the batch size: the grouping against a plain
+one."""
 
 from __future__ import annotations
 

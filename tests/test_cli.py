@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import tomli_w
-
 from cli_run import run_cli
 from conftest import BASE, ROOT
 

@@ -31,7 +31,8 @@ def test_minimal_session_loads_with_defaults(tmp_path: Path) -> None:
 
 def test_unknown_key_is_named_with_its_path(tmp_path: Path) -> None:
     message = _load(tmp_path, MINIMAL + "[risk.max_leverage]\nlimt = 2\n")
-    assert message == f"{tmp_path / 's.toml'}: risk.max_leverage.limt: Extra inputs are not permitted"
+    assert message == (f"{tmp_path / 's.toml'}: risk.max_leverage.limt: "
+                       "Extra inputs are not permitted")
 
 
 def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:

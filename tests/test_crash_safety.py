@@ -1,4 +1,5 @@
-"""Crash safety and determinism: kill -9 leaves a readable prefix, Ctrl-C closes, runs repeat byte for byte."""
+"""Crash safety and determinism: kill -9 leaves a readable prefix, Ctrl-C closes, runs repeat
+byte for byte."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import tomli_w
-
 from conftest import ROOT, merge
+
 from desk.audit import read_journal
 from desk.config import load_session
 from desk.engine import Engine

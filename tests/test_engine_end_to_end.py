@@ -1,4 +1,5 @@
-"""The whole pipeline headless: the demo runs, the journal tells its story, and runs are deterministic."""
+"""The whole pipeline headless: the demo runs, the journal tells its story, and runs are
+deterministic."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The fast run loop is a pure speed-up: its journal is byte-identical to stepping event by event."""
+"""The fast run loop is a pure speed-up: its journal is byte-identical to stepping event by
+event."""
 
 from __future__ import annotations
 

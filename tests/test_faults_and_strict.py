@@ -1,4 +1,5 @@
-"""A strategy's faults are journaled and handled by policy; `--strict` stops on a broken invariant."""
+"""A strategy's faults are journaled and handled by policy; `--strict` stops on a broken
+invariant."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Any
 
 import pytest
 import tomli_w
-
 from cli_run import run_cli
 from conftest import make_session, run_engine
+
 from desk.audit import details_of, read_journal
 
 T0 = 1_704_205_800_000_000_000

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from conftest import make_session, run_engine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_session, run_engine
 from desk.audit import read_journal
 
 RANDOM = {"use": "random_trader:RandomTrader"}
@@ -54,7 +54,8 @@ def test_random_order_flow_on_a_synthetic_market_keeps_every_invariant(
     session = make_session(
         session={"seed": seed, "start_cash": cash},
         data={"synthetic": {"events": 1_500, "volatility_bps": 20.0, "jump_prob": 0.01}},
-        instruments=[{"symbol": "ACME", "tick_size": 0.01, "lot_size": 1, "multiplier": multiplier}],
+        instruments=[{"symbol": "ACME", "tick_size": 0.01, "lot_size": 1,
+                      "multiplier": multiplier}],
         strategy={**RANDOM, "params": {"seed": seed, "act_prob": act, "max_qty": max_qty}},
         risk={"max_position": {"max_qty": max_qty * 2}, "max_leverage": {"limit": 5.0},
               "order_rate": {"max_orders": 50}},

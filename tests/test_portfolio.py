@@ -1,4 +1,5 @@
-"""The portfolio: average cost, realized PnL, flips through zero, multipliers, the accounting identity."""
+"""The portfolio: average cost, realized PnL, flips through zero, multipliers, the accounting
+identity."""
 
 from __future__ import annotations
 

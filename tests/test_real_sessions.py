@@ -7,12 +7,12 @@ import shlex
 from pathlib import Path
 
 import pytest
-
 from conftest import REAL, ROOT
+from importing import needs_real
+
 from desk.cli import main
 from desk.config import load_session
 from desk.engine import Engine
-from importing import needs_real
 
 
 def import_commands(session: Path) -> list[list[str]]:

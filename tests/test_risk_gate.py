@@ -1,4 +1,5 @@
-"""The gate in the types: a strategy can neither reach the execution simulator nor change the portfolio.
+"""The gate in the types: a strategy can neither reach the execution simulator nor change the
+portfolio.
 
 Python cannot stop deliberate introspection of underscored attributes; what is
 tested is that the strategy's API offers no path, and that the simulator
@@ -22,7 +23,8 @@ from desk.strategy import Strategy
 
 
 class Intruder(Strategy):
-    """Tries every way into the portfolio and the venue on its first trade, and notes what worked."""
+    """Tries every way into the portfolio and the venue on its first trade, and notes what
+    worked."""
 
     def on_start(self) -> None:
         self.worked: list[str] = []

@@ -108,7 +108,7 @@ def test_a_reset_from_halted_goes_to_reducing_while_the_drawdown_is_between_the_
     desk = long_desk(halt=0.5)
     desk.quote(40.0)
     assert desk.risk.mode == HALTED
-    with pytest.raises(ValueError, match="raise max_drawdown.halt"):
+    with pytest.raises(ValueError, match=r"raise max_drawdown\.halt"):
         desk.risk.reset_mode("reset by operator")
     desk.quote(60.0)  # 40% down: beyond the tolerance, within the halt
     change = desk.risk.reset_mode("reset by operator")
@@ -117,11 +117,11 @@ def test_a_reset_from_halted_goes_to_reducing_while_the_drawdown_is_between_the_
 
 def test_drawdown_limits_changed_at_run_time_must_stay_in_order() -> None:
     desk = long_desk(halt=0.5, resume_below=0.1)
-    with pytest.raises(ValueError, match="resume_below .* must be below tolerance"):
+    with pytest.raises(ValueError, match=r"resume_below .* must be below tolerance"):
         desk.risk.set_limit("max_drawdown", "resume_below", 0.25)
-    with pytest.raises(ValueError, match="halt .* must be at least tolerance"):
+    with pytest.raises(ValueError, match=r"halt .* must be at least tolerance"):
         desk.risk.set_limit("max_drawdown", "halt", 0.2)
-    with pytest.raises(ValueError, match="resume_below .* must be below tolerance"):
+    with pytest.raises(ValueError, match=r"resume_below .* must be below tolerance"):
         desk.risk.set_limit("max_drawdown", "tolerance", 0.05)
     desk.risk.set_limit("max_drawdown", "tolerance", 0.3)
     assert desk.risk.rule("max_drawdown").limits() == {"tolerance": 0.3, "halt": 0.5,

@@ -1,4 +1,5 @@
-"""Each risk rule at its boundary: exactly at the limit passes, one lot (or tick) over is blocked."""
+"""Each risk rule at its boundary: exactly at the limit passes, one lot (or tick) over is
+blocked."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def test_max_position_per_instrument_limit_overrides_only_the_fields_it_gives() 
                                   "per_instrument": {"ACME": {"max_notional": 30_000}}}})
     assert desk.passes("max_position", 300)
     assert not desk.passes("max_position", 301)  # its own notional
-    desk = Desk({"max_position": {"max_qty": 500, "per_instrument": {"ACME": {"max_notional": 1e9}}}})
+    desk = Desk({"max_position": {"max_qty": 500,
+                                  "per_instrument": {"ACME": {"max_notional": 1e9}}}})
     assert not desk.passes("max_position", 501)  # the default quantity still holds
 
 

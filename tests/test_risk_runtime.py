@@ -1,4 +1,5 @@
-"""Risk changes at run time: operator switches, the session's schedule, and changes carried by the data."""
+"""Risk changes at run time: operator switches, the session's schedule, and changes carried by
+the data."""
 
 from __future__ import annotations
 
@@ -164,7 +165,8 @@ def test_a_bad_risk_limit_row_is_one_line_naming_the_file_and_row(tmp_path: Path
     engine = Engine(session, None)
     with pytest.raises(DataError) as caught:
         engine.run()
-    assert str(caught.value) == f"{tmp_path / 'feed.csv'}:33: a risk_limit row needs `rule` and `param`"
+    assert str(caught.value) == (f"{tmp_path / 'feed.csv'}:33: "
+                                 "a risk_limit row needs `rule` and `param`")
 
 
 def test_a_bad_scheduled_value_is_a_session_error_before_the_first_event() -> None:

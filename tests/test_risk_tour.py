@@ -1,4 +1,5 @@
-"""The bundled risk tour: every rule fires, a scheduled limit change takes effect, drawdown reduces."""
+"""The bundled risk tour: every rule fires, a scheduled limit change takes effect, drawdown
+reduces."""
 
 from __future__ import annotations
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import make_session, run_engine
 from pydantic import field_validator
 
-from conftest import make_session, run_engine
 from desk.errors import StrategyError
 from desk.strategy import Context, Params, Strategy, find_strategy, make_params, make_strategy
 from strategies.momentum import Momentum
@@ -19,7 +19,7 @@ def test_momentum_is_found_by_its_entry_point_name_and_by_module_path() -> None:
 
 
 def test_unknown_strategy_names_what_is_installed() -> None:
-    with pytest.raises(StrategyError, match="unknown strategy 'nope'.*momentum"):
+    with pytest.raises(StrategyError, match=r"unknown strategy 'nope'.*momentum"):
         find_strategy("nope")
     with pytest.raises(StrategyError, match="has no 'Nope'"):
         find_strategy("strategies.momentum:Nope")

@@ -11,13 +11,13 @@ by seq), and a frame costs one dictionary look-up per visible line.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
@@ -66,8 +66,10 @@ class AuditLog(Widget, can_focus=True):
     AuditLog:focus > .audit-log--cursor { background: $accent 35%; }
     AuditLog > .audit-log--thumb { color: $panel-lighten-2; }
     """
-    COMPONENT_CLASSES = {"audit-log--header", "audit-log--cursor", "audit-log--thumb"}
-    BINDINGS = [
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "audit-log--header", "audit-log--cursor", "audit-log--thumb",
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor(-1)", "Up", show=False),
         Binding("down", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input
@@ -33,7 +34,9 @@ class AuditPane(Vertical):
     AuditPane.-filtering Input { display: block; }
     """
 
-    BINDINGS = [Binding("escape", "close_filter", "Close the filter", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close_filter", "Close the filter", show=False),
+    ]
 
     class ExplainRequested(Message):
         """The person asked why record `seq` happened."""

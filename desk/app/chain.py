@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 import pyarrow as pa
 
@@ -19,7 +20,15 @@ from desk.audit import SCHEMA, TailRecord
 from desk.errors import JournalError
 from desk.explain import JournalIndex, explain_seq
 
-SEQ, TS, KIND, INSTRUMENT, CAUSE, ORDER_ID, WHY, DETAILS = range(8)
+# a TailRecord's fields by position (Final, so that mypy knows the type of each)
+SEQ: Final = 0
+TS: Final = 1
+KIND: Final = 2
+INSTRUMENT: Final = 3
+CAUSE: Final = 4
+ORDER_ID: Final = 5
+WHY: Final = 6
+DETAILS: Final = 7
 
 
 @dataclass(frozen=True, slots=True)

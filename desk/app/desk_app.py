@@ -6,9 +6,10 @@ import gc
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -62,8 +63,9 @@ class DeskApp(App[None]):
     """`desk play`: watch a replay, pause it, step through risk decisions, switch rules, save."""
 
     TITLE = "desk"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    # Textual's App declares these without ClassVar, so mypy refuses one here
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # noqa: RUF012
     CSS = """
     #row1 { height: 11; }
     #row2 { height: 6; }
@@ -86,7 +88,7 @@ class DeskApp(App[None]):
     Screen.-short DecisionBar { height: 3; }
     Screen.-short RiskPane.-alert { border-top: round $error; }
     """
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         _desk_key("space", "toggle_pause", "Pause/Play", "pause or resume the replay", id="pause"),
         _desk_key("n", "step_one", "Step", "process exactly one event, then stay paused (also →)",
                   id="step", key_display="n/→"),
@@ -116,10 +118,11 @@ class DeskApp(App[None]):
                               "toggle_rule", "rules", "next_instrument", "filter", "next_theme",
                               "save", "help", "quit_desk"})
     """Actions of the desk's own keys: only while the desk itself is the screen shown."""
-    HELP_EXTRA = [Binding("right", "", "", key_display="→",
-                          tooltip="step exactly one event (as n)"),
-                  Binding("enter", "", "", tooltip="on a log row: the causal chain explaining it"),
-                  Binding("ctrl+p", "", "", tooltip="command palette: the same actions by name")]
+    HELP_EXTRA: ClassVar[list[Binding]] = [
+        Binding("right", "", "", key_display="→", tooltip="step exactly one event (as n)"),
+        Binding("enter", "", "", tooltip="on a log row: the causal chain explaining it"),
+        Binding("ctrl+p", "", "", tooltip="command palette: the same actions by name"),
+    ]
 
     class RunnerNoticed(Message):
         """The runner reached a decision, finished, or failed."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -17,9 +19,10 @@ class ErrorScreen(DeskModal):
     DEFAULT_CSS = """
     ErrorScreen > #box { border: thick $error; height: auto; max-height: 90%; }
     """
-    BINDINGS = [Binding("escape", "dismiss_box", "Back to the desk", id="close"),
-                Binding("q", "quit_desk", "Quit", id="quit",
-                        tooltip="quit desk (the journal is kept)")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss_box", "Back to the desk", id="close"),
+        Binding("q", "quit_desk", "Quit", id="quit", tooltip="quit desk (the journal is kept)"),
+    ]
 
     def __init__(self, message: str, journal: str | None) -> None:
         super().__init__()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 
 
@@ -20,7 +22,9 @@ class DeskModal(ModalScreen[None]):
         padding: 0 1;
     }
     """
-    BINDINGS = [Binding("escape,q", "dismiss_box", "Close", id="close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "dismiss_box", "Close", id="close"),
+    ]
 
     def action_dismiss_box(self) -> None:
         self.dismiss(None)

@@ -69,6 +69,7 @@ def register(sub: Any) -> None:
     audit.add_argument("--since", help="from this time: ISO, or an offset from the start (+90s)")
     audit.add_argument("--until", help="up to this time: ISO, or an offset from the start (+2h)")
     audit.add_argument("--limit", type=int,
-                       help="show at most N records (0: all; default 200 in the table, all in JSON)")
+                       help="show at most N records "
+                            "(0: all; default 200 in the table, all in JSON)")
     audit.add_argument("--json", action="store_true", help="one JSON object per line, all records")
     audit.set_defaults(func=cmd_audit)

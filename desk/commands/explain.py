@@ -1,4 +1,5 @@
-"""`desk explain JOURNAL ORDER_ID`: the causal chain of one order, or of a blocked intent by `--seq`."""
+"""`desk explain JOURNAL ORDER_ID`: the causal chain of one order, or of a blocked intent by
+`--seq`."""
 
 from __future__ import annotations
 
@@ -86,7 +87,8 @@ def _num(value: Any) -> str:
 
 
 def register(sub: Any) -> None:
-    explain = sub.add_parser("explain", help="print the causal chain of one order or blocked intent")
+    explain = sub.add_parser("explain",
+                             help="print the causal chain of one order or blocked intent")
     explain.add_argument("journal", help="a journal written by `desk run` (journal.arrow)")
     explain.add_argument("order_id", nargs="?", type=int, help="the order id (#N in the journal)")
     explain.add_argument("--seq", type=int,

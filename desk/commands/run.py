@@ -150,6 +150,7 @@ def register(sub: Any) -> None:
     run.add_argument("session", nargs="?", help="session file (default: the bundled demo)")
     run.add_argument("--out", help="folder for the journal (default: the session's audit.path)")
     run.add_argument("--seed", type=int, help="override the session's seed")
-    run.add_argument("--strict", action="store_true", help="check every invariant after every event")
+    run.add_argument("--strict", action="store_true",
+                     help="check every invariant after every event")
     run.add_argument("--json", action="store_true", help="print the summary as one JSON line")
     run.set_defaults(func=cmd_run)

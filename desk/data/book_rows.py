@@ -109,20 +109,20 @@ class BookRows:
             key = (ts_list[first], symbols[first], bool(snapshot[first]), seq[first])
             if first == 0 and key == self._key:  # it goes on here
                 a, b, c = lows[0], middles[0], highs[0]
-                self._bids.update(zip(prices[a:b], sizes[a:b]))
-                self._asks.update(zip(prices[b:c], sizes[b:c]))
+                self._bids.update(zip(prices[a:b], sizes[a:b], strict=True))
+                self._asks.update(zip(prices[b:c], sizes[b:c], strict=True))
                 if done == 0:  # and may go on further still
                     return out
                 out.append((first, self.flush()))
                 g = 1
             else:
                 out.append((-1, self.flush()))
-        pairs = tuple(zip(prices, sizes))  # every group's levels are a slice of this
+        pairs = tuple(zip(prices, sizes, strict=True))  # every group's levels are a slice of this
         firsts = first_rows[g:done]
         append = out.append
         new_tuple = _new
         for first, snap, a, b, c in zip(firsts, snapshot[rows[starts[g:done]]].tolist(),
-                                        lows[g:done], middles[g:done], highs[g:done]):
+                                        lows[g:done], middles[g:done], highs[g:done], strict=True):
             if snap:
                 append((first, new_tuple(BookSnapshot, (ts_list[first], symbols[first], pairs[a:b],
                                                         pairs[b:c], seq[first]))))
@@ -134,6 +134,6 @@ class BookRows:
             a, b, c = lows[done], middles[done], highs[done]
             self._key = (ts_list[first], symbols[first], bool(snapshot[first]), seq[first])
             self._prev = prev[first]
-            self._bids = dict(zip(prices[a:b], sizes[a:b]))
-            self._asks = dict(zip(prices[b:c], sizes[b:c]))
+            self._bids = dict(zip(prices[a:b], sizes[a:b], strict=True))
+            self._asks = dict(zip(prices[b:c], sizes[b:c], strict=True))
         return out

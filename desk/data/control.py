@@ -34,7 +34,8 @@ def control_value(value: Any) -> Any:
 
 def control_event(ts: int, rule: Any, param: Any, value: Any,
                   where: str) -> RiskLimitChanged | RuleToggled:
-    """The control event of one `risk_limit` row; `where` is `file:row`, for errors and the journal."""
+    """The control event of one `risk_limit` row; `where` is `file:row`, for errors and the
+    journal."""
     if not rule or not param:
         raise DataError(f"{where}: a risk_limit row needs `rule` and `param`")
     value = control_value(value)

@@ -11,12 +11,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
@@ -175,7 +174,8 @@ class FileReader:
         mapping = self.source.columns
         unknown = set(mapping) - set(required) - set(optional)
         if unknown:
-            raise DataError(f"{self.path}: columns: unknown desk field(s) {', '.join(sorted(unknown))} "
+            raise DataError(f"{self.path}: columns: unknown desk field(s) "
+                            f"{', '.join(sorted(unknown))} "
                             f"for kind {self.source.kind!r} (fields: "
                             f"{', '.join(required + optional)})")
         names: dict[str, str] = {}
@@ -189,7 +189,8 @@ class FileReader:
             elif name in mapping:
                 raise DataError(f"{self.path}: missing column {column!r} mapped to {name!r}")
         if "instrument" not in names and self.default_instrument is None:
-            raise DataError(f"{self.path}: no instrument column; set instrument = \"...\" for this file")
+            raise DataError(f"{self.path}: no instrument column; "
+                            "set instrument = \"...\" for this file")
         return names
 
     def _column(self, field: str) -> str:
@@ -454,7 +455,7 @@ class FileReader:
                 raise DataError(f"{where}: {', '.join(sorted(unknown))} not in the session's "
                                 "[[instruments]] "
                                 f"({', '.join(sorted(self.known))})")
-            return symbols
+            return cast("list[str]", symbols)
         assert self.default_instrument is not None
         if self.default_instrument not in self.known:
             raise DataError(f"{self.path}: instrument {self.default_instrument!r} not in the "
@@ -467,7 +468,8 @@ class FileReader:
         symbols = self._instrument_list(cols, n, rows)
         if kind == "trade":
             sides = [_side(s) for s in cols["side"]] if "side" in cols else [0] * n
-            return make_trades(ts, symbols, cols["price"], cols["size"], sides)
+            trades = make_trades(ts, symbols, cols["price"], cols["size"], sides)
+            return cast("list[MarketEvent]", trades)  # a new list, held as nothing narrower
         if kind == "quote":
             return [Quote(t, s, b, bs, a, az) for t, s, b, bs, a, az in
                     zip(ts, symbols, cols["bid"], cols["bid_size"], cols["ask"], cols["ask_size"],
@@ -513,7 +515,8 @@ class FileReader:
         """Events of a `mixed` file; the checks have made sure each row has what its kind needs."""
         get = cols.get
         empty = [None] * n
-        kinds, price, size, side = cols["kind"], get("price", empty), get("size", empty), get("side", empty)
+        kinds, price, size, side = (cols["kind"], get("price", empty), get("size", empty),
+                                    get("side", empty))
         _, arrays = self._arrays
         kind_array = arrays["kind"]
         book = pc.fill_null(pc.is_in(kind_array, value_set=_BOOK_KINDS), False).to_numpy(
@@ -568,19 +571,20 @@ def _ids(column: pa.Array) -> list[int | None]:
     """Update ids as Python ints (None where missing), whatever number type the file used."""
     if not pa.types.is_integer(column.type):
         column = pc.cast(column, pa.int64())
-    return column.to_pylist()
+    return cast("list[int | None]", column.to_pylist())
 
 
 def _flags(column: pa.Array) -> np.ndarray:
     """Snapshot flags as a boolean array: booleans, numbers (non-zero) or words as `_flag` reads."""
     kind = column.type
     if pa.types.is_boolean(kind):
-        return pc.fill_null(column, False).to_numpy(zero_copy_only=False)
+        return cast(np.ndarray, pc.fill_null(column, False).to_numpy(zero_copy_only=False))
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        return pc.fill_null(pc.not_equal(column, 0), False).to_numpy(zero_copy_only=False)
+        return cast(np.ndarray, pc.fill_null(pc.not_equal(column, 0), False)
+                    .to_numpy(zero_copy_only=False))
     words = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(column, pa.string())))
-    return pc.fill_null(pc.is_in(words, value_set=_TRUE_WORDS), False).to_numpy(
-        zero_copy_only=False)
+    return cast(np.ndarray, pc.fill_null(pc.is_in(words, value_set=_TRUE_WORDS), False).to_numpy(
+        zero_copy_only=False))
 
 
 _TRUE_WORDS = pa.array(["true", "t", "1", "yes", "snap", "snapshot"])
@@ -594,13 +598,13 @@ def _sides(column: pa.Array) -> np.ndarray:
         return np.where(flags, -1, 1).astype(np.int8)
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
         values = pc.fill_null(pc.cast(column, pa.float64()), 0.0).to_numpy(zero_copy_only=False)
-        return np.sign(values).astype(np.int8)
+        return cast(np.ndarray, np.sign(values).astype(np.int8))
     words = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(column, pa.string())))
     bids = pc.fill_null(pc.is_in(words, value_set=_BID_WORDS), False).to_numpy(
         zero_copy_only=False)
     asks = pc.fill_null(pc.is_in(words, value_set=_ASK_WORDS), False).to_numpy(
         zero_copy_only=False)
-    return (bids.astype(np.int8) - asks.astype(np.int8))
+    return cast(np.ndarray, bids.astype(np.int8) - asks.astype(np.int8))
 
 
 _BID_WORDS = pa.array(["buy", "b", "bid", "bids", "1"])

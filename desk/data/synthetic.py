@@ -28,7 +28,8 @@ lists only spread the building of events, so no single `pop()` stalls a paced vi
 
 
 class SyntheticMarket:
-    """Generates events in time order, chunk by chunk, so memory does not grow with the run's length."""
+    """Generates events in time order, chunk by chunk, so memory does not grow with the run's
+    length."""
 
     def __init__(self, config: SyntheticSource, symbols: list[str], ticks: dict[str, float],
                  lots: dict[str, float], seed: int, chunk: int = 4096) -> None:
@@ -56,7 +57,8 @@ class SyntheticMarket:
             shocks = rng.standard_normal((count, n_sym))
             switch = rng.random((count, n_sym)) < 1.0 / cfg.regime_every
             new_regime = rng.integers(0, len(REGIMES), (count, n_sym))
-            jumps = (rng.random((count, n_sym)) < cfg.jump_prob) * rng.choice([-1.0, 1.0], (count, n_sym))
+            jumps = ((rng.random((count, n_sym)) < cfg.jump_prob)
+                     * rng.choice([-1.0, 1.0], (count, n_sym)))
             trade_draw = rng.random((count, n_sym))
             aggressor = np.where(rng.random((count, n_sym)) < 0.5, 1, -1)
             trade_sizes = rng.exponential(cfg.trade_size, (count, n_sym))
@@ -91,8 +93,10 @@ class SyntheticMarket:
         best_bid = round((round(mid / tick - half)) * tick, 10)
         best_ask = round(best_bid + cfg.spread_ticks * tick, 10)
         sizes = np.maximum(np.round(cfg.level_size * noise / lot), 1.0) * lot
-        bids = tuple((round(best_bid - i * tick, 10), float(sizes[0, i])) for i in range(cfg.levels))
-        asks = tuple((round(best_ask + i * tick, 10), float(sizes[1, i])) for i in range(cfg.levels))
+        bids = tuple((round(best_bid - i * tick, 10), float(sizes[0, i]))
+                     for i in range(cfg.levels))
+        asks = tuple((round(best_ask + i * tick, 10), float(sizes[1, i]))
+                     for i in range(cfg.levels))
         events: list[Event] = [BookSnapshot(ts, symbol, bids, asks)]
         if trades:
             price = best_ask if aggressor > 0 else best_bid

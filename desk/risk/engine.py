@@ -102,7 +102,8 @@ def build_rules(config: RiskConfig, fees: Fees | None = None) -> list[Rule]:
 
 
 class RiskEngine:
-    """Evaluates every enabled rule for every intent, tracks the mode, and reserves cash for buys."""
+    """Evaluates every enabled rule for every intent, tracks the mode, and reserves cash for
+    buys."""
 
     def __init__(self, config: RiskConfig, portfolio: PortfolioView, market: MarketState,
                  multipliers: dict[str, float], fee_rate: float,
@@ -149,7 +150,8 @@ class RiskEngine:
             equity, gross, cash, self.reserved, self.fee_rate, drawdown, self.mode))
 
     def check(self, intent: OrderIntent) -> tuple[RiskDecision, Exposure]:
-        """Every enabled rule's verdict on `intent`; no short-circuit, so the journal shows them all."""
+        """Every enabled rule's verdict on `intent`; no short-circuit, so the journal shows them
+        all."""
         exposure = self.exposure(intent)
         results = []
         approved = True
@@ -161,7 +163,8 @@ class RiskEngine:
                     approved = False
         return _new(RiskDecision, (intent, tuple(results), self.mode, approved)), exposure
 
-    def approve(self, decision: RiskDecision, exposure: Exposure, decision_seq: int) -> ApprovedOrder:
+    def approve(self, decision: RiskDecision, exposure: Exposure,
+                decision_seq: int) -> ApprovedOrder:
         """Turn an all-pass decision into the one object the execution simulator accepts."""
         if not decision.approved:
             raise PermissionError("a blocked decision cannot be approved")
@@ -198,7 +201,8 @@ class RiskEngine:
             self.reserved = 0.0
 
     def _add_pending(self, symbol: str, delta: float, side: float) -> None:
-        """Change what is pending by `delta` on the side of an order whose quantity has sign `side`."""
+        """Change what is pending by `delta` on the side of an order whose quantity has sign
+        `side`."""
         self.pending[symbol] = _clean(self.pending[symbol] + delta)
         book = self.pending_buy if side > 0 else self.pending_sell
         book[symbol] = _clean(book[symbol] + delta)

@@ -14,7 +14,6 @@ from typing import Any, ClassVar, NamedTuple
 
 from desk.events import frozen_tuple
 from desk.execution.costs import Fees
-
 from desk.orders import OrderIntent, OrderType, RuleResult
 
 
@@ -31,7 +30,8 @@ class Exposure(NamedTuple):
     pending_sell: float
     """The sells among them (≤ 0)."""
     price: float
-    """The price the intent is valued at: its limit, or for a market order the far side of the quote."""
+    """The price the intent is valued at: its limit, or for a market order the far side of the
+    quote."""
     mark: float
     multiplier: float
     equity: float
@@ -44,11 +44,13 @@ class Exposure(NamedTuple):
     mode: str
 
     def worst(self, qty: float) -> float:
-        """Before the order, the position furthest in the order's direction that open orders allow."""
+        """Before the order, the position furthest in the order's direction that open orders
+        allow."""
         return self.position + (self.pending_buy if qty > 0 else self.pending_sell)
 
     def reduces_worst(self, qty: float) -> bool:
-        """True when the order moves even that worst-case position closer to flat without flipping."""
+        """True when the order moves even that worst-case position closer to flat without
+        flipping."""
         before = self.worst(qty)
         return before != 0 and abs(before + qty) < abs(before) and (before + qty) * before >= 0
 
@@ -157,7 +159,8 @@ def _signed(value: float) -> str:
 
 
 class MaxPosition(Rule):
-    """Blocks when the position after the order, counting open orders, exceeds a quantity or notional.
+    """Blocks when the position after the order, counting open orders, exceeds a quantity or
+    notional.
 
     Open orders count on the order's own side only: fills may arrive in any
     order, so a buy is judged as if every open buy filled and no open sell did.
@@ -245,7 +248,8 @@ def _position_unlimited(after: float) -> str:
 
 
 class MaxLeverage(Rule):
-    """Blocks when gross exposure after the order, divided by equity after its fee, exceeds the limit.
+    """Blocks when gross exposure after the order, divided by equity after its fee, exceeds the
+    limit.
 
     Like `max_position`, it counts this instrument's open orders on the order's side.
     """

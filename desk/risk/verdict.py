@@ -1,4 +1,5 @@
-"""The sentence a risk decision is journaled with: the blocking rules first, then the passed ones."""
+"""The sentence a risk decision is journaled with: the blocking rules first, then the passed
+ones."""
 
 from __future__ import annotations
 

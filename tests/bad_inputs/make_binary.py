@@ -1,4 +1,5 @@
-"""Write the Parquet and Arrow files of the bad-input corpus (run from anywhere; they are committed).
+"""Write the Parquet and Arrow files of the bad-input corpus (run from anywhere; they are
+committed).
 
 Each file is a few rows of trades or quotes with one fault. Truncated and garbage
 files are cut from a good one, so they are as a disk or a killed writer leaves them.
