@@ -3,7 +3,7 @@ core.
 
 Most of what a journal costs is turning records into sentences, JSON and Arrow
 columns, and none of it can change what the engine does next. So `desk run`
-hands its rows, still as arguments, to a child process that renders and writes
+and `desk play` hand their rows, still as arguments, to a child process that renders and writes
 them (`desk.journal_file.JournalFile`, the same code an inline journal runs),
 while the engine goes on with the next event on another core. The file is the
 same, byte for byte (tests/test_journal.py).
@@ -144,7 +144,7 @@ def _child(pipe: int, errors: int, fd: int, flush_every: int) -> None:
             else:
                 break
         journal.close()
-        # its own peak memory, for the parent's summary (`desk bench` adds it to the parent's)
+        # its own peak memory, for the parent's summary (`desk bench` reports it beside desk's)
         os.write(errors, f"{_PEAK}{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}".encode())
     except BaseException as error:  # reported to the parent, which raises it
         code = 2

@@ -15,7 +15,7 @@ import operator
 from typing import Any
 
 from desk.audit import encode_details
-from desk.orders import OrderIntent, RuleResult
+from desk.orders import RuleResult
 
 _SKIP_FIELDS = frozenset(("ts", "instrument", "bids", "asks", "bid", "ask"))
 """Event fields a market record leaves out: they are its own columns, or the book (too big)."""
@@ -66,12 +66,6 @@ def intent_what(qty: float, instrument: str, limit: float | None, tif: str) -> s
         f"limit {limit:g} {tif}" if limit is not None else "at market")
 
 
-def intent_args(it: OrderIntent) -> tuple[Any, ...]:
-    """An intent as the plain values its records need (cheap to hand to the journal's writer)."""
-    return (it.intent_id, it.qty, it.instrument, it.order_type.value, it.limit_price,
-            it.tif.value, it.decision_price)
-
-
 def intent(args: tuple[Any, ...]) -> tuple[str, str]:
     """What the strategy asked for, and the target it was aiming at."""
     intent_id, qty, instrument, order_type, limit, tif, decision_price, target = args
@@ -97,7 +91,7 @@ def allowed(args: tuple[str, tuple[tuple[Any, ...], ...]]) -> tuple[str, str]:
                          "headroom": headroom, "message": message})
     if not verdicts:
         why = "allowed: every rule is switched off"
-    else:  # every verdict passed: as verdicts_why words an allowed decision
+    else:  # every verdict passed: as `desk.risk.verdict.verdicts_why` words it
         why = "allowed: passed " + ", ".join(v["message"] for v in verdicts)
     return why, encode_details({"approved": True, "mode": mode, "verdicts": verdicts})
 
