@@ -302,6 +302,10 @@ class Engine:
         if self.commands or self.feed_latency is not None or self.venue is not self.market:
             return 0  # a command goes first; late market data each goes through step()
         heap = queue.heap
+        if heap:  # a scheduled event goes first (an order's arrival, a fill): no set-up for none
+            first_ts = batch[i].ts
+            if heap[0][0] < first_ts or (heap[0][0] == first_ts and heap[0][1] < Priority.MARKET):
+                return 0
         actions = self._replay_actions
         next_action = actions[self._replay_pos].seq if self._replay_pos < len(actions) \
             else sys.maxsize

@@ -11,6 +11,7 @@ import heapq
 from collections.abc import Iterator
 from typing import Any
 
+from desk.collector import paused
 from desk.events import Priority
 
 
@@ -34,11 +35,12 @@ class EventQueue:
         self._sched_seq += 1
 
     def _refill(self) -> bool:
-        for batch in self._feed:
-            if batch:
-                self._batch = batch
-                self._pos = 0
-                return True
+        with paused():  # a batch of events is acyclic: no collection while it is made
+            for batch in self._feed:
+                if batch:
+                    self._batch = batch
+                    self._pos = 0
+                    return True
         self._batch = []
         self._pos = 0
         return False

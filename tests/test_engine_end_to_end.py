@@ -29,11 +29,16 @@ MONEY = ("equity", "cash", "realized", "unrealized", "fees", "latency_cost", "im
 
 
 def _digest(table: list[dict[str, Any]]) -> str:
-    """The records' content (not the file's bytes, which depend on the Arrow version)."""
+    """The records' content: not the file's bytes, which depend on the Arrow version, nor the
+    details' JSON text, which depends on the encoder (`1e-5` or `1e-05`): their values."""
     text = "\n".join("\t".join(str(r[k]) for k in ("seq", "ts_ns", "kind", "instrument", "cause",
-                                                    "order_id", "why", "details"))
-                     for r in table)
+                                                    "order_id", "why"))
+                      + "\t" + _canonical(r["details"]) for r in table)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical(details: str | None) -> str:
+    return json.dumps(json.loads(details), sort_keys=True) if details else ""
 
 
 def test_demo_runs_strict_its_journal_tells_its_story_and_matches_the_golden_run(

@@ -355,7 +355,7 @@ class FileReader:
                 problem.mask = pc.and_(problem.mask, keep)
         if problems and self.on_bad == "fail":
             self._fail(problems, first_row, batch.num_rows)
-        rows = pa.array(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64))
+        rows = _row_numbers(first_row, batch.num_rows)
         if problems or blank is not None:
             ts, cols, rows = self._skip(problems, blank, ts, cols, rows)
         if self.on_bad == "skip" and len(ts):
@@ -565,6 +565,17 @@ _SIDES = {"buy": 1, "b": 1, "bid": 1, "bids": 1, "1": 1, "sell": -1, "s": -1, "a
 
 
 _BOOK_KINDS = pa.array(["book_snapshot", "book_delta"])
+
+
+def _row_numbers(first: int, count: int) -> pa.Array:
+    """Rows `first` … `first + count - 1` as an int64 array, sharing numpy's buffer.
+
+    Not `pa.array(ndarray)`: that looks for numpy's masked arrays, and its first
+    look imports `numpy.ma` (20 ms of a start-up that should take well under a second).
+    """
+    return pa.Array.from_buffers(pa.int64(), count,
+                                 [None, pa.py_buffer(np.arange(first, first + count,
+                                                               dtype=np.int64))])
 
 
 def _ids(column: pa.Array) -> list[int | None]:
