@@ -19,6 +19,7 @@ from pydantic_core import PydanticSerializationError, to_json
 from desk.audit import encode_details
 from desk.orders import RuleResult
 
+
 def _json(details: dict[str, Any]) -> str:
     """Details whose keys are already in sorted order, as compact JSON (pydantic-core's encoder).
 

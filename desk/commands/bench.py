@@ -13,7 +13,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from desk.bench import BenchError, profile, report, run_l2, run_trades
 
     folder = Path(args.dir).resolve()
-    data = Path(args.data) if args.data else None
+    data = Path(args.data).resolve() if args.data else None  # the session lives in --dir
     if data is not None and not data.exists():
         raise BenchError(f"{data}: no such data file")
     if args.events <= 0 or args.repeat <= 0:

@@ -161,6 +161,20 @@ def _text_times(column: pa.Array, problems: list[Problem]) -> pa.Array:
     return pa.array(out, pa.int64())
 
 
+def arrow_of(values: np.ndarray) -> pa.Array:
+    """A numpy array of integers, floats or booleans as an Arrow array (integers and floats
+    share numpy's buffer).
+
+    Not `pa.array(ndarray)`: it looks for numpy's masked arrays, and the first
+    look imports `numpy.ma`, 20 ms of a short replay or of a start-up.
+    """
+    values = np.ascontiguousarray(values)
+    if values.dtype == np.bool_:
+        return pc.cast(arrow_of(values.view(np.uint8)), pa.bool_())
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values),
+                                 [None, pa.py_buffer(values)])
+
+
 def out_of_order(ts: pa.Array, last: int | None) -> tuple[pa.Array, pa.Array]:
     """(mask of rows earlier than a row before them, the latest time before each row).
 
@@ -185,7 +199,7 @@ def side_known(column: pa.Array) -> pa.Array:
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         text = pc.utf8_lower(pc.utf8_trim_whitespace(column))
         return pc.fill_null(pc.is_in(text, value_set=pa.array(SIDES)), False)
-    return pa.array(np.zeros(len(column), dtype=bool))
+    return arrow_of(np.zeros(len(column), dtype=bool))
 
 
 class Duplicates:
@@ -210,7 +224,7 @@ class Duplicates:
         rows = np.flatnonzero(pc.fill_null(valid, False).to_numpy(zero_copy_only=False))
         if len(rows) == 0:
             return
-        stamps = ts.take(pa.array(rows)).to_numpy(zero_copy_only=False)
+        stamps = ts.take(arrow_of(rows)).to_numpy(zero_copy_only=False)
         pairs = stamps[1:] == stamps[:-1]
         candidate = np.zeros(len(rows), dtype=bool)
         candidate[1:] |= pairs
@@ -223,7 +237,7 @@ class Duplicates:
             return  # nested columns cannot be compared cheaply: no duplicate check for this file
         picked = rows[candidate]
         if len(picked):
-            sub = table.take(pa.array(picked))
+            sub = table.take(arrow_of(picked))
             absolute = picked + first_row
             carry = self._carry if self._carry_ts is not None else None
             if carry is not None and carry.schema.equals(sub.schema):
@@ -237,12 +251,12 @@ class Duplicates:
                 if row >= 0:  # a carried row was judged with its own batch
                     mask[row] = True
                     earlier[row] = int(absolute[before])
-            found(problems, "ts", "exact duplicate of an earlier row", pa.array(mask),
+            found(problems, "ts", "exact duplicate of an earlier row", arrow_of(mask),
                   lambda i: f"same values as {locate_abs(earlier[i])}",
                   hint="duplicates = \"keep\" on this file if such rows are genuine")
         last = stamps[-1]
         tail = rows[stamps == last]
-        carried = table.take(pa.array(tail))
+        carried = table.take(arrow_of(tail))
         if self._carry_ts == last and self._carry is not None \
                 and self._carry.schema.equals(carried.schema):
             carried = pa.concat_tables([self._carry, carried])  # one timestamp spans batches

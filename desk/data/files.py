@@ -7,9 +7,10 @@ checked with vectorised pyarrow compute, and turned into events row by row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
+from itertools import repeat
 from pathlib import Path
 from typing import Any, cast
 
@@ -45,6 +46,9 @@ from desk.events import (
     make_trades,
 )
 from desk.timeutil import unit_ns
+
+_new = tuple.__new__
+"""Builds an event named tuple from a tuple of its fields without a Python-level call."""
 
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # kind: (required fields, optional fields)
@@ -355,7 +359,7 @@ class FileReader:
                 problem.mask = pc.and_(problem.mask, keep)
         if problems and self.on_bad == "fail":
             self._fail(problems, first_row, batch.num_rows)
-        rows = _row_numbers(first_row, batch.num_rows)
+        rows = checks.arrow_of(np.arange(first_row, first_row + batch.num_rows, dtype=np.int64))
         if problems or blank is not None:
             ts, cols, rows = self._skip(problems, blank, ts, cols, rows)
         if self.on_bad == "skip" and len(ts):
@@ -364,8 +368,7 @@ class FileReader:
             return []
         self._last_ts = ts[len(ts) - 1].as_py()
         self._arrays = (ts, cols)
-        return self._build(ts.to_pylist(), {k: v.to_pylist() for k, v in cols.items()}, len(ts),
-                           rows)
+        return self._build(ts.to_pylist(), _ColumnLists(cols), len(ts), rows)
 
     def _blank_rows(self, batch: pa.RecordBatch) -> pa.Array | None:
         """Rows of a CSV with no value at all (blank lines): dropped without a word."""
@@ -435,7 +438,7 @@ class FileReader:
         self.stats.skipped += problem.count
         return kept, {k: v.filter(keep) for k, v in cols.items()}, rows.filter(keep)
 
-    def _instrument_list(self, cols: dict[str, list[Any]], n: int, rows: pa.Array) -> list[str]:
+    def _instrument_list(self, cols: Mapping[str, list[Any]], n: int, rows: pa.Array) -> list[str]:
         if "instrument" in cols:
             _, arrays = self._arrays
             column = pc.fill_null(pc.cast(arrays["instrument"], pa.string()), "")
@@ -462,7 +465,7 @@ class FileReader:
                             "session's [[instruments]]")
         return [self.default_instrument] * n
 
-    def _build(self, ts: list[int], cols: dict[str, list[Any]], n: int,
+    def _build(self, ts: list[int], cols: Mapping[str, list[Any]], n: int,
                rows: pa.Array) -> list[MarketEvent]:
         kind = self.source.kind
         symbols = self._instrument_list(cols, n, rows)
@@ -487,7 +490,7 @@ class FileReader:
                                                             snaps)]
         return self._build_mixed(ts, cols, symbols, n, rows)
 
-    def _book_events(self, at: np.ndarray, n: int, ts: list[int], cols: dict[str, list[Any]],
+    def _book_events(self, at: np.ndarray, n: int, ts: list[int], cols: Mapping[str, list[Any]],
                      symbols: list[str], snaps: np.ndarray) -> list[tuple[int, MarketEvent]]:
         """The book events of the level rows at positions `at` (see `desk.data.book_rows`)."""
         ts_array, arrays = self._arrays
@@ -508,9 +511,11 @@ class FileReader:
                    if "seq" in arrays else np.full(n, np.nan))
         return self._books.events(
             at, n, ts_array.to_numpy(zero_copy_only=False), codes, snaps, seq_key,
-            _sides(arrays["side"]), (ts, symbols, seqs, prevs, cols["price"], cols["size"]))
+            _sides(arrays["side"]), (ts, symbols, seqs, prevs,
+                                     arrays["price"].to_numpy(zero_copy_only=False),
+                                     arrays["size"].to_numpy(zero_copy_only=False)))
 
-    def _build_mixed(self, ts: list[int], cols: dict[str, list[Any]], symbols: list[str],
+    def _build_mixed(self, ts: list[int], cols: Mapping[str, list[Any]], symbols: list[str],
                      n: int, rows: pa.Array) -> list[MarketEvent]:
         """Events of a `mixed` file; the checks have made sure each row has what its kind needs."""
         get = cols.get
@@ -530,30 +535,45 @@ class FileReader:
             books = [(-1, held)] if held is not None else []
         if not (~book).any():  # a depth file: book events alone
             return [event for _, event in books]
-        out: list[MarketEvent] = []
-        next_book = 0
-        for i in np.flatnonzero(~book).tolist():
-            while next_book < len(books) and books[next_book][0] < i:
-                out.append(books[next_book][1])
-                next_book += 1
-            kind = kinds[i]
-            if kind == "risk_limit":
-                where = self.locate(rows[i].as_py())
-                out.append(control_event(ts[i], get("rule", empty)[i], get("param", empty)[i],
-                                         get("value", empty)[i], where))
-            elif kind == "trade":
-                out.append(Trade(ts[i], symbols[i], price[i], size[i], _side(side[i])))
-            elif kind == "quote":
-                out.append(Quote(ts[i], symbols[i], cols["bid"][i], cols["bid_size"][i],
-                                 cols["ask"][i], cols["ask_size"][i]))
-            elif kind == "bar":
-                volume = get("volume", empty)[i] or 0.0
-                out.append(Bar(ts[i], symbols[i], cols["open"][i], cols["high"][i], cols["low"][i],
-                               cols["close"][i], volume))
-            else:  # the checks let no other kind through
-                raise DataError(f"{self.locate(rows[i].as_py())}: kind: unknown kind {kind!r}")
-        out.extend(event for _, event in books[next_book:])
-        return out
+        # each kind's events made in one C loop over its rows, then all put back in file order
+        kind_codes = pc.fill_null(pc.index_in(kind_array, value_set=_ROW_KINDS), -1).to_numpy(
+            zero_copy_only=False)
+        at: list[np.ndarray] = [np.fromiter((p for p, _ in books), dtype=np.int64,
+                                            count=len(books))]
+        made: list[Any] = [event for _, event in books]
+        for code, name in enumerate(_ROW_KINDS.to_pylist()):
+            if name in ("book_snapshot", "book_delta"):
+                continue
+            where = np.flatnonzero(kind_codes == code)
+            if not len(where):
+                continue
+            rows_of_kind = where.tolist()
+            at.append(where)
+            if name == "trade":
+                made.extend(map(_new, repeat(Trade), zip(
+                    map(ts.__getitem__, rows_of_kind), map(symbols.__getitem__, rows_of_kind),
+                    map(price.__getitem__, rows_of_kind), map(size.__getitem__, rows_of_kind),
+                    map(_side, map(side.__getitem__, rows_of_kind)), strict=True)))
+            elif name == "quote":
+                made.extend(map(_new, repeat(Quote), zip(
+                    *(map(column.__getitem__, rows_of_kind) for column in (
+                        ts, symbols, cols["bid"], cols["bid_size"], cols["ask"],
+                        cols["ask_size"])), strict=True)))
+            elif name == "bar":
+                volume = get("volume", empty)
+                made.extend(Bar(ts[i], symbols[i], cols["open"][i], cols["high"][i],
+                                cols["low"][i], cols["close"][i], volume[i] or 0.0)
+                            for i in rows_of_kind)
+            else:  # risk_limit: a control event, with where it is in the file
+                made.extend(control_event(ts[i], get("rule", empty)[i], get("param", empty)[i],
+                                          get("value", empty)[i], self.locate(rows[i].as_py()))
+                            for i in rows_of_kind)
+        unknown = np.flatnonzero((kind_codes < 0) & ~book)  # the checks let no other kind through
+        if len(unknown):
+            i = int(unknown[0])
+            raise DataError(f"{self.locate(rows[i].as_py())}: kind: unknown kind {kinds[i]!r}")
+        order = np.argsort(np.concatenate(at), kind="stable")
+        return list(map(made.__getitem__, order.tolist()))
 
     def _flush_book(self) -> MarketEvent | None:
         """The book event the file ended in, held back in case the next batch went on with it."""
@@ -565,17 +585,38 @@ _SIDES = {"buy": 1, "b": 1, "bid": 1, "bids": 1, "1": 1, "sell": -1, "s": -1, "a
 
 
 _BOOK_KINDS = pa.array(["book_snapshot", "book_delta"])
+_ROW_KINDS = pa.array(["trade", "quote", "bar", "risk_limit", "book_snapshot", "book_delta"])
+"""The kinds of row a `mixed` file may hold."""
 
 
-def _row_numbers(first: int, count: int) -> pa.Array:
-    """Rows `first` … `first + count - 1` as an int64 array, sharing numpy's buffer.
+class _ColumnLists(Mapping[str, list[Any]]):
+    """A batch's columns as Python lists, each made when first asked for.
 
-    Not `pa.array(ndarray)`: that looks for numpy's masked arrays, and its first
-    look imports `numpy.ma` (20 ms of a start-up that should take well under a second).
+    Book rows never need their prices and sizes as lists (`desk.data.book_rows`
+    takes them as numpy arrays); making them anyway was a tenth of an L2 file's
+    reading time.
     """
-    return pa.Array.from_buffers(pa.int64(), count,
-                                 [None, pa.py_buffer(np.arange(first, first + count,
-                                                               dtype=np.int64))])
+
+    __slots__ = ("_arrays", "_lists")
+
+    def __init__(self, arrays: dict[str, pa.Array]) -> None:
+        self._arrays = arrays
+        self._lists: dict[str, list[Any]] = {}
+
+    def __getitem__(self, key: str) -> list[Any]:
+        values = self._lists.get(key)
+        if values is None:
+            values = self._lists[key] = self._arrays[key].to_pylist()
+        return values
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._arrays
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
 
 
 def _ids(column: pa.Array) -> list[int | None]:
