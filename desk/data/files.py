@@ -368,7 +368,7 @@ class FileReader:
             return []
         self._last_ts = ts[len(ts) - 1].as_py()
         self._arrays = (ts, cols)
-        return self._build(ts.to_pylist(), _ColumnLists(cols), len(ts), rows)
+        return self._build(python_list(ts), _ColumnLists(cols), len(ts), rows)
 
     def _blank_rows(self, batch: pa.RecordBatch) -> pa.Array | None:
         """Rows of a CSV with no value at all (blank lines): dropped without a word."""
@@ -449,7 +449,7 @@ class FileReader:
                 column_of_kind = column
             named = {s for s in pc.unique(column_of_kind).to_pylist() if s is not None}
             unknown = named - self.known
-            symbols = column.to_pylist()
+            symbols = python_list(column)
             if unknown:
                 kinds = cols.get("kind") or [None] * n
                 first = next(i for i, (s, k) in enumerate(zip(symbols, kinds, strict=True))
@@ -606,7 +606,7 @@ class _ColumnLists(Mapping[str, list[Any]]):
     def __getitem__(self, key: str) -> list[Any]:
         values = self._lists.get(key)
         if values is None:
-            values = self._lists[key] = self._arrays[key].to_pylist()
+            values = self._lists[key] = python_list(self._arrays[key])
         return values
 
     def __contains__(self, key: object) -> bool:
@@ -619,11 +619,30 @@ class _ColumnLists(Mapping[str, list[Any]]):
         return len(self._arrays)
 
 
+def python_list(column: pa.Array) -> list[Any]:
+    """A column's values as a Python list, the same values as `to_pylist()` gives, made faster.
+
+    Numbers without nulls go through numpy (its `tolist` is several times
+    faster than Arrow's per-value conversion); text without nulls is decoded
+    once per distinct value (an instrument column repeats a few names), and the
+    rows share those strings.
+    """
+    kind = column.type
+    if column.null_count == 0:
+        if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            return cast("list[Any]", column.to_numpy().tolist())
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            encoded = pc.dictionary_encode(column)
+            return list(map(encoded.dictionary.to_pylist().__getitem__,
+                            encoded.indices.to_numpy().tolist()))
+    return cast("list[Any]", column.to_pylist())
+
+
 def _ids(column: pa.Array) -> list[int | None]:
     """Update ids as Python ints (None where missing), whatever number type the file used."""
     if not pa.types.is_integer(column.type):
         column = pc.cast(column, pa.int64())
-    return cast("list[int | None]", column.to_pylist())
+    return cast("list[int | None]", python_list(column))
 
 
 def _flags(column: pa.Array) -> np.ndarray:
