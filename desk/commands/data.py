@@ -163,7 +163,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    from desk.importers import FORMATS
+    from desk.data.formats import IMPORT_FORMATS as FORMATS
 
     data = sub.add_parser("data", help="import market data into desk's schema, inspect it")
     verbs = data.add_subparsers(dest="verb", required=True)

@@ -12,28 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
+from desk.data.formats import IMPORT_FORMATS
 from desk.errors import DataError
 
 if TYPE_CHECKING:  # the package itself stays light: `desk --help` and `desk run` import it
     from desk.data.writer import MarketWriter
     from desk.importers.source import Meter
 
-FORMATS: dict[str, tuple[str, str]] = {
-    # name: (module, what it reads)
-    "csv": ("generic", "any CSV with a column mapping (--kind, --map, --ts-unit, --tz, ...)"),
-    "parquet": ("generic", "any Parquet file with a column mapping"),
-    "binance": ("binance_stream", "recorded Binance WebSocket streams, one `<local_ns> <json>` "
-                                  "per line (.gz ok): depth synced with a REST snapshot, "
-                                  "trade, aggTrade, bookTicker"),
-    "binance-trades": ("binance_files", "Binance trades or aggTrades CSV dumps"),
-    "binance-bookticker": ("binance_files", "Binance bookTicker CSV dumps"),
-    "binance-depth": ("binance_files", "Binance futures order-book CSV (snap/set rows)"),
-    "binance-klines": ("binance_files", "Binance klines CSV (bars, stamped at close)"),
-    "tardis": ("tardis", "Tardis CSV: trades, incremental_book_L2, quotes, book_snapshot_N"),
-    "databento": ("databento", "Databento CSV or DBN (.dbn, .dbn.zst): trades, tbbo, mbp-1, mbo, "
-                               "ohlcv-*"),
-    "lobster": ("lobster", "LOBSTER message + orderbook files (or their zip)"),
-}
+FORMATS = IMPORT_FORMATS
+"""The formats by name (kept in `desk.data.formats`, which `desk --help` reads cheaply)."""
 
 
 @dataclass(frozen=True, slots=True)
