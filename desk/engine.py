@@ -590,7 +590,7 @@ class Engine:
         ts = self.now
         stats = self.stats
         market_seq = self._market_record()
-        if all(type(v) in _SCALARS for v in evidence.values()):
+        if _SCALARS.issuperset(map(type, evidence.values())):
             signal_seq = journal.add("signal", ts, symbol, market_seq, None, records.signal,
                                      (reason, evidence))
         else:  # evidence the strategy might change later: its words are taken now
