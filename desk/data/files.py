@@ -520,8 +520,6 @@ class FileReader:
         """Events of a `mixed` file; the checks have made sure each row has what its kind needs."""
         get = cols.get
         empty = [None] * n
-        kinds, price, size, side = (cols["kind"], get("price", empty), get("size", empty),
-                                    get("side", empty))
         _, arrays = self._arrays
         kind_array = arrays["kind"]
         book = pc.fill_null(pc.is_in(kind_array, value_set=_BOOK_KINDS), False).to_numpy(
@@ -549,16 +547,20 @@ class FileReader:
                 continue
             rows_of_kind = where.tolist()
             at.append(where)
-            if name == "trade":
+            if name == "trade":  # the kind's own columns, taken at its rows only
+                at_rows = checks.arrow_of(where)
+                side = (python_list(arrays["side"].take(at_rows)) if "side" in arrays
+                        else [None] * len(where))
                 made.extend(map(_new, repeat(Trade), zip(
                     map(ts.__getitem__, rows_of_kind), map(symbols.__getitem__, rows_of_kind),
-                    map(price.__getitem__, rows_of_kind), map(size.__getitem__, rows_of_kind),
-                    map(_side, map(side.__getitem__, rows_of_kind)), strict=True)))
+                    python_list(arrays["price"].take(at_rows)),
+                    python_list(arrays["size"].take(at_rows)), map(_side, side), strict=True)))
             elif name == "quote":
+                at_rows = checks.arrow_of(where)
                 made.extend(map(_new, repeat(Quote), zip(
-                    *(map(column.__getitem__, rows_of_kind) for column in (
-                        ts, symbols, cols["bid"], cols["bid_size"], cols["ask"],
-                        cols["ask_size"])), strict=True)))
+                    map(ts.__getitem__, rows_of_kind), map(symbols.__getitem__, rows_of_kind),
+                    *(python_list(arrays[field].take(at_rows))
+                      for field in ("bid", "bid_size", "ask", "ask_size")), strict=True)))
             elif name == "bar":
                 volume = get("volume", empty)
                 made.extend(Bar(ts[i], symbols[i], cols["open"][i], cols["high"][i],
@@ -571,7 +573,8 @@ class FileReader:
         unknown = np.flatnonzero((kind_codes < 0) & ~book)  # the checks let no other kind through
         if len(unknown):
             i = int(unknown[0])
-            raise DataError(f"{self.locate(rows[i].as_py())}: kind: unknown kind {kinds[i]!r}")
+            raise DataError(f"{self.locate(rows[i].as_py())}: kind: unknown kind "
+                            f"{kind_array[i].as_py()!r}")
         order = np.argsort(np.concatenate(at), kind="stable")
         return list(map(made.__getitem__, order.tolist()))
 
