@@ -285,13 +285,19 @@ def runs_per_cell(folder: Path, cells: list[Cell]) -> dict[int, int]:
             else 0 for cell in cells}
 
 
-def test_a_dead_worker_charges_a_retry_to_its_own_cell_only(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def three_seeds_marked(tmp_path: Path,
+                       monkeypatch: pytest.MonkeyPatch) -> tuple[list[Cell], Path]:
+    """One value's cells for seeds 1–3, each run leaving a marker in the folder returned."""
     path = make_sweep(tmp_path, SWEEP.replace("seeds = 2", "seeds = [1, 2, 3]"))
-    cells = [c for c in Sweep(path).cells() if c.overrides[0][1] == 0.5]
     markers = tmp_path / "markers"
     markers.mkdir()
     monkeypatch.setenv("DESK_TEST_MARKERS", str(markers))
+    return [c for c in Sweep(path).cells() if c.overrides[0][1] == 0.5], markers
+
+
+def test_a_dead_worker_charges_a_retry_to_its_own_cell_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cells, markers = three_seeds_marked(tmp_path, monkeypatch)
     monkeypatch.setenv("DESK_TEST_ONCE", "1")
     rows = [row for _, row in run_cells(cells, jobs=2, retries=1, runner=dies_for_seed_one)]
     assert comparable(rows) == comparable([run_cell(cell) for cell in cells])
@@ -300,11 +306,7 @@ def test_a_dead_worker_charges_a_retry_to_its_own_cell_only(
 
 def test_a_cell_that_always_kills_its_worker_is_the_one_named(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = make_sweep(tmp_path, SWEEP.replace("seeds = 2", "seeds = [1, 2, 3]"))
-    cells = [c for c in Sweep(path).cells() if c.overrides[0][1] == 0.5]
-    markers = tmp_path / "markers"
-    markers.mkdir()
-    monkeypatch.setenv("DESK_TEST_MARKERS", str(markers))
+    cells, markers = three_seeds_marked(tmp_path, monkeypatch)
     with pytest.raises(BatchError, match=r"\(seed 1\): its worker process died 3 times"):
         for _ in run_cells(cells, jobs=2, retries=2, runner=dies_for_seed_one):
             pass

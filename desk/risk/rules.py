@@ -70,25 +70,22 @@ def _fmt2(value: float, limit: float) -> tuple[str, str]:
 
     A verdict must never read "position 1,000 > 1,000" (1,000.4 against 1,000).
     """
-    shown = _fmt(value), _fmt(limit)
-    if shown[0] != shown[1] or value == limit:
-        return shown
-    for digits in range(1, 10):
-        shown = f"{value:,.{digits}f}", f"{limit:,.{digits}f}"
-        if shown[0] != shown[1]:
-            break
-    return shown
+    return _apart(value, limit, _fmt, lambda x, digits: f"{x:,.{digits}f}", 1)
 
 
 def _pct2(value: float, limit: float) -> tuple[str, str]:
     """Two fractions as `_pct` writes them, with more digits when they would print equal."""
-    shown = _pct(value), _pct(limit)
-    if shown[0] != shown[1] or value == limit:
-        return shown
-    for digits in range(2, 10):
-        shown = f"{value * 100:.{digits}f}%", f"{limit * 100:.{digits}f}%"
-        if shown[0] != shown[1]:
-            break
+    return _apart(value, limit, _pct, lambda x, digits: f"{x * 100:.{digits}f}%", 2)
+
+
+def _apart(value: float, limit: float, short: Callable[[float], str],
+           wide: Callable[[float, int], str], digits: int) -> tuple[str, str]:
+    """`short` of both, or `wide` with the fewest digits from `digits` on that tells unequal
+    numbers apart."""
+    shown = short(value), short(limit)
+    while shown[0] == shown[1] and value != limit and digits < 10:
+        shown = wide(value, digits), wide(limit, digits)
+        digits += 1
     return shown
 
 
