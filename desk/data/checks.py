@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -175,6 +176,83 @@ def arrow_of(values: np.ndarray) -> pa.Array:
                                  [None, pa.py_buffer(values)])
 
 
+class Coded:
+    """A text column (a row's kind, its instrument) as its distinct values and a code per row.
+
+    Such a column repeats a few names over thousands of rows. Parquet stores it
+    that way, and read so (`read_dictionary`) it is never spelled out row by row;
+    a test of the values (is this a book row? is the name blank?) is then made
+    once per distinct value and spread over the rows by their codes, where the
+    same test on the text would read every row's characters, as pyarrow's
+    compute functions do even for a dictionary column.
+    """
+
+    __slots__ = ("array", "codes", "values")
+
+    def __init__(self, column: pa.Array, blank_is_null: bool = False) -> None:
+        """`column` as text (numbers, say, as their digits), encoded; with `blank_is_null`,
+        values are trimmed of white space and a blank one is missing."""
+        if not pa.types.is_dictionary(column.type):
+            column = pc.dictionary_encode(column)
+        dictionary = column.dictionary
+        if not blank_is_null and pa.types.is_string(dictionary.type) \
+                and dictionary.null_count == 0 and len(pc.unique(dictionary)) == len(dictionary):
+            # coded already (as Parquet stores it, or by an earlier `Coded`)
+            self.values: list[str | None] = dictionary.to_pylist()
+            self.codes = pc.fill_null(column.indices, len(dictionary)).to_numpy(
+                zero_copy_only=False)
+            self.array = column
+            return
+        if not pa.types.is_string(dictionary.type):
+            dictionary = pc.cast(dictionary, pa.string())
+        if blank_is_null:
+            dictionary = pc.utf8_trim_whitespace(dictionary)
+        # one code per distinct value (trimming can make two values one), a missing value
+        # coded len(values)
+        distinct = pc.dictionary_encode(dictionary)
+        values = distinct.dictionary.to_pylist()
+        gone = len(values)
+        if blank_is_null:
+            values = [None if v is not None and not v else v for v in values]
+        remap = np.array([c if c < gone and values[c] is not None else gone for c in
+                          pc.fill_null(distinct.indices, gone).to_numpy().tolist()] + [gone],
+                         dtype=np.int32)
+        codes = remap[pc.fill_null(column.indices, len(dictionary)).to_numpy(
+            zero_copy_only=False)]
+        self.values = values
+        self.codes = codes
+        missing = codes == gone
+        if missing.any():  # a null row's index is 0, unread
+            valid = arrow_of(~missing).buffers()[1]
+            codes = np.where(missing, 0, codes).astype(np.int32)
+        else:
+            valid = None
+        indices = pa.Array.from_buffers(pa.int32(), len(codes), [valid, pa.py_buffer(codes)])
+        # a blank value stays in the dictionary as "" (no row has it): it has no nulls
+        self.array = pa.DictionaryArray.from_arrays(
+            indices, pa.array(["" if v is None else v for v in values], pa.string()))
+
+    def rows(self, test: Callable[[str], bool], missing: bool = False) -> np.ndarray:
+        """True for each row whose value passes `test`; a missing value gives `missing`."""
+        passed = [v is not None and test(v) for v in self.values]
+        return cast(np.ndarray, np.array([*passed, missing], dtype=bool)[self.codes])
+
+    def mask(self, test: Callable[[str], bool], missing: bool = False) -> pa.Array:
+        """`rows` as an Arrow boolean array, for a `Problem`."""
+        return arrow_of(self.rows(test, missing))
+
+    def present(self) -> list[str]:
+        """The values that some row has, in the order of their first rows (as `pc.unique`)."""
+        codes, first = np.unique(self.codes, return_index=True)
+        gone = len(self.values)
+        return [cast(str, self.values[code]) for _, code in
+                sorted(zip(first.tolist(), codes.tolist(), strict=True)) if code < gone]
+
+    def python_list(self, missing: Any = None) -> list[Any]:
+        """Each row's value, `missing` where it has none."""
+        return list(map([*self.values, missing].__getitem__, self.codes.tolist()))
+
+
 def out_of_order(ts: pa.Array, last: int | None) -> tuple[pa.Array, pa.Array]:
     """(mask of rows earlier than a row before them, the latest time before each row).
 
@@ -231,13 +309,15 @@ class Duplicates:
         candidate[:-1] |= pairs
         if self._carry_ts is not None:
             candidate |= stamps == self._carry_ts
-        try:
-            table = _comparable(raw)
+        picked = rows[candidate]
+        last = stamps[-1]
+        tail = rows[stamps == last]
+        try:  # only the rows compared are made comparable (a coded column spelled out)
+            sub = _comparable(raw.take(arrow_of(picked)))
+            carried = _comparable(raw.take(arrow_of(tail)))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return  # nested columns cannot be compared cheaply: no duplicate check for this file
-        picked = rows[candidate]
         if len(picked):
-            sub = table.take(arrow_of(picked))
             absolute = picked + first_row
             carry = self._carry if self._carry_ts is not None else None
             if carry is not None and carry.schema.equals(sub.schema):
@@ -254,9 +334,6 @@ class Duplicates:
             found(problems, "ts", "exact duplicate of an earlier row", arrow_of(mask),
                   lambda i: f"same values as {locate_abs(earlier[i])}",
                   hint="duplicates = \"keep\" on this file if such rows are genuine")
-        last = stamps[-1]
-        tail = rows[stamps == last]
-        carried = table.take(arrow_of(tail))
         if self._carry_ts == last and self._carry is not None \
                 and self._carry.schema.equals(carried.schema):
             carried = pa.concat_tables([self._carry, carried])  # one timestamp spans batches
@@ -267,7 +344,7 @@ class Duplicates:
 
 
 def _comparable(raw: pa.RecordBatch) -> pa.Table:
-    """The batch with positional column names and plain (not dictionary) types, ready to sort."""
+    """Rows of a batch with positional column names and plain (not dictionary) types, to sort."""
     arrays = []
     for column in raw.columns:
         if pa.types.is_dictionary(column.type):

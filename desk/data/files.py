@@ -94,13 +94,21 @@ def file_format(path: Path, fmt: str) -> str:
                     "\"parquet\", \"csv\" or \"arrow\"")
 
 
-def _open_batches(path: Path, fmt: str, batch_rows: int,
-                  csv_rows: CsvRows | None) -> Iterator[pa.RecordBatch]:
+def _open_batches(path: Path, fmt: str, batch_rows: int, csv_rows: CsvRows | None,
+                  coded: tuple[str, ...] = ()) -> Iterator[pa.RecordBatch]:
+    """The file's record batches; of a Parquet file, the text columns named in `coded` as
+    dictionaries, as Parquet stores them (see `checks.Coded`)."""
     try:
         if fmt == "parquet":
+            metadata = pq.read_metadata(path)
+            schema = metadata.schema.to_arrow_schema()
+            texts = [name for name in coded if name in schema.names
+                     and (pa.types.is_string(schema.field(name).type)
+                          or pa.types.is_large_string(schema.field(name).type))]
             # no pre-buffering: it keeps row groups' reads around, and the memory of a long
             # replay then grows with the file (measured: +55% from 1M to 10M rows)
-            yield from pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=batch_rows)
+            yield from pq.ParquetFile(path, metadata=metadata, pre_buffer=False,
+                                      read_dictionary=texts).iter_batches(batch_size=batch_rows)
         elif fmt == "csv":
             assert csv_rows is not None
             yield from csv_rows
@@ -228,16 +236,17 @@ class FileReader:
             unrepeatable = None  # every row, when compared at all
             check_side, book_rows = kind == "book", None
         else:
+            kinds = checks.Coded(row_kinds)
             flag("kind", "missing kind", pc.is_null(row_kinds))
-            present = [k for k in pc.unique(row_kinds).to_pylist() if k is not None]
+            present = kinds.present()
             unknown = [k for k in present if k not in MIXED_KINDS]
             if unknown:
-                flag("kind", "unknown kind", pc.is_in(row_kinds, value_set=pa.array(unknown)),
+                flag("kind", "unknown kind", kinds.mask(unknown.__contains__),
                      lambda i: f"{row_kinds[i].as_py()!r} (kinds: {', '.join(MIXED_KINDS)})")
             for name in present:
                 if name in unknown:
                     continue
-                of_kind = pc.equal(row_kinds, name)
+                of_kind = kinds.mask(name.__eq__)
                 for field in NEEDS[name]:
                     if field not in cols:
                         row = first_row + int(pc.index(of_kind, True).as_py())
@@ -248,17 +257,16 @@ class FileReader:
                                                                         pc.is_null(cols[field]))),
                          checks.saying(f"a {name} row needs it"))
             compare = True
-            unrepeatable = pc.invert(pc.is_in(row_kinds, value_set=pa.array(self._repeatable)))
-            book_rows = pc.is_in(row_kinds, value_set=pa.array(["book_snapshot", "book_delta"]))
-            check_side = bool(pc.any(book_rows).as_py())
+            repeatable = self._repeatable
+            unrepeatable = kinds.mask(lambda k: k not in repeatable, missing=True)
+            books = kinds.rows(_BOOK_KIND_NAMES.__contains__)
+            book_rows = checks.arrow_of(books)
+            check_side = bool(books.any())
         if "instrument" in cols:
-            symbols = cols["instrument"]
-            blank = pc.is_null(symbols)
-            if pa.types.is_string(symbols.type) or pa.types.is_large_string(symbols.type):
-                blank = pc.or_kleene(blank, pc.equal(pc.utf8_trim_whitespace(symbols), ""))
-            if row_kinds is not None:
-                blank = pc.and_(blank, pc.not_equal(row_kinds, "risk_limit"))
-            flag("instrument", "missing instrument", blank)
+            blank = checks.Coded(cols["instrument"]).rows(lambda s: not s.strip(), missing=True)
+            if row_kinds is not None:  # a risk_limit row names no instrument
+                blank &= kinds.rows("risk_limit".__ne__)
+            flag("instrument", "missing instrument", checks.arrow_of(blank))
         # values that are there but wrong
         for field in PRICE_FIELDS:
             if field in cols:
@@ -295,7 +303,8 @@ class FileReader:
 
     def batches(self) -> Iterator[list[MarketEvent]]:
         names: dict[str, str] | None = None
-        for batch in _open_batches(self.path, self.format, self.batch_rows, self._csv):
+        coded = (self._column("kind"), self._column("instrument"))
+        for batch in _open_batches(self.path, self.format, self.batch_rows, self._csv, coded):
             if names is None:
                 names = self._column_names(batch.schema)
                 if not set(batch.schema.names) - set(names.values()):
@@ -338,10 +347,10 @@ class FileReader:
                 array = batch.column(column)
                 if field in PRICE_FIELDS or field in SIZE_FIELDS:
                     array = checks.numbers(array, field, column, found)
-                elif field == "kind":
-                    # a blank kind is a missing one
-                    text = pc.utf8_trim_whitespace(pc.cast(array, pa.string()))
-                    array = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+                elif field == "kind":  # a blank kind is a missing one
+                    array = checks.Coded(array, blank_is_null=True).array
+                elif field == "instrument":
+                    array = checks.Coded(array).array
                 cols[field] = array
         except DataError as error:
             raise DataError(f"{self.path}: {error}") from None
@@ -441,15 +450,14 @@ class FileReader:
     def _instrument_list(self, cols: Mapping[str, list[Any]], n: int, rows: pa.Array) -> list[str]:
         if "instrument" in cols:
             _, arrays = self._arrays
-            column = pc.fill_null(pc.cast(arrays["instrument"], pa.string()), "")
+            coded = checks.Coded(arrays["instrument"])
+            codes = coded.codes
             if "kind" in arrays:  # risk_limit rows name no instrument
-                column_of_kind = pc.if_else(pc.equal(arrays["kind"], "risk_limit"),
-                                            pa.scalar(None, pa.string()), column)
-            else:
-                column_of_kind = column
-            named = {s for s in pc.unique(column_of_kind).to_pylist() if s is not None}
+                codes = codes[checks.Coded(arrays["kind"]).rows("risk_limit".__ne__)]
+            names = [*coded.values, ""]  # a row without one names ""
+            named = {names[code] for code in np.unique(codes).tolist()}
             unknown = named - self.known
-            symbols = python_list(column)
+            symbols = coded.python_list(missing="")
             if unknown:
                 kinds = cols.get("kind") or [None] * n
                 first = next(i for i, (s, k) in enumerate(zip(symbols, kinds, strict=True))
@@ -522,11 +530,10 @@ class FileReader:
         empty = [None] * n
         _, arrays = self._arrays
         kind_array = arrays["kind"]
-        book = pc.fill_null(pc.is_in(kind_array, value_set=_BOOK_KINDS), False).to_numpy(
-            zero_copy_only=False)
+        kinds = checks.Coded(kind_array)
+        book = kinds.rows(_BOOK_KIND_NAMES.__contains__)
         if book.any():
-            snaps = pc.fill_null(pc.equal(kind_array, "book_snapshot"), False).to_numpy(
-                zero_copy_only=False)
+            snaps = kinds.rows("book_snapshot".__eq__)
             books = self._book_events(np.flatnonzero(book), n, ts, cols, symbols, snaps)
         else:  # no level rows: only an event held back from the last batch, ending here
             held = self._books.flush()
@@ -534,12 +541,12 @@ class FileReader:
         if not (~book).any():  # a depth file: book events alone
             return [event for _, event in books]
         # each kind's events made in one C loop over its rows, then all put back in file order
-        kind_codes = pc.fill_null(pc.index_in(kind_array, value_set=_ROW_KINDS), -1).to_numpy(
-            zero_copy_only=False)
+        kind_codes = np.array([_ROW_KINDS.index(k) if k in _ROW_KINDS else -1
+                               for k in kinds.values] + [-1], dtype=np.int8)[kinds.codes]
         at: list[np.ndarray] = [np.fromiter((p for p, _ in books), dtype=np.int64,
                                             count=len(books))]
         made: list[Any] = [event for _, event in books]
-        for code, name in enumerate(_ROW_KINDS.to_pylist()):
+        for code, name in enumerate(_ROW_KINDS):
             if name in ("book_snapshot", "book_delta"):
                 continue
             where = np.flatnonzero(kind_codes == code)
@@ -587,8 +594,8 @@ _SIDES = {"buy": 1, "b": 1, "bid": 1, "bids": 1, "1": 1, "sell": -1, "s": -1, "a
           "asks": -1, "-1": -1}
 
 
-_BOOK_KINDS = pa.array(["book_snapshot", "book_delta"])
-_ROW_KINDS = pa.array(["trade", "quote", "bar", "risk_limit", "book_snapshot", "book_delta"])
+_BOOK_KIND_NAMES = frozenset(("book_snapshot", "book_delta"))
+_ROW_KINDS = ("trade", "quote", "bar", "risk_limit", "book_snapshot", "book_delta")
 """The kinds of row a `mixed` file may hold."""
 
 
@@ -631,6 +638,10 @@ def python_list(column: pa.Array) -> list[Any]:
     rows share those strings.
     """
     kind = column.type
+    if pa.types.is_dictionary(kind):  # a text column read coded (`checks.Coded`)
+        values = [*column.dictionary.to_pylist(), None]
+        codes = pc.fill_null(column.indices, len(values) - 1).to_numpy(zero_copy_only=False)
+        return list(map(values.__getitem__, codes.tolist()))
     if column.null_count == 0:
         if pa.types.is_integer(kind) or pa.types.is_floating(kind):
             return cast("list[Any]", column.to_numpy().tolist())
