@@ -128,7 +128,10 @@ class Journal:
     """
 
     def __init__(self, path: Path | None, flush_every: int = 4096, tail: int = 2000,
-                 flush_ms: float = 200.0, writer: str = "inline") -> None:
+                 flush_ms: float = 200.0, writer: str = "inline", open_now: bool = True) -> None:
+        """With `open_now` False the file is not touched until `open()`: records made before
+        wait in memory, and a run that fails to start leaves an earlier journal there as it
+        was."""
         self.path = path
         self.flush_every = flush_every
         self.flush_ns = int(flush_ms * 1_000_000)
@@ -142,9 +145,19 @@ class Journal:
         self._sink: Any = None
         self.writer_peak_kib = 0
         """Peak memory of the writer process (KiB), once closed; 0 when written inline."""
-        if path is not None:
-            self._sink = _open_sink(path, flush_every, writer)
+        self._writer = writer
+        self._opened = False
+        if open_now:
+            self.open()
         self._synced_ns = time.monotonic_ns()
+
+    def open(self) -> None:
+        """Create (or empty) the file and start writing to it; records made so far go first."""
+        if self._opened:
+            return
+        self._opened = True
+        if self.path is not None:
+            self._sink = _open_sink(self.path, self.flush_every, self._writer)
 
     def record(self, kind: str, ts: int, why: str, instrument: str | None = None,
                cause: int | None = None, order_id: int | None = None, **details: Any) -> int:
@@ -184,6 +197,8 @@ class Journal:
         return Tail(self._tail)
 
     def _hand(self) -> None:
+        if not self._opened:
+            return  # kept until the file is opened
         pending, self._pending = self._pending, []
         if self._sink is not None and pending:
             self._sink.append(pending)
@@ -209,11 +224,15 @@ class Journal:
             self.writer_peak_kib = getattr(sink, "peak_kib", 0)
 
     def discard(self) -> None:
-        """Close and remove the file: for a run that failed before its first record."""
+        """Close and remove the file, if it was opened: for a run that failed before its first
+        record."""
+        opened = self._opened
+        self._opened = True  # nothing is handed on from now
+        self._pending = []
         try:
             self.close()
         finally:
-            if self.path is not None:
+            if self.path is not None and opened:
                 self.path.unlink(missing_ok=True)
 
 

@@ -7,6 +7,7 @@ import argparse
 import importlib
 import os
 import sys
+from typing import NoReturn
 
 from desk.errors import DeskError
 
@@ -23,9 +24,16 @@ COMMANDS = [
 """Modules of `desk.commands`, in the order `desk --help` lists them."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors in one line, like every other error of desk (its subcommands'
+    parsers are of the same class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="desk",
-                                     description="An event-driven trading-desk simulator.")
+    parser = _Parser(prog="desk", description="An event-driven trading-desk simulator.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
@@ -50,6 +58,23 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return _reader_went_away()
+    except OSError as error:  # the disk or the terminal failed us: say which, in one line
+        if args.debug:
+            raise
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"desk: {where}{error.strerror or error}", file=sys.stderr)
+        try:
+            sys.stdout.flush()
+        except OSError:  # it was stdout that failed (a full disk behind `>`)
+            _drop_stdout()
+        return 2
+    except Exception as error:  # a bug of desk's own: one line, the traceback on request
+        if args.debug:
+            raise
+        text = str(error).splitlines()[0] if str(error) else ""
+        print(f"desk: unexpected error: {type(error).__name__}: {text} (desk --debug "
+              f"{args.command} … shows where)", file=sys.stderr)
+        return 1
 
 
 def _reader_went_away() -> int:
@@ -59,10 +84,15 @@ def _reader_went_away() -> int:
     pointing stdout at /dev/null silences the second (the recipe of Python's
     `signal` docs). 141 is what a shell reports for a process ended by SIGPIPE.
     """
+    _drop_stdout()
+    return 141
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not fail again with a traceback."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
-    return 141
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from desk.errors import SessionError
-from desk.timeutil import is_iso_time, parse_iso_ns, parse_offset_ns
+from desk.timeutil import is_iso_time, ns_range_error, parse_iso_ns, parse_offset_ns
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
@@ -21,20 +21,30 @@ LatencyMs = Annotated[float, Field(ge=0, le=3_600_000)]
 
 def _iso(value: str | None) -> str | None:
     """A time written as ISO-8601, checked at load so a typo is a line, not a traceback mid-run."""
-    if value is not None and not is_iso_time(value):
-        raise ValueError(f"{value!r} is not an ISO time such as \"2024-01-02T14:30:00Z\"")
+    if value is not None:
+        if not is_iso_time(value):
+            raise ValueError(f"{value!r} is not an ISO time such as \"2024-01-02T14:30:00Z\"")
+        problem = ns_range_error(parse_iso_ns(value))
+        if problem:
+            raise ValueError(f"{value!r} is {problem}")
     return value
 
 
-class Model(BaseModel):
-    """Base of every on-disk model: unknown keys are errors, loaded values never change."""
+STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+"""Unknown keys are errors, a value must be of its key's type as TOML writes it (no `true` for a
+number, no `"7"` for an integer; an integer is a number), numbers are finite, and loaded
+values never change."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class Model(BaseModel):
+    """Base of every on-disk model (see `STRICT`)."""
+
+    model_config = STRICT
 
 
 class SessionInfo(Model):
     name: str = "session"
-    seed: int = 0
+    seed: int = Field(default=0, ge=0)
     start_cash: Annotated[float, Field(gt=0, le=1e15)] = 1_000_000.0
     currency: str = "USD"
 
@@ -75,16 +85,16 @@ class SyntheticSource(Model):
     start: str = "2024-01-02T14:30:00Z"
     step_ms: Annotated[float, Field(gt=0, le=86_400_000)] = 50.0
     start_price: PositiveFloat = 100.0
-    volatility_bps: PositiveFloat = 2.0
+    volatility_bps: Annotated[float, Field(gt=0, le=10_000)] = 2.0
     """Standard deviation of one step's return, in basis points, in the calm regime."""
     regime_every: int = Field(default=20_000, gt=0)
     """Mean number of steps between regime changes."""
     drift_bps: NonNegFloat = 0.03
     """Size of the per-step drift in a trending regime, in basis points."""
-    jump_prob: NonNegFloat = 0.0005
+    jump_prob: Annotated[float, Field(ge=0, le=1)] = 0.0005
     jump_bps: NonNegFloat = 150.0
     spread_ticks: int = Field(default=2, ge=1)
-    levels: int = Field(default=5, ge=1)
+    levels: int = Field(default=5, ge=1, le=1_000)
     level_size: PositiveFloat = 300.0
     trade_prob: Fraction = 0.5
     trade_size: PositiveFloat = 50.0
@@ -105,6 +115,14 @@ class SyntheticSource(Model):
     def _alpha_needs_scenario(self) -> SyntheticSource:
         if self.alpha_bps > 0 and self.scenario is None:
             raise ValueError("alpha_bps needs a `scenario` (e.g. \"calm\")")
+        return self
+
+    @model_validator(mode="after")
+    def _ends_in_time(self) -> SyntheticSource:
+        end = parse_iso_ns(self.start) + int(self.events * self.step_ms * 1_000_000)
+        if ns_range_error(end):
+            raise ValueError(f"{self.events:,} events of {self.step_ms:g} ms from {self.start} "
+                             f"end {ns_range_error(end)}")
         return self
 
 
@@ -216,9 +234,19 @@ class ScheduleItem(Model):
     @field_validator("at")
     @classmethod
     def _when(cls, value: int | str) -> int | str:
-        if isinstance(value, str) and parse_offset_ns(value) is None and not is_iso_time(value):
+        offset = parse_offset_ns(value) if isinstance(value, str) else None
+        if isinstance(value, int):
+            ns = value
+        elif offset is not None:
+            ns = offset
+        elif is_iso_time(value):
+            ns = parse_iso_ns(value)
+        else:
             raise ValueError(f"{value!r} is neither an ISO time nor an offset like \"+90s\" "
                              "or \"+2m10s\"")
+        problem = ns_range_error(ns)
+        if problem:
+            raise ValueError(f"{value!r} is {problem}")
         return value
 
     @model_validator(mode="after")
@@ -406,8 +434,21 @@ def validation_lines(where: str, error: ValidationError) -> list[str]:
             wanted = message.removeprefix("Input should be ").split(",")[0]
             items[-1] = (base, f"{items[-1][1]} or {wanted}", True)
         else:
+            if not tagged and (item["type"].endswith("_type") or item["type"] == "finite_number"):
+                message = f"{message} (not {_as_toml(item['input'])})"
             items.append((base, message.split(",")[0] if tagged else message, tagged))
     return [f"{where}: {format_location(loc)}: {message}" for loc, message, _ in items]
+
+
+def _as_toml(value: Any) -> str:
+    """A value as the session file spells it: `true`, `"7"`, `inf`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"' if len(value) <= 40 else f'"{value[:40]}…"'
+    if isinstance(value, (dict, list)):
+        return "a table" if isinstance(value, dict) else "a list"
+    return repr(value)
 
 
 def parse_session(data: dict[str, Any], where: str, path: Path | None = None) -> LoadedSession:

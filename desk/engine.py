@@ -58,7 +58,7 @@ from desk.queue import EventQueue
 from desk.risk.engine import ModeChange, RiskEngine
 from desk.risk.verdict import decision_why
 from desk.strategy import Context, Strategy, find_strategy, make_params, make_strategy
-from desk.timeutil import parse_iso_ns, parse_offset_ns
+from desk.timeutil import ns_range_error, parse_iso_ns, parse_offset_ns
 
 _new = tuple.__new__
 """Builds a named tuple from a tuple of its fields without a Python-level call."""
@@ -115,13 +115,12 @@ class Engine:
         self.strict = strict
         self.specs = {spec.symbol: spec for spec in cfg.instruments}
         multipliers = {s: spec.multiplier for s, spec in self.specs.items()}
+        # the file is opened once everything is built: a run that cannot start leaves no
+        # journal behind, nor takes the place of the one an earlier run left there
         self.journal = Journal(journal_path, cfg.audit.flush_every,
-                               flush_ms=cfg.audit.flush_ms, writer=journal_writer)
-        try:
-            self._build(loaded, multipliers, strict)
-        except BaseException:
-            self.journal.discard()  # a run that cannot start leaves no journal behind
-            raise
+                               flush_ms=cfg.audit.flush_ms, writer=journal_writer, open_now=False)
+        self._build(loaded, multipliers, strict)
+        self.journal.open()
 
     def _build(self, loaded: LoadedSession, multipliers: dict[str, float], strict: bool) -> None:
         """Every component but the journal, in the order they depend on each other."""
@@ -222,6 +221,9 @@ class Engine:
             except ValueError:
                 raise SessionError(f"{where}.at: {item.at!r} is neither an ISO time nor an offset "
                                    "like \"+90s\"") from None
+        if ns_range_error(ts):
+            raise SessionError(f"{where}.at: {item.at!r} after the first event is "
+                               f"{ns_range_error(ts)}")
         try:
             rule = self.risk.rule(item.rule)
             if item.param is not None:

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from desk.config import validation_lines
+from desk.config import STRICT, validation_lines
 from desk.errors import StrategyError
 from desk.events import Bar, BookDelta, BookSnapshot, Quote, Trade
 from desk.market import MarketView
@@ -23,9 +23,10 @@ from desk.portfolio import PortfolioView
 
 
 class Params(BaseModel):
-    """Base of strategy parameters: validated once at load, unknown keys rejected."""
+    """Base of strategy parameters: validated once at load, as strictly as the session
+    (`desk.config.STRICT`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
 
 _Params = Params

@@ -33,6 +33,17 @@ def parse_iso_ns(text: str) -> int:
     return whole * 1_000_000_000 + moment.microsecond * 1_000
 
 
+NS_MIN, NS_MAX = -(2**63), 2**63 - 1
+"""The times desk can hold: int64 nanoseconds since 1970, 1677-09-21 to 2262-04-11."""
+
+
+def ns_range_error(ns: int) -> str | None:
+    """Why a time (epoch ns) cannot be held, or None when it can."""
+    if NS_MIN <= ns <= NS_MAX:
+        return None
+    return "outside the times desk can hold (1677-09-21 to 2262-04-11, nanoseconds in 64 bits)"
+
+
 def is_iso_time(text: str) -> bool:
     """Whether `text` reads as an ISO-8601 time, for validating session files up front."""
     try:

@@ -39,8 +39,7 @@ def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
     message = _load(tmp_path, MINIMAL + '[session]\nseed = "x"\nstart_cash = 0\n')
     lines = message.splitlines()
     assert len(lines) == 2
-    assert lines[0].endswith("session.seed: Input should be a valid integer, unable to parse "
-                             "string as an integer")
+    assert lines[0].endswith('session.seed: Input should be a valid integer (not "x")')
     assert lines[1].endswith("session.start_cash: Input should be greater than 0")
 
 

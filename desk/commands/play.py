@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from desk.commands.run import DEMO, check_journal_path
+from desk.commands.run import DEMO, check_journal_path, seed_value
 
 
 def cmd_play(args: argparse.Namespace) -> int:
@@ -18,7 +18,8 @@ def cmd_play(args: argparse.Namespace) -> int:
 
     loaded = load_session(Path(args.session) if args.session else DEMO)
     journal = (Path(args.out) / "journal.arrow") if args.out else Path(loaded.config.audit.path)
-    check_journal_path(journal, f"--out {args.out}" if args.out else f"{loaded.path}: audit.path")
+    check_journal_path(journal, f"--out {args.out}" if args.out else f"{loaded.path}: audit.path",
+                       loaded)
     # built before the app starts its threads, so the journal's writer can be forked: the words
     # and batches of the journal are made on the other core, not between the app's frames
     engine = Engine(loaded, journal, seed=args.seed, strict=args.strict, journal_writer="process")
@@ -44,7 +45,7 @@ def register(sub: Any) -> None:
                       "name in themes/*.toml, or the path of a theme TOML file")
     play.add_argument("--out", help="folder for the journal and for sessions saved with s "
                       "(default: the folder of the session's audit.path)")
-    play.add_argument("--seed", type=int, help="override the session's seed")
+    play.add_argument("--seed", type=seed_value, help="override the session's seed")
     play.add_argument("--strict", action="store_true",
                       help="check every invariant after every event")
     play.add_argument("--paused", action="store_true", help="start paused on the first event")

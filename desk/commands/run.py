@@ -17,6 +17,17 @@ _CHUNK = 2_000
 """Events per call of `Engine.run`: how often the loop looks at Ctrl-C and the progress bar."""
 
 
+def seed_value(text: str) -> int:
+    """`--seed`: a whole number, zero or more (the session's `seed` is the same)."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"{seed} is negative; seeds are 0 or more")
+    return seed
+
+
 def _session_path(value: str | None) -> Path:
     return Path(value) if value else DEMO
 
@@ -27,12 +38,14 @@ def _journal_path(args: argparse.Namespace, configured: str) -> Path:
     return Path(configured)
 
 
-def check_journal_path(journal: Path, where: str) -> None:
+def check_journal_path(journal: Path, where: str, loaded: Any = None) -> None:
     """Fail with one line, before the engine is built, if the journal cannot be written there.
 
     `where` names what chose the path (`--out DIR` or `session.toml: audit.path`).
-    The folder is created (the journal would create it anyway) and probed with a
-    throwaway file; the journal itself is not touched until the run starts.
+    A journal never takes the place of the run's own inputs (`loaded`: the session
+    file and its data files). The folder is created (the journal would create it
+    anyway) and probed with a throwaway file; the journal itself is not touched
+    until the run starts.
     """
     import tempfile
 
@@ -40,6 +53,17 @@ def check_journal_path(journal: Path, where: str) -> None:
 
     if journal.is_dir():
         raise OutputError(f"{where}: {journal} is a folder; give a file path for the journal")
+    if loaded is not None:
+        target = journal.resolve()
+        inputs = [] if loaded.path is None else [("the session file", Path(loaded.path))]
+        inputs += [("a data file", loaded.resolve(source.path))
+                   for source in loaded.config.data.files]
+        for what, path in inputs:
+            if path.resolve() == target:
+                raise OutputError(f"{where}: {journal} is {what} of this run; the journal would "
+                                  "overwrite it")
+    if journal.parent.exists() and not journal.parent.is_dir():
+        raise OutputError(f"{where}: {journal.parent} is a file, not a folder")
     try:
         journal.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=journal.parent):
@@ -59,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded = load_session(_session_path(args.session))
     journal = _journal_path(args, loaded.config.audit.path)
     check_journal_path(journal, f"--out {args.out}" if getattr(args, "out", None)
-                       else f"{loaded.path}: audit.path")
+                       else f"{loaded.path}: audit.path", loaded)
     started = time.perf_counter()
     # the journal's words and batches are made in a forked writer, on the other core
     engine = Engine(loaded, journal, seed=args.seed, strict=args.strict, journal_writer="process")
@@ -149,7 +173,7 @@ def register(sub: Any) -> None:
     run = sub.add_parser("run", help="run a session headless and print its summary")
     run.add_argument("session", nargs="?", help="session file (default: the bundled demo)")
     run.add_argument("--out", help="folder for the journal (default: the session's audit.path)")
-    run.add_argument("--seed", type=int, help="override the session's seed")
+    run.add_argument("--seed", type=seed_value, help="override the session's seed")
     run.add_argument("--strict", action="store_true",
                      help="check every invariant after every event")
     run.add_argument("--json", action="store_true", help="print the summary as one JSON line")

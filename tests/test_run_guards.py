@@ -1,0 +1,184 @@
+"""What `desk run` refuses before it writes anything, and what it never destroys: the run's own
+inputs, an earlier journal, values of the wrong type or out of range."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from desk.audit import read_journal
+from tests.cli_run import run_cli
+
+SESSION = '''[data.synthetic]
+events = 300
+
+[[instruments]]
+symbol = "ACME"
+
+[strategy]
+use = "momentum"
+
+[strategy.params]
+lookback = 5
+threshold = 0.0001
+'''
+
+
+def _error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    return err
+
+
+def test_journal_path_that_is_the_session_file_is_refused_and_the_file_kept(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    session = tmp_path / "self.toml"
+    text = SESSION + f'\n[audit]\npath = "{session}"\n'
+    session.write_text(text)
+    assert run_cli(["run", str(session)]) == 2
+    assert "audit.path" in _error_line(capsys)
+    assert session.read_text() == text
+
+
+def test_journal_path_that_is_a_data_file_is_refused_and_the_data_kept(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "ticks.parquet"
+    pq.write_table(pa.table({"ts": [1, 2], "price": [10.0, 10.1], "size": [1.0, 2.0]}), data)
+    before = data.read_bytes()
+    session = tmp_path / "s.toml"
+    session.write_text('[[data.files]]\npath = "ticks.parquet"\n[[instruments]]\nsymbol = "X"\n'
+                       f'[audit]\npath = "{data}"\n')
+    assert run_cli(["run", str(session)]) == 2
+    line = _error_line(capsys)
+    assert "a data file of this run" in line and "audit.path" in line
+    assert data.read_bytes() == before
+
+
+def test_out_that_is_a_file_is_named_as_not_a_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    session = tmp_path / "s.toml"
+    session.write_text(SESSION)
+    assert run_cli(["run", str(session), "--out", str(session)]) == 2
+    assert "is a file, not a folder" in _error_line(capsys)
+
+
+REFUSING = '''
+from desk.errors import StrategyError
+from desk.strategy import Strategy
+
+
+class Refusing(Strategy):
+    """Fails as the engine builds it: the session loads, the run cannot start."""
+
+    def __init__(self, *args, **kwargs):
+        raise StrategyError("the venue refused the connection")
+'''
+
+
+def test_a_run_that_cannot_start_keeps_the_journal_of_an_earlier_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    session = tmp_path / "s.toml"
+    session.write_text(SESSION)
+    out = tmp_path / "out"
+    assert run_cli(["run", str(session), "--out", str(out), "--json"]) == 0
+    kept = read_journal(out).num_rows
+    assert kept > 0
+    (tmp_path / "refusing_strategy.py").write_text(REFUSING)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    broken = tmp_path / "broken.toml"
+    broken.write_text(SESSION.replace('use = "momentum"', 'use = "refusing_strategy:Refusing"')
+                      .replace("[strategy.params]\nlookback = 5\nthreshold = 0.0001\n", ""))
+    capsys.readouterr()
+    assert run_cli(["run", str(broken), "--out", str(out)]) == 2
+    assert "the venue refused the connection" in _error_line(capsys)
+    assert read_journal(out).num_rows == kept
+
+
+@pytest.mark.parametrize(("extra", "key", "words"), [
+    ('[session]\nseed = -1\n', "session.seed", "greater than or equal to 0"),
+    ('[session]\nseed = true\n', "session.seed", "(not true)"),
+    ('[session]\nseed = "7"\n', "session.seed", '(not "7")'),
+    ('[session]\nstart_cash = true\n', "session.start_cash", "(not true)"),
+    ('[execution.fees]\ntaker_bps = inf\n', "execution.fees.taker_bps", "finite"),
+])
+def test_values_of_the_wrong_type_or_not_finite_are_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str, key: str,
+        words: str) -> None:
+    session = tmp_path / "s.toml"
+    session.write_text(SESSION + extra)
+    assert run_cli(["run", str(session), "--out", str(tmp_path / "out")]) == 2
+    line = _error_line(capsys)
+    assert f"{key}: " in line and words in line, line
+    assert not (tmp_path / "out" / "journal.arrow").exists()
+
+
+@pytest.mark.parametrize(("replace", "key"), [
+    (("lookback = 5", "lookback = 5\nsize = \"400\""), "strategy.params.size"),
+    (("events = 300", "events = 300\ntick_size_typo = 1"), "data.synthetic.tick_size_typo"),
+    (("events = 300", "events = 300\nvolatility_bps = inf"), "data.synthetic.volatility_bps"),
+    (("events = 300", "events = 300\njump_prob = 2.0"), "data.synthetic.jump_prob"),
+    (("events = 300", "events = 300\nlevels = 100000000"), "data.synthetic.levels"),
+    (("events = 300", 'events = 300\nstart = "2300-01-02T14:30:00Z"'), "data.synthetic.start"),
+    (("events = 300", 'events = 300\nstart = "1600-01-02T14:30:00Z"'), "data.synthetic.start"),
+    (("symbol = \"ACME\"", "symbol = \"ACME\"\ntick_size = inf"), "instruments[0].tick_size"),
+])
+def test_out_of_range_values_are_refused_at_load(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], replace: tuple[str, str],
+        key: str) -> None:
+    session = tmp_path / "s.toml"
+    session.write_text(SESSION.replace(*replace))
+    assert run_cli(["run", str(session), "--out", str(tmp_path / "out")]) == 2
+    assert f": {key}: " in _error_line(capsys)
+
+
+@pytest.mark.parametrize("at", ['"9999-01-01T00:00:00Z"', '"+99999999999999999999s"',
+                                "99999999999999999999"])
+def test_a_schedule_time_outside_int64_nanoseconds_is_refused_at_load(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], at: str) -> None:
+    session = tmp_path / "s.toml"
+    session.write_text(SESSION + f'[[risk.schedule]]\nat = {at}\nrule = "cash"\nenabled = false\n')
+    assert run_cli(["run", str(session), "--out", str(tmp_path / "out")]) == 2
+    assert ": risk.schedule[0].at: " in _error_line(capsys)
+
+
+def test_a_synthetic_run_that_would_end_past_2262_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    session = tmp_path / "s.toml"
+    late = 'events = 300\nstart = "2262-04-11T00:00:00Z"\nstep_ms = 86400000'
+    session.write_text(SESSION.replace("events = 300", late))
+    assert run_cli(["run", str(session), "--out", str(tmp_path / "out")]) == 2
+    assert ": data.synthetic: " in _error_line(capsys)
+
+
+@pytest.mark.parametrize("seed", ["-1", "x"])
+def test_a_bad_seed_option_is_one_line(capsys: pytest.CaptureFixture[str], seed: str) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run_cli(["run", "--seed", seed])
+    assert exited.value.code == 2
+    assert _error_line(capsys).startswith("desk run: argument --seed: ")
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run_cli(["audit"])
+    assert exited.value.code == 2
+    assert "desk audit --help" in _error_line(capsys)
+
+
+def test_a_full_disk_behind_stdout_is_one_line_without_traceback(tmp_path: Path) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    session = tmp_path / "s.toml"
+    session.write_text(SESSION)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "desk", "run", str(session), "--json",
+                               "--out", str(tmp_path / "out")], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["desk: No space left on device"]
