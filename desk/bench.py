@@ -222,9 +222,19 @@ def _l2_file(path: Path) -> tuple[str, list[str], int]:
     symbols = (sorted(str(s) for s in pc.unique(table.column("instrument")).to_pylist()
                       if s is not None) if "instrument" in names else ["BENCH"])
     if "kind" in names:
-        book = pc.is_in(table.column("kind"), value_set=pa.array(["book_snapshot", "book_delta"]))
-        return "mixed", symbols, int(pc.sum(book).as_py() or 0)
-    return "book", symbols, table.num_rows
+        book = pc.is_in(table.column("kind").cast(pa.string()),
+                        value_set=pa.array(["book_snapshot", "book_delta"]))
+        kind, rows = "mixed", int(pc.sum(book).as_py() or 0)
+    elif "side" in names:
+        kind, rows = "book", table.num_rows
+    else:
+        raise BenchError(f"{path}: --l2: no book rows: the file has no `kind` column and no "
+                         f"`side` (its columns: {', '.join(names)}); give a depth file")
+    if rows == 0:
+        # a replay of no level updates would only report a rate of 0 as a missed target
+        raise BenchError(f"{path}: --l2: no book rows (book_snapshot or book_delta) in "
+                         f"{table.num_rows:,} rows; give a depth file")
+    return kind, symbols, rows
 
 
 def run_l2(folder: Path, updates: int, data: Path | None, repeat: int) -> dict[str, Any]:

@@ -54,6 +54,37 @@ def default_jobs() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def check_scheduler(scheduler: str | None) -> None:
+    """Refuse a `--scheduler` that is no address before anything is loaded or run.
+
+    An empty one would mean "no scheduler" in one place and an address in
+    another; a malformed one is parsed here as Dask would parse it when it
+    connects, so the mistake is named at once.
+    """
+    if scheduler is None:
+        return
+    if not scheduler.strip():
+        raise BatchError("--scheduler: give a Dask scheduler's address, like tcp://host:8786, "
+                         "not an empty one")
+    try:
+        from distributed.comm.addressing import parse_address, parse_host_port
+        from distributed.comm.registry import get_backend
+    except ImportError:
+        return  # running the cells says what to install
+    try:
+        scheme, location = parse_address(scheduler)
+        get_backend(scheme)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except ValueError as error:
+        raise _bad_address(scheduler, error) from None
+
+
+def _bad_address(scheduler: str, error: Exception) -> BatchError:
+    return BatchError(f"--scheduler: {scheduler!r} is not a Dask scheduler address ({error}); "
+                      "give one like tcp://host:8786")
+
+
 def run_cells(cells: list[Cell], jobs: int = 1, scheduler: str | None = None,
               retries: int = 2, runner: Runner = run_cell, finish_on_interrupt: bool = False,
               on_interrupt: Notify | None = None) -> Iterator[tuple[Cell, Row]]:
@@ -133,7 +164,14 @@ def _here(cells: list[Cell], runner: Runner, stop: _Interrupts) -> Iterator[tupl
     for cell in cells:
         if stop.stopping(0):
             break
-        yield cell, runner(cell)
+        try:
+            row = runner(cell)
+        except DeskError:
+            raise
+        except Exception as error:  # as a worker's error is: one line, the traceback its cause
+            raise BatchError(f"cell {cell.label or cell.key} (seed {cell.seed}) raised "
+                             f"{type(error).__name__}: {error}") from error
+        yield cell, row
     stop.finish()
 
 
@@ -277,6 +315,8 @@ def _dask(cells: list[Cell], scheduler: str, retries: int, runner: Runner,
         client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
     except OSError as error:
         raise BatchError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+    except (ValueError, TypeError) as error:  # Dask cannot parse the address
+        raise _bad_address(scheduler, error) from None
     try:
         futures = {client.submit(runner, cell, key=f"desk-cell-{cell.key}", pure=False,
                                  retries=retries): cell for cell in cells}

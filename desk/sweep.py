@@ -12,8 +12,11 @@ sweep's current cells are merged into one `results.parquet`.
 from __future__ import annotations
 
 import itertools
+import math
+import os
 import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +24,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import Field, ValidationError, field_validator
 
-from desk.batch import DEFAULT_RUIN, Cell, load_cell_session, session_source
+from desk.batch import DEFAULT_RUIN, MAX_SEED, Cell, load_cell_session, session_source
 from desk.config import Model, validation_lines
-from desk.errors import DeskError, SessionError
+from desk.errors import DeskError, OutputError, SessionError
 
 RESULTS = "results.parquet"
+
+MAX_CELLS = 1_000_000
+"""The most cells one sweep may have: far beyond what a sweep finishes, and the cells' list
+stays a few hundred MiB instead of exhausting memory."""
+
+SWEEP_KEYS = frozenset(("seeds", "seed_start", "out", "every", "ruin", "retries", "grid"))
+"""The keys only a sweep file has (a session file has `session` too, as a table)."""
 
 
 class SweepFile(Model):
@@ -36,7 +46,7 @@ class SweepFile(Model):
     seeds: int | list[int] = 4
     """How many seeds (from `seed_start`), or the seeds themselves."""
     seed_start: int = 1
-    out: str = "sweep"
+    out: str = Field(default="sweep", min_length=1)
     """Folder of the Parquet results, relative to the sweep file."""
     every: float = Field(default=60.0, gt=0, allow_inf_nan=False)
     """Equity curve sample interval, in simulated seconds."""
@@ -54,12 +64,30 @@ class SweepFile(Model):
                 raise ValueError(f"{key!r} has no values")
         return grid
 
+    @field_validator("session")
+    @classmethod
+    def _some_sessions(cls, session: str | list[str]) -> str | list[str]:
+        if isinstance(session, list) and not session:
+            raise ValueError("give at least one session file")
+        return session
+
     @field_validator("seeds")
     @classmethod
     def _some_seeds(cls, seeds: int | list[int]) -> int | list[int]:
         if (isinstance(seeds, int) and seeds < 1) or (isinstance(seeds, list) and not seeds):
             raise ValueError("give at least one seed")
+        if isinstance(seeds, list):
+            for seed in seeds:
+                if not 0 <= seed <= MAX_SEED:
+                    raise ValueError(f"{seed} is not a seed (seeds are 0 to 2**63 - 1)")
         return seeds
+
+    @field_validator("seed_start")
+    @classmethod
+    def _seed_start(cls, start: int) -> int:
+        if not 0 <= start <= MAX_SEED:
+            raise ValueError(f"{start} is not a seed (seeds are 0 to 2**63 - 1)")
+        return start
 
 
 class Sweep:
@@ -71,8 +99,15 @@ class Sweep:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise SessionError(f"{path}: no such sweep file") from None
+        except IsADirectoryError:
+            raise SessionError(f"{path}: is a folder, not a sweep file") from None
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
             raise SessionError(f"{path}: cannot read: {error}") from None
+        if _looks_like_a_session(raw):
+            raise SessionError(f"{path}: is a session file, not a sweep file (it has [session] or "
+                               f"[[instruments]] and no sweep keys): run it with `desk run "
+                               f"{path}`, compare sessions with `desk compare`, or name it in a "
+                               "sweep file's `session`")
         try:
             self.config = SweepFile.model_validate(raw)
         except ValidationError as error:
@@ -88,7 +123,30 @@ class Sweep:
         """Each session's resolved path and text, read once: every cell carries them."""
         self.labels = _labels(self.names)
         self.out = base / self.config.out
+        self._bound()
         self.check()
+
+    def _bound(self) -> None:
+        """Refuse a sweep of more than MAX_CELLS cells before its cells are listed.
+
+        A count like `seeds = 100000000000` would otherwise be a list of that
+        many seeds, and memory would run out before anything is reported.
+        """
+        seeds = self.config.seeds
+        count = len(seeds) if isinstance(seeds, list) else seeds
+        where = str(self.path)
+        if isinstance(seeds, int) and self.config.seed_start + seeds - 1 > MAX_SEED:
+            raise SessionError(f"{where}: seeds: {seeds:,} seeds from seed_start "
+                               f"{self.config.seed_start} go past the largest seed, 2**63 - 1")
+        if count > MAX_CELLS:
+            raise SessionError(f"{where}: seeds: {count:,} seeds is more than the {MAX_CELLS:,} "
+                               "cells a sweep may have")
+        points = math.prod(len(values) for values in self.config.grid.values())
+        total = len(self.names) * points * count
+        if total > MAX_CELLS:
+            raise SessionError(f"{where}: grid: {len(self.names)} session(s) × {points:,} grid "
+                               f"points × {count:,} seeds = {total:,} cells, more than the "
+                               f"{MAX_CELLS:,} a sweep may have")
 
     @property
     def seeds(self) -> list[int]:
@@ -149,6 +207,16 @@ class Sweep:
         return cells
 
 
+def _looks_like_a_session(raw: dict[str, Any]) -> bool:
+    """Whether a file given as a sweep is a session: `[session]` or `[[instruments]]`, no sweep key.
+
+    Validated as a sweep, a session file gives a line per table it has; the
+    mistake is the file, which one line can say.
+    """
+    session_like = isinstance(raw.get("session"), dict) or "instruments" in raw
+    return session_like and not SWEEP_KEYS & raw.keys()
+
+
 def _labels(names: list[str]) -> list[str]:
     """Each session's file stem, or its path as written where two stems are the same."""
     stems = [Path(n).stem for n in names]
@@ -172,28 +240,90 @@ def _blame(line: str, overrides: tuple[tuple[str, Any], ...]) -> tuple[str | Non
 
 
 class ResultStore:
-    """Rows in Parquet under one folder: parts while a sweep runs, one `results.parquet` after."""
+    """Rows in Parquet under one folder: parts while a sweep runs, one `results.parquet` after.
 
-    def __init__(self, folder: Path, flush_rows: int = 8, flush_seconds: float = 5.0) -> None:
+    A file that does not read is not fatal where its rows can be had again: a
+    part that does not read (a machine that died while writing it) is moved
+    aside with a `.bad` suffix and its cells run again; a `results.parquet`
+    that does not read is moved aside and rebuilt from the parts if there are
+    any, and is an error naming it if not (its rows exist nowhere else).
+    `notify` is told of each file moved aside, in one line.
+    """
+
+    def __init__(self, folder: Path, flush_rows: int = 8, flush_seconds: float = 5.0,
+                 notify: Callable[[str], None] | None = None) -> None:
         self.folder = folder
         self.flush_rows = flush_rows
         self.flush_seconds = flush_seconds
+        self.notify = notify
         self.pending: list[dict[str, Any]] = []
         self.added = 0
         """Rows given to this store since it was opened (flushed or pending)."""
         self._last_flush = time.monotonic()
 
+    def prepare(self, where: str) -> None:
+        """Create the folder now, so that a path that cannot be one fails before any cell runs.
+
+        `where` names the setting the folder came from (`--out`, or the sweep file's `out`).
+        """
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise OutputError(f"{where}: {self.folder} is a file, not a folder") from None
+        except NotADirectoryError:
+            raise OutputError(f"{where}: {self.folder}: a part of the path is a file, "
+                              "not a folder") from None
+        except OSError as error:
+            raise OutputError(f"{where}: {self.folder}: cannot create the folder: "
+                              f"{error.strerror or error}") from None
+        if not self.folder.is_dir():
+            raise OutputError(f"{where}: {self.folder} is not a folder")
+
     def files(self) -> list[Path]:
-        if not self.folder.exists():
+        if not self.folder.is_dir():
             return []
         return sorted(self.folder.glob("part-*.parquet")) + \
             ([self.folder / RESULTS] if (self.folder / RESULTS).exists() else [])
 
     def read(self) -> pa.Table | None:
-        tables = [pq.read_table(f) for f in self.files()]
+        """Every stored row; unreadable files are dealt with as the class says."""
+        tables: list[pa.Table] = []
+        results: Path | None = None
+        for path in self.files():
+            if path.name == RESULTS:
+                results = path
+                continue
+            table, why = _load(path)
+            if table is None:
+                aside = _set_aside(path)
+                self._tell(f"{path}: cannot read ({why}): moved aside to {aside.name}; its "
+                           "cells run again")
+                continue
+            tables.append(table)
+        if results is not None:
+            table, why = _load(results)
+            if table is not None:
+                tables.append(table)
+            elif not tables:
+                raise OutputError(f"{results}: cannot read ({why}) and there are no part files "
+                                  "to rebuild it from: move it aside to run its cells again")
+            else:
+                aside = _set_aside(results)
+                rows = sum(t.num_rows for t in tables)
+                self._tell(f"{results}: cannot read ({why}): moved aside to {aside.name}; "
+                           f"rebuilt from {len(tables)} part file(s) ({rows} rows), cells "
+                           "only it held run again")
         if not tables:
             return None
-        return pa.concat_tables(tables, promote_options="permissive")
+        try:
+            return pa.concat_tables(tables, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+            raise OutputError(f"{self.folder}: the stored rows do not fit together: "
+                              f"{_first_line(error)}") from None
+
+    def _tell(self, line: str) -> None:
+        if self.notify is not None:
+            self.notify(line)
 
     def done_keys(self) -> set[str]:
         table = self.read()
@@ -217,9 +347,11 @@ class ResultStore:
         while f"part-{number:05d}.parquet" in taken:
             number += 1
         target = self.folder / f"part-{number:05d}.parquet"
-        temporary = target.with_suffix(".tmp")
-        pq.write_table(pa.Table.from_pylist(self.pending), temporary)
-        temporary.replace(target)
+        try:
+            table = pa.Table.from_pylist(self.pending)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+            raise OutputError(f"{target}: cannot store the rows: {_first_line(error)}") from None
+        self._replace(target, table)
         self.pending = []
 
     def consolidate(self, keys: set[str] | None = None) -> tuple[pa.Table | None, int]:
@@ -256,10 +388,60 @@ class ResultStore:
 
     @staticmethod
     def _replace(target: Path, table: pa.Table) -> None:
-        """Write `table` to `target` through a temporary file, so a crash leaves the old file."""
+        """Write `table` to `target` through a synced temporary file, so a crash leaves the old
+        file, and a machine that dies just after the rename does not leave an empty one."""
         temporary = target.with_name(target.name + ".tmp")
-        pq.write_table(table, temporary)
-        temporary.replace(target)
+        try:
+            with open(temporary, "wb") as out:
+                pq.write_table(table, out)
+                out.flush()
+                os.fsync(out.fileno())
+            temporary.replace(target)
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            raise OutputError(f"{target}: cannot write: {error.strerror or error}; the rows "
+                              "already stored are kept, rerun to resume") from None
+
+
+def _first_line(error: BaseException) -> str:
+    """An Arrow error's gist: its first sentence, without the path Arrow repeats."""
+    text = (str(error).splitlines() or [type(error).__name__])[0]
+    if text.startswith("Could not open Parquet input source") and "': " in text:
+        text = text.split("': ", 1)[1]
+    return text.split(". ", 1)[0].rstrip(".")
+
+
+def _load(path: Path) -> tuple[pa.Table | None, str]:
+    """The file's rows, or None and why: not Parquet, or not rows of a sweep."""
+    try:
+        table = pq.read_table(path)
+    except pa.ArrowMemoryError:
+        raise  # the machine's limit, not the file's fault: never moved aside for it
+    except OSError as error:
+        if error.errno is not None:  # the system refused (permissions...): the file may be fine
+            raise OutputError(f"{path}: cannot read: {error.strerror or error}") from None
+        return None, _first_line(error)  # Arrow's own I/O errors: a corrupt column chunk
+    except pa.ArrowException as error:
+        return None, _first_line(error)
+    missing = [name for name in ("key", "label", "seed") if name not in table.column_names]
+    if missing:
+        return None, f"no {', '.join(missing)} column: not rows of a sweep"
+    return table, ""
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename `path` with a `.bad` suffix (numbered if that name is taken); the new path."""
+    aside = path.with_name(path.name + ".bad")
+    number = 1
+    while aside.exists():
+        aside = path.with_name(f"{path.name}.{number}.bad")
+        number += 1
+    try:
+        path.rename(aside)
+    except OSError as error:
+        raise OutputError(f"{path}: cannot read it, nor move it aside: "
+                          f"{error.strerror or error}") from None
+    return aside
 
 
 def flatten(cell: Cell, row: dict[str, Any]) -> dict[str, Any]:

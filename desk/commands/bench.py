@@ -12,12 +12,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """Generate (or take) the data, measure each process, print the figures."""
     from desk.bench import BenchError, profile, report, run_l2, run_trades
 
+    if args.events <= 0 or args.repeat <= 0:
+        raise BenchError("--events and --repeat must be positive")
     folder = Path(args.dir).resolve()
     data = Path(args.data).resolve() if args.data else None  # the session lives in --dir
     if data is not None and not data.exists():
         raise BenchError(f"{data}: no such data file")
-    if args.events <= 0 or args.repeat <= 0:
-        raise BenchError("--events and --repeat must be positive")
+    if data is not None and data.is_dir():
+        raise BenchError(f"--data: {data} is a folder, not a data file")
+    _prepare(folder)
     if args.l2:
         result = run_l2(folder, args.events, data, args.repeat)
     else:
@@ -32,6 +35,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for line in result.get("profile", []):
         print(line)
     return 0
+
+
+def _prepare(folder: Path) -> None:
+    """Create `--dir` before anything is generated, so that a path that is not a folder is one
+    line, not a failure halfway through writing the data."""
+    from desk.errors import OutputError
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"--dir: {folder} is a file, not a folder") from None
+    except NotADirectoryError:
+        raise OutputError(f"--dir: {folder}: a part of the path is a file, not a folder") from None
+    except OSError as error:
+        raise OutputError(f"--dir: {folder}: cannot create the folder: "
+                          f"{error.strerror or error}") from None
+    if not folder.is_dir():
+        raise OutputError(f"--dir: {folder} is not a folder")
 
 
 def register(sub: Any) -> None:

@@ -47,12 +47,16 @@ def unique_labels(names: list[str], paths: list[str]) -> list[str]:
 def cmd_compare(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from desk.batch import Cell, load_cell_session, session_source
+    from desk.batch import MAX_SEED, Cell, load_cell_session, session_source
     from desk.compare import aggregate, comparison_table, equity_chart, run_lines
-    from desk.pool import default_jobs
+    from desk.pool import check_scheduler, default_jobs
 
     if args.seeds < 1:
         raise SessionError(f"--seeds: {args.seeds} must be at least 1")
+    if args.seed_start < 0 or args.seed_start + args.seeds - 1 > MAX_SEED:
+        raise SessionError(f"--seed-start: the seeds {args.seed_start} to "
+                           f"{args.seed_start + args.seeds - 1} must be within 0 to 2**63 - 1")
+    check_scheduler(args.scheduler)
     if not 0 < args.ruin < 1:
         raise SessionError(f"--ruin: {args.ruin} must be between 0 and 1")
     if args.jobs is not None and args.jobs < 1:

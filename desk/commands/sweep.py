@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desk.errors import SessionError
+from desk.errors import OutputError, SessionError
 
 if TYPE_CHECKING:
     from desk.batch import Cell
@@ -18,19 +18,27 @@ if TYPE_CHECKING:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from desk.pool import default_jobs, run_cells
+    from desk.pool import check_scheduler, default_jobs, run_cells
     from desk.sweep import RESULTS, ResultStore, Sweep
 
     if args.jobs is not None and args.jobs < 1:
         raise SessionError(f"--jobs: {args.jobs} must be at least 1")
+    check_scheduler(args.scheduler)
+    if args.out is not None and not args.out.strip():
+        raise OutputError("--out: give a folder, not an empty path")
     jobs = default_jobs() if args.jobs is None else args.jobs
     sweep = Sweep(Path(args.sweep))
     out = Path(args.out) if args.out else sweep.out
-    store = ResultStore(out)
+    console = Console(stderr=True)
+
+    def tell(line: str) -> None:
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
+
+    store = ResultStore(out, notify=tell)
+    store.prepare("--out" if args.out else f"{sweep.path}: out")
     cells = sweep.cells()
     done = store.done_keys()
     todo = [cell for cell in cells if cell.key not in done]
-    console = Console(stderr=True)
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{jobs} local process(es)"
     console.print(f"sweep {args.sweep}: {len(cells)} cells, {len(cells) - len(todo)} already "
                   f"done, {len(todo)} to run on {where}", highlight=False, soft_wrap=True)
