@@ -156,7 +156,7 @@ def test_a_bad_file_is_one_line_naming_the_file_and_exit_2(tmp_path: Path) -> No
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and str(src) in result.stderr
     assert "missing column 'ts'" in result.stderr and "Traceback" not in result.stderr
-    assert not out.exists() and not Path(str(out) + ".partial").exists()
+    assert sorted(tmp_path.iterdir()) == [src]  # no output, no temporary file left
 
 
 def test_inspect_reports_span_kinds_disorder_and_crossed_books(tmp_path: Path) -> None:
@@ -286,8 +286,8 @@ def _two_instruments(tmp_path: Path) -> list[Path]:
 def test_interleaved_sources_are_refused_with_a_hint_or_sorted_stably_with_sort(
         tmp_path: Path) -> None:
     sources = _two_instruments(tmp_path)
-    with pytest.raises(DataError, match=r"a.csv, .*b.csv: 1 row\(s\) earlier than the row before "
-                                        r"\(first: row 5 of the import, 1970-01-01 00:00:01.000000 "
+    with pytest.raises(DataError, match=r"b.csv:2: 1 row\(s\) earlier than the row before "
+                                        r"\(first here: 1970-01-01 00:00:01.000000 "
                                         r"after 1970-01-01 00:00:04.000000 UTC\).*add --sort"):
         run_import("csv", sources, tmp_path / "o.parquet", kind="trade", instrument="X",
                    ts_unit="s")
@@ -428,7 +428,7 @@ def test_disorder_without_sort_is_exit_2_and_leaves_no_output_and_sort_imports_i
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "add --sort" in err
-    assert not out.exists() and not (tmp_path / "o.parquet.partial").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]  # nothing left
     assert main([*argv, "--sort"]) == 0
     summary = capsys.readouterr().out
     assert "1970-01-01 00:00:00.000000 → 1970-01-01 00:00:04.000000 UTC" in summary

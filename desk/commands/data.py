@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,32 @@ def _mapping(items: list[str]) -> dict[str, str]:
     return out
 
 
+LONGEST_NS = 366 * 86_400_000_000_000
+"""The longest duration an option takes (a year's bar): longer ones are typing mistakes, and
+would carry times beyond what desk's nanoseconds can hold."""
+
+
 def _duration_ns(text: str | None, flag: str) -> int | None:
     from desk.timeutil import parse_offset_ns
 
     if text is None:
         return None
-    value = parse_offset_ns("+" + text.lstrip("+"))
+    try:
+        value = parse_offset_ns("+" + text.lstrip("+"))
+    except (ValueError, OverflowError):  # 1e999d: a float that is no number of nanoseconds
+        value = None
     if value is None or value <= 0:
         raise DataError(f"{flag}: {text!r} is not a duration like 1m, 60s, 500ms, 1h, 1d")
+    if value > LONGEST_NS:
+        raise DataError(f"{flag}: {text!r} is longer than 366 days")
+    return value
+
+
+def _scale(value: float, flag: str) -> float:
+    """A scale factor must be positive and finite: any other turns every value into one that
+    `desk run` refuses (or flips prices' signs)."""
+    if not 0 < value < math.inf:
+        raise DataError(f"{flag}: {value!r} is not a positive finite number (e.g. 1e-4)")
     return value
 
 
@@ -39,7 +58,8 @@ def _options(args: argparse.Namespace) -> Any:
     return ImportOptions(
         instrument=args.instrument, kind=args.kind, columns=_mapping(args.map or []),
         ts_unit=args.ts_unit, ts_format=args.ts_format, tz=args.tz,
-        price_scale=args.price_scale, size_scale=args.size_scale,
+        price_scale=_scale(args.price_scale, "--price-scale"),
+        size_scale=_scale(args.size_scale, "--size-scale"),
         buy=tuple(v for v in (args.buy or "").split(",") if v),
         sell=tuple(v for v in (args.sell or "").split(",") if v),
         bar_stamp=args.bar_stamp, interval_ns=_duration_ns(args.interval, "--interval"),
@@ -47,45 +67,93 @@ def _options(args: argparse.Namespace) -> Any:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import SRC into desk's Parquet schema with a progress bar, then print a summary."""
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+    """Import SRC into desk's Parquet schema with a progress bar, then print a summary.
 
-    from desk.data.writer import MarketWriter
+    The rows go to a temporary file of a fresh name beside `--out` (so it can never be a
+    source, nor an earlier import's leftovers), renamed over `--out` only when all went well.
+    """
+    from rich.console import Console
+
+    from desk.data.writer import MarketWriter, temporary_beside
     from desk.importers import importer
     from desk.importers.chronology import settle
-    from desk.importers.source import Meter
 
     run = importer(args.format)
     options = _options(args)
     sources = [Path(s) for s in args.src]
     out = Path(args.out)
-    if out.resolve() in {s.resolve() for s in sources}:
-        raise DataError(f"{out}: --out would overwrite the source")
-    temporary = out.with_name(out.name + ".partial")
-    writer = MarketWriter(temporary)
-    console = Console(stderr=True)
+    _check_out(out, sources)
+    temporary = temporary_beside(out)
+    writer = MarketWriter(temporary, label=out)
     try:
-        with Progress(TextColumn("[bold]import {task.description}"), BarColumn(), DownloadColumn(),
-                      TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(),
-                      console=console, transient=True, disable=not console.is_terminal) as progress:
-            task = progress.add_task(args.format, total=None, rows=0)
-            meter = Meter()
-
-            def advance(_: int) -> None:
-                progress.update(task, completed=meter.read, total=meter.total or None,
-                                rows=writer.stats.rows)
-
-            meter._on_advance = advance
-            run(sources, writer, options, meter)
+        _read_sources(run, sources, writer, options, args.format)
+        if writer.stats.rows == 0:
+            raise DataError(_nothing(sources, writer))
         writer.close()
         settle(writer, sources, options.sort)
+        _replace(temporary, out)
     except BaseException:
         writer.abort()
         raise
-    temporary.replace(out)
     _print_summary(Console(), out, writer)
     return 0
+
+
+def _nothing(sources: list[Path], writer: Any) -> str:
+    """Why an import wrote no row, naming the sources and what was skipped in them."""
+    problems = "; ".join(writer.problem_lines())
+    return (f"{_names(sources)}: nothing to import: the source gave no rows"
+            + (f" ({problems})" if problems else ""))
+
+
+def _names(sources: list[Path]) -> str:
+    """The sources named in one line (the first three, each once)."""
+    unique = list(dict.fromkeys(str(s) for s in sources))
+    return ", ".join(unique[:3]) + (", ..." if len(unique) > 3 else "")
+
+
+def _check_out(out: Path, sources: list[Path]) -> None:
+    """Refuse an `--out` that is a source or that exists and is not a regular file (a folder,
+    a device, a fifo): the import replaces what is there."""
+    if out.resolve() in {s.resolve() for s in sources}:
+        raise DataError(f"{out}: --out would overwrite the source")
+    if out.is_dir():
+        raise DataError(f"{out}: --out is a folder; give the Parquet file to write "
+                        f"(e.g. {out / 'data.parquet'})")
+    if out.exists() and not out.is_file():
+        raise DataError(f"{out}: --out exists and is not a regular file (a device, a fifo or "
+                        "a socket); give the Parquet file to write")
+
+
+def _read_sources(run: Any, sources: list[Path], writer: Any, options: Any, name: str) -> None:
+    """Run the importer with a progress bar on a terminal."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from desk.importers.source import Meter
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("[bold]import {task.description}"), BarColumn(), DownloadColumn(),
+                  TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task(name, total=None, rows=0)
+        meter = Meter()
+
+        def advance(_: int) -> None:
+            progress.update(task, completed=meter.read, total=meter.total or None,
+                            rows=writer.stats.rows)
+
+        meter._on_advance = advance
+        run(sources, writer, options, meter)
+
+
+def _replace(temporary: Path, out: Path) -> None:
+    """Put the finished import at `out` (one rename, in the same folder)."""
+    try:
+        temporary.replace(out)
+    except OSError as error:
+        raise DataError(f"{out}: cannot write the import there: "
+                        f"{error.strerror or type(error).__name__}") from None
 
 
 def _print_summary(console: Any, out: Path, writer: Any) -> None:
@@ -146,6 +214,12 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if found.stale_updates:
         gaps += f"; {found.stale_updates:,} stale updates (ids the book already has)"
     table.add_row("update-id gaps", gaps)
+    bad = f"{found.bad_prices:,} rows with a price not positive and finite, {found.bad_sizes:,} " \
+          "with a negative or non-finite size"
+    if found.first_bad is not None:
+        bad += f" (first: row {found.first_bad + 1:,}; `desk run` stops there unless " \
+               "data.on_bad = \"skip\")"
+    table.add_row("bad prices/sizes", bad)
     console.print(table)
     return 0
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from desk.book import GAP, STALE, Book
 from desk.data.schema import COLUMNS
+from desk.data.writer import PRICES, SIZES, bad_prices, bad_sizes
 from desk.errors import DataError
 
 
@@ -47,21 +50,56 @@ class Inspection:
     """(ts, instrument, the update id the delta follows, the id the book was at)."""
     stale_updates: int = 0
     """Book deltas whose update id the book already has (the replay skips them)."""
+    bad_prices: int = 0
+    """Rows with a price that is not positive and finite (`desk run` refuses them)."""
+    bad_sizes: int = 0
+    """Rows with a negative or non-finite size (`desk run` refuses them)."""
+    first_bad: int | None = None
+    """The row number (from 0) of the first row with a bad price or size."""
 
 
-def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -> Inspection:
-    """Stream through a desk-schema Parquet file and report what it holds."""
+TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
+    # column: (what desk's schema has, the names of the pyarrow type tests that accept it)
+    "ts": ("int64 nanoseconds", ("is_integer",)),
+    "instrument": ("text", ("is_string", "is_large_string", "is_dictionary")),
+    "kind": ("text", ("is_string", "is_large_string", "is_dictionary")),
+    "side": ("a number", ("is_integer", "is_floating")),
+    "seq": ("an integer", ("is_integer",)),
+    "prev_seq": ("an integer", ("is_integer",)),
+    **{name: ("a number", ("is_integer", "is_floating", "is_null")) for name in PRICES + SIZES},
+}
+"""The type each desk column must have for the file to be read as desk's schema."""
+
+
+def open_desk_file(path: Path) -> pq.ParquetFile:
+    """`path` opened as a desk-schema Parquet file, or a one-line `DataError` saying why it is
+    not one (missing, a folder, not Parquet, cut short, without desk's columns or types)."""
     if not path.exists():
         raise DataError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, not a desk-schema Parquet file")
     try:
         parquet = pq.ParquetFile(path, pre_buffer=False)
     except (pa.ArrowInvalid, OSError) as error:
         raise DataError(f"{path}: not a Parquet file ({str(error).splitlines()[0]}); "
                         "import it first with `desk data import`") from None
-    missing = [c for c in ("ts", "instrument", "kind") if c not in parquet.schema_arrow.names]
+    schema = parquet.schema_arrow
+    missing = [c for c in ("ts", "instrument", "kind") if c not in schema.names]
     if missing:
         raise DataError(f"{path}: not in desk's schema: missing column(s) {', '.join(missing)}; "
                         "import it first with `desk data import`")
+    for name, (wanted, tests) in TYPES.items():
+        if name in schema.names:
+            kind = schema.field(name).type
+            if not any(getattr(pa.types, test)(kind) for test in tests):
+                raise DataError(f"{path}: column {name!r} is {kind}, not {wanted} as in desk's "
+                                "schema; import it with `desk data import`")
+    return parquet
+
+
+def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -> Inspection:
+    """Stream through a desk-schema Parquet file and report what it holds."""
+    parquet = open_desk_file(path)
     found = Inspection(path, parquet.schema_arrow)
     books: dict[str, Book] = {}
     gaps: list[tuple[int, int]] = []
@@ -80,7 +118,8 @@ def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -
                 found.first_crossed = pending[0]
         pending = None
 
-    for batch in parquet.iter_batches(batch_size=65_536, columns=names):
+    for batch in _batches(parquet, path, names):
+        _count_bad_values(found, batch)
         cols = {name: batch.column(name).to_pylist() for name in names}
         ts_list, symbols, kinds = cols["ts"], cols["instrument"], cols["kind"]
         found.rows += batch.num_rows
@@ -132,6 +171,39 @@ def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -
     close_book_event()
     found.largest_gaps = sorted(gaps, reverse=True)
     return found
+
+
+def _batches(parquet: pq.ParquetFile, path: Path, names: list[str]) -> Iterator[pa.RecordBatch]:
+    """The file's batches; a file that breaks off is one line saying after which row."""
+    rows = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=65_536, columns=names):
+            yield batch
+            rows += batch.num_rows
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
+        raise DataError(f"{path}: cannot read after row {rows:,}: "
+                        f"{str(error).splitlines()[0]}") from None
+
+
+def _count_bad_values(found: Inspection, batch: pa.RecordBatch) -> None:
+    """Count the rows whose prices or sizes `desk run` refuses, as the import does."""
+    names = batch.schema.names
+    for fields, bad, label in ((PRICES, bad_prices, "price"), (SIZES, bad_sizes, "size")):
+        mask = None
+        for name in fields:
+            if name in names:
+                found_here = bad(batch.column(name))
+                mask = found_here if mask is None else pc.or_(mask, found_here)
+        count = 0 if mask is None else (pc.sum(pc.cast(mask, pa.int64())).as_py() or 0)
+        if not count:
+            continue
+        if label == "price":
+            found.bad_prices += count
+        else:
+            found.bad_sizes += count
+        row = found.rows + pc.index(mask, True).as_py()
+        if found.first_bad is None or row < found.first_bad:
+            found.first_bad = row
 
 
 def _check_seq(found: Inspection, book: Book, ts: int, symbol: str, snapshot: bool,

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
+import pyarrow as pa
 
 from desk.book import Book
 from desk.config import FileSource
 from desk.data.files import FileReader
+from desk.data.inspect import open_desk_file
 from desk.errors import DataError
 from desk.events import BookDelta, BookSnapshot
 
@@ -37,13 +38,31 @@ class Throughput:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
+SESSION_HINT = 'set data.on_bad = "skip" to skip such rows'
+"""How the file reader's errors tell a session to go on past a bad row."""
+REPLAY_HINT = ('the replay stops at the first bad row (`desk data inspect` counts them; a '
+               'session skips them with data.on_bad = "skip")')
+
+
 def measure(path: Path, batch_rows: int = 65_536) -> Throughput:
-    """Read `path` through desk's file replay (`kind = "mixed"`) and apply every book event."""
+    """Read `path` through desk's file replay (`kind = "mixed"`) and apply every book event.
+
+    The file is checked as `desk data inspect` checks it first, so that what is not a
+    desk-schema file is one line saying why; the reader's own errors speak of a replay.
+    """
     try:
-        symbols = set(pq.read_table(path, columns=["instrument"]).column("instrument")
+        return _measure(path, batch_rows)
+    except DataError as error:
+        raise DataError(error.message.replace(SESSION_HINT, REPLAY_HINT)) from None
+
+
+def _measure(path: Path, batch_rows: int) -> Throughput:
+    parquet = open_desk_file(path)
+    try:
+        symbols = set(parquet.read(columns=["instrument"]).column("instrument")
                       .unique().to_pylist())
-    except (OSError, KeyError) as error:
-        raise DataError(f"{path}: not a desk-schema Parquet file ({error})") from None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
+        raise DataError(f"{path}: cannot read: {str(error).splitlines()[0]}") from None
     reader = FileReader(FileSource(path=str(path), kind="mixed"), path, None, symbols, "fail",
                         batch_rows, lambda ts, instrument, message: None)
     books: dict[str, Book] = {symbol: Book() for symbol in symbols}

@@ -7,7 +7,12 @@ stays flat however long the source is.
 
 from __future__ import annotations
 
+import contextlib
+import math
+import os
+import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,35 @@ import pyarrow.parquet as pq
 
 from desk.data.schema import COLUMNS, SCHEMA, conform
 from desk.errors import DataError
+
+INF = math.inf
+BAD_PRICE = ("rows with a price that is not positive and finite (kept: `desk run` stops at them "
+             "unless data.on_bad = \"skip\")")
+BAD_SIZE = ("rows with a negative or non-finite size (kept: `desk run` stops at them unless "
+            "data.on_bad = \"skip\")")
+PRICES = ("price", "bid", "ask", "open", "high", "low", "close")
+SIZES = ("size", "bid_size", "ask_size", "volume")
+
+
+def temporary_beside(path: Path) -> Path:
+    """A new, empty file of a name no other file has, in `path`'s folder (made if need be), with
+    the permissions a new file gets: where an import writes before it is renamed to `path`."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataError(f"{path}: cannot make its folder {path.parent}: "
+                        f"{error.strerror or type(error).__name__}") from None
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial",
+                                        dir=path.parent)
+        os.close(handle)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(name, 0o666 & ~mask)
+    except OSError as error:
+        raise DataError(f"{path}: cannot write there: "
+                        f"{error.strerror or type(error).__name__}") from None
+    return Path(name)
 
 
 @dataclass(slots=True)
@@ -32,8 +66,9 @@ class ImportStats:
     """Rows earlier than the row before them."""
     in_order: int = 0
     """Rows later than the row before them: none, with rows out of order, means newest first."""
-    first_disorder: tuple[int, int, int] | None = None
-    """(row number from 1, its time, the time of the row before) of the first row out of order."""
+    first_disorder: tuple[int, int, int, str] | None = None
+    """(row number from 1, its time, the time of the row before, where it is in the source) of
+    the first row out of order."""
     last_ts: int | None = None
     """The time of the last row written (not the latest time: see `max_ts`)."""
     kinds: Counter[str] = field(default_factory=Counter)
@@ -47,8 +82,13 @@ class ImportStats:
 class MarketWriter:
     """Rows in desk's schema, buffered into Parquet row groups."""
 
-    def __init__(self, path: Path, group_rows: int = 65_536) -> None:
+    def __init__(self, path: Path, group_rows: int = 65_536, label: Path | None = None) -> None:
         self.path = path
+        self.label = label or path
+        """The file named in errors: the output, when `path` is a temporary file."""
+        self.locate: Callable[[], str] | None = None
+        """Where the row being written is in the source (`file:line`), set by an importer that
+        writes row by row; asked only when a problem needs an example."""
         self.group_rows = group_rows
         self.stats = ImportStats()
         self._cols: list[list[Any]] = [[] for _ in COLUMNS]
@@ -58,7 +98,16 @@ class MarketWriter:
 
     # --- rows ----------------------------------------------------------------------
 
+    def where(self) -> str:
+        """Where the next row comes from: the importer's `file:line`, or its row number."""
+        return self.locate() if self.locate is not None else \
+            f"row {self.stats.rows + 1:,} of the import"
+
     def _row(self, ts: int, instrument: str, kind: str, values: tuple[Any, ...]) -> None:
+        # int64 nanoseconds, written out so that the test costs no name lookup on this hot path
+        if not -9_223_372_036_854_775_808 <= ts <= 9_223_372_036_854_775_807:
+            raise DataError(f"{self.where()}: time {ts:,} ns is outside the times desk can store "
+                            "(1677-09-21 to 2262-04-11 UTC)")
         stats = self.stats
         last = stats.last_ts
         if last is None:
@@ -70,7 +119,7 @@ class MarketWriter:
         elif ts < last:
             stats.out_of_order += 1
             if stats.first_disorder is None:
-                stats.first_disorder = (stats.rows + 1, ts, last)
+                stats.first_disorder = (stats.rows + 1, ts, last, self.where())
             if stats.min_ts is None or ts < stats.min_ts:
                 stats.min_ts = ts
         stats.last_ts = ts
@@ -86,16 +135,37 @@ class MarketWriter:
         if len(cols[0]) >= self.group_rows:
             self.flush()
 
+    def _bad_value(self, prices: tuple[tuple[str, float], ...],
+                   sizes: tuple[tuple[str, float | None], ...]) -> None:
+        """Count a row whose prices or sizes `desk run` refuses (the row is still written)."""
+        for name, value in prices:
+            if not 0 < value < INF:
+                self.problem(BAD_PRICE, f"{self.where()}: {name} {value!r}")
+                break
+        for name, size in sizes:
+            if size is not None and not 0 <= size < INF:
+                self.problem(BAD_SIZE, f"{self.where()}: {name} {size!r}")
+                break
+
     def trade(self, ts: int, instrument: str, price: float, size: float, side: int) -> None:
+        if not (0 < price < INF and 0 <= size < INF):
+            self._bad_value((("price", price),), (("size", size),))
         self._row(ts, instrument, "trade", (price, size, side) + (None,) * 11)
 
     def quote(self, ts: int, instrument: str, bid: float, bid_size: float, ask: float,
               ask_size: float) -> None:
+        if not (0 < bid < INF and 0 < ask < INF and 0 <= bid_size < INF and 0 <= ask_size < INF):
+            self._bad_value((("bid", bid), ("ask", ask)),
+                            (("bid_size", bid_size), ("ask_size", ask_size)))
         self._row(ts, instrument, "quote", (None, None, None, bid, bid_size, ask, ask_size)
                   + (None,) * 7)
 
     def bar(self, ts: int, instrument: str, open_: float, high: float, low: float, close: float,
             volume: float | None) -> None:
+        if not (0 < open_ < INF and 0 < high < INF and 0 < low < INF and 0 < close < INF
+                and (volume is None or 0 <= volume < INF)):
+            self._bad_value((("open", open_), ("high", high), ("low", low), ("close", close)),
+                            (("volume", volume),))
         self._row(ts, instrument, "bar",
                   (None,) * 7 + (open_, high, low, close, volume, None, None))
 
@@ -103,18 +173,24 @@ class MarketWriter:
               size: float, seq: int | None = None, prev_seq: int | None = None) -> None:
         """One L2 level; consecutive levels with the same ts/instrument/kind/seq form one book
         event. `seq` and `prev_seq` let the replay tell a gap in the venue's update ids."""
+        if not (0 < price < INF and 0 <= size < INF):
+            self._bad_value((("price", price),), (("size", size),))
         kind = "book_snapshot" if snapshot else "book_delta"
         self._row(ts, instrument, kind, (price, size, side) + (None,) * 9 + (seq, prev_seq))
 
-    def table(self, table: pa.Table) -> None:
-        """Append a whole table (any subset of desk's columns); statistics are taken column-wise."""
+    def table(self, table: pa.Table, where: Callable[[int], str] | None = None) -> None:
+        """Append a whole table (any subset of desk's columns); statistics are taken column-wise.
+        `where(i)` says where row `i` is in the source, for problems and disorder."""
         if table.num_rows == 0:
             return
         self.flush()
         table = conform(table)
         ts = table.column("ts")
         if ts.null_count:
-            raise DataError(f"{self.path}: {ts.null_count} row(s) without a timestamp")
+            raise DataError(f"{self.label}: {ts.null_count} row(s) without a timestamp")
+        first = self.stats.rows
+        where = where or (lambda i: f"row {first + i + 1:,} of the import")
+        self._bad_values(table, where)
         stats = self.stats
         column = ts.combine_chunks()
         previous = pa.concat_arrays([pa.array([stats.last_ts if stats.last_ts is not None
@@ -126,7 +202,7 @@ class MarketWriter:
         if stats.first_disorder is None and pc.any(earlier).as_py():
             index = pc.index(earlier, True).as_py()
             stats.first_disorder = (stats.rows + index + 1, column[index].as_py(),
-                                    previous[index].as_py())
+                                    previous[index].as_py(), where(index))
         low, high = pc.min(column).as_py(), pc.max(column).as_py()
         stats.min_ts = low if stats.min_ts is None else min(stats.min_ts, low)
         stats.max_ts = high if stats.max_ts is None else max(stats.max_ts, high)
@@ -138,11 +214,26 @@ class MarketWriter:
                 counter[item["values"]] += item["counts"]
         self._write(table)
 
+    def _bad_values(self, table: pa.Table, where: Callable[[int], str]) -> None:
+        """Count, column-wise, the rows whose prices or sizes `desk run` refuses."""
+        for what, fields, bad in ((BAD_PRICE, PRICES, bad_prices), (BAD_SIZE, SIZES, bad_sizes)):
+            mask = None
+            for name in fields:
+                found = bad(table.column(name))
+                mask = found if mask is None else pc.or_(mask, found)
+            assert mask is not None
+            count = pc.sum(pc.cast(mask, pa.int64())).as_py() or 0
+            if count:
+                index = pc.index(mask, True).as_py()
+                name = next(n for n in fields if bad(table.column(n).slice(index, 1))[0].as_py())
+                example = f"{where(index)}: {name} {table.column(name)[index].as_py()!r}"
+                self.problem(what, example, count)
+
     # --- problems ----------------------------------------------------------------------
 
-    def problem(self, what: str, example: str = "") -> None:
-        """Count one problem of kind `what`; the first `example` is kept for the summary."""
-        self.stats.problems[what] += 1
+    def problem(self, what: str, example: str = "", count: int = 1) -> None:
+        """Count `count` problems of kind `what`; the first `example` is kept for the summary."""
+        self.stats.problems[what] += count
         if what not in self._examples and example:
             self._examples[what] = example
 
@@ -164,29 +255,60 @@ class MarketWriter:
     def flush(self) -> None:
         if not self._cols[0]:
             return
-        arrays = [pa.array(values, type=SCHEMA.field(i).type)
-                  for i, values in enumerate(self._cols)]
+        try:
+            arrays = [pa.array(values, type=SCHEMA.field(i).type)
+                      for i, values in enumerate(self._cols)]
+        except (OverflowError, pa.ArrowInvalid) as error:  # an update id beyond 64 bits
+            raise DataError(f"{self.label}: a value does not fit desk's schema, in the "
+                            f"{len(self._cols[0]):,} rows up to {self.where()}: "
+                            f"{str(error).splitlines()[0]}") from None
         self._write(pa.Table.from_arrays(arrays, schema=SCHEMA))
         self._cols = [[] for _ in COLUMNS]
 
     def _write(self, table: pa.Table) -> None:
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, SCHEMA, compression="zstd")
-        self._writer.write_table(table, row_group_size=self.group_rows)
+        try:
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.path, SCHEMA, compression="zstd")
+            self._writer.write_table(table, row_group_size=self.group_rows)
+        except OSError as error:
+            raise write_error(self.label, error) from None
 
     def close(self) -> None:
         """Write what is buffered and the file footer; an import that wrote nothing is an error."""
         self.flush()
         if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+            try:
+                self._writer.close()
+            except OSError as error:
+                raise write_error(self.label, error) from None
+            finally:
+                self._writer = None
         elif self.stats.rows == 0:
-            raise DataError(f"{self.path}: nothing to write: the source gave no rows")
+            raise DataError(f"{self.label}: nothing to write: the source gave no rows")
 
     def abort(self) -> None:
         """Drop what is buffered and remove the partial file (an import that failed half-way)."""
         self._cols = [[] for _ in COLUMNS]
         if self._writer is not None:
-            self._writer.close()
+            with contextlib.suppress(OSError):  # the file is removed next: a full disk is moot
+                self._writer.close()
             self._writer = None
         self.path.unlink(missing_ok=True)
+
+
+def write_error(path: Path, error: OSError) -> DataError:
+    """An output that cannot be written (a full disk) as one line naming it."""
+    reason = os.strerror(error.errno) if error.errno else \
+        (str(error).splitlines()[0] if str(error) else type(error).__name__)
+    return DataError(f"{path}: cannot write: {reason}")
+
+
+def bad_prices(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Where a price column holds a value that is not positive and finite (nulls are not)."""
+    return pc.fill_null(pc.invert(pc.and_(pc.is_finite(column), pc.greater(column, 0))), False)
+
+
+def bad_sizes(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Where a size column holds a negative or non-finite value (nulls are not)."""
+    return pc.fill_null(pc.invert(pc.and_(pc.is_finite(column), pc.greater_equal(column, 0))),
+                        False)

@@ -24,9 +24,11 @@ def _epoch_ns(value: str) -> int:
     return number * 1_000 if number > 10**14 else number * 1_000_000
 
 
-def _rows(path: Path, meter: Meter) -> Iterator[tuple[str, list[str]]]:
+def _rows(path: Path, meter: Meter, writer: MarketWriter) -> Iterator[tuple[str, list[str]]]:
     """(where, fields) of every data row; a header row (non-numeric first field) is skipped."""
     lines = text_lines(path, meter, what="a Binance CSV dump")
+    number = 0
+    writer.locate = lambda: f"{path}:{number}"
     for number, line in lines:
         if not line.strip():
             continue
@@ -65,7 +67,7 @@ def run_binance_trades(sources: list[Path], writer: MarketWriter, opts: ImportOp
     for path in sources:
         symbol = _symbol(path, opts)
         agg = "aggtrade" in path.name.lower()
-        for where, f in _rows(path, meter):
+        for where, f in _rows(path, meter, writer):
             try:
                 if agg or len(f) == 8:
                     ts, maker = f[5], f[6]
@@ -83,7 +85,7 @@ def run_binance_bookticker(sources: list[Path], writer: MarketWriter, opts: Impo
     """`update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time`."""
     for path in sources:
         symbol = _symbol(path, opts)
-        for where, f in _rows(path, meter):
+        for where, f in _rows(path, meter, writer):
             try:
                 writer.quote(_epoch_ns(f[5]), symbol, float(f[1]), float(f[2]), float(f[3]),
                              float(f[4]))
@@ -97,7 +99,7 @@ def run_binance_klines(sources: list[Path], writer: MarketWriter, opts: ImportOp
     the end of the bar, so a strategy never sees a bar before it has closed."""
     for path in sources:
         symbol = _symbol(path, opts)
-        for where, f in _rows(path, meter):
+        for where, f in _rows(path, meter, writer):
             try:
                 close_ns = _epoch_ns(f[6])
                 step = 1_000 if int(float(f[6])) > 10**14 else 1_000_000
@@ -119,7 +121,7 @@ def run_binance_depth(sources: list[Path], writer: MarketWriter, opts: ImportOpt
     last_id: int | None = None
     started = False
     for path in sources:
-        for where, f in _rows(path, meter):
+        for where, f in _rows(path, meter, writer):
             try:
                 symbol = opts.instrument or f[0].upper()
                 ts, last_u = _epoch_ns(f[1]), int(f[3])

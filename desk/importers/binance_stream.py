@@ -73,7 +73,13 @@ class _StreamImport:
                 self.writer.problem("lines that are neither a stream message nor a snapshot",
                                     self.where)
             return
-        data = message.get("data") or {}
+        data = message.get("data")
+        if data is None:
+            self.writer.problem("stream messages without data: skipped", self.where)
+            return
+        if not isinstance(data, dict):
+            raise DataError(f"{self.where}: the message's data is a JSON {_json_type(data)}, "
+                            "expected an object")
         event = data.get("e") or ("bookTicker" if str(stream).endswith("@bookTicker") else "")
         if event == "depthUpdate":
             self.diff(local, data)
@@ -156,14 +162,21 @@ class _StreamImport:
                                     symbol)
 
 
+def _json_type(value: Any) -> str:
+    """What a decoded JSON value is, in JSON's words."""
+    names = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+    return names.get(type(value), "null" if value is None else type(value).__name__)
+
+
 def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: Meter) -> None:
     """Import recorded stream files in order; several symbols may share a file."""
     job = _StreamImport(writer, opts)
+    writer.locate = lambda: job.where
     for path in sources:
         for number, text in text_lines(path, meter, what="a recorded Binance stream"):
             if not text.strip():
                 continue
-            job.where = f"{path.name}:{number}"
+            job.where = f"{path}:{number}"
             stamp, _, body = text.partition(" ")
             try:
                 local = int(stamp)
@@ -171,6 +184,10 @@ def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: M
             except ValueError:
                 raise DataError(f"{path}:{number}: not a `<receive ns> <json>` line: "
                                 f"{text[:60]!r}") from None
+            if not isinstance(message, dict):
+                raise DataError(f"{path}:{number}: the message is a JSON {_json_type(message)}, "
+                                "expected an object (`{\"stream\": ..., \"data\": {...}}` or a "
+                                "REST depth snapshot)")
             try:
                 job.line(local, message)
             except KeyError as error:

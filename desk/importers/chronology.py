@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from desk.data.schema import SCHEMA
-from desk.data.writer import MarketWriter
+from desk.data.writer import MarketWriter, temporary_beside, write_error
 from desk.errors import DataError
 from desk.timeutil import format_ns
 
@@ -39,27 +39,25 @@ def settle(writer: MarketWriter, sources: list[Path], sort: bool) -> None:
     if not stats.out_of_order:
         return
     if not stats.in_order:
-        reverse(writer.path, writer.group_rows)
+        reverse(writer.path, writer.group_rows, writer.label)
         writer.note("rows reversed (the source lists the newest first)", stats.rows)
     elif sort:
-        sort_file(writer.path, writer.group_rows)
+        sort_file(writer.path, writer.group_rows, label=writer.label)
         writer.note("rows sorted by time (stable)", stats.rows)
     else:
         assert stats.first_disorder is not None
-        row, ts, before = stats.first_disorder
-        names = ", ".join(str(s) for s in sources[:3]) + (", ..." if len(sources) > 3 else "")
-        raise DataError(f"{names}: {stats.out_of_order:,} row(s) earlier than the row before "
-                        f"(first: row {row:,} of the import, {format_ns(ts)} after "
-                        f"{format_ns(before)} UTC); desk replays in time order: add --sort to "
-                        "sort them")
+        _, ts, before, where = stats.first_disorder
+        raise DataError(f"{where}: {stats.out_of_order:,} row(s) earlier than the row before "
+                        f"(first here: {format_ns(ts)} after {format_ns(before)} UTC); desk "
+                        "replays in time order: add --sort to sort them")
     stats.out_of_order = 0
     stats.first_disorder = None
 
 
-def reverse(path: Path, group_rows: int) -> None:
+def reverse(path: Path, group_rows: int, label: Path | None = None) -> None:
     """Rewrite `path` with its rows in reverse order, one row group in memory at a time."""
     source = pq.ParquetFile(path)
-    out = path.with_name(path.name + ".ordered")
+    out = temporary_beside(path)
     try:
         with pq.ParquetWriter(out, SCHEMA, compression="zstd") as writer:
             for group in reversed(range(source.num_row_groups)):
@@ -67,25 +65,29 @@ def reverse(path: Path, group_rows: int) -> None:
                 backwards = pa.array(range(table.num_rows - 1, -1, -1), pa.int64())
                 writer.write_table(table.take(backwards), row_group_size=group_rows)
         out.replace(path)
+    except OSError as error:
+        raise write_error(label or path, error) from None
     finally:
         out.unlink(missing_ok=True)
 
 
 def sort_file(path: Path, group_rows: int, run_rows: int = RUN_ROWS,
-              merge_rows: int = MERGE_ROWS) -> None:
+              merge_rows: int = MERGE_ROWS, label: Path | None = None) -> None:
     """Rewrite `path` sorted by `ts`, stably: sorted runs of consecutive rows, then a k-way merge
     that reads each run a few thousand rows at a time."""
     source = pq.ParquetFile(path)
     total = source.metadata.num_rows
     run_rows = max(run_rows, -(-total // MAX_RUNS))
-    runs_path = path.with_name(path.name + ".runs")
-    out = path.with_name(path.name + ".ordered")
+    runs_path = temporary_beside(path)
+    out = temporary_beside(path)
     try:
         runs = _write_runs(source, runs_path, run_rows, group_rows)
         with pq.ParquetWriter(out, SCHEMA, compression="zstd") as writer:
             for table in _merge(runs_path, runs, merge_rows):
                 writer.write_table(table, row_group_size=group_rows)
         out.replace(path)
+    except OSError as error:
+        raise write_error(label or path, error) from None
     finally:
         runs_path.unlink(missing_ok=True)
         out.unlink(missing_ok=True)

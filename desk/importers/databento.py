@@ -116,6 +116,8 @@ def import_records(where: str, schema: str, records: Iterator[Record], writer: M
     clock = "ts_recv" if opts.clock == "local" else "ts_event"
     book = _MboBook(writer) if schema == "mbo" else None
     top: tuple[Any, ...] | None = None
+    number = first
+    writer.locate = lambda: f"{where}:{number}"
     for number, r in enumerate(records, start=first):
         try:
             symbol = opts.instrument or str(r.get("symbol") or r["instrument_id"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable, Iterator
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +45,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "bid_size": ("bid_size", "bid_qty", "bid_amount"),
     "ask_size": ("ask_size", "ask_qty", "ask_amount"),
 }
+NULL_WORDS = ("NA", "N/A", "#N/A", "NULL", "NONE")
+"""Words a CSV writes for a missing value (read as nulls, not as a header's names)."""
 BUY = ("buy", "b", "bid", "bids", "1", "+1")
 SELL = ("sell", "s", "ask", "asks", "a", "-1", "offer")
 
@@ -80,7 +84,7 @@ def _run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: 
             if batch.num_rows:
                 empty = False
                 writer.table(convert(path, batch, _names(path, opts, batch.schema.names), opts,
-                                     where))
+                                     where), where)
         if empty:
             raise DataError(f"{path}: the file has no rows")
 
@@ -126,8 +130,11 @@ def _parquet_batches(path: Path, opts: ImportOptions,
 
 def _csv_batches(path: Path, opts: ImportOptions,
                  meter: Meter) -> Iterator[tuple[pa.RecordBatch, Where]]:
-    header = _csv_header(path, opts)
-    columns = sorted(set(_names(path, opts, header).values()))
+    header, first = _csv_header(path, opts)
+    names = _names(path, opts, header)
+    if not opts.header:
+        _no_header_row(path, first, names)
+    columns = sorted(set(names.values()))
     stream = open_binary(path, meter, text="a CSV file")
     read = pacsv.ReadOptions(block_size=1 << 22, autogenerate_column_names=not opts.header)
     parse = pacsv.ParseOptions(delimiter=opts.csv_delimiter)
@@ -152,8 +159,24 @@ def names_of(path: Path, opts: ImportOptions, header: list[str]) -> dict[str, st
     return {column: field for field, column in _names(path, opts, header).items()}
 
 
-def _csv_header(path: Path, opts: ImportOptions) -> list[str]:
-    """The column names: the header row's, or f0, f1, ... (pyarrow's) for a file without one."""
+def _no_header_row(path: Path, first: list[str], names: dict[str, str]) -> None:
+    """With --no-header, refuse a first line whose price or size fields are not numbers: it is
+    a header, and would otherwise fail as a bad value with an irrelevant hint."""
+    for field, column in names.items():
+        if field not in PRICES + SIZES:
+            continue
+        text = first[int(column[1:])].strip()
+        try:
+            float(text)
+        except ValueError:
+            if text and text.upper() not in NULL_WORDS:
+                raise DataError(f"{path}:1: the first line looks like a header ({field} is "
+                                f"{text!r}, not a number); drop --no-header") from None
+
+
+def _csv_header(path: Path, opts: ImportOptions) -> tuple[list[str], list[str]]:
+    """The column names (the header row's, or f0, f1, ... (pyarrow's) for a file without one),
+    and the first row's fields."""
     with text_stream(path, Meter(), "a CSV file") as stream:
         try:
             first = next(csv.reader(stream, delimiter=opts.csv_delimiter), None)
@@ -163,7 +186,7 @@ def _csv_header(path: Path, opts: ImportOptions) -> list[str]:
             raise DataError(f"{path}: cannot read: {_first_line(error)}") from None
     if not first:
         raise DataError(f"{path}: the file has no rows")
-    return first if opts.header else [f"f{i}" for i in range(len(first))]
+    return (first if opts.header else [f"f{i}" for i in range(len(first))]), first
 
 
 _CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to (\w+): "
@@ -277,16 +300,54 @@ def timestamps(path: Path, column: pa.Array, opts: ImportOptions, label: str,
             kind = column.type
         if pa.types.is_timestamp(kind):
             if kind.tz is None:
-                column = _zoned(pc.cast(column, pa.timestamp("ns")), opts.tz or "UTC", where,
-                                label)
-            return pc.cast(pc.cast(column, pa.timestamp("ns", "UTC")), pa.int64())
+                column = _zoned(_storable(column, _naive_ns, where, label, ""), opts.tz or "UTC",
+                                where, label)
+            return _storable(column, _utc_ns, where, label, "")
         scale = unit_ns(opts.ts_unit)
+        hint = f"; is --ts-unit {opts.ts_unit} right?"
         if pa.types.is_floating(kind):
-            return pc.cast(pc.round(pc.multiply(column, float(scale))), pa.int64())
-        return pc.multiply(pc.cast(column, pa.int64()), scale)
+            return _storable(column, partial(_float_ns, float(scale)), where, label, hint)
+        return _storable(column, partial(_int_ns, scale), where, label, hint)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
         raise DataError(f"{path}: column {label!r}: cannot read {kind} as timestamps "
                         f"({_first_line(error)}); set --ts-unit, --ts-format or --tz") from None
+
+
+def _naive_ns(values: pa.Array) -> pa.Array:
+    return pc.cast(values, pa.timestamp("ns"))
+
+
+def _utc_ns(values: pa.Array) -> pa.Array:
+    return pc.cast(pc.cast(values, pa.timestamp("ns", "UTC")), pa.int64())
+
+
+def _float_ns(scale: float, values: pa.Array) -> pa.Array:
+    return pc.cast(pc.round(pc.multiply(values, scale)), pa.int64())
+
+
+def _int_ns(scale: int, values: pa.Array) -> pa.Array:
+    return pc.multiply_checked(pc.cast(values, pa.int64()), scale)
+
+
+def _later(offset: int, values: pa.Array) -> pa.Array:
+    return pc.add_checked(values, pa.scalar(offset, pa.int64()))
+
+
+def _storable(column: pa.Array, convert: Callable[[pa.Array], pa.Array], where: Where,
+              label: str, hint: str) -> pa.Array:
+    """`convert(column)`; when a value does not fit desk's int64 nanoseconds, its row is named."""
+    try:
+        return convert(column)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        index = first_failing(column, convert)
+        raise DataError(f"{where(index)}: column {label!r}: {_shown(column[index].as_py())} is "
+                        f"not a time desk can store (1677-09-21 to 2262-04-11 UTC){hint}") \
+            from None
+
+
+def _shown(value: object) -> str:
+    """A source value as an error shows it: a time as ISO text, anything else as Python's."""
+    return repr(value.isoformat()) if isinstance(value, datetime) else repr(value)
 
 
 def _iso(column: pa.Array, where: Where, label: str) -> pa.Array:
@@ -309,7 +370,15 @@ def _iso(column: pa.Array, where: Where, label: str) -> pa.Array:
         return cast(column)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         index = first_failing(column, cast)
-        raise DataError(f"{where(index)}: column {label!r}: {column[index].as_py()!r} is not an "
+        value = column[index].as_py()
+        try:
+            pc.cast(pa.array([value]), pa.timestamp("s", unit.tz))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        else:
+            raise DataError(f"{where(index)}: column {label!r}: {value!r} is not a time desk can "
+                            "store (1677-09-21 to 2262-04-11 UTC)") from None
+        raise DataError(f"{where(index)}: column {label!r}: {value!r} is not an "
                         "ISO 8601 time; give its layout with --ts-format (strptime codes, e.g. "
                         "'%Y%m%d %H%M%S%f') or its unit with --ts-unit") from None
 
@@ -350,7 +419,8 @@ def convert(path: Path, batch: pa.RecordBatch, names: dict[str, str], opts: Impo
     out: dict[str, pa.Array] = {}
     out["ts"] = timestamps(path, batch.column(names["ts"]), opts, names["ts"], where)
     if opts.kind == "bar":
-        out["ts"] = pc.add(out["ts"], bar_offset(opts))
+        out["ts"] = _storable(out["ts"], partial(_later, bar_offset(opts)), where,
+                              names["ts"], " once restamped at the bar's close")
     if "instrument" in names:
         out["instrument"] = pc.cast(batch.column(names["instrument"]), pa.string())
     else:

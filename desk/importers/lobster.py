@@ -74,7 +74,12 @@ def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: M
     except (ZoneInfoNotFoundError, ValueError):
         raise DataError(f"--tz: unknown time zone {opts.tz!r}") from None
     for path, message_member, book_name, is_zip, match in _pairs(sources):
-        day = datetime.strptime(match["date"], "%Y-%m-%d").replace(tzinfo=zone)
+        try:
+            day = datetime.strptime(match["date"], "%Y-%m-%d").replace(tzinfo=zone)
+        except ValueError:
+            named = f"{path}/{message_member}" if is_zip else str(path)
+            raise DataError(f"{named}: the date in the file name, {match['date']!r}, is not a "
+                            "date (YYYY-MM-DD)") from None
         midnight = int(day.timestamp()) * 1_000_000_000
         symbol = opts.instrument or match["symbol"]
         levels = int(match["levels"])
@@ -94,6 +99,8 @@ def _day(writer: MarketWriter, symbol: str, midnight: int, levels: int,
          messages: Iterator[tuple[int, str]], books: Iterator[tuple[int, str]], where: str,
          book_where: str) -> None:
     previous: tuple[dict[float, float], dict[float, float]] | None = None
+    number = 0
+    writer.locate = lambda: f"{where}:{number}"
     for pair in zip_longest(messages, books):
         if pair[0] is None or pair[1] is None:
             # a longer file of either kind means the pair does not belong together

@@ -48,6 +48,7 @@ def _file(path: Path, reader: csv.DictReader[str], writer: MarketWriter,
     levels = sum(1 for name in header if name.startswith("asks[") and
                  name.endswith(".price"))
     snapshot_ts: int | None = None
+    writer.locate = lambda: f"{path}:{reader.line_num}"
     for row in reader:
         try:
             ts = _micros(row, clock) * 1_000

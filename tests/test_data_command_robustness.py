@@ -1,0 +1,395 @@
+"""`desk data import`, `inspect` and `replay` on inputs that must not lose data or end in a
+traceback: each is one line naming the file, option or line, exit code 2, and every source
+left as it was."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+import pytest
+from cli_run import run_cli
+
+TRADES = "".join(f"{1_700_000_000 + i},{100 + i}.5,{i + 1}\n" for i in range(5))
+"""Five trades without a header: epoch seconds, price, size."""
+CSV_TRADE = ["--format", "csv", "--no-header", "--kind", "trade", "--instrument", "X",
+             "--map", "ts=0,price=1,size=2", "--ts-unit", "s"]
+
+
+@pytest.fixture(autouse=True)
+def wide_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Summaries printed unwrapped, so that a problem's text and example read as one line."""
+    monkeypatch.setenv("COLUMNS", "1000")
+
+
+def desk(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = run_cli(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def failed(code: int, err: str, *fragments: str) -> str:
+    """Assert a clean failure: exit 2, one `desk:` line holding every fragment; the line."""
+    assert code == 2, err
+    assert "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("desk: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], f"expected {fragment!r} in {lines[0]!r}"
+    return lines[0]
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` with its bytes: what an import must leave alone."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def trades_csv(path: Path) -> Path:
+    path.write_text(TRADES)
+    return path
+
+
+# --- the output and its temporary file ------------------------------------------------
+
+
+def test_a_source_named_like_the_old_temporary_output_is_not_consumed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = trades_csv(tmp_path / "z.partial")
+    code, _, err = desk(["data", "import", str(source), *CSV_TRADE, "--out",
+                         str(tmp_path / "z")], capsys)
+    assert code == 0, err
+    assert source.read_text() == TRADES
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["z", "z.partial"]
+    assert pq.read_table(tmp_path / "z").num_rows == 5
+
+
+def test_an_existing_file_named_like_a_temporary_output_is_left_alone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = trades_csv(tmp_path / "t.csv")
+    other = tmp_path / "o.parquet.partial"
+    other.write_text("someone else's")
+    code, _, err = desk(["data", "import", str(source), *CSV_TRADE, "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    assert code == 0, err
+    assert other.read_text() == "someone else's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.parquet", "o.parquet.partial",
+                                                         "t.csv"]
+
+
+def test_the_output_gets_the_permissions_of_a_new_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = trades_csv(tmp_path / "t.csv")
+    out = tmp_path / "o.parquet"
+    mask = os.umask(0o022)
+    try:
+        code, _, err = desk(["data", "import", str(source), *CSV_TRADE, "--out", str(out)],
+                            capsys)
+    finally:
+        os.umask(mask)
+    assert code == 0, err
+    assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_an_out_that_is_a_folder_is_refused_and_nothing_is_left_behind(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = trades_csv(tmp_path / "t.csv")
+    (tmp_path / "data").mkdir()
+    before = files(tmp_path)
+    code, _, err = desk(["data", "import", str(source), *CSV_TRADE, "--out",
+                         str(tmp_path / "data")], capsys)
+    failed(code, err, f"{tmp_path / 'data'}: --out is a folder")
+    assert files(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "t.csv"]
+
+
+def test_an_out_that_is_not_a_regular_file_is_refused_and_left_in_place(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = trades_csv(tmp_path / "t.csv")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    code, _, err = desk(["data", "import", str(source), *CSV_TRADE, "--out", str(fifo)], capsys)
+    failed(code, err, f"{fifo}: --out exists and is not a regular file")
+    assert fifo.is_fifo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "t.csv"]
+
+
+def test_a_full_disk_is_one_line_naming_the_output_and_leaves_no_partial_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    source = trades_csv(tmp_path / "t.csv")
+    out = tmp_path / "o.parquet"
+
+    def full(*_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space "
+                                    "left on device")
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
+    code, _, err = desk(["data", "import", str(source), *CSV_TRADE, "--out", str(out)], capsys)
+    failed(code, err, f"{out}: cannot write: No space left on device")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+    assert source.read_text() == TRADES
+
+
+# --- options -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--price-scale", "0"), ("--price-scale", "-1"),
+                                             ("--price-scale", "nan"), ("--price-scale", "inf"),
+                                             ("--size-scale", "-1")])
+def test_a_scale_that_is_not_positive_and_finite_is_refused(
+        flag: str, value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = trades_csv(tmp_path / "t.csv")
+    code, _, err = desk(["data", "import", str(source), *CSV_TRADE, f"{flag}={value}", "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, f"{flag}: ", "is not a positive finite number")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def test_a_bar_interval_beyond_a_year_is_refused_as_an_option(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = trades_csv(tmp_path / "t.csv")
+    code, _, err = desk(["data", "import", str(source), "--format", "csv", "--no-header",
+                         "--kind", "bar", "--instrument", "X", "--map",
+                         "ts=0,open=1,high=1,low=1,close=1", "--ts-unit", "s", "--bar-stamp",
+                         "open", "--interval", "300000d", "--out", str(tmp_path / "o.parquet")],
+                        capsys)
+    failed(code, err, "--interval: '300000d' is longer than 366 days")
+
+
+def test_a_bar_restamped_beyond_the_storable_times_names_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "b.csv"
+    source.write_text("1,1\n9223372036,1\n")  # the second bar's close is after 2262
+    code, _, err = desk(["data", "import", str(source), "--format", "csv", "--no-header",
+                         "--kind", "bar", "--instrument", "X", "--map",
+                         "ts=0,open=1,high=1,low=1,close=1", "--ts-unit", "s", "--bar-stamp",
+                         "open", "--interval", "300d", "--out", str(tmp_path / "o.parquet")],
+                        capsys)
+    failed(code, err, f"{source}:2: column 'f0'", "not a time desk can store")
+
+
+# --- times out of range ---------------------------------------------------------------
+
+
+def test_a_binance_receive_time_out_of_range_names_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "rec.txt"
+    trade = {"stream": "btcusdt@trade", "data": {"e": "trade", "E": 1, "T": 1, "s": "BTCUSDT",
+                                                 "p": "1.5", "q": "1", "m": False}}
+    source.write_text(f"1 {json.dumps(trade)}\n99999999999999999999999 {json.dumps(trade)}\n")
+    code, _, err = desk(["data", "import", str(source), "--format", "binance", "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, f"{source}:2: time ", "outside the times desk can store")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.txt"]
+
+
+def test_a_tardis_exchange_time_out_of_range_names_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "trades.csv"
+    source.write_text("exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n"
+                      "bitmex,XBTUSD,1583020803145000,1583020803307160,a,sell,8531.5,2\n"
+                      "bitmex,XBTUSD,99999999999999999999,1583020803307161,b,sell,8531.5,1\n")
+    code, _, err = desk(["data", "import", str(source), "--format", "tardis", "--clock",
+                         "exchange", "--out", str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, f"{source}:3: time ", "outside the times desk can store")
+
+
+@pytest.mark.parametrize("year", ["2300", "1500"])
+def test_a_csv_time_out_of_range_names_its_line(
+        year: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "t.csv"
+    source.write_text(f"ts,price,size\n2020-01-01T00:00:00Z,5,1\n{year}-01-01T00:00:00Z,5,1\n")
+    code, _, err = desk(["data", "import", str(source), "--format", "csv", "--kind", "trade",
+                         "--instrument", "X", "--out", str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, f"{source}:3: column 'ts': '{year}-01-01T00:00:00+00:00' is not a time "
+                      "desk can store")
+
+
+def test_numeric_times_that_overflow_in_nanoseconds_name_their_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "t.csv"
+    source.write_text("1,5,1\n99999999999,5,1\n")
+    code, _, err = desk(["data", "import", str(source), *CSV_TRADE, "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, f"{source}:2: column 'f0': 99999999999 is not a time desk can store",
+           "--ts-unit s")
+
+
+def test_a_lobster_file_name_with_a_date_that_is_no_date_is_named(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    message = tmp_path / "GOOG_2012-13-45_34200000_57600000_message_1.csv"
+    message.write_text("34200.0,1,1,100,5800000,1\n")
+    (tmp_path / "GOOG_2012-13-45_34200000_57600000_orderbook_1.csv").write_text(
+        "5800100,100,5800000,200\n")
+    code, _, err = desk(["data", "import", str(message), "--format", "lobster", "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, f"{message}: the date in the file name, '2012-13-45', is not a date")
+
+
+# --- values desk run refuses ------------------------------------------------------------
+
+
+def test_csv_prices_and_sizes_desk_run_refuses_are_kept_and_reported_by_import_and_inspect(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "t.csv"
+    source.write_text("1,5,1\n2,-5,1\n3,0,1\n4,1e400,2\n5,5,-1\n6,5,1\n")
+    out = tmp_path / "o.parquet"
+    code, summary, err = desk(["data", "import", str(source), *CSV_TRADE, "--out", str(out)],
+                              capsys)
+    assert code == 0, err
+    text = " ".join(summary.split())
+    assert "price that is not positive and finite" in text and f"{source}:2: price -5.0" in text
+    assert "negative or non-finite size" in text and f"{source}:5: size -1.0" in text
+    assert "problems │ none" not in text
+    assert pq.read_table(out).num_rows == 6  # kept: the session decides with data.on_bad
+    code, report, err = desk(["data", "inspect", str(out)], capsys)
+    assert code == 0, err
+    report = " ".join(report.split())
+    assert "3 rows with a price not positive and finite, 1 with a negative" in report
+    assert "first: row 2" in report
+
+
+def test_a_binance_trade_with_a_negative_price_is_reported(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "rec.txt"
+    trade = {"stream": "btcusdt@trade", "data": {"e": "trade", "E": 1, "T": 1, "s": "BTCUSDT",
+                                                 "p": "-3", "q": "1", "m": False}}
+    source.write_text(f"1 {json.dumps(trade)}\n")
+    code, summary, err = desk(["data", "import", str(source), "--format", "binance", "--out",
+                               str(tmp_path / "o.parquet")], capsys)
+    assert code == 0, err
+    text = " ".join(summary.split())
+    assert "price that is not positive and finite" in text and f"{source}:1: price -3.0" in text
+
+
+# --- Binance messages that are not what they should be ---------------------------------
+
+
+def test_a_binance_message_without_data_is_counted(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "rec.txt"
+    trade = {"stream": "btcusdt@trade", "data": {"e": "trade", "E": 1, "T": 1, "s": "BTCUSDT",
+                                                 "p": "3", "q": "1", "m": False}}
+    source.write_text(f"1 {json.dumps(trade)}\n2 {json.dumps({'stream': 'x', 'data': None})}\n")
+    code, summary, err = desk(["data", "import", str(source), "--format", "binance", "--out",
+                               str(tmp_path / "o.parquet")], capsys)
+    assert code == 0, err
+    text = " ".join(summary.split())
+    assert f"stream messages without data: skipped: 1 (first: {source}:2)" in text
+
+
+@pytest.mark.parametrize(("line", "what"), [("[1, 2]", "the message is a JSON list"),
+                                            ('{"stream": "x@trade", "data": [1]}',
+                                             "the message's data is a JSON list")])
+def test_a_binance_message_that_is_not_an_object_names_its_line(
+        line: str, what: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "rec.txt"
+    source.write_text(f"1 {line}\n")
+    code, _, err = desk(["data", "import", str(source), "--format", "binance", "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, f"{source}:1: {what}, expected an object")
+
+
+# --- empty sources ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fmt", "text"), [
+    ("binance", ""),
+    ("tardis", "exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n")])
+def test_an_empty_source_is_named_not_the_temporary_output(
+        fmt: str, text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "src.txt"
+    source.write_text(text)
+    code, _, err = desk(["data", "import", str(source), "--format", fmt, "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    line = failed(code, err, f"desk: {source}: nothing to import")
+    assert ".partial" not in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src.txt"]
+
+
+# --- where a problem is -------------------------------------------------------------------
+
+
+def test_rows_out_of_order_across_a_source_given_twice_name_the_file_and_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = trades_csv(tmp_path / "t.csv")
+    code, _, err = desk(["data", "import", str(source), str(source), *CSV_TRADE, "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    line = failed(code, err, f"desk: {source}:1: 1 row(s) earlier than the row before",
+                  "--sort")
+    assert "of the import" not in line
+
+
+def test_a_header_given_as_data_says_to_drop_no_header(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "t.csv"
+    source.write_text("ts,price,size\n" + TRADES)
+    code, _, err = desk(["data", "import", str(source), *CSV_TRADE, "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    line = failed(code, err, f"{source}:1: the first line looks like a header", "--no-header")
+    assert "--ts-unit" not in line
+
+
+# --- replay and inspect on files that are not desk's ---------------------------------------
+
+
+def _not_desk_files(folder: Path) -> dict[str, tuple[Path, str]]:
+    """name → (a file replay and inspect must refuse, what the line must say)."""
+    good = folder / "good.parquet"
+    pq.write_table(pa.table({"ts": pa.array([1, 2], pa.int64()), "instrument": ["X", "X"],
+                             "kind": ["trade", "trade"], "price": [1.0, 2.0],
+                             "size": [1.0, 1.0]}), good)
+    cut = folder / "cut.parquet"
+    cut.write_bytes(good.read_bytes()[:100])
+    empty = folder / "empty.parquet"
+    empty.write_bytes(b"")
+    csv = folder / "t.csv"
+    csv.write_text("ts,instrument,kind,price,size\n1,X,trade,1,1\n")
+    journal = folder / "journal.arrow"
+    with ipc.new_file(journal, pa.schema([("seq", pa.int64())])) as writer:
+        writer.write_table(pa.table({"seq": [1]}))
+    raw = folder / "raw.parquet"
+    pq.write_table(pa.table({"a": [1]}), raw)
+    text_ts = folder / "text_ts.parquet"
+    pq.write_table(pa.table({"ts": ["1", "2"], "instrument": ["X", "X"],
+                             "kind": ["trade", "trade"], "price": [1.0, 2.0],
+                             "size": [1.0, 1.0]}), text_ts)
+    (folder / "dir").mkdir()
+    return {
+        "cut": (cut, "not a Parquet file"), "empty": (empty, "not a Parquet file"),
+        "csv": (csv, "not a Parquet file"), "journal": (journal, "not a Parquet file"),
+        "raw": (raw, "missing column(s) ts, instrument, kind"),
+        "text_ts": (text_ts, "column 'ts' is string, not int64 nanoseconds"),
+        "dir": (folder / "dir", "is a folder"),
+        "missing": (folder / "nonexist.parquet", "no such file"),
+    }
+
+
+@pytest.mark.parametrize("verb", ["replay", "inspect"])
+@pytest.mark.parametrize("name", ["cut", "empty", "csv", "journal", "raw", "text_ts", "dir",
+                                  "missing"])
+def test_replay_and_inspect_refuse_what_is_not_a_desk_file_in_one_line(
+        verb: str, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path, expected = _not_desk_files(tmp_path)[name]
+    code, out, err = desk(["data", verb, str(path)], capsys)
+    failed(code, err, f"desk: {path}: {expected}" if name != "raw" else f"desk: {path}: ",
+           expected)
+    assert out == ""
+
+
+def test_a_bad_row_stops_replay_with_advice_for_a_replay(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "t.csv"
+    source.write_text("1,5,1\n2,-5,1\n")
+    out = tmp_path / "o.parquet"
+    assert desk(["data", "import", str(source), *CSV_TRADE, "--out", str(out)], capsys)[0] == 0
+    code, _, err = desk(["data", "replay", str(out)], capsys)
+    line = failed(code, err, f"{out}: row 2: price: not a positive finite price",
+                  "the replay stops at the first bad row")
+    assert 'set data.on_bad = "skip" to skip' not in line
