@@ -2,15 +2,18 @@
 
 `Journal` takes the records of a run; `desk.journal_file` writes them (the
 file's layout and crash safety are described there); `read_journal` reads a
-journal back, also one cut short by a crash.
+journal back, also one cut short by a crash, and `load_journal` also says
+whether it was.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
 
@@ -253,8 +256,39 @@ def _open_sink(path: Path, flush_every: int, writer: str) -> Any:
     return JournalFile(fd, flush_every)
 
 
+@dataclass(frozen=True, slots=True)
+class JournalRead:
+    """A journal's whole record batches, and what its file says about how the writing ended."""
+
+    path: Path
+    table: pa.Table
+    warning: str | None = None
+    """One line when the file does not end as a closed journal does: without the end-of-stream
+    marker `close()` writes (a killed run, a full disk, a run still writing: the records are
+    those before the cut), or with bytes after it. None for a closed journal."""
+
+
 def read_journal(path: str | Path) -> pa.Table:
-    """Every whole batch of a journal, also of one cut short by a crash or still being written."""
+    """Every whole batch of a journal, also of one cut short by a crash or still being written.
+
+    A file cut short inside its stream header, or empty (a run killed as it
+    started), reads as no records, so a killed run's journal always reads;
+    `load_journal` is the reading that tells a person what they have.
+    """
+    return _read(_journal_path(path), strict=False).table
+
+
+def load_journal(path: str | Path) -> JournalRead:
+    """Every whole batch of a journal, and whether it was cut short: what `desk audit` and
+    `desk explain` read.
+
+    Unlike `read_journal`, an empty file, or one that stops inside the stream
+    header, is an error: it holds no journal, and "0 records" would hide that.
+    """
+    return _read(_journal_path(path), strict=True)
+
+
+def _journal_path(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():  # a run's folder (`--out DIR`): its journal
         if not (path / "journal.arrow").is_file():
@@ -262,27 +296,67 @@ def read_journal(path: str | Path) -> pa.Table:
         path = path / "journal.arrow"
     if not path.exists():
         raise JournalError(f"{path}: no such journal")
+    return path
+
+
+_CUT = "a run killed or out of disk space, or one still writing"
+"""What leaves a journal without its end-of-stream marker."""
+
+
+def _read(path: Path, strict: bool) -> JournalRead:
     head = SCHEMA.serialize().to_pybytes()
-    with path.open("rb") as file:
-        start = file.read(len(head))
-    if len(start) < len(head) and head.startswith(start):
-        return SCHEMA.empty_table()  # killed while the stream header was being written
-    batches: list[pa.RecordBatch] = []
     try:
         # read, not memory-mapped: a writer may still be sealing (and truncating) the file
-        reader = ipc.open_stream(pa.OSFile(str(path)))
-    except (pa.ArrowException, OSError) as error:
-        raise JournalError(f"{path}: not a desk journal ({error})") from None
-    if not reader.schema.equals(SCHEMA):
-        raise JournalError(f"{path}: not a desk journal (unexpected columns)")
-    while True:
+        source = pa.OSFile(str(path))
+    except OSError as error:
+        why = os.strerror(error.errno) if error.errno else _one_line(error)
+        raise JournalError(f"{path}: cannot read the journal: {why}") from None
+    with source:
+        start = source.read(len(head))
+        if len(start) < len(head) and head.startswith(start):  # killed writing the header
+            if strict and not start:
+                raise JournalError(f"{path}: an empty file, not a desk journal")
+            if strict:
+                raise JournalError(f"{path}: cut short inside the journal's header ({len(start)} "
+                                   f"of {len(head)} bytes): it holds no records")
+            return JournalRead(path, SCHEMA.empty_table(), f"{path} holds no records ({_CUT})")
+        source.seek(0)
         try:
-            batches.append(reader.read_next_batch())
-        except StopIteration:
-            break
-        except (pa.ArrowException, OSError):
-            break  # a batch cut short by a crash: keep the whole ones before it
-    return pa.Table.from_batches(batches, schema=SCHEMA)
+            reader = ipc.open_stream(source)
+        except (pa.ArrowException, OSError) as error:
+            raise JournalError(f"{path}: not a desk journal ({_one_line(error)})") from None
+        if not reader.schema.equals(SCHEMA):
+            raise JournalError(f"{path}: not a desk journal (unexpected columns)")
+        batches: list[pa.RecordBatch] = []
+        while True:
+            before = source.tell()
+            try:
+                batches.append(reader.read_next_batch())
+            except StopIteration:  # at the end-of-stream marker, or at the end of the file
+                ended = source.tell()
+                break
+            except (pa.ArrowException, OSError):
+                ended = before  # a batch cut short by a crash: keep the whole ones before it
+                break
+        size = source.size()  # now: a run still writing may have added to it meanwhile
+    table = pa.Table.from_batches(batches, schema=SCHEMA)
+    records = f"{len(table):,} record{'' if len(table) == 1 else 's'}"
+    if ended > before:  # the reader took an end-of-stream marker
+        warning = None if ended == size else (
+            f"{path} has {size - ended:,} bytes after its end-of-stream marker; they are "
+            f"ignored (the {records} before it are read)")
+    elif size == before:
+        warning = (f"{path} was cut short after {records}: it ends without its end-of-stream "
+                   f"marker ({_CUT})")
+    else:
+        warning = (f"{path} was cut short after {records}: then {size - before:,} bytes that are "
+                   f"not a whole record batch, and no end-of-stream marker ({_CUT})")
+    return JournalRead(path, table, warning)
+
+
+def _one_line(error: BaseException) -> str:
+    """An error's text on one line, for a message that must stay one line."""
+    return " ".join(str(error).split())
 
 
 def details_of(text: str | None) -> dict[str, Any]:

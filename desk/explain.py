@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from desk.audit import details_of
 from desk.errors import JournalError
+from desk.query import INT64_MAX, INT64_MIN
 
 Record = dict[str, Any]
 """One journal record with its `details` parsed into a dict."""
@@ -41,18 +42,23 @@ class JournalIndex:
     """Random access to a journal's records by seq, and by order id, without a full scan per
     query."""
 
-    def __init__(self, table: pa.Table) -> None:
+    def __init__(self, table: pa.Table, name: str = "the journal") -> None:
         self.table = table
+        self.name = name
+        """How errors name the journal: its path, for `desk explain`."""
         seqs = table.column("seq")
-        self._dense = len(table) == 0 or (seqs[0].as_py() == 0
-                                          and seqs[len(table) - 1].as_py() == len(table) - 1)
+        self.dense = len(table) == 0 or (seqs[0].as_py() == 0
+                                         and seqs[len(table) - 1].as_py() == len(table) - 1)
+        """Whether seq N is row N (a whole journal, or a prefix of one): found by position."""
 
     def __len__(self) -> int:
         return len(self.table)
 
     def record(self, seq: int) -> Record | None:
         """The record with this seq, or None."""
-        if self._dense:
+        if not INT64_MIN <= seq <= INT64_MAX:  # in no journal; and Arrow cannot compare it
+            return None
+        if self.dense:
             if not 0 <= seq < len(self.table):
                 return None
             rows = self.table.slice(seq, 1)
@@ -62,11 +68,15 @@ class JournalIndex:
 
     def of_order(self, order_id: int) -> list[Record]:
         """Every record that names `order_id`, in seq order."""
+        if not INT64_MIN <= order_id <= INT64_MAX:
+            return []
         rows = self.table.filter(pc.equal(self.table.column("order_id"), order_id))
         return [_as_record(row) for row in rows.to_pylist()]
 
     def caused_by(self, seq: int, kind: str | None = None) -> list[Record]:
         """Records whose cause is `seq` (optionally of one kind)."""
+        if not INT64_MIN <= seq <= INT64_MAX:
+            return []
         mask = pc.equal(self.table.column("cause"), seq)
         if kind is not None:
             mask = pc.and_(mask, pc.equal(self.table.column("kind"), kind))
@@ -97,8 +107,9 @@ def explain_order(index: JournalIndex, order_id: int) -> Chain:
     caused."""
     own = index.of_order(order_id)
     if not own:
-        raise JournalError(f"no order #{order_id} in the journal (it has "
-                           f"{_count(index, 'order')} orders; blocked intents have no order id: "
+        orders = _count(index, "order")
+        raise JournalError(f"no order #{order_id} in {index.name} (it has {orders:,} "
+                           f"order{'' if orders == 1 else 's'}; blocked intents have no order id: "
                            "use --seq with the risk record's seq)")
     decision = next((r for r in own if r["kind"] == "risk"), None)
     order = next((r for r in own if r["kind"] == "order"), None)
@@ -122,7 +133,9 @@ def explain_seq(index: JournalIndex, seq: int) -> Chain:
     itself."""
     record = index.record(seq)
     if record is None:
-        raise JournalError(f"no record with seq {seq} (the journal has {len(index):,} records)")
+        seqs = f", seqs 0 to {len(index) - 1:,}" if index.dense and len(index) else ""
+        raise JournalError(f"no record with seq {seq} in {index.name} (it has {len(index):,} "
+                           f"records{seqs})")
     if record["order_id"] is not None:
         return explain_order(index, record["order_id"])
     decision = _decision_below(index, record)

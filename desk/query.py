@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from desk.audit import details_of
 from desk.errors import JournalError
-from desk.timeutil import parse_iso_ns, parse_offset_ns
+from desk.timeutil import format_ns, parse_iso_ns, parse_offset_ns
 
 RULE_KINDS = ("risk", "limit_change", "rule_toggle", "control_error")
 """Kinds that can concern one rule."""
@@ -38,19 +38,39 @@ class Query:
     """ISO times, or offsets from the journal's first record such as "+90s"."""
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""The values a journal's integer columns (seq, ts_ns, order_id, cause) can hold."""
+
+
 def _time(text: str, first_ts: int, name: str) -> int:
-    offset = parse_offset_ns(text)
-    if offset is not None:
-        return first_ts + offset
+    """`--since`/`--until` as epoch nanoseconds; an error unless a journal time can be that."""
+    if not text.strip():
+        raise JournalError(f"--{name}: empty; give an ISO time or an offset like \"+90s\"")
     try:
-        return parse_iso_ns(text)
+        offset = parse_offset_ns(text)
+        ts = first_ts + offset if offset is not None else parse_iso_ns(text)
+    except OverflowError:  # an offset too large even for a float
+        ts = INT64_MAX + 1
     except ValueError:
         raise JournalError(f"--{name}: {text!r} is neither an ISO time nor an offset like "
                            "\"+90s\"") from None
+    if not INT64_MIN <= ts <= INT64_MAX:
+        after = " after the journal's start" if text.strip().startswith("+") else ""
+        raise JournalError(f"--{name}: {text!r}{after} is outside the times a journal can hold, "
+                           f"{_SPAN}")
+    return ts
+
+
+_SPAN = (f"{format_ns(INT64_MIN)[:19]} to {format_ns(INT64_MAX)[:19]} UTC "
+         "(nanoseconds since 1970 in 64 bits)")
 
 
 def select(table: pa.Table, query: Query) -> list[dict[str, Any]]:
-    """The records that match `query`, in seq order, with `details` parsed."""
+    """The records that match `query`, in seq order, with `details` parsed.
+
+    Every part of the query that names something the journal cannot hold (a
+    kind, a rule, an instrument, a time) is an error rather than an empty list.
+    """
     if query.outcome not in (None, "allowed", "blocked"):
         raise JournalError(f"--outcome: {query.outcome!r}: give allowed or blocked")
     unknown = [k for k in query.kinds or () if k not in KINDS]
@@ -62,6 +82,19 @@ def select(table: pa.Table, query: Query) -> list[dict[str, Any]]:
         if rules and query.rule not in rules:
             raise JournalError(f"--rule: no risk rule {query.rule!r} in this journal "
                                f"(rules: {', '.join(rules)})")
+    if query.instrument is not None:
+        instruments = sorted(i for i in pc.unique(table.column("instrument")).to_pylist()
+                             if i is not None)
+        if query.instrument not in instruments:
+            raise JournalError(f"--instrument: no record of {query.instrument!r} in this journal "
+                               f"(instruments: {', '.join(instruments) or 'none'})")
+    first = table.column("ts_ns")[0].as_py() if len(table) else 0
+    since = _time(query.since, first, "since") if query.since is not None else None
+    until = _time(query.until, first, "until") if query.until is not None else None
+    if since is not None and until is not None and until < since:
+        raise JournalError(f"--until: {query.until!r} ({format_ns(until)[:23]}) is before "
+                           f"--since {query.since!r} ({format_ns(since)[:23]}): no time is in "
+                           "between")
     mask = None
 
     def both(extra: Any) -> Any:
@@ -76,12 +109,10 @@ def select(table: pa.Table, query: Query) -> list[dict[str, Any]]:
         mask = both(pc.is_in(table.column("kind"), pa.array(list(kinds), pa.string())))
     if query.instrument is not None:
         mask = both(pc.equal(table.column("instrument"), query.instrument))
-    if (query.since or query.until) and len(table):
-        first = table.column("ts_ns")[0].as_py()
-        if query.since:
-            mask = both(pc.greater_equal(table.column("ts_ns"), _time(query.since, first, "since")))
-        if query.until:
-            mask = both(pc.less_equal(table.column("ts_ns"), _time(query.until, first, "until")))
+    if since is not None:
+        mask = both(pc.greater_equal(table.column("ts_ns"), pa.scalar(since, pa.int64())))
+    if until is not None:
+        mask = both(pc.less_equal(table.column("ts_ns"), pa.scalar(until, pa.int64())))
     rows = (table.filter(mask) if mask is not None else table).to_pylist()
     out = []
     for row in rows:

@@ -1,10 +1,13 @@
-"""The end-of-run summary: figures from the engine, as a dict and as a Rich table."""
+"""The end-of-run summary: figures from the engine, as a dict and as a Rich table; and what
+the reading commands print with."""
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
     from desk.engine import Engine
@@ -104,3 +107,26 @@ def summary_table(summary: dict[str, Any]) -> Table:
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def stdout_console() -> Console:
+    """A Rich console on stdout whose closed pipe raises `BrokenPipeError`, as `print` does.
+
+    Rich's own answer to a reader that went away (`desk audit j | head -1`) is
+    to exit with status 1 at once; raised instead, the CLI ends the command the
+    way it ends every other, with 141.
+    """
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True  # nothing more to write; the error says why
+            raise BrokenPipeError
+
+    return _Console()
+
+
+def warn(message: str) -> None:
+    """One line on stderr that something read is not as it should be, beside the output, not in
+    it."""
+    print(f"desk: warning: {message}", file=sys.stderr, flush=True)

@@ -94,7 +94,9 @@ def test_audit_filters_by_outcome_rule_kind_instrument_and_time(journal: Path) -
     assert len(select(table, Query(rule="max_position", outcome="allowed"))) == 1
     assert select(table, Query(rule="cash")) == []
     assert {r["kind"] for r in select(table, Query(kinds=("fill", "order")))} == {"fill", "order"}
-    assert select(table, Query(instrument="XYZ")) == []
+    assert select(table, Query(instrument="ACME"))
+    with pytest.raises(JournalError, match="--instrument: no record of 'XYZ'"):
+        select(table, Query(instrument="XYZ"))
     late = select(table, Query(kinds=("risk",), since="+7s"))
     assert [r["details"]["approved"] for r in late] == [True]
     early = select(table, Query(kinds=("risk",), until="+7s"))
@@ -136,7 +138,7 @@ def test_desk_explain_and_audit_on_the_command_line(journal: Path) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (("explain", "{j}", "9"), "desk: no order #9 in the journal"),
+    (("explain", "{j}", "9"), "desk: no order #9 in {j}"),
     (("explain", "{missing}", "1"), "desk: {missing}: no such journal"),
     (("audit", "{missing}"), "desk: {missing}: no such journal"),
     (("explain", "{j}"), "desk: give an ORDER_ID, or --seq SEQ"),
@@ -149,6 +151,6 @@ def test_desk_explain_and_audit_errors_are_one_line_and_exit_2(
     missing = str(tmp_path / "nope.arrow")
     result = desk(*(a.format(j=journal, missing=missing) for a in args))
     assert result.returncode == 2
-    assert result.stderr.startswith(message.format(missing=missing))
+    assert result.stderr.startswith(message.format(j=journal, missing=missing))
     assert len(result.stderr.splitlines()) == 1
     assert "Traceback" not in result.stderr

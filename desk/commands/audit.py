@@ -9,28 +9,52 @@ from typing import Any
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from desk.audit import read_journal
+    from desk.audit import load_journal
+    from desk.errors import JournalError
     from desk.query import Query, select
+    from desk.report import warn
 
-    kinds = tuple(k for part in args.kind or [] for k in part.split(",") if k) or None
+    kinds = _kinds(args.kind)
+    if args.limit is not None and args.limit < 1:
+        raise JournalError(f"--limit: {args.limit} is not a positive number of records (for all "
+                           "of them: --json, or a limit at least their count)")
+    journal = load_journal(args.journal)
+    if journal.warning:  # said first, so that it also explains an empty result or an error
+        warn(journal.warning)
     query = Query(kinds=kinds, rule=args.rule, instrument=args.instrument, outcome=args.outcome,
                   since=args.since, until=args.until)
-    records = select(read_journal(args.journal), query)
-    limit = args.limit if args.limit is not None else (0 if args.json else 200)
-    shown = records if limit <= 0 else records[:limit]
+    records = select(journal.table, query)
+    limit = args.limit if args.limit is not None else (None if args.json else 200)
+    shown = records if limit is None else records[:limit]
     if args.json:
         out = sys.stdout
         for record in shown:
             out.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
-        return 0
-    _table(shown, len(records))
+    else:
+        _table(shown, len(records))
+    sys.stdout.flush()  # a reader that went away shows here, in the command, not at exit
     return 0
 
 
+def _kinds(given: list[str] | None) -> tuple[str, ...] | None:
+    """The kinds of `--kind`, repeated or comma-separated; an empty name is refused, not read as
+    "every kind"."""
+    if given is None:
+        return None
+    kinds = tuple(part.strip() for text in given for part in text.split(","))
+    if not all(kinds):
+        from desk.errors import JournalError
+
+        shown = " ".join(f"--kind {text!r}" for text in given)
+        raise JournalError(f"{shown}: an empty kind name; give kinds such as risk or "
+                           "mode,limit_change")
+    return kinds
+
+
 def _table(records: list[dict[str, Any]], total: int) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from desk.report import stdout_console
     from desk.timeutil import format_ns
 
     table = Table(show_lines=False, header_style="bold")
@@ -49,9 +73,10 @@ def _table(records: list[dict[str, Any]], total: int) -> None:
         table.add_row(str(record["seq"]), format_ns(record["ts_ns"])[11:23], kind,
                       record["instrument"] or "", f"#{order}" if order is not None else "",
                       record["why"])
-    console = Console()
+    console = stdout_console()
     console.print(table)
-    more = f" (first {len(records):,} shown; --limit 0 for all)" if total > len(records) else ""
+    more = (f" (first {len(records):,} shown; --limit {total} or --json for all)"
+            if total > len(records) else "")
     console.print(f"{total:,} records{more}")
 
 
@@ -69,7 +94,7 @@ def register(sub: Any) -> None:
     audit.add_argument("--since", help="from this time: ISO, or an offset from the start (+90s)")
     audit.add_argument("--until", help="up to this time: ISO, or an offset from the start (+2h)")
     audit.add_argument("--limit", type=int,
-                       help="show at most N records "
-                            "(0: all; default 200 in the table, all in JSON)")
+                       help="show at most N records, N ≥ 1 (default 200 in the table, all in "
+                            "JSON)")
     audit.add_argument("--json", action="store_true", help="one JSON object per line, all records")
     audit.set_defaults(func=cmd_audit)

@@ -13,31 +13,38 @@ _LABELS = {"market": "market event", "signal": "signal", "intent": "intent", "ri
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from desk.audit import read_journal
+    import sys
+
+    from desk.audit import load_journal
     from desk.errors import JournalError
     from desk.explain import JournalIndex, explain_order, explain_seq
+    from desk.report import warn
 
     if (args.order_id is None) == (args.seq is None):
         raise JournalError("give an ORDER_ID, or --seq SEQ of a record (e.g. a blocked intent's "
                            "risk record from `desk audit --outcome blocked`)")
-    index = JournalIndex(read_journal(args.journal))
+    journal = load_journal(args.journal)
+    if journal.warning:  # said first: an order after the cut is not in the journal
+        warn(journal.warning)
+    index = JournalIndex(journal.table, str(journal.path))
     chain = explain_seq(index, args.seq) if args.seq is not None else \
         explain_order(index, args.order_id)
     if args.json:
         print(json.dumps({"subject": chain.subject, "outcome": chain.outcome,
                           "records": chain.records}, sort_keys=True, ensure_ascii=False))
-        return 0
-    _render(chain)
+    else:
+        _render(chain)
+    sys.stdout.flush()  # a reader that went away shows here, in the command, not at exit
     return 0
 
 
 def _render(chain: Any) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from desk.report import stdout_console
     from desk.timeutil import format_ns
 
-    console = Console()
+    console = stdout_console()
     if chain.outcome.startswith(f"{chain.subject} "):
         head = f"[bold]{chain.subject}[/bold]{chain.outcome.removeprefix(chain.subject)}"
     else:
