@@ -41,6 +41,7 @@ from desk.execution.costs import Fees
 from desk.execution.latency import Latency
 from desk.execution.simulator import ExecutionSimulator
 from desk.feed import open_feed
+from desk.figures import num, signed
 from desk.invariants import Invariants
 from desk.market import MarketState, MarketView
 from desk.orders import (
@@ -100,6 +101,17 @@ class Stats:
     data_issues: int = 0
     strategy_faults: int = 0
     cash_guards: int = 0
+
+
+def _limit(value: Any) -> str:
+    """A rule's limit as a sentence says it: 300, 0.05, none (no limit), true."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return num(value)
+    return repr(value)
 
 
 class Engine:
@@ -703,7 +715,7 @@ class Engine:
         self.risk.on_ended(order.order_id, order.instrument, unfilled)
         order.reported += unfilled
         self.journal.record("order_end", event.ts, f"order #{order.order_id} ended: "
-                            f"{event.reason}; {unfilled:+g} unfilled", order.instrument,
+                            f"{event.reason}; {signed(unfilled)} unfilled", order.instrument,
                             order.order_seq, order.order_id, reason=event.reason,
                             unfilled=unfilled)
         if abs(order.unreported) < 1e-9:
@@ -745,8 +757,9 @@ class Engine:
             self.journal.record("control_error", event.ts, f"could not set {event.rule}."
                                 f"{event.param} = {event.value!r}: {error}", source=event.source)
             return
-        self.journal.record("limit_change", event.ts, f"{event.rule}.{event.param}: {before!r} → "
-                            f"{event.value!r} (by {event.source})", rule=event.rule,
+        self.journal.record("limit_change", event.ts, f"{event.rule}.{event.param}: "
+                            f"{_limit(before)} → {_limit(event.value)} (by {event.source})",
+                            rule=event.rule,
                             param=event.param, before=before, after=event.value,
                             source=event.source)
 

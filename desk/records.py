@@ -17,6 +17,7 @@ from typing import Any
 from pydantic_core import PydanticSerializationError, to_json
 
 from desk.audit import encode_details
+from desk.figures import money, num, signed
 from desk.orders import RuleResult
 
 
@@ -32,6 +33,16 @@ def _json(details: dict[str, Any]) -> str:
         return to_json(details).decode()
     except PydanticSerializationError:
         return encode_details(details)
+
+
+def _ms(x: float) -> str:
+    """A latency in milliseconds: 21.8, 0.05, 0."""
+    return num(x, 1) if x >= 0.1 else num(x, 3)
+
+
+def _average(x: float) -> str:
+    """An average price (a VWAP): seven significant digits, the rest is arithmetic."""
+    return num(float(f"{x:.7g}"))
 
 
 _SKIP_FIELDS = frozenset(("ts", "instrument", "bids", "asks", "bid", "ask"))
@@ -76,7 +87,7 @@ def market(args: tuple[Any, ...]) -> tuple[str, str]:
     if order is None:
         order = _ORDER[names] = _sorted_fields(names)
     keys, pick = order
-    return (f"{name.lower()} {instrument} bid {bid:g} ask {ask:g} last {last:g}",
+    return (f"{name.lower()} {instrument} bid {num(bid)} ask {num(ask)} last {num(last)}",
             _json(dict(zip(keys, pick((*values, name, bid, ask, last, mark, queue_seq)),
                            strict=True))))
 
@@ -103,15 +114,15 @@ def signal(args: tuple[str, dict[str, Any]]) -> tuple[str, str]:
 
 def intent_what(qty: float, instrument: str, limit: float | None, tif: str) -> str:
     """"buy 100 ACME at market", "sell 5 XYZ limit 101.5 GTC"."""
-    return f"{'buy' if qty > 0 else 'sell'} {abs(qty):g} {instrument} " + (
-        f"limit {limit:g} {tif}" if limit is not None else "at market")
+    return f"{'buy' if qty > 0 else 'sell'} {num(abs(qty))} {instrument} " + (
+        f"limit {num(limit)} {tif}" if limit is not None else "at market")
 
 
 def intent(args: tuple[Any, ...]) -> tuple[str, str]:
     """What the strategy asked for, and the target it was aiming at."""
     intent_id, qty, instrument, order_type, limit, tif, decision_price, target = args
     why = intent_what(qty, instrument, limit, tif) + (
-        f" (target {target:+g})" if target is not None else "")
+        f" (target {signed(target)})" if target is not None else "")
     return why, _json({
         "decision_price": decision_price, "intent_id": intent_id, "limit": limit,
         "order_type": order_type, "qty": qty, "tif": tif})
@@ -147,16 +158,15 @@ def order(args: tuple[Any, ...]) -> tuple[str, str]:
 def arrival(args: tuple[int, float, float, float | None, float]) -> tuple[str, str]:
     """An order reached the venue: its latency, the market there, its place in the queue."""
     order_id, latency_ms, arrival_price, limit, queue_ahead = args
-    rests = limit is not None
-    known = rests and math.isfinite(queue_ahead)
-    if known:
-        where = f"; rests at {limit:g} behind {queue_ahead:g} shown"
-    elif rests:  # a price not displayed yet: the queue there is unknown until it shows
-        where = f"; rests at {limit:g} behind an unknown queue (its price is not shown yet)"
-    else:
+    known = limit is not None and math.isfinite(queue_ahead)
+    if limit is None:
         where = ""
-    return (f"order #{order_id} reached the venue after {latency_ms:g} ms; market there "
-            f"{arrival_price:g}{where}",
+    elif known:
+        where = f"; rests at {num(limit)} behind {num(queue_ahead)} shown"
+    else:  # a price not displayed yet: the queue there is unknown until it shows
+        where = f"; rests at {num(limit)} behind an unknown queue (its price is not shown yet)"
+    return (f"order #{order_id} reached the venue after {_ms(latency_ms)} ms; market there "
+            f"{num(arrival_price)}{where}",
             _json({"arrival_price": arrival_price, "latency_ms": latency_ms,
                    "queue_ahead": queue_ahead if known else None}))
 
@@ -165,9 +175,9 @@ def fill(args: tuple[Any, ...]) -> tuple[str, str]:
     """A fill report booked: price, cost against arrival, fee, and what it did to the portfolio."""
     (symbol, qty, price, fee, liquidity, venue_ts, slip_bps, before, after, avg_cost, realized,
      cash) = args
-    return (f"filled {qty:+g} {symbol} at {price:g} ({liquidity}, {slip_bps:+.1f} bps vs "
-            f"arrival), fee {fee:.2f}: position {before:g} → {after:g}, realized "
-            f"{realized:+,.2f}, cash {cash:,.2f}",
+    return (f"filled {signed(qty)} {symbol} at {num(price)} ({liquidity}, {slip_bps:+.1f} bps "
+            f"vs arrival), fee {money(fee)}: position {num(before)} → {num(after)}, realized "
+            f"{'+' if realized > 0 else ''}{money(realized)}, cash {money(cash)}",
             _json({"avg_cost": avg_cost, "cash": cash, "fee": fee, "liquidity": liquidity,
                    "position": after, "price": price, "qty": qty, "realized": realized,
                    "slippage_bps": slip_bps, "venue_ts": venue_ts}))
@@ -177,9 +187,10 @@ def execution(args: tuple[Any, ...]) -> tuple[str, str]:
     """An order's execution quality: implementation shortfall split in latency, impact and fees."""
     (order_id, how, filled, vwap, decision, arrival_price, latency, impact, fees,
      shortfall) = args
-    return (f"order #{order_id} {how}: {filled:+g} at VWAP {vwap:g}; decision {decision:g}, "
-            f"arrival {arrival_price:g}; shortfall {shortfall:,.2f} = latency {latency:,.2f} + "
-            f"impact {impact:,.2f} + fees {fees:,.2f}",
+    done = f"{signed(filled)} at VWAP {_average(vwap)}" if filled else "nothing filled"
+    return (f"order #{order_id} {how}: {done}; decision {num(decision)}, arrival "
+            f"{num(arrival_price)}; shortfall {money(shortfall)} = latency {money(latency)} + "
+            f"impact {money(impact)} + fees {money(fees)}",
             _json({"arrival_price": arrival_price, "decision_price": decision, "fees": fees,
                    "filled": filled, "impact_cost": impact, "latency_cost": latency,
                    "shortfall": shortfall, "vwap": vwap}))

@@ -93,8 +93,12 @@ class Momentum(Strategy):
         if blocked is not None and blocked[0] == want and self.seen - blocked[1] < self.cooldown:
             return
         comparison = ">" if want > 0 else "<"
+        edge = threshold if want > 0 else -threshold
+        digits = 2  # as many as it takes to print the two apart
+        while f"{momentum:+.{digits}%}" == f"{edge:+.{digits}%}" and digits < 8:
+            digits += 1
         (self.worker or self.ctx).target(
             symbol, want,
-            f"momentum {momentum:+.2%} over {self.lookback} trades {comparison} "
-            f"threshold {'+' if want > 0 else '-'}{threshold:.2%}: target {want:+g}",
+            f"momentum {momentum:+.{digits}%} over {self.lookback} trades {comparison} "
+            f"threshold {edge:+.{digits}%}: target {want:+g}",
             momentum=round(momentum, 8), threshold=threshold, price=price)

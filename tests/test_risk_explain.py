@@ -64,7 +64,8 @@ def test_explain_of_a_blocked_intent_ends_at_the_decision_and_names_the_rule(
     chain = explain_seq(index, seq)
     assert [r["kind"] for r in chain.records] == ["market", "signal", "intent", "risk"]
     assert chain.subject == f"blocked intent (risk record {seq})"
-    assert chain.outcome.startswith("blocked by max_position: position 2,000 > 1,000")
+    assert chain.outcome.startswith(
+        "blocked by max_position: position would be 2,000, beyond ±1,000")
     signal = chain.of_kind("signal")[0]
     assert explain_seq(index, signal["seq"]).records == chain.records
 

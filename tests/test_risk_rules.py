@@ -19,7 +19,7 @@ def test_max_position_quantity_at_the_limit_passes_and_one_lot_over_is_blocked()
     result = desk.verdicts(201)["max_position"]
     assert not result.passed
     assert (result.value, result.limit) == (501, 500)
-    assert "501 > 500 (held 300 + open buys 0 + order +201 ACME)" in result.message
+    assert "would be 501, beyond ±500 (held 300 + open buys 0 + order +201 ACME)" in result.message
 
 
 def test_max_position_notional_at_the_limit_passes_and_one_lot_over_is_blocked() -> None:
@@ -132,7 +132,7 @@ def test_a_verdict_never_prints_a_value_equal_to_a_limit_it_is_not_equal_to() ->
     desk.fill(999.6, 100.0)
     result = desk.verdicts(0.5)["max_position"]
     assert not result.passed
-    assert result.message.startswith("position 1,000.1 > 1,000.0 ")
+    assert result.message.startswith("position would be 1,000.1, beyond ±1,000.0 ")
     desk = Desk({"max_drawdown": {"tolerance": 0.04}, "cash": {"buffer_bps": 0}})
     desk.fill(1_000, 100.0)
     desk.quote(96.04)  # a drawdown of 3.96%

@@ -66,7 +66,7 @@ def test_an_operator_switch_changes_the_outcome_of_the_very_next_intent() -> Non
     assert "kill_switch" not in {v["rule"] for v in third["details"]["verdicts"]}
     sources = [(r["details"]["source"], r["why"]) for r in records(engine, "limit_change")
                + records(engine, "rule_toggle")]
-    assert sources == [("operator", "kill_switch.engaged: False → True (by operator)"),
+    assert sources == [("operator", "kill_switch.engaged: false → true (by operator)"),
                        ("operator", "kill_switch switched off (by operator)")]
     engine.close()
 
@@ -149,7 +149,7 @@ def test_risk_limit_rows_in_a_data_file_change_the_limit_from_the_next_event_on(
     table = read_journal(tmp_path / "j.arrow").to_pylist()
     change = next(r for r in table if r["kind"] == "limit_change")
     assert change["ts_ns"] == 15 * SECOND
-    assert change["why"] == "max_order_size.max_qty: None → 5 (by data feed.csv:33)"
+    assert change["why"] == "max_order_size.max_qty: none → 5 (by data feed.csv:33)"
     toggle = next(r for r in table if r["kind"] == "rule_toggle")
     assert toggle["why"].startswith("max_order_size switched off (by data feed.csv:")
     error = next(r for r in table if r["kind"] == "control_error")

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from desk.events import frozen_tuple
 from desk.execution.costs import Fees
+from desk.figures import num
 from desk.orders import OrderIntent, OrderType, RuleResult
 
 
@@ -62,7 +63,7 @@ _new = tuple.__new__
 def _fmt(value: float) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f}"
-    return f"{value:,.4g}"
+    return num(float(f"{value:.4g}"))  # four significant digits, never 9e-05
 
 
 def _fmt2(value: float, limit: float) -> tuple[str, str]:
@@ -218,7 +219,8 @@ def _position_inputs(position: float, pending: float, qty: float, instrument: st
 def _position_over(after: float, max_qty: float, position: float, pending: float, qty: float,
                    instrument: str) -> str:
     shown, limit = _fmt2(after, max_qty)
-    return (f"position {shown} > {limit} "
+    sign = "-" if position + pending + qty < 0 else ""
+    return (f"position would be {sign}{shown}, beyond ±{limit} "
             f"({_position_inputs(position, pending, qty, instrument)})")
 
 
@@ -343,7 +345,7 @@ class MaxDrawdown(Rule):
 
 def _halted(dd: float, limit: float) -> str:
     shown, halt = _pct2(dd, limit)
-    return f"HALTED (drawdown {shown}, halt {halt}): no new orders"
+    return f"HALTED (drawdown went beyond {halt}, now {shown}): no new orders"
 
 
 def _reducing_reduces(dd: float, before: float, after: float) -> str:
