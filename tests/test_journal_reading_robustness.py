@@ -3,6 +3,7 @@ cut-short and non-journal files, values no journal can hold, empty filters, clos
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import resource
@@ -245,14 +246,24 @@ def test_a_file_that_holds_no_journal_is_an_error(
 
 
 def test_an_unreadable_journal_is_one_line(
-        journal: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads files whatever their mode")
+        journal: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "locked.arrow"
     path.write_bytes(journal.read_bytes())
     path.chmod(0)
+    if os.geteuid() == 0:  # root reads files whatever their mode: the refusal is made here
+        import pyarrow as pa
+
+        opened = pa.OSFile
+
+        def refuse(where: str, *args: object) -> object:
+            if where == str(path):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), where)
+            return opened(where, *args)
+
+        monkeypatch.setattr(pa, "OSFile", refuse)
     code, _, err = _desk(capsys, "audit", path)
-    _one_line_error(code, err, f"{path}: cannot read the journal: ")
+    _one_line_error(code, err, f"{path}: cannot read the journal: Permission denied")
 
 
 def test_a_run_that_filled_the_disk_leaves_a_journal_audit_calls_cut_short(
