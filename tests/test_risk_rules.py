@@ -222,8 +222,8 @@ def test_the_why_of_an_allowed_decision_lists_every_rule_it_passed() -> None:
     desk = Desk()
     decision, _ = desk.risk.check(intent(10))
     why = decision_why(decision)
-    assert why.startswith("allowed: passed kill_switch off, drawdown 0% < 10%, max_position "
-                          "10/1,000, leverage 0.01 ≤ 2.00")
+    assert why.startswith("allowed: passed kill switch not engaged, drawdown 0% < 10%, "
+                          "max_position 10/1,000, leverage 0.01 ≤ 2.00")
     assert why.count(",") >= 7
 
 

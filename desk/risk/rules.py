@@ -572,5 +572,6 @@ class KillSwitch(Rule):
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
         if self.engaged:
-            return self.result(False, 1.0, 0.0, "engaged: no new orders", headroom=0.0)
-        return _new(RuleResult, (self.name, True, 0.0, 0.0, 0.0, "kill_switch off", ()))
+            return self.result(False, 1.0, 0.0, "kill switch engaged: no new orders",
+                               headroom=0.0)
+        return _new(RuleResult, (self.name, True, 0.0, 0.0, 0.0, "kill switch not engaged", ()))
