@@ -217,8 +217,9 @@ async def test_the_log_says_when_it_stops_following_and_space_or_end_bring_it_ba
         assert "not following" not in audit.border_subtitle
         await pilot.press("up", "up")
         assert audit.border_subtitle.startswith("not following · End: follow")
+        assert audit.border_title.endswith("not following (End)")   # shown on a short screen
         await pilot.press("end")
-        assert "not following" not in audit.border_subtitle
+        assert "not following" not in audit.border_subtitle + audit.border_title
         await pilot.press("pageup")
         assert "not following" in audit.border_subtitle
         await pilot.press("space")                  # resuming play follows again

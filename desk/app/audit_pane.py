@@ -107,8 +107,8 @@ class AuditPane(Vertical):
         self._retitle()
 
     def _retitle(self) -> None:
-        """`audit`, the filter, and the date of the newest row once the records span more than
-        one day: the rows show the time of day only."""
+        """`audit`, the date of the newest row once the records span more than one day (the
+        rows show the time of day only), the filter, and whether the log follows new rows."""
         title = "audit"
         rows = self.log_view.rows
         if rows and self._first_day:
@@ -118,11 +118,14 @@ class AuditPane(Vertical):
                 title += f" · {day}"
         if self.filter.active:
             title += f" [{self.filter.describe()}]"
+        if not self.log_view.following:  # in the title too: a short screen has no bottom border
+            title += " · not following (End)"
         if title != self.border_title:
             self.border_title = title
 
     def _followed(self, following: bool) -> None:
         self.border_subtitle = FOLLOWING if following else NOT_FOLLOWING
+        self._retitle()
 
     def follow(self) -> None:
         """The log follows the newest rows again (resuming the replay does this)."""

@@ -68,8 +68,7 @@ class RulesScreen(DeskModal):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="box") as box:
             box.border_title = "risk rules"
-            box.border_subtitle = ("space or enter switches · type a limit, enter applies · "
-                                   "tab: next · escape")
+            box.border_subtitle = "space or enter switches · type a limit, enter applies · escape"
             if self.over:
                 yield Label("The replay is over: changes here no longer apply. Save the session "
                             "with s and replay it to try other rules.", id="over")
