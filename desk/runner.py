@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from desk.config import OperatorAction
 from desk.recording import next_free_path, save_session
-from desk.snapshot import Pace, Snapshot, SnapshotBuilder
+from desk.snapshot import Pace, Snapshot, SnapshotBuilder, pending_changes
+from desk.timeutil import format_ns
 
 if TYPE_CHECKING:
     from desk.engine import Engine
@@ -36,6 +37,12 @@ RATE_WINDOW = 1.0
 """Events/s and the achieved speed are measured over this much recent wall time."""
 RATE_MIN = 0.2
 """Less wall time than this since a change of speed is too little to tell a rate."""
+IDLE_SKIP_SECONDS = 2.0
+"""A wait for the next event longer than this much wall time is skipped: the pacing clock jumps
+to the event (an overnight gap, a schedule long after the data) and the viewer is told. Only
+wall time changes: the engine processes the same events in the same order."""
+WAIT_SHOWN_SECONDS = 0.5
+"""A wait for the next event longer than this much wall time is shown as one in the header."""
 _CHECK_EVERY = 16
 """Engine steps between two looks at the clock (one step is a few µs to a few tens of µs)."""
 
@@ -53,12 +60,24 @@ class Notice:
     """A rare fact the viewer should hear about at once: a decision reached, the end, a failure."""
 
     kind: str
-    """"decision", "finished" or "failed"."""
+    """"decision", "finished", "failed", or "skipped" (an idle stretch the pacing jumped)."""
     text: str
 
 
 def speed_label(speed: float | None) -> str:
     return "max" if speed is None else f"{speed:g}×"
+
+
+def duration_text(ns: int) -> str:
+    """A stretch of simulated time in its two largest units: `1h55m`, `3m20s`, `42s`, `2d4h`."""
+    seconds = max(0, ns) // 1_000_000_000
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
+    while len(parts) > 1 and parts[0][0] == 0:
+        parts.pop(0)
+    return "".join(f"{value}{unit}" for value, unit in parts[:2] if value or unit == parts[0][1])
 
 
 def _nobody() -> int:
@@ -107,6 +126,8 @@ class Runner:
         """The most CPU time one slice took: unlike wall time, not stretched by a busy machine."""
         self.engine_cpu = 0.0
         """CPU seconds spent in slices: the engine's share of the process, for measurements."""
+        self.skipped_gaps = 0
+        """Idle stretches the pacing jumped over (`IDLE_SKIP_SECONDS`)."""
         self._stopped = False
         self._wake: asyncio.Event | None = None
         self._risk_mark = 0
@@ -148,18 +169,42 @@ class Runner:
             self._samples.clear()
             return Pace(label, self.speed, None, None)
         now = self.clock()
+        clock_ns, waiting_for = self._idle(now)
+        sim_now = self.engine.now if clock_ns is None else clock_ns
         samples = self._samples
-        samples.append((now, self.engine.stats.events, self.engine.now))
+        samples.append((now, self.engine.stats.events, sim_now))
         while len(samples) > 2 and now - samples[1][0] >= RATE_WINDOW:
             samples.popleft()
         wall, events, sim = samples[0]
         elapsed = now - wall
         if elapsed < RATE_MIN:
-            return Pace(label, self.speed, None, None)
+            return Pace(label, self.speed, None, None, clock_ns, waiting_for)
         rate = (self.engine.stats.events - events) / elapsed
-        achieved = (self.engine.now - sim) / 1e9 / elapsed
+        # by the pacing clock, which runs on through a stretch without events: waiting for
+        # the next event at 100× is going at 100×, not at 0×
+        achieved = (sim_now - sim) / 1e9 / elapsed
         # two significant figures: a snapshot is rebuilt when a figure shown changes, not per µs
-        return Pace(label, self.speed, _round2(rate), _round2(achieved))
+        return Pace(label, self.speed, _round2(rate), _round2(achieved), clock_ns, waiting_for)
+
+    def _idle(self, wall: float) -> tuple[int | None, int | None]:
+        """While a paced replay waits for its next event: the simulated time the pacing clock
+        has reached (ms-rounded: what the header shows), and the next event's time when the
+        wait is long enough to tell. (None, None) while events are due."""
+        speed = self.speed
+        if self.state is not RunState.PLAYING or speed is None:
+            return None, None
+        next_ts = self.engine.queue.peek_ts()
+        target = self._target(wall, speed * 1e9)
+        if next_ts is None or target >= next_ts:
+            return None, None
+        clock_ns = max(self.engine.now, target - target % 1_000_000)
+        waiting = (next_ts - target) / (speed * 1e9) > WAIT_SHOWN_SECONDS
+        return clock_ns, next_ts if waiting else None
+
+    def _target(self, wall: float, ns_per_second: float) -> int:
+        """The simulated time the pacing has reached at wall time `wall`."""
+        # integer ns: a float of epoch nanoseconds is only good to ~256 ns
+        return self._anchor_sim + int((wall - self._anchor_wall) * ns_per_second)
 
     # --- controls ----------------------------------------------------------------------
 
@@ -231,11 +276,25 @@ class Runner:
 
     def pending_enabled(self, name: str) -> bool:
         """Whether rule `name` will be on once the queued operator actions are applied."""
-        enabled = self.engine.risk.rule(name).enabled
-        for action in self.engine.commands:
-            if action.action == "toggle" and action.rule == name:
-                enabled = (not enabled) if action.enabled is None else action.enabled
-        return enabled
+        pending = pending_changes(self.engine).get(name, {})
+        return bool(pending.get("enabled", self.engine.risk.rule(name).enabled))
+
+    def kill_engaged(self) -> bool:
+        """Whether the kill switch will be engaged once the queued operator actions apply."""
+        pending = pending_changes(self.engine).get("kill_switch", {})
+        engaged = self.engine.risk.rule("kill_switch").limits()["engaged"]
+        return bool(pending.get("engaged", engaged))
+
+    def toggle_kill(self) -> bool | None:
+        """Queue engaging the kill switch, or releasing it when it is (or will be) engaged.
+
+        Returns whether it will be engaged; None when the replay is over. Journaled by the
+        engine as the operator's `kill` action, so a saved session replays it.
+        """
+        engaged = not self.kill_engaged()
+        if not self.command(OperatorAction(seq=0, action="kill", enabled=engaged)):
+            return None
+        return engaged
 
     def recorded_actions(self) -> list[OperatorAction]:
         """The operator's actions so far, each with the event seq it applies before (queued ones
@@ -336,14 +395,16 @@ class Runner:
         waiting = self.others_waiting or _nobody
         while True:
             now = clock()
-            # integer ns: a float of epoch nanoseconds is only good to ~256 ns
-            target = self._anchor_sim + int((now - self._anchor_wall) * ns_per_second)
+            target = self._target(now, ns_per_second)
             next_ts = engine.queue.peek_ts()
             if next_ts is None:
                 self._guarded_step()
                 return 0.0
             if next_ts > target:
-                return min((next_ts - target) / ns_per_second, MAX_SLEEP)
+                wait = (next_ts - target) / ns_per_second
+                if wait <= IDLE_SKIP_SECONDS:
+                    return min(wait, MAX_SLEEP)
+                self._skip_to(next_ts, now)
             if now >= deadline:
                 if target - next_ts > ns_per_second * 0.25:
                     self._reanchor()  # cannot keep up: slow down rather than burst later
@@ -384,6 +445,18 @@ class Runner:
         except Exception as close_error:
             self.error += f" (and the journal could not be closed: {close_error})"
         self._notify("failed", self.error)
+
+    def _skip_to(self, next_ts: int, wall: float) -> None:
+        """Jump the pacing clock over an idle stretch to the next event, and say so."""
+        idle = next_ts - self.engine.now
+        self._anchor_sim, self._anchor_wall = next_ts, wall
+        self._samples.clear()
+        self.skipped_gaps += 1
+        to, last = format_ns(next_ts), format_ns(self.engine.now)
+        # the date too when the stretch crosses midnight: "skipped to 22:02:00" two days on
+        # would read as the same day
+        when = to[5:19] if to[:10] != last[:10] else to[11:19]
+        self._notify("skipped", f"no events for {duration_text(idle)}: skipped to {when}")
 
     def builder_decision_text(self) -> str:
         """The latest risk record's sentence: the explanation shown when a seek stops."""

@@ -13,10 +13,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from desk.audit import TailRecord, details_of
-from desk.timeutil import parse_iso_ns
+from desk.timeutil import parse_iso_ns, parse_offset_ns, unit_ns
 
 if TYPE_CHECKING:
-    from desk.config import Session
+    from desk.config import LoadedSession, Session
     from desk.engine import Engine
 
 BOOK_LEVELS = 10
@@ -48,6 +48,123 @@ def replay_span(config: Session) -> tuple[int, int] | None:
     start = parse_iso_ns(synthetic.start)
     step_ns = round(synthetic.step_ms * 1_000_000)
     return start, start + (steps - 1) * step_ns + (symbols - 1) * 1_000 + 1
+
+
+def file_span(loaded: LoadedSession) -> tuple[int, int] | None:
+    """First and last timestamps of a session's data files, from their Parquet footers (the
+    row groups' min/max statistics of the time column: no row is read). None when any file is
+    not Parquet, or its statistics do not tell."""
+    import pyarrow.parquet as pq
+
+    from desk.data.files import file_format
+
+    sources = loaded.config.data.files
+    if not sources:
+        return None
+    first, last = None, None
+    try:
+        for source in sources:
+            path = loaded.resolve(source.path)
+            if file_format(path, source.format) != "parquet":
+                return None
+            metadata = pq.read_metadata(path)
+            column = source.columns.get("ts", "ts")
+            names = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
+            if column not in names:
+                return None
+            index = names.index(column)
+            for group in range(metadata.num_row_groups):
+                stats = metadata.row_group(group).column(index).statistics
+                if stats is None or not stats.has_min_max:
+                    return None
+                low = _stat_ns(stats.min, source.ts_unit)
+                high = _stat_ns(stats.max, source.ts_unit)
+                if low is None or high is None:
+                    return None
+                first = low if first is None else min(first, low)
+                last = high if last is None else max(last, high)
+    except Exception:  # an unreadable file or footer: the engine will say why; no progress here
+        return None
+    return None if first is None or last is None else (first, last)
+
+
+def _stat_ns(value: Any, unit: str) -> int | None:
+    """A Parquet min/max statistic of a time column as epoch ns, as the reader reads it."""
+    from datetime import datetime
+
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return round(value * unit_ns(unit))
+    if isinstance(value, datetime):
+        return round(value.timestamp() * 1e9)
+    if isinstance(value, str):
+        return parse_iso_ns(value)
+    return None
+
+
+def schedule_end(config: Session, start: int) -> int:
+    """The latest timed risk change of the session (offsets counted from `start`), else `start`.
+
+    A schedule may come long after the data ends; progress must not read 100% before it.
+    """
+    latest = start
+    for item in config.risk.schedule:
+        if isinstance(item.at, int):
+            latest = max(latest, item.at)
+            continue
+        offset = parse_offset_ns(item.at)
+        try:
+            latest = max(latest, start + offset if offset is not None else parse_iso_ns(item.at))
+        except ValueError:
+            continue
+    return latest
+
+
+def _day(ts: int) -> int:
+    """The UTC calendar day of epoch-ns `ts`, as a day number."""
+    return ts // 86_400_000_000_000
+
+
+def _current(engine: Engine, rule: str, key: str) -> Any:
+    """Rule `rule`'s switch (`enabled`) or limit `key` as the engine has it now."""
+    found = engine.risk.rule(rule)
+    return found.enabled if key == "enabled" else found.limits().get(key)
+
+
+def pending_changes(engine: Engine) -> dict[str, dict[str, Any]]:
+    """What the operator actions queued for the next event will change, rule by rule:
+    `enabled` for a switch, a parameter's name for a limit (`engaged` for the kill switch).
+
+    The engine applies them only before its next event, so while paused a key's effect
+    would stay invisible; the app shows these instead, marked as pending. An action the
+    engine will refuse (an unknown rule, a bad limit) changes nothing here either.
+    """
+    changes: dict[str, dict[str, Any]] = {}
+
+    def will_be(rule: str, key: str) -> Any:
+        pending = changes.get(rule, {})
+        return pending[key] if key in pending else _current(engine, rule, key)
+
+    for action in engine.commands:
+        rule = action.rule
+        try:
+            if action.action == "toggle" and rule is not None:
+                enabled = not will_be(rule, "enabled") if action.enabled is None else action.enabled
+                changes.setdefault(rule, {})["enabled"] = enabled
+            elif action.action == "set" and rule is not None and action.param is not None:
+                value = engine.risk.rule(rule).coerce(action.param, action.value)
+                changes.setdefault(rule, {})[action.param] = value
+            elif action.action == "kill":
+                engaged = True if action.enabled is None else action.enabled
+                if engaged and not will_be("kill_switch", "enabled"):
+                    changes.setdefault("kill_switch", {})["enabled"] = True
+                changes.setdefault("kill_switch", {})["engaged"] = engaged
+        except ValueError:
+            continue
+    return {rule: kept for rule, change in changes.items()
+            if (kept := {key: value for key, value in change.items()
+                         if value != _current(engine, rule, key)})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +238,18 @@ class RuleRow:
     passed: bool | None
     message: str
     blocks: int
+    pending: tuple[tuple[str, Any], ...] = ()
+    """Changes queued for the next event (`enabled`, or a limit's name, and the new value)."""
+
+    @property
+    def will_enable(self) -> bool:
+        """The switch as it will be once the queued changes apply (as it is when none are)."""
+        return bool(dict(self.pending).get("enabled", self.enabled))
+
+    def will_have(self, param: str) -> Any:
+        """Limit `param` as it will be once the queued changes apply."""
+        pending = dict(self.pending)
+        return pending[param] if param in pending else dict(self.limits).get(param)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +275,11 @@ class Pace:
     """Measured over the last second of wall time; None until there is a measure."""
     achieved: float | None
     """Simulated seconds per wall second actually achieved over the same window."""
+    clock_ns: int | None = None
+    """While a paced replay waits for its next event: the simulated time the pacing clock has
+    reached (later than the last event's); None while events are due, paused or at max."""
+    waiting_for: int | None = None
+    """The next event's time while the wait for it is long enough to be worth telling."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +314,8 @@ class Snapshot:
     strategy_active: bool
     """False once the engine stopped the strategy after repeated faults."""
     error: str | None
+    multi_day: bool = False
+    """The replay spans more than one calendar day (UTC): times are shown with their date."""
 
     @property
     def speed(self) -> str:
@@ -203,18 +339,27 @@ class SnapshotBuilder:
         self._drawdown: deque[float] = deque(maxlen=HISTORY)
         self._verdicts: dict[str, dict[str, Any]] = {}
         self._decision: Decision | None = None
-        self._span = replay_span(engine.config)
+        span = replay_span(engine.config) or file_span(engine.loaded)
+        self._span = None if span is None else (
+            span[0], max(span[1], schedule_end(engine.config, span[0])))
+        """First and last times of the replay, when known up front: progress by simulated time."""
         self.instruments = tuple(engine.specs)
         self.followed: str | None = None
         """The instrument of the latest risk decision or fill: the one the book shows by default."""
         self.pinned: str | None = None
         """The instrument the person chose for the book (None: follow the action)."""
+        self._first_day: int | None = None if self._span is None else _day(self._span[0])
+        self.multi_day = self._span is not None and _day(self._span[1]) != self._first_day
+        """The replay spans more than one day: known up front from its span, else once the
+        replay reaches a day other than its first."""
 
     @property
     def book_instrument(self) -> str | None:
         return self.pinned or self.followed or (self.instruments[0] if self.instruments else None)
 
     def progress(self, finished: bool) -> float | None:
+        """The share of the replay's time span done: 100% only once it has finished (orders,
+        fills and a late schedule can follow the last market event)."""
         if finished:
             return 1.0
         if self._span is None:
@@ -223,7 +368,7 @@ class SnapshotBuilder:
         now = self.engine.now
         if now <= 0:
             return 0.0
-        return min(1.0, max(0.0, (now - start) / max(1, end - start)))
+        return min(0.99, max(0.0, (now - start) / max(1, end - start)))
 
     def build(self, state: str, pace: Pace, error: str | None = None) -> Snapshot:
         """A new snapshot; consumes the journal records that appeared since the previous one."""
@@ -236,6 +381,10 @@ class SnapshotBuilder:
             if kind in FOLLOWED_KINDS and record[3] in engine.specs:
                 self.followed = record[3]
         p = engine.portfolio_view
+        if engine.now and not self.multi_day:
+            if self._first_day is None:
+                self._first_day = _day(engine.now)
+            self.multi_day = _day(engine.now) != self._first_day
         if engine.now != self._last_ts:
             self._last_ts = engine.now
             self._equity.append(p.equity)
@@ -253,7 +402,8 @@ class SnapshotBuilder:
                    "blocked": stats.blocked, "fills": stats.fills,
                    "blocked_by": dict(stats.blocked_by), "records": engine.journal.seq,
                    "strategy_faults": stats.strategy_faults},
-            strategy_active=bool(getattr(engine, "strategy_active", True)), error=error)
+            strategy_active=bool(getattr(engine, "strategy_active", True)), error=error,
+            multi_day=self.multi_day)
 
     # --- parts ----------------------------------------------------------------------
 
@@ -326,11 +476,13 @@ class SnapshotBuilder:
     def _rules(self) -> tuple[RuleRow, ...]:
         engine = self.engine
         blocked_by = engine.stats.blocked_by
+        pending = pending_changes(engine) if engine.commands else {}
         rows = []
         for index, rule in enumerate(engine.risk.rules, start=1):
             verdict = self._verdicts.get(rule.name, {})
             rows.append(RuleRow(
                 index, rule.name, rule.enabled, tuple(rule.limits().items()),
                 verdict.get("value"), verdict.get("limit"), verdict.get("headroom"),
-                verdict.get("passed"), verdict.get("message", ""), blocked_by.get(rule.name, 0)))
+                verdict.get("passed"), verdict.get("message", ""), blocked_by.get(rule.name, 0),
+                tuple(pending.get(rule.name, {}).items())))
         return tuple(rows)

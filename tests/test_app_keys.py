@@ -94,7 +94,7 @@ async def test_switching_a_rule_changes_the_next_decision(tmp_path: Path) -> Non
         assert "max_order_size" not in [v["rule"] for v in second["verdicts"]]
         toggles = [r for r in engine.journal.tail if r[2] == "rule_toggle"]
         assert len(toggles) == 1 and "max_order_size switched off" in toggles[0][6]
-        assert "○off max_order_size" in shown(app.query_one("#risk"))
+        assert "○OFF max_order_size" in shown(app.query_one("#risk"))
 
 
 async def test_speed_keys_walk_the_speed_ladder(tmp_path: Path) -> None:
@@ -205,7 +205,7 @@ async def test_typed_limits_are_visible_in_the_rules_screen(tmp_path: Path) -> N
         rows = screen_text(app)
         row = next(i for i, text in enumerate(rows) if "6 max_order_size" in text)
         limits = rows[row + 1]                 # the rule's limits, on the row under its name
-        assert "max_qty 1234" in limits and "max_notional none" in limits
+        assert "max_qty 1234" in limits and "max_notional no limit" in limits
         assert field.region.height == 1 and field.content_region.height == 1
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import get_close_matches
 
 from desk.audit import TailRecord, details_of
+from desk.query import KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +59,16 @@ class AuditFilter:
             return False
         details = details_of(record[7])
         return details.get("rule") == self.rule or self.rule in details.get("blocked_by", ())
+
+
+def unknown_kinds(wanted: AuditFilter) -> str:
+    """What is wrong with the filter's kinds, in one sentence with the kinds there are; "" when
+    each is a kind of record the journal has."""
+    unknown = sorted(wanted.kinds - set(KINDS))
+    if not unknown:
+        return ""
+    hints = []
+    for kind in unknown:
+        close = get_close_matches(kind, KINDS, n=1)
+        hints.append(f"{kind!r}" + (f" (did you mean {close[0]}?)" if close else ""))
+    return (f"unknown kind {', '.join(hints)}; the kinds are: {', '.join(KINDS)}")

@@ -10,7 +10,7 @@ by seq), and a frame costs one dictionary look-up per visible line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import ClassVar, NamedTuple
 
 from rich.segment import Segment
@@ -94,13 +94,32 @@ class AuditLog(Widget, can_focus=True):
         """Index in `rows` of the selected row; -1 when the log is empty."""
         self.top = 0
         """Index in `rows` of the first row on screen."""
-        self.following = True
-        """While the cursor is on the last row, new rows move it along (the log follows)."""
+        self._following = True
+        self.on_follow: Callable[[bool], None] | None = None
+        """Told whenever the log starts or stops following (its pane says which it does)."""
         self.show_header = False
         self.palette: Palette | None = None
         self._strips: dict[int, Strip] = {}
         self._strip_for: tuple[int, Style | None] = (-1, None)
         self._paint: _Paint | None = None
+
+    @property
+    def following(self) -> bool:
+        """While the cursor is on the last row, new rows move it along (the log follows)."""
+        return self._following
+
+    @following.setter
+    def following(self, value: bool) -> None:
+        if value != self._following:
+            self._following = value
+            if self.on_follow is not None:
+                self.on_follow(value)
+
+    def follow(self) -> None:
+        """Back to the last row, following the new ones."""
+        self.following = True
+        if self.rows:
+            self._place(len(self.rows) - 1, rows_changed=False)
 
     # --- content ------------------------------------------------------------------------
 

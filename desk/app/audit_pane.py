@@ -12,11 +12,15 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input
 
-from desk.app.audit_filter import AuditFilter
+from desk.app.audit_filter import AuditFilter, unknown_kinds
 from desk.app.audit_log import MAX_ROWS, AuditLog
 from desk.app.look import Palette
 from desk.audit import TailRecord
+from desk.timeutil import format_ns
 
+FOLLOWING = "enter: why · /: filter"
+NOT_FOLLOWING = "not following · End: follow · enter: why"
+"""The border's subtitle: whether new rows move the cursor along, and how to get that back."""
 KEEP = 5_000
 """Records held in memory for filtering and for explaining (the chain walks these)."""
 
@@ -48,13 +52,17 @@ class AuditPane(Vertical):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.border_title = "audit"
-        self.border_subtitle = "enter: why · /: filter"
+        self.border_subtitle = FOLLOWING
         self.records: dict[int, TailRecord] = {}
         self._order: deque[int] = deque()
         self.filter = AuditFilter()
         self._palette: Palette | None = None
         self.skipped = 0
         self._log = AuditLog(id="audit-log")
+        self._log.on_follow = self._followed
+        self._first_day = ""
+        """The date of the first record: once a record has another, the title shows dates."""
+        self._day = ""
 
     def compose(self) -> ComposeResult:
         yield self._log
@@ -77,7 +85,11 @@ class AuditPane(Vertical):
                 fresh.append(record)
         while len(self._order) > KEEP:
             self.records.pop(self._order.popleft(), None)
+        if not self._first_day and self._order:
+            self._first_day = format_ns(self.records[self._order[0]][1])[:10]
         self.log_view.append(fresh, palette)
+        if fresh:
+            self._retitle()
 
     def _rebuild(self) -> None:
         """Refill the log from the latest records in memory that pass the filter."""
@@ -92,10 +104,32 @@ class AuditPane(Vertical):
                 shown.append(self.records[seq])
         shown.reverse()
         self.log_view.set_rows(shown, palette)
+        self._retitle()
+
+    def _retitle(self) -> None:
+        """`audit`, the date of the newest row once the records span more than one day (the
+        rows show the time of day only), the filter, and whether the log follows new rows."""
         title = "audit"
+        rows = self.log_view.rows
+        if rows and self._first_day:
+            day = format_ns(rows[-1][1])[:10]
+            if day != self._first_day or self._day:
+                self._day = day
+                title += f" · {day}"
         if self.filter.active:
             title += f" [{self.filter.describe()}]"
-        self.border_title = title
+        if not self.log_view.following:  # in the title too: a short screen has no bottom border
+            title += " · not following (End)"
+        if title != self.border_title:
+            self.border_title = title
+
+    def _followed(self, following: bool) -> None:
+        self.border_subtitle = FOLLOWING if following else NOT_FOLLOWING
+        self._retitle()
+
+    def follow(self) -> None:
+        """The log follows the newest rows again (resuming the replay does this)."""
+        self.log_view.follow()
 
     # --- filtering and explaining ------------------------------------------------
 
@@ -113,13 +147,22 @@ class AuditPane(Vertical):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.apply_filter(event.value)
+        if not self.apply_filter(event.value):
+            return  # the box stays open on the text, to be corrected (escape leaves it)
         self.remove_class("-filtering")
         self.log_view.focus()
 
-    def apply_filter(self, text: str) -> None:
-        self.filter = AuditFilter.parse(text)
+    def apply_filter(self, text: str) -> bool:
+        """Show only what `text` asks for; a kind no journal has (a typo) changes nothing, and
+        the person is told the kinds there are, rather than shown an empty log."""
+        wanted = AuditFilter.parse(text)
+        unknown = unknown_kinds(wanted)
+        if unknown:
+            self.notify(unknown, title="filter not applied", severity="error", timeout=8)
+            return False
+        self.filter = wanted
         self._rebuild()
+        return True
 
     def select_seq(self, seq: int) -> bool:
         """Put the cursor on record `seq` if the log shows it."""

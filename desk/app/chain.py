@@ -68,9 +68,17 @@ def causal_chain(records: Mapping[int, TailRecord], seq: int) -> Chain:
     return Chain(f"record #{seq}", tuple(ancestors), tuple(consequences), missing)
 
 
-def explain(records: Mapping[int, TailRecord], seq: int) -> Chain:
+LIVE_OUTCOMES: Final = {
+    "sent; no fill in the journal": "sent; no fill yet (the order is still working)",
+    "partly filled; the journal ends before the order did": "partly filled so far; still working",
+}
+"""`desk explain` reads a finished journal; while the replay goes on, an order without its end
+is one still in flight, not one the journal lost."""
+
+
+def explain(records: Mapping[int, TailRecord], seq: int, live: bool = False) -> Chain:
     """The order's (or blocked intent's) chain through `seq` as `desk explain` builds it, else the
-    walk back through causes."""
+    walk back through causes. `live`: the replay goes on, so an order may still be working."""
     ordered = [records[k] for k in sorted(records)]
     table = pa.Table.from_pylist([dict(zip(SCHEMA.names, r, strict=True)) for r in ordered],
                                  schema=SCHEMA)
@@ -82,4 +90,5 @@ def explain(records: Mapping[int, TailRecord], seq: int) -> Chain:
                   r["why"], json.dumps(r["details"])) for r in found.records)
     first_cause = rows[0][CAUSE] if rows else None
     missing = first_cause if first_cause is not None and first_cause not in records else None
-    return Chain(found.subject, rows, (), missing, found.outcome)
+    outcome = LIVE_OUTCOMES.get(found.outcome, found.outcome) if live else found.outcome
+    return Chain(found.subject, rows, (), missing, outcome)

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.text import Text
 
 from desk.app.look import Palette
-from desk.app.pane import LineView, fit_line
+from desk.app.pane import LineView
 from desk.snapshot import Decision
 
 
@@ -15,9 +15,10 @@ def wrapped(text: Text, width: int, rows: int) -> list[Text]:
     lines = list(text.wrap(Console(width=max(width, 1)), max(width, 1)))
     if len(lines) > rows:
         lines = lines[:rows]
-        last = lines[-1]
-        if last.cell_len >= width:
-            last = fit_line(last, width - 1)
+        last = lines[-1].copy()
+        last.rstrip()
+        if last.cell_len >= width:  # room for the one ellipsis that says the text goes on
+            last.truncate(width - 1)
         last.append("…")
         lines[-1] = last
     return lines

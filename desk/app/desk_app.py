@@ -31,12 +31,12 @@ from desk.app.look import Palette
 from desk.app.pnl_pane import PnLPane
 from desk.app.positions_pane import PositionsPane
 from desk.app.risk_pane import RiskPane
-from desk.app.rules_screen import OVER, RulesScreen
+from desk.app.rules_screen import OVER, RulesScreen, rule_switched
 from desk.app.summary_screen import SummaryScreen
 from desk.app.themes import DEFAULT_THEME, THEMES_DIR, load_theme_file, load_themes
 from desk.config import OperatorAction
 from desk.errors import DeskError
-from desk.runner import Notice, Runner
+from desk.runner import Notice, Runner, RunState
 from desk.snapshot import Snapshot
 
 FRAME_SECONDS = 1 / 30
@@ -46,6 +46,11 @@ FAST_FRAME_SECONDS = 0.1
 when a frame costs more than the budget allows (`FrameBudget`): nothing is readable faster,
 and the time saved goes to the engine and to answering keys. A key's own effect is painted at
 once, whatever the pace."""
+REPLAY_OVER = "the replay is over: nothing left to play (s saves the session, q quits)"
+"""Said when a replay key is pressed after the end."""
+SKIP_TOLD_EVERY = 5.0
+"""At most one notification per this many wall seconds about idle stretches skipped (sparse
+data at a slow speed skips often; the header's clock shows each jump anyway)."""
 FAULT_KINDS = ("strategy_error", "strategy_stopped")
 """Journal kinds the person is told about in a notification (once per kind, not per fault)."""
 
@@ -89,40 +94,47 @@ class DeskApp(App[None]):
     Screen.-short RiskPane.-alert { border-top: round $error; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        _desk_key("space", "toggle_pause", "Pause/Play", "pause or resume the replay", id="pause"),
-        _desk_key("n", "step_one", "Step", "process exactly one event, then stay paused (also →)",
+        # short footer words, so that even 120 columns show the keys through q
+        _desk_key("space", "toggle_pause", "Play/Pause", "pause or resume the replay", id="pause"),
+        _desk_key("n", "step_one", "Step", "process exactly one event, then stay paused",
                   id="step", key_display="n/→"),
-        _desk_key("d", "seek_decision", "Next decision",
-                  "run to the next risk decision and pause with its explanation", id="decision"),
+        _desk_key("d", "seek_decision", "Decision",
+                  "run to the next risk decision, pause, explain it", id="decision"),
+        _desk_key("k", "kill", "Kill switch",
+                  "kill switch: engage (no new orders) / release", id="kill"),
         _desk_key("plus,equals_sign", "faster", "Faster",
                   "speed up: 1× 10× 100× 1000× max (simulated time)", id="faster",
                   key_display="+"),
-        _desk_key("minus", "slower", "Slower", "slow down", id="slower", key_display="-"),
+        _desk_key("minus", "slower", "Slower", "slow down", id="slower", key_display="-",
+                  show=False),
         *(_desk_key(str(n), f"toggle_rule({n})", f"Rule {n}",
                     f"switch risk rule {n} on/off (numbers in the risk pane)", id=f"rule{n}",
                     show=False) for n in range(1, 10)),
-        _desk_key("r", "rules", "Rules", "switch rules and edit limits", id="rules"),
-        _desk_key("i", "next_instrument", "Instrument",
-                  "book: next instrument, then back to following the latest decision or fill",
-                  id="instrument"),
+        _desk_key("r", "rules", "Rules", "rules screen: switch rules, edit limits", id="rules"),
+        _desk_key("i", "next_instrument", "Book",
+                  "book: next instrument … then following the action", id="instrument"),
         _desk_key("slash", "filter", "Filter", "filter the log: kind:risk,fill rule:NAME words",
                   id="filter", key_display="/"),
         _desk_key("t", "next_theme", "Theme", "next theme", id="theme"),
         _desk_key("s", "save", "Save",
-                  "save the session with your actions as a new TOML that replays exactly "
-                  "(in the run's output folder)", id="save"),
+                  "save session + your actions: a TOML that replays", id="save"),
         _desk_key("question_mark", "help", "Help", "every key", id="help", key_display="?"),
         _desk_key("q", "quit_desk", "Quit", "quit (the journal is flushed)", id="quit"),
     ]
     DESK_ACTIONS = frozenset({"toggle_pause", "step_one", "seek_decision", "faster", "slower",
-                              "toggle_rule", "rules", "next_instrument", "filter", "next_theme",
-                              "save", "help", "quit_desk"})
+                              "kill", "toggle_rule", "rules", "next_instrument", "filter",
+                              "next_theme", "save", "help", "quit_desk"})
     """Actions of the desk's own keys: only while the desk itself is the screen shown."""
     HELP_EXTRA: ClassVar[list[Binding]] = [
-        Binding("right", "", "", key_display="→", tooltip="step exactly one event (as n)"),
+        Binding("up,down,pageup,pagedown", "", "", key_display="↑/↓ PgUp/PgDn",
+                tooltip="log: move the cursor (it stops following new rows)"),
+        Binding("home,end", "", "", key_display="Home/End",
+                tooltip="log: first row / last row and follow again"),
         Binding("enter", "", "", tooltip="on a log row: the causal chain explaining it"),
+        Binding("escape", "", "", tooltip="close a pop-up or the filter box"),
         Binding("ctrl+p", "", "", tooltip="command palette: the same actions by name"),
     ]
+    """Keys of the log and the pop-ups, listed in the help beside the desk's own."""
 
     class RunnerNoticed(Message):
         """The runner reached a decision, finished, or failed."""
@@ -156,6 +168,7 @@ class DeskApp(App[None]):
         """What is left to paint of the current frame (done on the next ticks)."""
         self._frozen = False
         self._timer: Timer | None = None
+        self._skip_told = -SKIP_TOLD_EVERY
 
     # --- layout --------------------------------------------------------------------
 
@@ -348,6 +361,11 @@ class DeskApp(App[None]):
             self.push_screen(SummaryScreen(snap))
         elif notice.kind == "failed":
             self._show_failure(notice.text)
+        elif notice.kind == "skipped":
+            clock = time.monotonic()
+            if clock - self._skip_told >= SKIP_TOLD_EVERY:
+                self._skip_told = clock
+                self.notify(notice.text, timeout=3)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "engine" and event.state == WorkerState.ERROR:
@@ -365,23 +383,42 @@ class DeskApp(App[None]):
         left to it, so a space there switches a rule instead of pausing the replay."""
         return not (action in self.DESK_ACTIONS and len(self.screen_stack) > 1)
 
+    def _over(self) -> bool:
+        """After the end a replay key has nothing left to act on: say so instead of nothing."""
+        if not self.runner.done:
+            return False
+        self.notify(REPLAY_OVER, severity="warning", timeout=4)
+        return True
+
     def action_toggle_pause(self) -> None:
+        if self._over():
+            return
         self.runner.toggle_pause()
+        if self.runner.state is RunState.PLAYING:
+            self._audit.follow()  # resuming is watching the newest rows again
         self.refresh_snapshot(now=True)
 
     def action_step_one(self) -> None:
+        if self._over():
+            return
         self.runner.step()
         self.refresh_snapshot(now=True)
 
     def action_seek_decision(self) -> None:
+        if self._over():
+            return
         self._decision.hide()
         self.runner.seek_decision()
 
     def action_faster(self) -> None:
+        if self._over():
+            return
         self.runner.faster()
         self.refresh_snapshot(now=True)
 
     def action_slower(self) -> None:
+        if self._over():
+            return
         self.runner.slower()
         self.refresh_snapshot(now=True)
 
@@ -395,12 +432,27 @@ class DeskApp(App[None]):
         if enabled is None:
             self.notify(OVER, title="nothing changed", severity="warning")
             return
-        self.notify(f"{name} {'on' if enabled else 'off'} from the next event")
+        self.notify(**rule_switched(name, enabled))
+        self.refresh_snapshot(now=True)
+
+    def action_kill(self) -> None:
+        engaged = self.runner.toggle_kill()
+        if engaged is None:
+            self.notify(OVER, title="nothing changed", severity="warning")
+            return
+        if engaged:
+            self.notify("every new order is blocked from the next event (k releases it)",
+                        title="KILL SWITCH ENGAGED", severity="error", timeout=6)
+        else:
+            self.notify("from the next event new orders are judged by the rules again "
+                        "(k engages it)", title="kill switch released")
+        self.refresh_snapshot(now=True)
 
     def operator_action(self, action: OperatorAction) -> bool:
         return self.runner.command(action)
 
     def action_rules(self) -> None:
+        self.refresh_snapshot(now=True)  # the switches as queued keys left them
         if self.last_snapshot is not None:
             self.push_screen(RulesScreen(self.last_snapshot.rules, self.operator_action,
                                          over=self.runner.done))
@@ -420,7 +472,7 @@ class DeskApp(App[None]):
 
     def on_audit_pane_explain_requested(self, message: AuditPane.ExplainRequested) -> None:
         audit = self._audit
-        chain = explain(audit.records, message.seq)
+        chain = explain(audit.records, message.seq, live=not self.runner.done)
         self.push_screen(ChainScreen(chain, message.seq, self.palette))
 
     def action_explain(self) -> None:
@@ -457,12 +509,17 @@ class DeskApp(App[None]):
     # --- the command palette ------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Keys" and "Quit" would stand beside the desk's (whose quit also
+        # flushes the journal): one of each
+        yield from (command for command in super().get_system_commands(screen)
+                    if command.title not in ("Keys", "Quit"))
         commands = [
             ("Pause / resume", "pause or resume the replay", self.action_toggle_pause),
             ("Step one event", "process exactly one event", self.action_step_one),
             ("Next risk decision", "run to the next risk decision and pause",
              self.action_seek_decision),
+            ("Kill switch: engage / release", "engaged, every new order is blocked",
+             self.action_kill),
             ("Faster", "next speed up", self.action_faster),
             ("Next instrument in the book", "or back to following the latest decision or fill",
              self.action_next_instrument),
@@ -484,5 +541,5 @@ class DeskApp(App[None]):
             for rule in self.last_snapshot.rules:
                 yield SystemCommand(
                     f"Switch rule {rule.index} {rule.name}",
-                    f"currently {'on' if rule.enabled else 'off'}",
+                    f"currently {'on' if rule.will_enable else 'OFF (its checks skipped)'}",
                     lambda n=rule.index: self.action_toggle_rule(n))

@@ -19,17 +19,37 @@ def count(value: float) -> str:
     return f"{value:.0f}"
 
 
-def pace_text(pace: Pace, moving: bool) -> str:
+def times(value: float) -> str:
+    """A speed as a person reads it: `530×`, `64×`, `5.3×`, `0.42×` (never `5.3e+02×`)."""
+    return f"{value:,.0f}×" if value >= 10 else f"{value:.2g}×"
+
+
+def clock_text(ts: int, date: bool, short_date: bool = False) -> str:
+    """Simulated time to the millisecond (what the log shows), with the date when `date`:
+    `2024-01-02 14:33:25.100`, or `01-02 14:33:25.100` when `short_date`."""
+    text = format_ns(ts)[:23]
+    if not date:
+        return text[11:]
+    return text[5:] if short_date else text
+
+
+def pace_text(pace: Pace, moving: bool, detail: int = 2) -> str:
     """The requested speed, and while moving what is achieved: `max ≈8.2k ev/s`,
-    `1000× (≈640×) ≈8.2k ev/s` when the engine cannot keep up with the speed asked."""
+    `1000× (≈640×) ≈8.2k ev/s` when the engine cannot keep up with the speed asked; while
+    it waits through a stretch without events, the time of the next one."""
     if not moving:
         return pace.speed
+    if pace.waiting_for is not None:
+        at = format_ns(pace.waiting_for)[11:19]
+        if detail == 2:
+            return f"{pace.speed} waiting for the next event at {at} · n: jump"
+        return f"{pace.speed} next event {at}"
     if pace.events_per_second is None:
         return f"{pace.speed} ≈… ev/s"
     text = pace.speed
     if (pace.requested is not None and pace.achieved is not None
             and pace.achieved < 0.9 * pace.requested):
-        text += f" (≈{pace.achieved:.2g}×)"
+        text += f" (≈{times(pace.achieved)})"
     return f"{text} ≈{count(pace.events_per_second)} ev/s"
 
 
@@ -64,15 +84,17 @@ class DeskHeader(LineView):
                   "FINISHED": palette.accent, "FAILED": palette.bad}.get(snap.state, palette.bad)
         if state.startswith("HALTED"):
             colour = palette.bad
-        when = format_ns(snap.now_ns) if snap.now_ns else "–"
-        if detail < 2:
-            when = when[11:23]
+        now = snap.now_ns
+        if snap.pace.clock_ns is not None and snap.state == "PLAYING":
+            now = max(now, snap.pace.clock_ns)  # the pacing clock runs on between events
+        # a day's change must show: 17:00 then 00:01 without a date reads as time running back
+        when = clock_text(now, detail == 2 or snap.multi_day, detail < 2) if now else "–"
         gap = "  " if detail else " "
         text = Text(no_wrap=True)
         text.append(f"desk · {snap.session}" if detail == 2 else snap.session, style="bold")
         text.append(gap + when + gap)
         text.append(f" {state} ", style=f"bold reverse {colour}")
-        text.append(gap + pace_text(snap.pace, snap.state in ("PLAYING", "SEEKING")) + gap)
+        text.append(gap + pace_text(snap.pace, snap.state in ("PLAYING", "SEEKING"), detail) + gap)
         parts = []
         if detail:
             parts.append(f"{snap.events:,} events" if detail == 2 else f"{snap.events:,} ev")

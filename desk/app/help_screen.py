@@ -18,10 +18,15 @@ def keys_table(bindings: list[Binding]) -> Table:
     table.add_column("does")
     rules_shown = False
     for binding in bindings:
-        if (binding.id or "").startswith("rule"):
+        if (binding.id or "").removeprefix("rule").isdigit():  # rule1…rule9, not "rules"
             if not rules_shown:
                 rules_shown = True
-                table.add_row("1…9", "switch risk rule N on/off (numbers in the risk pane)")
+                table.add_row("1…9", "switch risk rule N on/off (see the risk pane)")
+            continue
+        if binding.id == "slower":  # on the row of `+`: one row per pair, so all fit 80×24
+            continue
+        if binding.id == "faster":
+            table.add_row("+ / -", "speed up / down: 1× 10× 100× 1000× max")
             continue
         table.add_row(binding.key_display or binding.key, binding.tooltip or binding.description)
     return table
@@ -29,6 +34,10 @@ def keys_table(bindings: list[Binding]) -> Table:
 
 class HelpScreen(DeskModal):
     """Lists the desk's keys; the same actions are in the command palette (ctrl+p)."""
+
+    DEFAULT_CSS = """
+    HelpScreen > #box { width: 100%; max-width: 90; height: 100%; max-height: 26; }
+    """
 
     def __init__(self, bindings: list[Binding]) -> None:
         super().__init__()

@@ -57,22 +57,30 @@ class RiskPane(Pane):
                         f"{'headroom':>10}  verdict\n", style=f"bold {palette.muted}")
             height -= 1
         for rule in snap.rules:
-            style = palette.text if rule.enabled else palette.muted
+            on = rule.will_enable
+            style = palette.text if on else palette.muted
             text.append(f"{rule.index} ", style=f"bold {palette.accent}")
-            text.append("●on " if rule.enabled else "○off",
-                        style=palette.good if rule.enabled else palette.muted)
+            text.append("●on " if on else "○OFF",
+                        style=palette.good if on else f"bold {palette.warn}")
             text.append(f" {rule.name:<14}", style=style)
-            verdict_style = f"bold {palette.bad}" if rule.passed is False else style
+            verdict_style = f"bold {palette.bad}" if rule.passed is False and on else style
+            state = self._state(rule, palette)
             if wide:
                 limits = limits_of[rule.name]
                 if len(limits) > lw:
                     limits = limits[: lw - 1] + "…"
                 text.append(f" {limits:<{lw}}", style="dim")
-                text.append(f" {self._figure(rule.value):>10} {self._figure(rule.limit):>10} "
-                            f"{self._figure(rule.headroom):>10}  ", style=verdict_style)
-                text.append(rule.message, style=verdict_style)
+                figures = (rule.value, rule.limit, rule.headroom) if on else (None, None, None)
+                text.append(" " + " ".join(f"{self._figure(f):>10}" for f in figures) + "  ",
+                            style=verdict_style)
+                verdict = rule.message
             else:
-                text.append(f" {self._verdict(rule)}", style=verdict_style)
+                text.append(" ")
+                verdict = self._verdict(rule)
+            if state is not None:
+                text.append_text(state)
+            else:
+                text.append(verdict, style=verdict_style)
             if rule.blocks:
                 text.append(f" ✗{rule.blocks}", style=f"bold {palette.bad}")
             text.append("\n")
@@ -89,6 +97,28 @@ class RiskPane(Pane):
             text.append(" · ".join(self.recent_blocks), style=palette.bad)
         text.rstrip()
         return text
+
+    @staticmethod
+    def _state(rule: RuleRow, palette: Palette) -> Text | None:
+        """What the rule's switch means, in words, where its verdict would say too little: off
+        (its checks are skipped), the kill switch engaged or not, a change queued for the next
+        event. None: the latest verdict says it."""
+        on = rule.will_enable
+        pending = "(next event) " if rule.pending else ""
+        if not on:
+            return Text(f"{pending}OFF: its checks are skipped", style=f"bold {palette.warn}")
+        if rule.name == "kill_switch":
+            if rule.will_have("engaged"):
+                return Text(f"{pending}ENGAGED — every order blocked",
+                            style=f"bold reverse {palette.bad}")
+            return Text(f"{pending}not engaged", style=palette.text)
+        changes = dict(rule.pending)
+        if "enabled" in changes:
+            return Text(f"{pending}on: checked again", style=f"bold {palette.good}")
+        if changes:
+            return Text(pending + " ".join(f"{k}={limit_text(v)}" for k, v in changes.items()),
+                        style=f"bold {palette.warn}")
+        return None
 
     @staticmethod
     def _figure(value: float | None) -> str:

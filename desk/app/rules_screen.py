@@ -17,6 +17,16 @@ from desk.snapshot import RuleRow
 OVER = "the replay is over: rule changes no longer apply (save with s and replay the copy)"
 
 
+def rule_switched(name: str, enabled: bool) -> dict[str, Any]:
+    """The notification for a rule switched by the operator. Off is a warning that says what it
+    means (a trader reads "kill_switch off" as safe); the rule's switch is named as a rule's, so
+    it cannot be mistaken for the state of what the rule guards (the kill switch's `engaged`)."""
+    if enabled:
+        return {"message": f"{name} rule ON: checked again from the next event"}
+    return {"message": f"{name} rule OFF: its checks are skipped from the next event",
+            "severity": "warning", "timeout": 6}
+
+
 def parse_limit(text: str) -> Any:
     """A limit as typed: a number, yes/no, or empty/none for no limit. ValueError otherwise."""
     value = text.strip().lower().replace(",", "").replace("_", "")
@@ -43,6 +53,7 @@ class RulesScreen(DeskModal):
     RulesScreen .param { width: auto; padding: 0 1 0 0; color: $text-muted; }
     RulesScreen Input { width: 10; margin: 0 2 0 0; padding: 0 1; }
     RulesScreen Input:focus { background: $accent 40%; color: $foreground; }
+    RulesScreen Input > .input--placeholder { color: $text-disabled; text-style: italic; }
     RulesScreen #over { color: $warning; text-style: bold; margin-bottom: 1; }
     """
 
@@ -57,21 +68,24 @@ class RulesScreen(DeskModal):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="box") as box:
             box.border_title = "risk rules"
-            box.border_subtitle = "space switches · type a limit, enter applies · escape"
+            box.border_subtitle = "space or enter switches · type a limit, enter applies · escape"
             if self.over:
                 yield Label("The replay is over: changes here no longer apply. Save the session "
                             "with s and replay it to try other rules.", id="over")
             for rule in self.rules:
                 with Horizontal(classes="rule"):
-                    yield Switch(rule.enabled, id=f"switch-{rule.name}", name=rule.name)
+                    # as the switch will be: a key pressed while paused is queued, not yet applied
+                    yield Switch(rule.will_enable, id=f"switch-{rule.name}", name=rule.name)
                     yield Label(f"{rule.index} {rule.name}", classes="name")
                 # the limits on a row of their own, so three of them fit in 80 columns
                 with Horizontal(classes="params"):
-                    for param, value in rule.limits:
+                    for param, _value in rule.limits:
+                        value = rule.will_have(param)
                         yield Label(param, classes="param")
-                        # compact: one row, no border, so what is typed stays in view
+                        # compact: one row, no border, so what is typed stays in view; an empty
+                        # field's hint reads as a hint, not as a value
                         field = Input(limit_text(value) if value is not None else "",
-                                      placeholder="none", id=f"limit-{rule.name}-{param}",
+                                      placeholder="no limit", id=f"limit-{rule.name}-{param}",
                                       name=f"{rule.name}.{param}", compact=True)
                         field.tooltip = f"{rule.name}.{param} (a number, yes/no, or none)"
                         yield field
@@ -85,7 +99,7 @@ class RulesScreen(DeskModal):
                 event.switch.value = not event.value  # the switch shows what the rule is
             self.notify(OVER, title="nothing changed", severity="warning")
             return
-        self.notify(f"{name} will be {'on' if event.value else 'off'} from the next event")
+        self.notify(**rule_switched(name, event.value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
