@@ -57,6 +57,16 @@ async def wait_until(pilot: Any, condition: Any, tries: int = 400) -> None:
     raise AssertionError("condition never became true")
 
 
+async def open_rules(pilot: Any, app: App[Any]) -> None:
+    """Press `r` and wait until the rules screen is up with its fields (a loaded machine can
+    take longer than one pause to push and mount it)."""
+    from desk.app.rules_screen import RulesScreen
+
+    await pilot.press("r")
+    await wait_until(pilot, lambda: isinstance(app.screen, RulesScreen)
+                     and bool(app.screen.query("Input")))
+
+
 class Faulty(Strategy):
     """Raises on every 50th trade (a fault the engine journals), trading now and then."""
 

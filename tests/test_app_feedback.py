@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from app_helpers import make_app, screen_text, shown, wait_until
+from app_helpers import make_app, open_rules, screen_text, shown, wait_until
 from conftest import make_session
 
 from desk.app.desk_app import DeskApp
@@ -382,7 +382,7 @@ async def test_the_why_of_an_order_in_flight_says_no_fill_yet(tmp_path: Path) ->
 async def test_the_rules_screen_says_enter_switches_too(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.press("r")
+        await open_rules(pilot, app)
         box = app.screen.query_one("#box")
         assert "space or enter switches" in str(box.border_subtitle)
         app.screen.query_one("#switch-cash").focus()

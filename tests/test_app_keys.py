@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_helpers import make_app, shown, wait_until
+from app_helpers import make_app, open_rules, shown, wait_until
 from conftest import make_session
 
 from desk.engine import Engine
@@ -118,7 +118,7 @@ async def test_rules_screen_edits_a_limit_that_the_next_decision_uses(tmp_path: 
     app = make_app(tmp_path)
     engine = app.runner.engine
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.press("r")
+        await open_rules(pilot, app)
         await pilot.pause(0.05)
         assert isinstance(app.screen, RulesScreen)
         field = app.screen.query_one("#limit-max_order_size-max_qty")
@@ -180,7 +180,7 @@ async def test_desk_keys_are_left_to_a_pop_up_and_to_the_filter_box(tmp_path: Pa
     app = make_app(tmp_path)
     engine = app.runner.engine
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.press("r")
+        await open_rules(pilot, app)
         assert isinstance(app.screen, RulesScreen)
         app.screen.query_one("#switch-cash").focus()
         await pilot.press("space", "n")          # space switches the rule, n does not step
@@ -197,7 +197,7 @@ async def test_typed_limits_are_visible_in_the_rules_screen(tmp_path: Path) -> N
 
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("r")
+        await open_rules(pilot, app)
         field = app.screen.query_one("#limit-max_order_size-max_qty")
         field.focus()
         await pilot.press("ctrl+a", "backspace", *"1234")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from app_helpers import make_app, shown, wait_until
+from app_helpers import make_app, open_rules, shown, wait_until
 
 from desk.app.error_screen import ErrorScreen
 from desk.app.summary_screen import SummaryScreen
@@ -129,7 +129,7 @@ async def test_after_the_end_rule_changes_say_the_replay_is_over(tmp_path: Path)
         messages = [n.message for n in app._notifications]
         assert any("replay is over" in m for m in messages)
         assert not any("from the next event" in m for m in messages)
-        await pilot.press("r")
+        await open_rules(pilot, app)
         assert isinstance(app.screen, RulesScreen)
         assert "The replay is over" in shown(app.screen.query_one("#over"))
         switch = app.screen.query_one("#switch-cash")
