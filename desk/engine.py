@@ -432,6 +432,12 @@ class Engine:
         if self.finished:
             return
         self.finished = True
+        left = self._replay_actions[self._replay_pos:]
+        if left:  # recorded for events this replay never reached (a shorter data file, say)
+            self.journal.record("control_error", self.now, f"{len(left)} operator action(s) "
+                                f"not applied: recorded before event {left[0].seq:,}, and the "
+                                f"replay ended after {self.queue.popped:,} events",
+                                source="operator", seqs=[a.seq for a in left])
         self._call_strategy(self.strategy.on_stop)
         p = self.portfolio
         self.journal.record(

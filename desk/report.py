@@ -109,7 +109,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
     return table
 
 
-def stdout_console() -> Console:
+def stdout_console(**options: Any) -> Console:
     """A Rich console on stdout whose closed pipe raises `BrokenPipeError`, as `print` does.
 
     Rich's own answer to a reader that went away (`desk audit j | head -1`) is
@@ -123,7 +123,7 @@ def stdout_console() -> Console:
             self.quiet = True  # nothing more to write; the error says why
             raise BrokenPipeError
 
-    return _Console()
+    return _Console(**options)
 
 
 def warn(message: str) -> None:

@@ -211,3 +211,20 @@ def test_a_cancel_passes_while_the_kill_switch_blocks_every_new_order(tmp_path: 
     end = next(r for r in table if r["kind"] == "order_end")
     assert "cancelled" in end["why"] and end["order_id"] == cancel["order_id"]
     assert kinds.count("order") == 1
+
+
+def test_operator_actions_recorded_past_the_last_event_are_journaled_as_not_applied(
+        tmp_path: Path) -> None:
+    from conftest import make_session, run_engine
+
+    session = make_session(operator_actions=[{"seq": 10, "action": "kill"},
+                                             {"seq": 10**9, "action": "reset"}])
+    engine = run_engine(session, tmp_path / "j.arrow")
+    table = read_journal(tmp_path / "j.arrow").to_pylist()
+    left = [r for r in table if r["kind"] == "control_error"]
+    assert len(left) == 1
+    assert left[0]["why"].startswith("1 operator action(s) not applied: recorded before event "
+                                     "1,000,000,000")
+    assert details_of(left[0]["details"])["seqs"] == [10**9]
+    assert any(r["kind"] == "limit_change" for r in table)  # the first one was applied
+    assert engine.finished

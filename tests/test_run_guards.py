@@ -182,3 +182,16 @@ def test_a_full_disk_behind_stdout_is_one_line_without_traceback(tmp_path: Path)
                               stderr=subprocess.PIPE, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == ["desk: No space left on device"]
+
+
+def test_a_parquet_file_read_as_csv_is_said_not_to_be_text(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "ticks.parquet"
+    pq.write_table(pa.table({"ts": list(range(1, 2001)), "price": [10.0] * 2000,
+                             "size": [1.0] * 2000}), data)
+    session = tmp_path / "s.toml"
+    session.write_text('[[data.files]]\npath = "ticks.parquet"\nformat = "csv"\n'
+                       '[[instruments]]\nsymbol = "X"\n')
+    assert run_cli(["run", str(session), "--out", str(tmp_path / "out")]) == 2
+    line = _error_line(capsys)
+    assert "not text" in line and "\\x" not in line and len(line) < 200, line

@@ -45,11 +45,10 @@ def unique_labels(names: list[str], paths: list[str]) -> list[str]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from desk.batch import MAX_SEED, Cell, load_cell_session, session_source
     from desk.compare import aggregate, comparison_table, equity_chart, run_lines
     from desk.pool import check_scheduler, default_jobs
+    from desk.report import stdout_console
 
     if args.seeds < 1:
         raise SessionError(f"--seeds: {args.seeds} must be at least 1")
@@ -74,9 +73,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     seeds = range(args.seed_start, args.seed_start + args.seeds)
     cells = [Cell(resolved, seed, (), every, args.ruin, label, text)
              for (resolved, text), label in zip(sources, labels, strict=True) for seed in seeds]
-    console = Console()
+    console = stdout_console()
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(width=WIDE)  # piped: whole lines, not cut at 80 columns
+        console = stdout_console(width=WIDE)  # piped: whole lines, not cut at 80 columns
     rows = _collect(cells, args, console, default_jobs() if args.jobs is None else args.jobs)
     rows.sort(key=lambda r: (labels.index(r["label"]), r["seed"]))
     if args.runs:

@@ -72,11 +72,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     The rows go to a temporary file of a fresh name beside `--out` (so it can never be a
     source, nor an earlier import's leftovers), renamed over `--out` only when all went well.
     """
-    from rich.console import Console
-
     from desk.data.writer import MarketWriter, temporary_beside
     from desk.importers import importer
     from desk.importers.chronology import settle
+    from desk.report import stdout_console
 
     run = importer(args.format)
     options = _options(args)
@@ -95,7 +94,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except BaseException:
         writer.abort()
         raise
-    _print_summary(Console(), out, writer)
+    _print_summary(stdout_console(), out, writer)
     return 0
 
 
@@ -181,16 +180,16 @@ def _counts(counter: Any) -> str:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Print what a desk-schema file holds."""
-    from rich.console import Console
     from rich.table import Table
 
     from desk.data.inspect import inspect_file
+    from desk.report import stdout_console
     from desk.timeutil import format_ns
 
     gap = _duration_ns(args.gap, "--gap")
     assert gap is not None
     found = inspect_file(Path(args.file), gap_ns=gap)
-    console = Console()
+    console = stdout_console()
     table = Table(title=str(found.path), show_header=False, title_justify="left")
     table.add_row("schema", ", ".join(f"{f.name}: {f.type}" for f in found.schema))
     table.add_row("rows", f"{found.rows:,} ({found.events:,} events)")

@@ -89,9 +89,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     engine = Engine(loaded, journal, seed=args.seed, strict=args.strict, journal_writer="process")
     console = None
     if not args.json:  # Rich only for people: a JSON run (sweeps, the benchmark) skips its import
-        from rich.console import Console
+        from desk.report import stdout_console
 
-        console = Console(stderr=False)
+        console = stdout_console()
     settle()  # the collector keeps out of the way of the run's millions of short-lived objects
     stop = _StopOnInterrupt()
     first_event: float | None = None

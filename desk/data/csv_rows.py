@@ -119,6 +119,10 @@ class CsvRows:
             fields = next(csv.reader([line]), [])
             if line.strip() and len(fields) != len(names):
                 if not self.skip:
+                    if _binary(line):
+                        raise DataError(f"{self.path}:{number}: not text (bytes no CSV file "
+                                        "holds): is it a Parquet or Arrow file? Set the file's "
+                                        "format")
                     raise DataError(f"{self.path}:{number}: expected {len(names)} columns, found "
                                     f"{len(fields)}: {line.rstrip()[:80]!r}; set data.on_bad = "
                                     "\"skip\" to skip such lines")
@@ -142,3 +146,10 @@ def _convert(types: dict[str, pa.DataType] | None) -> pacsv.ConvertOptions:
     """Only an empty field is missing: "NaN" stays a number (and a bad price), "NA" a name."""
     return pacsv.ConvertOptions(column_types=types or {}, null_values=[""],
                                 strings_can_be_null=True)
+
+
+def _binary(line: str) -> bool:
+    """Whether a line read as text holds what no text file does: control characters other than
+    tab and line ends, or mostly bytes that are not UTF-8 (read as U+FFFD)."""
+    controls = sum(ord(c) < 32 and c not in "\t\r\n" for c in line)
+    return controls > 0 or line.count("\ufffd") * 10 > len(line)  # not one odd byte in a name
