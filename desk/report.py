@@ -62,6 +62,8 @@ def summary_table(summary: dict[str, Any]) -> Table:
     """The summary as a two-column Rich table."""
     from rich.table import Table
 
+    from desk.figures import signed
+
     table = Table(title=f"desk · {summary['session']} · seed {summary['seed']}", show_header=False,
                   title_justify="left")
     table.add_column("figure", style="bold")
@@ -76,14 +78,18 @@ def summary_table(summary: dict[str, Any]) -> Table:
         ("return", f"{summary['return']:+.2%}"),
         ("max drawdown", f"{summary['max_drawdown']:.2%}"),
         ("realized / unrealized", f"{money(summary['realized'])} / {money(summary['unrealized'])}"),
-        ("positions", ", ".join(f"{k} {v:+g}" for k, v in summary["positions"].items()) or "flat"),
+        ("positions", ", ".join(f"{k} {signed(v)}" for k, v in summary["positions"].items())
+         or "flat"),
         ("risk mode", summary["mode"]),
         ("signals", f"{summary['signals']:,}"),
         ("orders allowed", f"{summary['orders_allowed']:,}"),
         ("orders blocked", f"{summary['orders_blocked']:,}"),
     ]
-    for rule, count in summary["blocked_by"].items():
+    blocked_by = summary["blocked_by"]
+    for rule, count in blocked_by.items():
         rows.append((f"  blocked by {rule}", f"{count:,}"))
+    if sum(blocked_by.values()) > summary["orders_blocked"]:  # the rows would not add up
+        rows.append(("  (an order blocked by several rules counts under each)", ""))
     rows += [
         ("fills", f"{summary['fills']:,} ({summary['filled_qty']:,.0f} units)"),
         ("fees", money(summary["fee_cost"])),
