@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+_WRITTEN: dict[float, str] = {}
+"""`num` of numbers already written: prices and sizes repeat, and a lookup is a fraction of
+the formatting (the journal writes several per order)."""
+
+_KEEP = 65_536
+"""At most this many remembered; then the memory starts again."""
+
 
 def num(x: float, digits: int = 10) -> str:
     """A price or a quantity as people write them: 61,682.45, 0.00009, -100,000; never 9e-05.
@@ -9,11 +16,21 @@ def num(x: float, digits: int = 10) -> str:
     At most `digits` decimals (a float's last bits of noise, 0.30000000000000004, are
     dropped); a number too large or too small for that keeps the `g` form.
     """
+    if digits == 10:
+        known = _WRITTEN.get(x)
+        if known is not None:
+            return known
     size = abs(x)
     if not size < 1e15 or (size and size < 10.0 ** -digits):  # also inf and nan
         return f"{x:g}"
     text = f"{x:,.{digits}f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    if text == "-0":
+        text = "0"
+    if digits == 10:
+        if len(_WRITTEN) >= _KEEP:
+            _WRITTEN.clear()
+        _WRITTEN[x] = text
+    return text
 
 
 def signed(x: float) -> str:

@@ -63,7 +63,8 @@ _new = tuple.__new__
 def _fmt(value: float) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f}"
-    return num(float(f"{value:.4g}"))  # four significant digits, never 9e-05
+    text = f"{value:,.4g}"
+    return num(float(text)) if "e" in text else text  # four significant digits, never 9e-05
 
 
 def _fmt2(value: float, limit: float) -> tuple[str, str]:
