@@ -16,29 +16,19 @@ import pytest
 import tomli_w
 from cli_run import run_cli
 from conftest import BASE, ROOT
-from test_risk_runtime import make_session, script
+from test_risk_explain import write_two_order_journal
 
 from desk.audit import END_OF_STREAM, SCHEMA, Journal, load_journal, read_journal
-from desk.engine import Engine
 from desk.errors import JournalError
 from desk.explain import JournalIndex, explain_order, explain_seq
 
 HEADER = len(SCHEMA.serialize())
 """Bytes of a journal's stream header."""
 
-STEPS = script({"at": "+5s", "qty": 2_000, "reason": "too big"},
-               {"at": "+10s", "qty": 100, "reason": "a fair size"})
-
-
 @pytest.fixture(scope="module")
 def journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A closed journal of one blocked and one filled order on ACME, in one record batch."""
-    path = tmp_path_factory.mktemp("reading") / "journal.arrow"
-    engine = Engine(make_session(strategy=STEPS, session={"start_cash": 1_000_000.0}), path,
-                    strict=True)
-    engine.run()
-    engine.close()
-    return path
+    return write_two_order_journal(tmp_path_factory.mktemp("reading") / "journal.arrow")
 
 
 def _env() -> dict[str, str]:

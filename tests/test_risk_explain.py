@@ -21,14 +21,18 @@ STEPS = script({"at": "+5s", "qty": 2_000, "reason": "too big"},
                {"at": "+10s", "qty": 100, "reason": "a fair size"})
 
 
-@pytest.fixture(scope="module")
-def journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("explain") / "journal.arrow"
+def write_two_order_journal(path: Path) -> Path:
+    """A closed journal of one blocked and one filled order on ACME, in one record batch."""
     engine = Engine(make_session(strategy=STEPS, session={"start_cash": 1_000_000.0}), path,
                     strict=True)
     engine.run()
     engine.close()
     return path
+
+
+@pytest.fixture(scope="module")
+def journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_two_order_journal(tmp_path_factory.mktemp("explain") / "journal.arrow")
 
 
 def desk(*args: str) -> subprocess.CompletedProcess[str]:
