@@ -67,6 +67,9 @@ Issue = Callable[[int, str | None, str], None]
 
 MarketEvent = Trade | Quote | BookSnapshot | BookDelta | Bar | RiskLimitChanged | RuleToggled
 
+SKIP_HINT = 'set data.on_bad = "skip" to skip such rows'
+"""How a bad row's error tells a session to go on past such rows."""
+
 _SHOWN = 5
 """Row numbers listed in a failure's message when several rows share its problem."""
 
@@ -131,8 +134,11 @@ class FileReader:
     """Events from one file, in batches, with the session's column mapping and data checks."""
 
     def __init__(self, source: FileSource, path: Path, default_instrument: str | None,
-                 known: set[str], on_bad: str, batch_rows: int, issue: Issue) -> None:
+                 known: set[str], on_bad: str, batch_rows: int, issue: Issue,
+                 go_on: str = SKIP_HINT) -> None:
+        """`go_on` ends the error a bad row fails with: how the reader of it can get past."""
         self.source = source
+        self.go_on = go_on
         self.path = path
         self.format = file_format(path, source.format)
         self.default_instrument = source.instrument or default_instrument
@@ -402,8 +408,7 @@ class FileReader:
                     f"{self._rows_named([first_row + r for r in rows])}{more})")
         hint = f" (or {problem.hint})" if problem.hint else ""
         raise DataError(f"{self.locate(first_row + index)}: {self._column(problem.field)}: "
-                        f"{problem.about(index)}{also}; set data.on_bad = \"skip\" to skip "
-                        f"such rows{hint}")
+                        f"{problem.about(index)}{also}; {self.go_on}{hint}")
 
     def _skip(self, problems: list[Problem], blank: pa.Array | None, ts: pa.Array,
               cols: dict[str, pa.Array], rows: pa.Array) -> tuple[pa.Array, dict[str, pa.Array],

@@ -38,8 +38,6 @@ class Throughput:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
-SESSION_HINT = 'set data.on_bad = "skip" to skip such rows'
-"""How the file reader's errors tell a session to go on past a bad row."""
 REPLAY_HINT = ('the replay stops at the first bad row (`desk data inspect` counts them; a '
                'session skips them with data.on_bad = "skip")')
 
@@ -50,10 +48,7 @@ def measure(path: Path, batch_rows: int = 65_536) -> Throughput:
     The file is checked as `desk data inspect` checks it first, so that what is not a
     desk-schema file is one line saying why; the reader's own errors speak of a replay.
     """
-    try:
-        return _measure(path, batch_rows)
-    except DataError as error:
-        raise DataError(error.message.replace(SESSION_HINT, REPLAY_HINT)) from None
+    return _measure(path, batch_rows)
 
 
 def _measure(path: Path, batch_rows: int) -> Throughput:
@@ -64,7 +59,7 @@ def _measure(path: Path, batch_rows: int) -> Throughput:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
         raise DataError(f"{path}: cannot read: {str(error).splitlines()[0]}") from None
     reader = FileReader(FileSource(path=str(path), kind="mixed"), path, None, symbols, "fail",
-                        batch_rows, lambda ts, instrument, message: None)
+                        batch_rows, lambda ts, instrument, message: None, go_on=REPLAY_HINT)
     books: dict[str, Book] = {symbol: Book() for symbol in symbols}
     events = book_events = levels = 0
     started = time.perf_counter()
