@@ -48,10 +48,6 @@ def measure(path: Path, batch_rows: int = 65_536) -> Throughput:
     The file is checked as `desk data inspect` checks it first, so that what is not a
     desk-schema file is one line saying why; the reader's own errors speak of a replay.
     """
-    return _measure(path, batch_rows)
-
-
-def _measure(path: Path, batch_rows: int) -> Throughput:
     parquet = open_desk_file(path)
     try:
         symbols = set(parquet.read(columns=["instrument"]).column("instrument")
