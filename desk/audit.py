@@ -226,18 +226,6 @@ class Journal:
             sink.close()
             self.writer_peak_kib = getattr(sink, "peak_kib", 0)
 
-    def discard(self) -> None:
-        """Close and remove the file, if it was opened: for a run that failed before its first
-        record."""
-        opened = self._opened
-        self._opened = True  # nothing is handed on from now
-        self._pending = []
-        try:
-            self.close()
-        finally:
-            if self.path is not None and opened:
-                self.path.unlink(missing_ok=True)
-
 
 def _open_sink(path: Path, flush_every: int, writer: str) -> Any:
     """The file's writer: inline, or a forked process where that is safe."""
