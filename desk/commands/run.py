@@ -77,6 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run a session headless and print its summary."""
     from desk.collector import settle
     from desk.config import load_session
+    from desk.data.units import unit_doubts
     from desk.engine import Engine
     from desk.report import summarize
 
@@ -84,6 +85,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     journal = _journal_path(args, loaded.config.audit.path)
     check_journal_path(journal, f"--out {args.out}" if getattr(args, "out", None)
                        else f"{loaded.path}: audit.path", loaded)
+    for doubt in unit_doubts(loaded):
+        print(f"desk: warning: {doubt}", file=sys.stderr)
     started = time.perf_counter()
     # the journal's words and batches are made in a forked writer, on the other core
     engine = Engine(loaded, journal, seed=args.seed, strict=args.strict, journal_writer="process")
