@@ -105,7 +105,10 @@ def test_random_event_streams_from_a_file_keep_every_invariant(
                              "bid_size": pa.array(bid_size, pa.float64()),
                              "ask_size": pa.array(ask_size, pa.float64())}), path)
     session = make_session(
-        tmp_path, data={"synthetic": None, "files": [{"path": path.name, "kind": "mixed"}]},
+        # identical rows at one time are kept: the data checks would call them duplicates
+        # (tests/test_data_checks.py); here they are a market the invariants must survive
+        tmp_path, data={"synthetic": None, "files": [{"path": path.name, "kind": "mixed",
+                                                     "duplicates": "keep"}]},
         strategy={**RANDOM, "params": {"seed": seed, "act_prob": 0.5, "max_qty": 200}},
         execution={"entry_latency": {"ms": 1}, "response_latency": {"ms": 1},
                    "fees": {"taker_bps": 5}})
