@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from desk.config import LoadedSession, parse_session
 from desk.engine import Engine
+
+settings.register_profile("desk", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("DESK_HYPOTHESIS", "desk"))
+"""Property tests draw the same examples on every run, so the suite's verdict is the code's, not
+the draw's; `DESK_HYPOTHESIS=explore python -m pytest` draws new ones."""
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

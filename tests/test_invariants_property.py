@@ -19,9 +19,8 @@ from hypothesis import strategies as st
 from desk.audit import read_journal
 
 RANDOM = {"use": "random_trader:RandomTrader"}
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
-"""The same examples on every run, as the fuzz tests: a run of the suite decides, not luck."""
 
 
 def assert_causal_chains(journal: Path, positions: dict[str, float]) -> None:
