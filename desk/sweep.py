@@ -1,34 +1,25 @@
-"""A sweep: session parameters × seeds as cells, and a Parquet store that makes the sweep resumable.
+"""A sweep: session parameters × seeds as cells.
 
 The sweep file names the session(s), the seeds and a grid of `dotted.key =
 [values]` overrides; every grid point is validated against each session
-before anything runs. Finished rows are written as Parquet parts as they come
-in, so a sweep that is stopped (or whose machine dies) resumes where it was:
-cells whose key is already stored are not run again (a key covers the session
-file's text, so an edited session runs again). At the end the rows of the
-sweep's current cells are merged into one `results.parquet`.
+before anything runs. Its rows are stored by `desk.sweep_results`, which makes
+it resumable: cells whose key is already stored are not run again (a key
+covers the session file's text, so an edited session runs again).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import os
-import time
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import Field, ValidationError, field_validator
 
 from desk.batch import DEFAULT_RUIN, MAX_SEED, Cell, load_cell_session, session_source
 from desk.config import Model, validation_lines
-from desk.errors import DeskError, OutputError, SessionError
-
-RESULTS = "results.parquet"
+from desk.errors import DeskError, SessionError
 
 MAX_CELLS = 1_000_000
 """The most cells one sweep may have: far beyond what a sweep finishes, and the cells' list
@@ -237,216 +228,3 @@ def _blame(line: str, overrides: tuple[tuple[str, Any], ...]) -> tuple[str | Non
             if path == key or path.startswith((key + ".", key + "["))
             or key.startswith(path + ".")]
     return (keys[0], message) if len(keys) == 1 else (None, line)
-
-
-class ResultStore:
-    """Rows in Parquet under one folder: parts while a sweep runs, one `results.parquet` after.
-
-    A file that does not read is not fatal where its rows can be had again: a
-    part that does not read (a machine that died while writing it) is moved
-    aside with a `.bad` suffix and its cells run again; a `results.parquet`
-    that does not read is moved aside and rebuilt from the parts if there are
-    any, and is an error naming it if not (its rows exist nowhere else).
-    `notify` is told of each file moved aside, in one line.
-    """
-
-    def __init__(self, folder: Path, flush_rows: int = 8, flush_seconds: float = 5.0,
-                 notify: Callable[[str], None] | None = None) -> None:
-        self.folder = folder
-        self.flush_rows = flush_rows
-        self.flush_seconds = flush_seconds
-        self.notify = notify
-        self.pending: list[dict[str, Any]] = []
-        self.added = 0
-        """Rows given to this store since it was opened (flushed or pending)."""
-        self._last_flush = time.monotonic()
-
-    def prepare(self, where: str) -> None:
-        """Create the folder now, so that a path that cannot be one fails before any cell runs.
-
-        `where` names the setting the folder came from (`--out`, or the sweep file's `out`).
-        """
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except FileExistsError:
-            raise OutputError(f"{where}: {self.folder} is a file, not a folder") from None
-        except NotADirectoryError:
-            raise OutputError(f"{where}: {self.folder}: a part of the path is a file, "
-                              "not a folder") from None
-        except OSError as error:
-            raise OutputError(f"{where}: {self.folder}: cannot create the folder: "
-                              f"{error.strerror or error}") from None
-        if not self.folder.is_dir():
-            raise OutputError(f"{where}: {self.folder} is not a folder")
-
-    def files(self) -> list[Path]:
-        if not self.folder.is_dir():
-            return []
-        return sorted(self.folder.glob("part-*.parquet")) + \
-            ([self.folder / RESULTS] if (self.folder / RESULTS).exists() else [])
-
-    def read(self) -> pa.Table | None:
-        """Every stored row; unreadable files are dealt with as the class says."""
-        tables: list[pa.Table] = []
-        results: Path | None = None
-        for path in self.files():
-            if path.name == RESULTS:
-                results = path
-                continue
-            table, why = _load(path)
-            if table is None:
-                aside = _set_aside(path)
-                self._tell(f"{path}: cannot read ({why}): moved aside to {aside.name}; its "
-                           "cells run again")
-                continue
-            tables.append(table)
-        if results is not None:
-            table, why = _load(results)
-            if table is not None:
-                tables.append(table)
-            elif not tables:
-                raise OutputError(f"{results}: cannot read ({why}) and there are no part files "
-                                  "to rebuild it from: move it aside to run its cells again")
-            else:
-                aside = _set_aside(results)
-                rows = sum(t.num_rows for t in tables)
-                self._tell(f"{results}: cannot read ({why}): moved aside to {aside.name}; "
-                           f"rebuilt from {len(tables)} part file(s) ({rows} rows), cells "
-                           "only it held run again")
-        if not tables:
-            return None
-        try:
-            return pa.concat_tables(tables, promote_options="permissive")
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-            raise OutputError(f"{self.folder}: the stored rows do not fit together: "
-                              f"{_first_line(error)}") from None
-
-    def _tell(self, line: str) -> None:
-        if self.notify is not None:
-            self.notify(line)
-
-    def done_keys(self) -> set[str]:
-        table = self.read()
-        return set() if table is None else set(table.column("key").to_pylist())
-
-    def add(self, row: dict[str, Any]) -> None:
-        self.pending.append(row)
-        self.added += 1
-        if (len(self.pending) >= self.flush_rows
-                or time.monotonic() - self._last_flush >= self.flush_seconds):
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the pending rows as a new part file."""
-        self._last_flush = time.monotonic()
-        if not self.pending:
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        taken = {p.name for p in self.folder.glob("part-*.parquet")}
-        number = len(taken)
-        while f"part-{number:05d}.parquet" in taken:
-            number += 1
-        target = self.folder / f"part-{number:05d}.parquet"
-        try:
-            table = pa.Table.from_pylist(self.pending)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-            raise OutputError(f"{target}: cannot store the rows: {_first_line(error)}") from None
-        self._replace(target, table)
-        self.pending = []
-
-    def consolidate(self, keys: set[str] | None = None) -> tuple[pa.Table | None, int]:
-        """Merge the rows into `results.parquet`: one row per key, sorted by label and seed.
-
-        With `keys` (the cells of the sweep as it is now), rows of other cells
-        (a grid that shrank, a session file since edited) are left out of the
-        results but not thrown away: they stay in one part file, so a sweep
-        that comes back to them does not run them again. Returns the results
-        and how many rows were left out.
-        """
-        self.flush()
-        table = self.read()
-        if table is None:
-            return None, 0
-        last: dict[str, int] = {}
-        for index, key in enumerate(table.column("key").to_pylist()):
-            last[key] = index  # the newest copy of a row (the same cell gives the same row)
-        labels = table.column("label").to_pylist()
-        seeds = table.column("seed").to_pylist()
-        current = sorted((i for k, i in last.items() if keys is None or k in keys),
-                         key=lambda i: (labels[i], seeds[i]))
-        others = sorted(i for k, i in last.items() if keys is not None and k not in keys)
-        merged = table.take(current)
-        self._replace(self.folder / RESULTS, merged)
-        parts = list(self.folder.glob("part-*.parquet"))
-        if others:
-            kept = self.folder / "part-00000.parquet"
-            self._replace(kept, table.take(others))
-            parts = [p for p in parts if p != kept]
-        for part in parts:
-            part.unlink()
-        return merged, len(others)
-
-    @staticmethod
-    def _replace(target: Path, table: pa.Table) -> None:
-        """Write `table` to `target` through a synced temporary file, so a crash leaves the old
-        file, and a machine that dies just after the rename does not leave an empty one."""
-        temporary = target.with_name(target.name + ".tmp")
-        try:
-            with open(temporary, "wb") as out:
-                pq.write_table(table, out)
-                out.flush()
-                os.fsync(out.fileno())
-            temporary.replace(target)
-        except OSError as error:
-            temporary.unlink(missing_ok=True)
-            raise OutputError(f"{target}: cannot write: {error.strerror or error}; the rows "
-                              "already stored are kept, rerun to resume") from None
-
-
-def _first_line(error: BaseException) -> str:
-    """An Arrow error's gist: its first sentence, without the path Arrow repeats."""
-    text = (str(error).splitlines() or [type(error).__name__])[0]
-    if text.startswith("Could not open Parquet input source") and "': " in text:
-        text = text.split("': ", 1)[1]
-    return text.split(". ", 1)[0].rstrip(".")
-
-
-def _load(path: Path) -> tuple[pa.Table | None, str]:
-    """The file's rows, or None and why: not Parquet, or not rows of a sweep."""
-    try:
-        table = pq.read_table(path)
-    except pa.ArrowMemoryError:
-        raise  # the machine's limit, not the file's fault: never moved aside for it
-    except OSError as error:
-        if error.errno is not None:  # the system refused (permissions...): the file may be fine
-            raise OutputError(f"{path}: cannot read: {error.strerror or error}") from None
-        return None, _first_line(error)  # Arrow's own I/O errors: a corrupt column chunk
-    except pa.ArrowException as error:
-        return None, _first_line(error)
-    missing = [name for name in ("key", "label", "seed") if name not in table.column_names]
-    if missing:
-        return None, f"no {', '.join(missing)} column: not rows of a sweep"
-    return table, ""
-
-
-def _set_aside(path: Path) -> Path:
-    """Rename `path` with a `.bad` suffix (numbered if that name is taken); the new path."""
-    aside = path.with_name(path.name + ".bad")
-    number = 1
-    while aside.exists():
-        aside = path.with_name(f"{path.name}.{number}.bad")
-        number += 1
-    try:
-        path.rename(aside)
-    except OSError as error:
-        raise OutputError(f"{path}: cannot read it, nor move it aside: "
-                          f"{error.strerror or error}") from None
-    return aside
-
-
-def flatten(cell: Cell, row: dict[str, Any]) -> dict[str, Any]:
-    """The row with one column per swept parameter (named by its dotted key)."""
-    out = dict(row)
-    for key, value in cell.overrides:
-        out[key] = value
-    return out

@@ -14,7 +14,8 @@ from desk.batch import Cell, run_cell
 from desk.cli import main
 from desk.errors import SessionError
 from desk.pool import BatchError, run_cells
-from desk.sweep import RESULTS, ResultStore, Sweep
+from desk.sweep import Sweep
+from desk.sweep_results import RESULTS, ResultStore
 from tests.test_compare import write_session
 
 SWEEP = """session = "base.toml"

@@ -16,7 +16,8 @@ from desk.cli import main
 from desk.data.schema import conform
 from desk.errors import OutputError
 from desk.pool import BatchError, run_cells
-from desk.sweep import RESULTS, ResultStore, Sweep, flatten
+from desk.sweep import Sweep
+from desk.sweep_results import RESULTS, ResultStore, flatten
 from tests.test_compare import write_session
 from tests.test_sweep import SWEEP, counting_runs, make_sweep
 
@@ -102,7 +103,7 @@ def test_a_part_that_cannot_be_written_is_one_line_and_leaves_no_temporary_file(
     def full(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("desk.sweep.pq.write_table", full)
+    monkeypatch.setattr("desk.sweep_results.pq.write_table", full)
     store = ResultStore(tmp_path / "out")
     store.add({"key": "k", "label": "a", "seed": 1})
     with pytest.raises(OutputError, match=r"part-00000\.parquet: cannot write: No space left"):

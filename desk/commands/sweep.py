@@ -12,14 +12,15 @@ from desk.errors import OutputError, SessionError
 
 if TYPE_CHECKING:
     from desk.batch import Cell
-    from desk.sweep import ResultStore
+    from desk.sweep_results import ResultStore
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from desk.pool import check_scheduler, default_jobs, run_cells
-    from desk.sweep import RESULTS, ResultStore, Sweep
+    from desk.sweep import Sweep
+    from desk.sweep_results import RESULTS, ResultStore
 
     if args.jobs is not None and args.jobs < 1:
         raise SessionError(f"--jobs: {args.jobs} must be at least 1")
@@ -68,7 +69,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def _store(results: Iterator[tuple[Cell, dict[str, Any]]], store: ResultStore, console: Any,
            total: int, done: int) -> None:
     """Store each row as it comes, with a progress bar on a terminal."""
-    from desk.sweep import flatten
+    from desk.sweep_results import flatten
 
     if not console.is_terminal or done == total:
         for cell, row in results:
