@@ -9,7 +9,7 @@ import os
 import sys
 from typing import NoReturn
 
-from desk.errors import DeskError
+from desk.errors import DeskError, first_line
 
 COMMANDS = [
     "run",
@@ -71,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug of desk's own: one line, the traceback on request
         if args.debug:
             raise
-        text = str(error).splitlines()[0] if str(error) else ""
-        print(f"desk: unexpected error: {type(error).__name__}: {text} (desk --debug "
+        print(f"desk: unexpected error: {type(error).__name__}: {first_line(error)} (desk --debug "
               f"{args.command} … shows where)", file=sys.stderr)
         return 1
 

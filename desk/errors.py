@@ -8,6 +8,13 @@ order, a rejected fill) are journaled events, never exceptions.
 from __future__ import annotations
 
 
+def first_line(error: BaseException) -> str:
+    """The gist of an error from a library, for a message that must stay one line: its first
+    line, or its type's name when it has no text."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 class DeskError(Exception):
     """Base of every error desk reports to a person as one line."""
 

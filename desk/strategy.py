@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ValidationError
 
 from desk.config import STRICT, validation_lines
-from desk.errors import StrategyError
+from desk.errors import StrategyError, first_line
 from desk.events import Bar, BookDelta, BookSnapshot, Quote, Trade
 from desk.market import MarketView
 from desk.orders import FillInfo, OrderInfo, RejectInfo
@@ -168,5 +168,5 @@ def make_strategy(cls: type[Strategy], params: Params, ctx: Context, where: str)
 
 def _one_line(error: BaseException) -> str:
     """`Type: first line of the message`, for an exception raised by a strategy's code."""
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+    text = first_line(error)
+    return text if text == type(error).__name__ else f"{type(error).__name__}: {text}"

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from desk.batch import Cell
-from desk.errors import OutputError
+from desk.errors import OutputError, first_line
 
 RESULTS = "results.parquet"
 """The one file of a finished sweep: the rows of its current cells, merged from the parts."""
@@ -103,7 +103,7 @@ class ResultStore:
             return pa.concat_tables(tables, promote_options="permissive")
         except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
             raise OutputError(f"{self.folder}: the stored rows do not fit together: "
-                              f"{_first_line(error)}") from None
+                              f"{_gist(error)}") from None
 
     def _tell(self, line: str) -> None:
         if self.notify is not None:
@@ -134,7 +134,7 @@ class ResultStore:
         try:
             table = pa.Table.from_pylist(self.pending)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-            raise OutputError(f"{target}: cannot store the rows: {_first_line(error)}") from None
+            raise OutputError(f"{target}: cannot store the rows: {_gist(error)}") from None
         self._replace(target, table)
         self.pending = []
 
@@ -187,9 +187,9 @@ class ResultStore:
                               "already stored are kept, rerun to resume") from None
 
 
-def _first_line(error: BaseException) -> str:
+def _gist(error: BaseException) -> str:
     """An Arrow error's gist: its first sentence, without the path Arrow repeats."""
-    text = (str(error).splitlines() or [type(error).__name__])[0]
+    text = first_line(error)
     if text.startswith("Could not open Parquet input source") and "': " in text:
         text = text.split("': ", 1)[1]
     return text.split(". ", 1)[0].rstrip(".")
@@ -204,9 +204,9 @@ def _load(path: Path) -> tuple[pa.Table | None, str]:
     except OSError as error:
         if error.errno is not None:  # the system refused (permissions...): the file may be fine
             raise OutputError(f"{path}: cannot read: {error.strerror or error}") from None
-        return None, _first_line(error)  # Arrow's own I/O errors: a corrupt column chunk
+        return None, _gist(error)  # Arrow's own I/O errors: a corrupt column chunk
     except pa.ArrowException as error:
-        return None, _first_line(error)
+        return None, _gist(error)
     missing = [name for name in ("key", "label", "seed") if name not in table.column_names]
     if missing:
         return None, f"no {', '.join(missing)} column: not rows of a sweep"

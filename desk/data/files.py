@@ -34,7 +34,7 @@ from desk.data.checks import (
 )
 from desk.data.control import control_event
 from desk.data.csv_rows import CsvRows
-from desk.errors import DataError
+from desk.errors import DataError, first_line
 from desk.events import (
     Bar,
     BookDelta,
@@ -126,7 +126,7 @@ def _open_batches(path: Path, fmt: str, batch_rows: int, csv_rows: CsvRows | Non
     except FileNotFoundError:
         raise DataError(f"{path}: no such data file") from None
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
-        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        text = first_line(error)
         raise DataError(f"{path}: cannot read as {fmt}: {text}") from None
 
 
@@ -364,7 +364,7 @@ class FileReader:
             ts = checks.timestamps(cols.pop("ts"), unit_ns(self.source.ts_unit), found)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
             raise DataError(f"{self.path}: column {self._column('ts')!r}: "
-                            f"cannot read as timestamps: {str(error).splitlines()[0]}") from None
+                            f"cannot read as timestamps: {first_line(error)}") from None
         blank = self._blank_rows(batch)
         problems = self._problems(cols, ts, batch, first_row, found)
         if blank is not None:

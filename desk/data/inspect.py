@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from desk.book import GAP, STALE, Book
 from desk.data.schema import COLUMNS
 from desk.data.writer import PRICES, SIZES, bad_prices, bad_sizes
-from desk.errors import DataError
+from desk.errors import DataError, first_line
 
 
 @dataclass(slots=True)
@@ -81,7 +81,7 @@ def open_desk_file(path: Path) -> pq.ParquetFile:
     try:
         parquet = pq.ParquetFile(path, pre_buffer=False)
     except (pa.ArrowInvalid, OSError) as error:
-        raise DataError(f"{path}: not a Parquet file ({str(error).splitlines()[0]}); "
+        raise DataError(f"{path}: not a Parquet file ({first_line(error)}); "
                         "import it first with `desk data import`") from None
     schema = parquet.schema_arrow
     missing = [c for c in ("ts", "instrument", "kind") if c not in schema.names]
@@ -182,7 +182,7 @@ def _batches(parquet: pq.ParquetFile, path: Path, names: list[str]) -> Iterator[
             rows += batch.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
         raise DataError(f"{path}: cannot read after row {rows:,}: "
-                        f"{str(error).splitlines()[0]}") from None
+                        f"{first_line(error)}") from None
 
 
 def _count_bad_values(found: Inspection, batch: pa.RecordBatch) -> None:

@@ -16,7 +16,7 @@ from desk.book import Book
 from desk.config import FileSource
 from desk.data.files import FileReader
 from desk.data.inspect import open_desk_file
-from desk.errors import DataError
+from desk.errors import DataError, first_line
 from desk.events import BookDelta, BookSnapshot
 
 
@@ -53,7 +53,7 @@ def measure(path: Path, batch_rows: int = 65_536) -> Throughput:
         symbols = set(parquet.read(columns=["instrument"]).column("instrument")
                       .unique().to_pylist())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
-        raise DataError(f"{path}: cannot read: {str(error).splitlines()[0]}") from None
+        raise DataError(f"{path}: cannot read: {first_line(error)}") from None
     reader = FileReader(FileSource(path=str(path), kind="mixed"), path, None, symbols, "fail",
                         batch_rows, lambda ts, instrument, message: None, go_on=REPLAY_HINT)
     books: dict[str, Book] = {symbol: Book() for symbol in symbols}

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from desk.data.schema import COLUMNS, SCHEMA, conform
-from desk.errors import DataError
+from desk.errors import DataError, first_line
 
 INF = math.inf
 BAD_PRICE = ("rows with a price that is not positive and finite (kept: `desk run` stops at them "
@@ -261,7 +261,7 @@ class MarketWriter:
         except (OverflowError, pa.ArrowInvalid) as error:  # an update id beyond 64 bits
             raise DataError(f"{self.label}: a value does not fit desk's schema, in the "
                             f"{len(self._cols[0]):,} rows up to {self.where()}: "
-                            f"{str(error).splitlines()[0]}") from None
+                            f"{first_line(error)}") from None
         self._write(pa.Table.from_arrays(arrays, schema=SCHEMA))
         self._cols = [[] for _ in COLUMNS]
 
@@ -299,7 +299,7 @@ class MarketWriter:
 def write_error(path: Path, error: OSError) -> DataError:
     """An output that cannot be written (a full disk) as one line naming it."""
     reason = os.strerror(error.errno) if error.errno else \
-        (str(error).splitlines()[0] if str(error) else type(error).__name__)
+        first_line(error)
     return DataError(f"{path}: cannot write: {reason}")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from desk.data.writer import MarketWriter
-from desk.errors import DataError
+from desk.errors import DataError, first_line
 from desk.importers import ImportOptions
 from desk.importers.source import READ_ERRORS, Meter, magic, text_stream
 from desk.timeutil import parse_iso_ns
@@ -87,7 +87,7 @@ def _csv_records(path: Path, meter: Meter) -> tuple[str, Iterator[Record]]:
             try:
                 yield from reader
             except (csv.Error, *READ_ERRORS) as error:
-                text = str(error).splitlines()[0] if str(error) else type(error).__name__
+                text = first_line(error)
                 raise DataError(f"{path}:{reader.line_num}: cannot read: {text}") from None
 
     return schema, rows()

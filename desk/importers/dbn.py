@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from desk.data.writer import MarketWriter
-from desk.errors import DataError
+from desk.errors import DataError, first_line
 from desk.importers import ImportOptions
 from desk.importers.databento import Record, import_records
 from desk.importers.source import Meter, open_binary
@@ -49,7 +49,7 @@ def _chunks(path: Path, meter: Meter) -> Iterator[bytes]:
                 return
             yield chunk
     except (OSError, pa.ArrowInvalid) as error:
-        raise DataError(f"{path}: cannot decompress: {str(error).splitlines()[0]}") from None
+        raise DataError(f"{path}: cannot decompress: {first_line(error)}") from None
     finally:
         stream.close()
 

@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from desk.data.writer import MarketWriter
-from desk.errors import DataError
+from desk.errors import DataError, first_line
 from desk.importers import ImportOptions
 from desk.importers.source import READ_ERRORS, Meter, magic, open_binary, text_stream
 from desk.importers.stamps import BadTime, parse_text_times
@@ -112,7 +112,7 @@ def _parquet_batches(path: Path, opts: ImportOptions,
             raise DataError(f"{path}: {found[0]}, not a Parquet file; try --format {found[1]}") \
                 from None
         hint = "" if found else "; if it is CSV, use --format csv"
-        raise DataError(f"{path}: not a Parquet file, or cut short ({_first_line(error)}){hint}") \
+        raise DataError(f"{path}: not a Parquet file, or cut short ({first_line(error)}){hint}") \
             from None
     size, total = path.stat().st_size, max(parquet.metadata.num_rows, 1)
     meter.add_total(size)
@@ -125,7 +125,7 @@ def _parquet_batches(path: Path, opts: ImportOptions,
             yield batch, _rows_from(f"{path}: row ", before + 1)
             before += batch.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
-        raise DataError(f"{path}: cannot read after row {before}: {_first_line(error)}") from None
+        raise DataError(f"{path}: cannot read after row {before}: {first_line(error)}") from None
 
 
 def _csv_batches(path: Path, opts: ImportOptions,
@@ -140,18 +140,18 @@ def _csv_batches(path: Path, opts: ImportOptions,
     parse = pacsv.ParseOptions(delimiter=opts.csv_delimiter)
     convert_ = pacsv.ConvertOptions(strings_can_be_null=True, include_columns=columns)
     before = 0
-    first_line = 2 if opts.header else 1
+    first_data_line = 2 if opts.header else 1
     try:
         with stream:
             for batch in pacsv.open_csv(stream, read_options=read, parse_options=parse,
                                         convert_options=convert_):
-                yield batch, _rows_from(f"{path}:", first_line + before)
+                yield batch, _rows_from(f"{path}:", first_data_line + before)
                 before += batch.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         raise DataError(_csv_error(path, opts, header, names_of(path, opts, header), before,
-                                   _first_line(error))) from None
+                                   first_line(error))) from None
     except READ_ERRORS as error:
-        raise DataError(f"{path}: cannot read after row {before}: {_first_line(error)}") from None
+        raise DataError(f"{path}: cannot read after row {before}: {first_line(error)}") from None
 
 
 def names_of(path: Path, opts: ImportOptions, header: list[str]) -> dict[str, str]:
@@ -183,7 +183,7 @@ def _csv_header(path: Path, opts: ImportOptions) -> tuple[list[str], list[str]]:
         except csv.Error as error:
             raise DataError(f"{path}:1: not CSV: {error}") from None
         except READ_ERRORS as error:
-            raise DataError(f"{path}: cannot read: {_first_line(error)}") from None
+            raise DataError(f"{path}: cannot read: {first_line(error)}") from None
     if not first:
         raise DataError(f"{path}: the file has no rows")
     return (first if opts.header else [f"f{i}" for i in range(len(first))]), first
@@ -222,10 +222,6 @@ def _csv_error(path: Path, opts: ImportOptions, header: list[str], fields: dict[
         except (csv.Error, *READ_ERRORS):
             pass
     return f"{path}: cannot read after row {before}: {message}"
-
-
-def _first_line(error: BaseException) -> str:
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def _rows_from(prefix: str, first: int) -> Where:
@@ -310,7 +306,7 @@ def timestamps(path: Path, column: pa.Array, opts: ImportOptions, label: str,
         return _storable(column, partial(_int_ns, scale), where, label, hint)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
         raise DataError(f"{path}: column {label!r}: cannot read {kind} as timestamps "
-                        f"({_first_line(error)}); set --ts-unit, --ts-format or --tz") from None
+                        f"({first_line(error)}); set --ts-unit, --ts-format or --tz") from None
 
 
 def _naive_ns(values: pa.Array) -> pa.Array:
@@ -392,7 +388,7 @@ def _zoned(column: pa.Array, zone: str, where: Where, label: str) -> pa.Array:
     except pa.ArrowInvalid as error:
         index = first_failing(column, assume)
         raise DataError(f"{where(index)}: column {label!r}: {column[index]} in {zone}: "
-                        f"{_first_line(error)}") from None
+                        f"{first_line(error)}") from None
 
 
 def sides(column: pa.Array, opts: ImportOptions) -> pa.Array:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from desk.errors import DataError
+from desk.errors import DataError, first_line
 
 
 class Meter:
@@ -107,7 +107,7 @@ def open_binary(path: Path, meter: Meter, member: str | None = None,
         if text is not None:
             _expect_text(path, stream, text)  # type: ignore[arg-type]
     except (KeyError, *READ_ERRORS) as error:
-        raise DataError(f"{path}: cannot read: {_reason(error)}") from None
+        raise DataError(f"{path}: cannot read: {first_line(error)}") from None
     return stream
 
 
@@ -129,9 +129,6 @@ def _expect_text(path: Path, stream: io.BufferedReader, what: str) -> None:
         raise DataError(f"{path}: binary data, not {what}")
 
 
-def _reason(error: BaseException) -> str:
-    text = str(error).splitlines()[0] if str(error) else ""
-    return text or type(error).__name__
 
 
 def text_lines(path: Path, meter: Meter, member: str | None = None,
@@ -144,7 +141,7 @@ def text_lines(path: Path, meter: Meter, member: str | None = None,
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             yield number, line.removeprefix("\ufeff") if number == 1 else line
     except READ_ERRORS as error:
-        raise DataError(f"{path}: cannot read after line {number}: {_reason(error)}") from None
+        raise DataError(f"{path}: cannot read after line {number}: {first_line(error)}") from None
     finally:
         stream.close()
 

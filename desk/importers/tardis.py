@@ -10,7 +10,7 @@ import csv
 from pathlib import Path
 
 from desk.data.writer import MarketWriter
-from desk.errors import DataError
+from desk.errors import DataError, first_line
 from desk.importers import ImportOptions
 from desk.importers.source import READ_ERRORS, Meter, text_stream
 
@@ -22,7 +22,7 @@ def run(sources: list[Path], writer: MarketWriter, opts: ImportOptions, meter: M
             try:
                 _file(path, reader, writer, opts)
             except (csv.Error, *READ_ERRORS) as error:
-                text = str(error).splitlines()[0] if str(error) else type(error).__name__
+                text = first_line(error)
                 raise DataError(f"{path}:{reader.line_num}: cannot read: {text}") from None
 
 
