@@ -1,0 +1,109 @@
+"""The engine's control side: risk limit and rule changes, mode resets, and operator commands,
+each journaled; operator commands are recorded so a replay applies them at the same event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desk.config import OperatorAction
+from desk.engine.state import EngineState
+from desk.events import ModeReset, RiskLimitChanged, RuleToggled
+from desk.figures import num
+from desk.risk.engine import ModeChange
+
+
+def _limit(value: Any) -> str:
+    """A rule's limit as a sentence says it: 300, 0.05, none (no limit), true."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return num(value)
+    return repr(value)
+
+
+class ControlSide(EngineState):
+    """Changes to the risk engine from the schedule, the data or the operator."""
+
+    def _on_limit_changed(self, event: RiskLimitChanged) -> None:
+        try:
+            before = self.risk.rule(event.rule).limits().get(event.param)
+            self.risk.set_limit(event.rule, event.param, event.value)
+        except (ValueError, TypeError) as error:
+            self.journal.record("control_error", event.ts, f"could not set {event.rule}."
+                                f"{event.param} = {event.value!r}: {error}", source=event.source)
+            return
+        self.journal.record("limit_change", event.ts, f"{event.rule}.{event.param}: "
+                            f"{_limit(before)} → {_limit(event.value)} (by {event.source})",
+                            rule=event.rule,
+                            param=event.param, before=before, after=event.value,
+                            source=event.source)
+
+    def _on_rule_toggled(self, event: RuleToggled) -> None:
+        try:
+            self.risk.toggle(event.rule, event.enabled)
+        except ValueError as error:
+            self.journal.record("control_error", event.ts, f"could not switch {event.rule}: "
+                                f"{error}", source=event.source)
+            return
+        self.journal.record("rule_toggle", event.ts, f"{event.rule} switched "
+                            f"{'on' if event.enabled else 'off'} (by {event.source})",
+                            rule=event.rule, enabled=event.enabled, source=event.source)
+
+    def _on_mode_reset(self, event: ModeReset) -> None:
+        try:
+            change = self.risk.reset_mode(f"reset by {event.source}")
+        except ValueError as error:
+            self.journal.record("control_error", event.ts, str(error), source=event.source)
+            return
+        if change is not None:
+            self._journal_mode(change, event.source)
+
+    def _journal_mode(self, change: ModeChange, source: str) -> None:
+        self.journal.record("mode", self.now,
+                            f"mode {change.before} → {change.after}: {change.why}",
+                            before=change.before, after=change.after, source=source)
+
+    # --- operator commands: applied between events, journaled, recorded for replay ------------
+
+    def command(self, action: OperatorAction) -> None:
+        """Queue an operator action; it takes effect before the next event."""
+        self.commands.append(action)
+
+    def _apply_commands(self) -> None:
+        seq = self.queue.popped
+        actions = self._replay_actions
+        while self._replay_pos < len(actions) and actions[self._replay_pos].seq <= seq:
+            # journaled exactly as when the operator took it, so a replay is byte-identical
+            self._apply_action(actions[self._replay_pos], "operator")
+            self._replay_pos += 1
+        pending, self.commands = self.commands, []
+        for action in pending:
+            recorded = action.model_copy(update={"seq": seq})
+            self.operator_log.append(recorded)
+            self._apply_action(recorded, "operator")
+
+    def _apply_action(self, action: OperatorAction, source: str) -> None:
+        ts = self.now
+        try:
+            if action.action == "toggle" and action.rule is not None:
+                rule = self.risk.rule(action.rule)
+                enabled = (not rule.enabled) if action.enabled is None else action.enabled
+                self._on_rule_toggled(RuleToggled(ts, action.rule, enabled, source))
+            elif action.action == "set" and action.rule and action.param:
+                self._on_limit_changed(RiskLimitChanged(ts, action.rule, action.param,
+                                                        action.value, source))
+            elif action.action == "kill":
+                engaged = True if action.enabled is None else action.enabled
+                if engaged and not self.risk.rule("kill_switch").enabled:
+                    self._on_rule_toggled(RuleToggled(ts, "kill_switch", True, source))
+                self._on_limit_changed(RiskLimitChanged(ts, "kill_switch", "engaged", engaged,
+                                                        source))
+            elif action.action == "reset":
+                self._on_mode_reset(ModeReset(ts, source))
+            else:
+                raise ValueError(f"incomplete operator action {action.model_dump()}")
+        except ValueError as error:
+            self.journal.record("control_error", ts, f"operator action failed: {error}",
+                                source=source)
