@@ -1,0 +1,63 @@
+"""The `[execution]` section: latency of each leg, slippage, fees and the queue model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from desk.config.model import Fraction, LatencyMs, Model, NonNegFloat, PositiveFloat
+
+
+class LatencyModel(Model):
+    """How long one leg takes, in milliseconds."""
+
+    model: Literal["constant", "uniform", "lognormal", "empirical"] = "constant"
+    ms: LatencyMs = 0.0
+    """The constant, the uniform's lower bound, or the lognormal's median."""
+    jitter_ms: LatencyMs = 0.0
+    """The uniform's width above `ms`."""
+    sigma: Annotated[float, Field(ge=0, le=3)] = 0.5
+    """The lognormal's shape."""
+    samples_ms: list[LatencyMs] = Field(default_factory=list)
+    """Observed latencies the empirical model draws from."""
+
+    @model_validator(mode="after")
+    def _samples(self) -> LatencyModel:
+        if self.model == "empirical" and not self.samples_ms:
+            raise ValueError("the empirical model needs `samples_ms`")
+        return self
+
+
+class SlippageModel(Model):
+    model: Literal["fixed", "sqrt"] = "fixed"
+    bps: NonNegFloat = 0.0
+    """Fixed cost per fill, in basis points of the price."""
+    k: NonNegFloat = 1.0
+    """Square-root impact: k · σ · sqrt(q / ADV)."""
+    daily_volume: PositiveFloat = 1_000_000.0
+    daily_vol_bps: PositiveFloat = 150.0
+
+
+class FeeModel(Model):
+    taker_bps: NonNegFloat = 0.0
+    maker_bps: float = 0.0
+    per_unit: NonNegFloat = 0.0
+    minimum: NonNegFloat = 0.0
+
+
+class ExecutionConfig(Model):
+    entry_latency: LatencyModel = LatencyModel()
+    """Desk → venue: orders and cancels."""
+    response_latency: LatencyModel = LatencyModel()
+    """Venue → desk: fill and end reports."""
+    feed_latency: LatencyModel | None = None
+    """Venue → desk for market data: the strategy, marks and risk see the market this late."""
+    slippage: SlippageModel = SlippageModel()
+    fees: FeeModel = FeeModel()
+    max_volume_share: Fraction = 1.0
+    """A cap on the share of the visible liquidity (or of a trade) one order may take per event."""
+    queue_model: Literal["conservative", "probabilistic"] = "conservative"
+    queue_power: PositiveFloat = 2.0
+    """The probabilistic queue's power: a cancel is behind us with odds back**p : front**p."""
+    cash_policy: Literal["clip", "reserve"] = "clip"

@@ -1,0 +1,112 @@
+"""Reading a session file: TOML into the models, then the checks that need the whole session."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from desk.config.risk import RiskConfig
+from desk.config.session import Session, StrategyConfig
+from desk.config.wording import validation_lines
+from desk.errors import SessionError
+
+
+class LoadedSession:
+    """A validated session and the folder its relative paths are read from."""
+
+    def __init__(self, config: Session, path: Path | None) -> None:
+        self.config = config
+        self.path = path
+        self.base = path.parent if path is not None else Path.cwd()
+
+    def resolve(self, relative: str) -> Path:
+        """A path written in the session file, read relative to the file's folder."""
+        candidate = Path(relative).expanduser()
+        return candidate if candidate.is_absolute() else self.base / candidate
+
+
+def parse_session(data: dict[str, Any], where: str, path: Path | None = None) -> LoadedSession:
+    """Validate a session already read into a dict; raise SessionError listing every problem.
+
+    Beyond the models' own checks, what needs the whole session (instrument
+    names, rule names, data files on disk, the strategy and its parameters) is
+    checked here, so a mistake is reported before a journal is created.
+    """
+    try:
+        config = Session.model_validate(data)
+    except ValidationError as error:
+        raise SessionError("\n".join(validation_lines(where, error))) from None
+    loaded = LoadedSession(config, path)
+    lines = [f"{where}: {key}: {message}" for key, message in cross_checks(loaded)]
+    if lines:
+        raise SessionError("\n".join(lines))
+    check_strategy(config.strategy, where)
+    return loaded
+
+
+def cross_checks(loaded: LoadedSession) -> list[tuple[str, str]]:
+    """(key path, message) for each name that points nowhere and each data file that is missing."""
+    from desk.data.files import FIELDS
+
+    cfg = loaded.config
+    symbols = [spec.symbol for spec in cfg.instruments]
+    known = ", ".join(symbols)
+    found: list[tuple[str, str]] = []
+    for symbol in cfg.risk.max_position.per_instrument:
+        if symbol not in symbols:
+            found.append((f"risk.max_position.per_instrument.{symbol}",
+                          f"{symbol!r} is not in [[instruments]] ({known})"))
+    rules = [name for name in RiskConfig.model_fields if name != "schedule"]
+    for index, item in enumerate(cfg.risk.schedule):
+        if item.rule not in rules:
+            found.append((f"risk.schedule[{index}].rule",
+                          f"no risk rule {item.rule!r} (rules: {', '.join(rules)})"))
+    synthetic = cfg.data.synthetic
+    for index, symbol in enumerate(synthetic.instruments or [] if synthetic else []):
+        if symbol not in symbols:
+            found.append((f"data.synthetic.instruments[{index}]",
+                          f"{symbol!r} is not in [[instruments]] ({known})"))
+    for index, source in enumerate(cfg.data.files):
+        key = f"data.files[{index}]"
+        if source.instrument is not None and source.instrument not in symbols:
+            found.append((f"{key}.instrument", f"{source.instrument!r} is not in [[instruments]] "
+                          f"({known})"))
+        required, optional = FIELDS[source.kind]
+        for field in source.columns:
+            if field not in required + optional:
+                found.append((f"{key}.columns.{field}", f"not a desk field of kind "
+                              f"{source.kind!r} (fields: {', '.join(required + optional)})"))
+        file = loaded.resolve(source.path)
+        if not file.exists():
+            found.append((f"{key}.path", f"no such file: {file}"))
+        elif file.is_dir():
+            found.append((f"{key}.path", f"{file} is a folder, not a data file"))
+    return found
+
+
+def check_strategy(strategy: StrategyConfig, where: str) -> None:
+    """Find the strategy and validate its parameters at load; a StrategyError names the key."""
+    from desk.strategy import find_strategy, make_params
+
+    make_params(find_strategy(strategy.use, where), strategy.params, where)
+
+
+def load_session(path: str | Path) -> LoadedSession:
+    """Read and validate a session file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SessionError(f"{path}: no such session file") from None
+    except OSError as error:
+        raise SessionError(f"{path}: cannot read: {error.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SessionError(f"{path}: not a UTF-8 text file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SessionError(f"{path}: invalid TOML: {error}") from None
+    return parse_session(data, str(path), path)
