@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from desk.config import LoadedSession
-from desk.data.files import FileReader, Issue
+from desk.data.files import FileReader
+from desk.data.row_filter import Issue
 from desk.data.scenarios import ScenarioMarket
 from desk.data.synthetic import SyntheticMarket
 

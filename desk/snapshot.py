@@ -56,7 +56,7 @@ def file_span(loaded: LoadedSession) -> tuple[int, int] | None:
     not Parquet, or its statistics do not tell."""
     import pyarrow.parquet as pq
 
-    from desk.data.files import file_format
+    from desk.data.file_format import file_format
 
     sources = loaded.config.data.files
     if not sources:

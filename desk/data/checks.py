@@ -1,7 +1,7 @@
 """Row checks of market-data batches, column-wise with pyarrow compute: what makes a row bad.
 
 Each check gives a `Problem`: the desk field, what is wrong, and a boolean mask
-of the offending rows. `desk.data.files` decides what happens to them (fail
+of the offending rows. `desk.data.row_filter` decides what happens to them (fail
 with the first one, or skip and journal them). A row is bad when a value its
 kind needs is missing, a price is not a positive finite number, a size is
 negative or not finite, a quote is crossed, a bar's high is below its low, a
@@ -38,6 +38,8 @@ SIZE_FIELDS = ("size", "bid_size", "ask_size", "volume")
 REPEATABLE = ("book", "book_snapshot", "book_delta", "risk_limit")
 """Kinds whose identical rows are not duplicates: a book level set twice to the same size in
 one event, or a control row repeated, changes nothing."""
+BOOK_KINDS = frozenset(("book_snapshot", "book_delta"))
+"""The kinds of a `mixed` file's book level rows."""
 
 SIDES = ("buy", "b", "bid", "bids", "1", "+1", "sell", "s", "a", "ask", "asks", "-1")
 _NUMBER = r"^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinity|nan)$"
@@ -265,7 +267,7 @@ def out_of_order(ts: pa.Array, last: int | None) -> tuple[pa.Array, pa.Array]:
 
 
 def side_known(column: pa.Array) -> pa.Array:
-    """True where a side reads as buy/bid or sell/ask (as `desk.data.files._side` reads it)."""
+    """True where a side reads as buy/bid or sell/ask (as `desk.data.column.side_sign` reads it)."""
     kind = column.type
     if pa.types.is_dictionary(kind):
         column = pc.cast(column, kind.value_type)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from desk.config import LoadedSession
-from desk.data.files import file_format
+from desk.data.file_format import file_format
 from desk.timeutil import format_ns, unit_ns
 
 _PLAUSIBLE = (631_152_000 * 10**9, 4_102_444_800 * 10**9)
