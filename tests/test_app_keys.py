@@ -142,7 +142,7 @@ async def test_a_key_at_full_speed_takes_effect_after_at_most_one_engine_slice(
     painted in the same step."""
     from textual import events
 
-    from desk.runner import SLICE_SECONDS
+    from desk.pacer import SLICE_SECONDS
 
     app = make_app(tmp_path, paused=False, replay={"speed": "max"},
                    data={"synthetic": {"events": 2_000_000}})

@@ -102,7 +102,8 @@ class EventClock:
 
 
 def test_a_slice_at_full_speed_yields_within_one_check_of_its_deadline() -> None:
-    from desk.runner import _CHECK_EVERY, SLICE_SECONDS, SPEEDS
+    from desk.pacer import _CHECK_EVERY, SLICE_SECONDS
+    from desk.runner import SPEEDS
 
     engine = Engine(make_session(), None)
     clock = EventClock(engine, cost=0.001)   # a slow machine: 1 ms per event
@@ -117,7 +118,7 @@ def test_a_slice_at_full_speed_yields_within_one_check_of_its_deadline() -> None
 
 
 def test_seeking_yields_within_one_check_of_its_deadline_too() -> None:
-    from desk.runner import _CHECK_EVERY, SLICE_SECONDS
+    from desk.pacer import _CHECK_EVERY, SLICE_SECONDS
 
     engine = Engine(make_session(risk={"order_rate": {"max_orders": 1, "per_seconds": 1}}), None)
     clock = EventClock(engine, cost=0.002)
@@ -189,7 +190,8 @@ def test_save_goes_to_the_runs_output_folder_not_the_sessions(tmp_path: Path) ->
 
 
 def test_a_slice_yields_after_one_batch_when_anything_else_is_ready_in_the_loop() -> None:
-    from desk.runner import _CHECK_EVERY, SPEEDS
+    from desk.pacer import _CHECK_EVERY
+    from desk.runner import SPEEDS
 
     engine = Engine(make_session(), None)
     runner = Runner(engine, clock=EventClock(engine, cost=1e-5))  # 500 events to a deadline

@@ -1,0 +1,70 @@
+"""The bridge from the runner to the app: the engine's worker, and the runner's notices told."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from textual.worker import Worker, WorkerState
+
+from desk.app.error_screen import ErrorScreen
+from desk.app.summary_screen import SummaryScreen
+from desk.runner import Notice
+
+if TYPE_CHECKING:
+    from desk.app.desk_app import DeskApp
+
+SKIP_TOLD_EVERY = 5.0
+"""At most one notification per this many wall seconds about idle stretches skipped (sparse
+data at a slow speed skips often; the header's clock shows each jump anyway)."""
+
+
+class EngineBridge:
+    """Runs the runner in the app's worker and shows what it reports: a decision reached, the
+    end, a failure, an idle stretch skipped."""
+
+    def __init__(self, app: DeskApp) -> None:
+        self.app = app
+        self.runner = app.runner
+        self.runner.on_notice = self._noticed
+        self._summary_shown = False
+        self._skip_told = -SKIP_TOLD_EVERY
+
+    def start(self) -> None:
+        """Run the engine in a worker of its own group, whose failure the app shows."""
+        self.app.run_worker(self.runner.run(), name="engine", group="engine",
+                            exit_on_error=False)
+
+    def _noticed(self, notice: Notice) -> None:
+        """Called by the runner inside its slice: the notice is handled once the slice ends."""
+        self.app.post_message(self.app.RunnerNoticed(notice))
+
+    def tell(self, notice: Notice) -> None:
+        """Paint the frame the notice is about, then show it."""
+        app = self.app
+        app.refresh_snapshot(now=True)
+        app.painter.drain()  # all of it at once: the log must hold the decision to select it
+        snap = app.last_snapshot
+        if notice.kind == "decision" and snap is not None and snap.decision is not None:
+            app.decision.show_decision(snap.decision, app.palette)
+            app.audit.select_seq(snap.decision.seq)
+        elif notice.kind == "finished" and snap is not None and not self._summary_shown:
+            self._summary_shown = True
+            app.push_screen(SummaryScreen(snap))
+        elif notice.kind == "failed":
+            self.show_failure(notice.text)
+        elif notice.kind == "skipped":
+            clock = time.monotonic()
+            if clock - self._skip_told >= SKIP_TOLD_EVERY:
+                self._skip_told = clock
+                app.notify(notice.text, timeout=3)
+
+    def worker_changed(self, event: Worker.StateChanged) -> None:
+        """The engine's worker raised: pause and show the error (the journal is kept)."""
+        if event.worker.group == "engine" and event.state == WorkerState.ERROR:
+            self.runner.pause()
+            self.show_failure(f"{type(event.worker.error).__name__}: {event.worker.error}")
+
+    def show_failure(self, message: str) -> None:
+        path = self.runner.engine.journal.path
+        self.app.push_screen(ErrorScreen(message, str(path) if path else None))
