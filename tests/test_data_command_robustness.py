@@ -162,6 +162,36 @@ def test_a_bar_interval_beyond_a_year_is_refused_as_an_option(
     failed(code, err, "--interval: '300000d' is longer than 366 days")
 
 
+@pytest.mark.parametrize("spelled", ["apart", "joined"])
+@pytest.mark.parametrize(("flag", "value", "says"), [
+    ("--interval", "-1m", "--interval: '-1m' must be a positive duration"),
+    ("--price-scale", "-1e-4", "--price-scale: -0.0001 is not a positive finite number"),
+    ("--size-scale", "-.5", "--size-scale: -0.5 is not a positive finite number"),
+])
+def test_an_import_option_given_a_negative_value_says_what_is_wrong_with_the_value(
+        flag: str, value: str, says: str, spelled: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    source = trades_csv(tmp_path / "t.csv")
+    option = [flag, value] if spelled == "apart" else [f"{flag}={value}"]
+    code, _, err = desk(["data", "import", str(source), "--format", "csv", "--no-header",
+                         "--kind", "bar", "--instrument", "X", "--map",
+                         "ts=0,open=1,high=1,low=1,close=1", "--ts-unit", "s", "--bar-stamp",
+                         "open", "--interval", "1m", *option, "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, says)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+@pytest.mark.parametrize("option", [["--gap", "-1m"], ["--gap=-1m"]])
+def test_inspect_with_a_negative_gap_says_the_gap_must_be_positive(
+        option: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o.parquet"
+    assert desk(["data", "import", str(trades_csv(tmp_path / "t.csv")), *CSV_TRADE, "--out",
+                 str(out)], capsys)[0] == 0
+    code, _, err = desk(["data", "inspect", str(out), *option], capsys)
+    failed(code, err, "--gap: '-1m' must be a positive duration")
+
+
 def test_a_bar_restamped_beyond_the_storable_times_names_its_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "b.csv"
