@@ -285,6 +285,39 @@ def test_csv_prices_and_sizes_desk_run_refuses_are_kept_and_reported_by_import_a
     assert "first: row 2" in report
 
 
+def test_crossed_csv_quotes_are_kept_and_reported_by_import_as_inspect_counts_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "q.csv"
+    source.write_text("ts,bid,bid_size,ask,ask_size\n1,10,1,11,1\n2,10,1,10,1\n3,12,1,11,1\n"
+                      "4,10,1,11,1\n5,13,2,12.5,1\n")
+    out = tmp_path / "o.parquet"
+    code, summary, err = desk(["data", "import", str(source), "--format", "csv", "--kind",
+                               "quote", "--instrument", "X", "--out", str(out)], capsys)
+    assert code == 0, err
+    text = " ".join(summary.split())
+    assert "quotes with the bid above the ask" in text and ": 2 (first:" in text
+    assert f"{source}:4: bid 12.0 > ask 11.0" in text  # the header is line 1; bid == ask is not
+    assert pq.read_table(out).num_rows == 5  # kept: the session decides with data.on_bad
+    code, report, err = desk(["data", "inspect", str(out)], capsys)
+    assert code == 0, err
+    assert "0 book events, 2 quotes" in " ".join(report.split())
+
+
+def test_a_crossed_binance_book_ticker_is_reported_with_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "rec.txt"
+    tickers = [{"stream": "btcusdt@bookTicker",
+                "data": {"u": u, "s": "BTCUSDT", "b": b, "B": "1", "a": a, "A": "1"}}
+               for u, b, a in ((1, "100", "101"), (2, "102", "101"))]
+    source.write_text("".join(f"{i + 1} {json.dumps(t)}\n" for i, t in enumerate(tickers)))
+    code, summary, err = desk(["data", "import", str(source), "--format", "binance", "--out",
+                               str(tmp_path / "o.parquet")], capsys)
+    assert code == 0, err
+    text = " ".join(summary.split())
+    assert "quotes with the bid above the ask" in text and ": 1 (first:" in text
+    assert f"{source}:2: bid 102.0 > ask 101.0" in text
+
+
 def test_a_binance_trade_with_a_negative_price_is_reported(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "rec.txt"

@@ -29,6 +29,8 @@ BAD_PRICE = ("rows with a price that is not positive and finite (kept: `desk run
              "unless data.on_bad = \"skip\")")
 BAD_SIZE = ("rows with a negative or non-finite size (kept: `desk run` stops at them unless "
             "data.on_bad = \"skip\")")
+CROSSED_QUOTE = ("quotes with the bid above the ask (kept: `desk run` stops at them unless "
+                 "data.on_bad = \"skip\")")
 PRICES = ("price", "bid", "ask", "open", "high", "low", "close")
 SIZES = ("size", "bid_size", "ask_size", "volume")
 
@@ -157,6 +159,8 @@ class MarketWriter:
         if not (0 < bid < INF and 0 < ask < INF and 0 <= bid_size < INF and 0 <= ask_size < INF):
             self._bad_value((("bid", bid), ("ask", ask)),
                             (("bid_size", bid_size), ("ask_size", ask_size)))
+        if bid > ask:  # crossed: counted as `desk data inspect` and the replay's checks do
+            self.problem(CROSSED_QUOTE, f"{self.where()}: bid {bid!r} > ask {ask!r}")
         self._row(ts, instrument, "quote", (None, None, None, bid, bid_size, ask, ask_size)
                   + (None,) * 7)
 
@@ -191,6 +195,7 @@ class MarketWriter:
         first = self.stats.rows
         where = where or (lambda i: f"row {first + i + 1:,} of the import")
         self._bad_values(table, where)
+        self._crossed_quotes(table, where)
         stats = self.stats
         column = ts.combine_chunks()
         previous = pa.concat_arrays([pa.array([stats.last_ts if stats.last_ts is not None
@@ -228,6 +233,18 @@ class MarketWriter:
                 name = next(n for n in fields if bad(table.column(n).slice(index, 1))[0].as_py())
                 example = f"{where(index)}: {name} {table.column(name)[index].as_py()!r}"
                 self.problem(what, example, count)
+
+    def _crossed_quotes(self, table: pa.Table, where: Callable[[int], str]) -> None:
+        """Count, column-wise, the quotes whose bid is above their ask, as `desk data inspect`
+        counts them (a quote without both is a missing value to the replay, not crossed)."""
+        bid, ask = table.column("bid"), table.column("ask")
+        crossed = pc.fill_null(pc.and_(pc.equal(table.column("kind"), "quote"),
+                                       pc.greater(bid, ask)), False)
+        count = pc.sum(pc.cast(crossed, pa.int64())).as_py() or 0
+        if count:
+            index = pc.index(crossed, True).as_py()
+            self.problem(CROSSED_QUOTE, f"{where(index)}: bid {bid[index].as_py()!r} > ask "
+                         f"{ask[index].as_py()!r}", count)
 
     # --- problems ----------------------------------------------------------------------
 
