@@ -219,6 +219,40 @@ def test_a_binance_receive_time_out_of_range_names_its_line(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.txt"]
 
 
+def test_a_binance_stream_update_id_beyond_64_bits_names_its_line_not_the_last_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "rec.txt"
+    snapshot = {"lastUpdateId": 10, "bids": [["100", "1"]], "asks": [["101", "1"]]}
+
+    def diff(first: int, last: int) -> dict[str, object]:
+        return {"stream": "btcusdt@depth", "data": {
+            "e": "depthUpdate", "E": 1, "s": "BTCUSDT", "U": first, "u": last,
+            "b": [["100", "2"]], "a": []}}
+
+    lines = [diff(9, 11), snapshot, diff(12, 2**64), diff(2**64 + 1, 2**64 + 2),
+             diff(2**64 + 3, 2**64 + 4)]
+    source.write_text("".join(f"{i + 1} {json.dumps(m)}\n" for i, m in enumerate(lines)))
+    code, _, err = desk(["data", "import", str(source), "--format", "binance", "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, f"{source}:3: update id {2**64} does not fit desk's 64-bit update ids")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.txt"]
+
+
+@pytest.mark.parametrize(("row", "says"), [
+    ("BTCUSDT,1667346579146,1,18446744073709551616,b,set,20377.0,1,5", "update id"),
+    ("BTCUSDT,1667346579146,1,6,b,set,20377.0,1,-9223372036854775809", "previous update id"),
+])
+def test_a_binance_depth_csv_update_id_beyond_64_bits_names_its_line(
+        row: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "BTCUSDT-depth.csv"
+    source.write_text("symbol,timestamp,first_update_id,last_update_id,side,update_type,price,"
+                      "qty,pu\nBTCUSDT,1667346579146,1,5,b,snap,20377.0,1,0\n" + row + "\n"
+                      + "BTCUSDT,1667346579147,7,8,a,set,20378.0,1,6\n" * 3)
+    code, _, err = desk(["data", "import", str(source), "--format", "binance-depth", "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, f"{source}:3: {says} ", "does not fit desk's 64-bit update ids")
+
+
 def test_a_tardis_exchange_time_out_of_range_names_its_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "trades.csv"

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,6 +25,8 @@ from desk.data.schema import COLUMNS, SCHEMA, conform
 from desk.errors import DataError, first_line
 
 INF = math.inf
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""The update ids desk's `seq` and `prev_seq` columns hold."""
 BAD_PRICE = ("rows with a price that is not positive and finite (kept: `desk run` stops at them "
              "unless data.on_bad = \"skip\")")
 BAD_SIZE = ("rows with a negative or non-finite size (kept: `desk run` stops at them unless "
@@ -179,8 +181,19 @@ class MarketWriter:
         event. `seq` and `prev_seq` let the replay tell a gap in the venue's update ids."""
         if not (0 < price < INF and 0 <= size < INF):
             self._bad_value((("price", price),), (("size", size),))
+        if (seq is not None and not INT64_MIN <= seq <= INT64_MAX) or (
+                prev_seq is not None and not INT64_MIN <= prev_seq <= INT64_MAX):
+            self._wide_id(seq, prev_seq)
         kind = "book_snapshot" if snapshot else "book_delta"
         self._row(ts, instrument, kind, (price, size, side) + (None,) * 9 + (seq, prev_seq))
+
+    def _wide_id(self, seq: int | None, prev_seq: int | None) -> NoReturn:
+        """Refuse an update id beyond 64 bits here, where its row is known (the conversion of
+        the buffer at `flush` would know only the batch it ends)."""
+        wide = seq is not None and not INT64_MIN <= seq <= INT64_MAX
+        name, value = ("update id", seq) if wide else ("previous update id", prev_seq)
+        raise DataError(f"{self.where()}: {name} {value} does not fit desk's 64-bit update ids "
+                        "(-2**63 to 2**63 - 1)")
 
     def table(self, table: pa.Table, where: Callable[[int], str] | None = None) -> None:
         """Append a whole table (any subset of desk's columns); statistics are taken column-wise.
