@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
-from typing import NoReturn
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from desk.errors import DeskError, first_line
 
@@ -24,9 +26,54 @@ COMMANDS = [
 """Modules of `desk.commands`, in the order `desk --help` lists them."""
 
 
+_SIGNED = re.compile(r"-\.?\d")
+"""A word that starts like a negative number (`-5s`, `-1h`, `-0.5`, `-1e-4`): a value, never an
+option, as no option of desk is spelled so."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with its errors in one line, like every other error of desk (its subcommands'
-    parsers are of the same class)."""
+    parsers are of the same class).
+
+    argparse reads `--every -5s` as the option `--every` without its value and the
+    option `-5s` (it takes only plain numbers such as `-5` for values), so a negative
+    duration would fail with a message about the wrong thing. Such a word after an
+    option that takes a value is that option's value, as in `--every=-5s`, and the
+    option's own check then says what is wrong with it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._valued: set[str] = set()
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        if action.option_strings and action.nargs is None:  # takes exactly one value
+            self._valued.update(action.option_strings)
+        return action
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None,
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        words = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(self._attach_signed_values(words), namespace)
+
+    def _attach_signed_values(self, words: list[str]) -> list[str]:
+        """`--opt -5s` → `--opt=-5s` for this parser's options that take a value."""
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            word = words[i]
+            if word == "--":  # the rest are positionals, as the user asked
+                return out + words[i:]
+            if (word in self._valued and i + 1 < len(words)
+                    and _SIGNED.match(words[i + 1]) is not None):
+                out.append(f"{word}={words[i + 1]}")
+                i += 2
+                continue
+            out.append(word)
+            i += 1
+        return out
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")

@@ -24,6 +24,18 @@ def parse_offset_ns(text: str) -> int | None:
     return sum(round(float(number) * _UNITS_NS[unit]) for number, unit in _GROUPS.findall(text))
 
 
+def parse_duration_ns(text: str) -> int | None:
+    """`"60s"`, `"+2m10s"` → nanoseconds, `"-5s"` → −5e9: a signed duration; None if not one.
+
+    The sign is kept so a caller that needs a positive duration can say so,
+    rather than call `-5s` no duration at all.
+    """
+    text = text.strip()
+    negative = text.startswith("-")
+    ns = parse_offset_ns("+" + (text[1:] if negative else text.lstrip("+")))
+    return -ns if negative and ns is not None else ns
+
+
 def parse_iso_ns(text: str) -> int:
     """An ISO-8601 time (UTC when no zone is given) as epoch nanoseconds; ValueError if not one."""
     moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))

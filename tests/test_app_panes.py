@@ -107,3 +107,32 @@ async def test_the_book_shows_prices_and_sizes_with_the_instruments_decimals(
         assert f"{state.bid:,.3f}" in book and f"{state.ask:,.3f}" in book
         bid_size = next(size for price, size in state.book.bid_levels() if price == state.bid)
         assert f"{bid_size:,.2f}" in book     # 1.37 lots, not "1"
+
+
+async def test_the_log_shows_the_date_on_the_first_row_of_a_new_day(tmp_path: Path) -> None:
+    from desk.timeutil import format_ns
+
+    # a run of about four and a half minutes from 23:58:30: the day changes in it
+    app = make_app(tmp_path, paused=False, replay={"speed": "max"},
+                   data={"synthetic": {"start": "2024-01-02T23:58:30Z"}})
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: app.runner.state is RunState.FINISHED, tries=2_000)
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        log = app.query_one("#audit").log_view
+        days = {format_ns(record[1])[:10] for record in log.rows}
+        assert days == {"2024-01-02", "2024-01-03"}, "the log spans midnight"
+        starts = [i for i in range(1, log.row_count)
+                  if format_ns(log.rows[i][1])[:10] != format_ns(log.rows[i - 1][1])[:10]]
+        assert len(starts) == 1
+        first = log.rows[starts[0]]
+        for index in (starts[0] - 1, starts[0]):  # drawn plain below the cursor, then under it
+            await pilot.press("end")
+            assert log.select_seq(log.rows[index][0])
+            await pilot.pause(0.05)
+            lines = [line for line in log.lines() if line.strip()]
+            dated = [line for line in lines if "2024-01-0" in line]
+            assert len(dated) == 1, lines
+            seq, time, _kind, date = dated[0].split()[:4]
+            assert (int(seq), date) == (first[0], "2024-01-03")
+            assert time == format_ns(first[1])[11:23] and time.startswith("00:00:")

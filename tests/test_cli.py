@@ -56,3 +56,17 @@ def test_a_journal_path_that_is_a_folder_is_one_line_naming_audit_path(
     assert run_cli(["run", str(session)]) == 2
     assert capsys.readouterr().err == (f"desk: {session}: audit.path: {tmp_path} is a folder; give "
                                        "a file path for the journal\n")
+
+
+def test_a_word_like_a_negative_number_after_an_option_is_its_value_not_another_option() -> None:
+    from desk.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["compare", "a.toml", "--every", "-5s", "--seed-start", "-1"])
+    assert (args.every, args.seed_start, args.sessions) == ("-5s", -1, ["a.toml"])
+    args = parser.parse_args(["audit", "j.arrow", "--since", "-1h", "--until=-2m"])
+    assert (args.since, args.until) == ("-1h", "-2m")
+    args = parser.parse_args(["data", "import", "s.csv", "-f", "csv", "-o", "-1.parquet"])
+    assert args.out == "-1.parquet"
+    # after `--` every word is a positional, as argparse has it
+    assert parser.parse_args(["compare", "--", "--every", "-5s"]).sessions == ["--every", "-5s"]

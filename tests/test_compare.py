@@ -188,7 +188,11 @@ def test_runs_prints_one_line_per_session_and_seed_that_the_table_summarises(
 
 @pytest.mark.parametrize(("option", "says"), [
     (["--every", "0"], "--every: '0' must be a positive duration"),
-    (["--every=-30s"], "--every: '-30s'"),
+    (["--every=-30s"], "--every: '-30s' must be a positive duration"),
+    (["--every", "-5s"], "--every: '-5s' must be a positive duration"),
+    (["--every", "-5"], "--every: '-5' must be a positive duration"),
+    (["--every", "-0.5m"], "--every: '-0.5m' must be a positive duration"),
+    (["--every", "0s"], "--every: '0s' must be a positive duration"),
     (["--every", "nan"], "--every: 'nan' must be a positive duration"),
     (["--width", "0"], "--width: 0 must be at least 10"),
     (["--jobs", "0"], "--jobs: 0 must be at least 1"),

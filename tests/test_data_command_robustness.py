@@ -162,6 +162,36 @@ def test_a_bar_interval_beyond_a_year_is_refused_as_an_option(
     failed(code, err, "--interval: '300000d' is longer than 366 days")
 
 
+@pytest.mark.parametrize("spelled", ["apart", "joined"])
+@pytest.mark.parametrize(("flag", "value", "says"), [
+    ("--interval", "-1m", "--interval: '-1m' must be a positive duration"),
+    ("--price-scale", "-1e-4", "--price-scale: -0.0001 is not a positive finite number"),
+    ("--size-scale", "-.5", "--size-scale: -0.5 is not a positive finite number"),
+])
+def test_an_import_option_given_a_negative_value_says_what_is_wrong_with_the_value(
+        flag: str, value: str, says: str, spelled: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    source = trades_csv(tmp_path / "t.csv")
+    option = [flag, value] if spelled == "apart" else [f"{flag}={value}"]
+    code, _, err = desk(["data", "import", str(source), "--format", "csv", "--no-header",
+                         "--kind", "bar", "--instrument", "X", "--map",
+                         "ts=0,open=1,high=1,low=1,close=1", "--ts-unit", "s", "--bar-stamp",
+                         "open", "--interval", "1m", *option, "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, says)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+@pytest.mark.parametrize("option", [["--gap", "-1m"], ["--gap=-1m"]])
+def test_inspect_with_a_negative_gap_says_the_gap_must_be_positive(
+        option: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o.parquet"
+    assert desk(["data", "import", str(trades_csv(tmp_path / "t.csv")), *CSV_TRADE, "--out",
+                 str(out)], capsys)[0] == 0
+    code, _, err = desk(["data", "inspect", str(out), *option], capsys)
+    failed(code, err, "--gap: '-1m' must be a positive duration")
+
+
 def test_a_bar_restamped_beyond_the_storable_times_names_its_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "b.csv"
@@ -187,6 +217,40 @@ def test_a_binance_receive_time_out_of_range_names_its_line(
                          str(tmp_path / "o.parquet")], capsys)
     failed(code, err, f"{source}:2: time ", "outside the times desk can store")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.txt"]
+
+
+def test_a_binance_stream_update_id_beyond_64_bits_names_its_line_not_the_last_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "rec.txt"
+    snapshot = {"lastUpdateId": 10, "bids": [["100", "1"]], "asks": [["101", "1"]]}
+
+    def diff(first: int, last: int) -> dict[str, object]:
+        return {"stream": "btcusdt@depth", "data": {
+            "e": "depthUpdate", "E": 1, "s": "BTCUSDT", "U": first, "u": last,
+            "b": [["100", "2"]], "a": []}}
+
+    lines = [diff(9, 11), snapshot, diff(12, 2**64), diff(2**64 + 1, 2**64 + 2),
+             diff(2**64 + 3, 2**64 + 4)]
+    source.write_text("".join(f"{i + 1} {json.dumps(m)}\n" for i, m in enumerate(lines)))
+    code, _, err = desk(["data", "import", str(source), "--format", "binance", "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, f"{source}:3: update id {2**64} does not fit desk's 64-bit update ids")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.txt"]
+
+
+@pytest.mark.parametrize(("row", "says"), [
+    ("BTCUSDT,1667346579146,1,18446744073709551616,b,set,20377.0,1,5", "update id"),
+    ("BTCUSDT,1667346579146,1,6,b,set,20377.0,1,-9223372036854775809", "previous update id"),
+])
+def test_a_binance_depth_csv_update_id_beyond_64_bits_names_its_line(
+        row: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "BTCUSDT-depth.csv"
+    source.write_text("symbol,timestamp,first_update_id,last_update_id,side,update_type,price,"
+                      "qty,pu\nBTCUSDT,1667346579146,1,5,b,snap,20377.0,1,0\n" + row + "\n"
+                      + "BTCUSDT,1667346579147,7,8,a,set,20378.0,1,6\n" * 3)
+    code, _, err = desk(["data", "import", str(source), "--format", "binance-depth", "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, f"{source}:3: {says} ", "does not fit desk's 64-bit update ids")
 
 
 def test_a_tardis_exchange_time_out_of_range_names_its_line(
@@ -253,6 +317,39 @@ def test_csv_prices_and_sizes_desk_run_refuses_are_kept_and_reported_by_import_a
     report = " ".join(report.split())
     assert "3 rows with a price not positive and finite, 1 with a negative" in report
     assert "first: row 2" in report
+
+
+def test_crossed_csv_quotes_are_kept_and_reported_by_import_as_inspect_counts_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "q.csv"
+    source.write_text("ts,bid,bid_size,ask,ask_size\n1,10,1,11,1\n2,10,1,10,1\n3,12,1,11,1\n"
+                      "4,10,1,11,1\n5,13,2,12.5,1\n")
+    out = tmp_path / "o.parquet"
+    code, summary, err = desk(["data", "import", str(source), "--format", "csv", "--kind",
+                               "quote", "--instrument", "X", "--out", str(out)], capsys)
+    assert code == 0, err
+    text = " ".join(summary.split())
+    assert "quotes with the bid above the ask" in text and ": 2 (first:" in text
+    assert f"{source}:4: bid 12.0 > ask 11.0" in text  # the header is line 1; bid == ask is not
+    assert pq.read_table(out).num_rows == 5  # kept: the session decides with data.on_bad
+    code, report, err = desk(["data", "inspect", str(out)], capsys)
+    assert code == 0, err
+    assert "0 book events, 2 quotes" in " ".join(report.split())
+
+
+def test_a_crossed_binance_book_ticker_is_reported_with_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "rec.txt"
+    tickers = [{"stream": "btcusdt@bookTicker",
+                "data": {"u": u, "s": "BTCUSDT", "b": b, "B": "1", "a": a, "A": "1"}}
+               for u, b, a in ((1, "100", "101"), (2, "102", "101"))]
+    source.write_text("".join(f"{i + 1} {json.dumps(t)}\n" for i, t in enumerate(tickers)))
+    code, summary, err = desk(["data", "import", str(source), "--format", "binance", "--out",
+                               str(tmp_path / "o.parquet")], capsys)
+    assert code == 0, err
+    text = " ".join(summary.split())
+    assert "quotes with the bid above the ask" in text and ": 1 (first:" in text
+    assert f"{source}:2: bid 102.0 > ask 101.0" in text
 
 
 def test_a_binance_trade_with_a_negative_price_is_reported(

@@ -90,6 +90,16 @@ def test_a_time_outside_64_bit_nanoseconds_is_an_error_naming_the_option_and_the
     assert out == ""
 
 
+@pytest.mark.parametrize("option", ["--since", "--until"])
+@pytest.mark.parametrize("spelled", ["apart", "joined"])
+def test_a_negative_offset_is_an_error_naming_the_option_not_an_unknown_option(
+        journal: Path, capsys: pytest.CaptureFixture[str], option: str, spelled: str) -> None:
+    words = [option, "-1h"] if spelled == "apart" else [f"{option}=-1h"]
+    code, out, err = _desk(capsys, "audit", journal, *words)
+    _one_line_error(code, err, f"{option}: '-1h' is neither an ISO time nor an offset like")
+    assert out == ""
+
+
 def test_times_at_the_edges_of_the_range_are_accepted(
         journal: Path, capsys: pytest.CaptureFixture[str]) -> None:
     total = len(read_journal(journal))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desk.timeutil import is_iso_time, parse_iso_ns, parse_offset_ns, unit_ns
+from desk.timeutil import is_iso_time, parse_duration_ns, parse_iso_ns, parse_offset_ns, unit_ns
 
 S = 1_000_000_000
 
@@ -22,6 +22,15 @@ def test_offsets_add_up_their_number_and_unit_groups(text: str, ns: int) -> None
                                   "seconds"])
 def test_what_is_not_an_offset_is_none(text: str) -> None:
     assert parse_offset_ns(text) is None
+
+
+@pytest.mark.parametrize(("text", "ns"), [
+    ("90s", 90 * S), ("+90s", 90 * S), ("-5s", -5 * S), (" -1h30m ", -5_400 * S), ("0s", 0),
+    ("-5", None), ("--5s", None), ("-+5s", None), ("5x", None), ("", None),
+])
+def test_durations_keep_their_sign_so_a_negative_one_can_be_refused_as_negative(
+        text: str, ns: int | None) -> None:
+    assert parse_duration_ns(text) == ns
 
 
 def test_days_and_weeks_are_units() -> None:

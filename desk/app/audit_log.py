@@ -6,6 +6,11 @@ full speed that starved the engine and delayed keys by hundreds of
 milliseconds. This widget's size comes only from the layout: adding rows
 repaints this widget alone, each row is turned into a `Strip` once (cached
 by seq), and a frame costs one dictionary look-up per visible line.
+
+Rows show the time of day; the first row of a new day (UTC) also shows its
+date, so a run that spans midnight reads unambiguously. Whether a row starts a
+day is decided when its strip is made (from the row before it), so the
+per-frame cost is unchanged.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ SEQ_WIDTH, TIME_WIDTH, KIND_WIDTH = 7, 12, 16
 """Column widths; 16 fits the longest kind (`strategy_stopped`)."""
 FIXED_WIDTH = SEQ_WIDTH + 1 + TIME_WIDTH + 1 + KIND_WIDTH + 1
 """Cells before the `why` column (each column is followed by one space)."""
+DAY_NS = 86_400_000_000_000
+"""A day in nanoseconds: days are counted in UTC, as the times are shown."""
 
 
 def fit(text: str, width: int) -> str:
@@ -261,8 +268,16 @@ class AuditLog(Widget, can_focus=True):
 
     # --- drawing ----------------------------------------------------------------------------
 
-    def row_text(self, record: TailRecord, width: int) -> Text:
-        """One record as a line of exactly `width` cells: seq, time, kind, why (cut with …)."""
+    def new_day(self, index: int) -> str | None:
+        """The date of row `index` (`YYYY-MM-DD`) when the row before it is of another day."""
+        if not 0 < index < len(self.rows):
+            return None
+        ts = self.rows[index][1]
+        return None if ts // DAY_NS == self.rows[index - 1][1] // DAY_NS else format_ns(ts)[:10]
+
+    def row_text(self, record: TailRecord, width: int, date: str | None = None) -> Text:
+        """One record as a line of exactly `width` cells: seq, time, kind, why (cut with …);
+        `date` opens the why column on the first row of a new day."""
         palette = self.palette
         seq, ts, kind, _instrument, _cause, _order, why, _details = record
         blocked = kind == "risk" and why.startswith("blocked")
@@ -272,7 +287,12 @@ class AuditLog(Widget, can_focus=True):
         text.append(f"{seq:>{SEQ_WIDTH}} {format_ns(ts)[11:23]:<{TIME_WIDTH}} ", style="dim")
         text.append(f"{fit(label, KIND_WIDTH):<{KIND_WIDTH}}", style=style)
         text.append(" ")
-        text.append(fit(why, width - FIXED_WIDTH), style=style if blocked else "")
+        room = width - FIXED_WIDTH
+        if date is not None:
+            mark = fit(f"{date} ", room)
+            text.append(mark, style="bold")
+            room -= len(mark)
+        text.append(fit(why, room), style=style if blocked else "")
         return text
 
     def header_text(self, width: int) -> Text:
@@ -327,11 +347,13 @@ class AuditLog(Widget, can_focus=True):
         record = self.rows[index]
         room = width - 1  # the last cell is the scroll thumb
         if index == self.cursor:
-            strip = self._strip(self.row_text(record, room), room, base + paint.cursor)
+            strip = self._strip(self.row_text(record, room, self.new_day(index)), room,
+                                base + paint.cursor)
         elif record[0] in self._strips:
             strip = self._strips[record[0]]
         else:
-            strip = self._strips[record[0]] = self._strip(self.row_text(record, room), room, base)
+            strip = self._strips[record[0]] = self._strip(
+                self.row_text(record, room, self.new_day(index)), room, base)
         start, end = paint.marks
         return Strip([*strip, paint.mark if start <= y < end else paint.blank], width)
 

@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 from desk.errors import SessionError
-from desk.timeutil import parse_offset_ns
+from desk.timeutil import parse_duration_ns
 
 MIN_WIDTH = 10
 """The narrowest equity chart: fewer points say nothing about a curve's shape."""
@@ -23,7 +23,7 @@ def parse_every(text: str) -> float:
     try:
         seconds = float(text)
     except ValueError:
-        ns = parse_offset_ns("+" + text.lstrip("+"))
+        ns = parse_duration_ns(text)
         if ns is None:
             raise SessionError(f"--every: {text!r} is not a duration like 60s, 5m or 1h") from None
         seconds = ns / 1e9

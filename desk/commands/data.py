@@ -28,16 +28,18 @@ would carry times beyond what desk's nanoseconds can hold."""
 
 
 def _duration_ns(text: str | None, flag: str) -> int | None:
-    from desk.timeutil import parse_offset_ns
+    from desk.timeutil import parse_duration_ns
 
     if text is None:
         return None
     try:
-        value = parse_offset_ns("+" + text.lstrip("+"))
+        value = parse_duration_ns(text)
     except (ValueError, OverflowError):  # 1e999d: a float that is no number of nanoseconds
         value = None
-    if value is None or value <= 0:
+    if value is None:
         raise DataError(f"{flag}: {text!r} is not a duration like 1m, 60s, 500ms, 1h, 1d")
+    if value <= 0:
+        raise DataError(f"{flag}: {text!r} must be a positive duration like 1m, 60s, 500ms, 1h")
     if value > LONGEST_NS:
         raise DataError(f"{flag}: {text!r} is longer than 366 days")
     return value

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,10 +25,14 @@ from desk.data.schema import COLUMNS, SCHEMA, conform
 from desk.errors import DataError, first_line
 
 INF = math.inf
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""The update ids desk's `seq` and `prev_seq` columns hold."""
 BAD_PRICE = ("rows with a price that is not positive and finite (kept: `desk run` stops at them "
              "unless data.on_bad = \"skip\")")
 BAD_SIZE = ("rows with a negative or non-finite size (kept: `desk run` stops at them unless "
             "data.on_bad = \"skip\")")
+CROSSED_QUOTE = ("quotes with the bid above the ask (kept: `desk run` stops at them unless "
+                 "data.on_bad = \"skip\")")
 PRICES = ("price", "bid", "ask", "open", "high", "low", "close")
 SIZES = ("size", "bid_size", "ask_size", "volume")
 
@@ -157,6 +161,8 @@ class MarketWriter:
         if not (0 < bid < INF and 0 < ask < INF and 0 <= bid_size < INF and 0 <= ask_size < INF):
             self._bad_value((("bid", bid), ("ask", ask)),
                             (("bid_size", bid_size), ("ask_size", ask_size)))
+        if bid > ask:  # crossed: counted as `desk data inspect` and the replay's checks do
+            self.problem(CROSSED_QUOTE, f"{self.where()}: bid {bid!r} > ask {ask!r}")
         self._row(ts, instrument, "quote", (None, None, None, bid, bid_size, ask, ask_size)
                   + (None,) * 7)
 
@@ -175,8 +181,19 @@ class MarketWriter:
         event. `seq` and `prev_seq` let the replay tell a gap in the venue's update ids."""
         if not (0 < price < INF and 0 <= size < INF):
             self._bad_value((("price", price),), (("size", size),))
+        if (seq is not None and not INT64_MIN <= seq <= INT64_MAX) or (
+                prev_seq is not None and not INT64_MIN <= prev_seq <= INT64_MAX):
+            self._wide_id(seq, prev_seq)
         kind = "book_snapshot" if snapshot else "book_delta"
         self._row(ts, instrument, kind, (price, size, side) + (None,) * 9 + (seq, prev_seq))
+
+    def _wide_id(self, seq: int | None, prev_seq: int | None) -> NoReturn:
+        """Refuse an update id beyond 64 bits here, where its row is known (the conversion of
+        the buffer at `flush` would know only the batch it ends)."""
+        wide = seq is not None and not INT64_MIN <= seq <= INT64_MAX
+        name, value = ("update id", seq) if wide else ("previous update id", prev_seq)
+        raise DataError(f"{self.where()}: {name} {value} does not fit desk's 64-bit update ids "
+                        "(-2**63 to 2**63 - 1)")
 
     def table(self, table: pa.Table, where: Callable[[int], str] | None = None) -> None:
         """Append a whole table (any subset of desk's columns); statistics are taken column-wise.
@@ -191,6 +208,7 @@ class MarketWriter:
         first = self.stats.rows
         where = where or (lambda i: f"row {first + i + 1:,} of the import")
         self._bad_values(table, where)
+        self._crossed_quotes(table, where)
         stats = self.stats
         column = ts.combine_chunks()
         previous = pa.concat_arrays([pa.array([stats.last_ts if stats.last_ts is not None
@@ -228,6 +246,18 @@ class MarketWriter:
                 name = next(n for n in fields if bad(table.column(n).slice(index, 1))[0].as_py())
                 example = f"{where(index)}: {name} {table.column(name)[index].as_py()!r}"
                 self.problem(what, example, count)
+
+    def _crossed_quotes(self, table: pa.Table, where: Callable[[int], str]) -> None:
+        """Count, column-wise, the quotes whose bid is above their ask, as `desk data inspect`
+        counts them (a quote without both is a missing value to the replay, not crossed)."""
+        bid, ask = table.column("bid"), table.column("ask")
+        crossed = pc.fill_null(pc.and_(pc.equal(table.column("kind"), "quote"),
+                                       pc.greater(bid, ask)), False)
+        count = pc.sum(pc.cast(crossed, pa.int64())).as_py() or 0
+        if count:
+            index = pc.index(crossed, True).as_py()
+            self.problem(CROSSED_QUOTE, f"{where(index)}: bid {bid[index].as_py()!r} > ask "
+                         f"{ask[index].as_py()!r}", count)
 
     # --- problems ----------------------------------------------------------------------
 
