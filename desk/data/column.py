@@ -75,8 +75,8 @@ def update_ids(column: pa.Array) -> list[int | None]:
 
 
 def snapshot_flags(column: pa.Array) -> np.ndarray:
-    """Snapshot flags as a boolean array: booleans, numbers (non-zero) or words as
-    `snapshot_flag` reads."""
+    """Snapshot flags as a boolean array: booleans, numbers (non-zero), or words such as
+    "true" and "snap"."""
     kind = column.type
     if pa.types.is_boolean(kind):
         return cast(np.ndarray, pc.fill_null(column, False).to_numpy(zero_copy_only=False))
@@ -110,13 +110,6 @@ def side_signs(column: pa.Array) -> np.ndarray:
 
 _BID_WORDS = pa.array(["buy", "b", "bid", "bids", "1"])
 _ASK_WORDS = pa.array(["sell", "s", "a", "ask", "asks", "-1"])
-
-
-def snapshot_flag(value: Any) -> bool:
-    """A snapshot flag as files write it: a bool, 0/1, or text such as "true", "snap"."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "t", "1", "yes", "snap", "snapshot")
-    return bool(value)
 
 
 _SIDES = {"buy": 1, "b": 1, "bid": 1, "bids": 1, "1": 1, "sell": -1, "s": -1, "a": -1, "ask": -1,
