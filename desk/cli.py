@@ -66,14 +66,24 @@ class _Parser(argparse.ArgumentParser):
             word = words[i]
             if word == "--":  # the rest are positionals, as the user asked
                 return out + words[i:]
-            if (word in self._valued and i + 1 < len(words)
-                    and _SIGNED.match(words[i + 1]) is not None):
+            if (i + 1 < len(words) and _SIGNED.match(words[i + 1]) is not None
+                    and self._takes_value(word)):
                 out.append(f"{word}={words[i + 1]}")
                 i += 2
                 continue
             out.append(word)
             i += 1
         return out
+
+    def _takes_value(self, word: str) -> bool:
+        """Whether `word` names an option of this parser that takes one value, spelled whole or,
+        as argparse allows, by a prefix that fits no other long option."""
+        if word in self._valued:
+            return True
+        if not (self.allow_abbrev and word.startswith("--") and len(word) > 2):
+            return False
+        fits = [name for name in self._option_string_actions if name.startswith(word)]
+        return len(fits) == 1 and fits[0] in self._valued
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")

@@ -68,5 +68,8 @@ def test_a_word_like_a_negative_number_after_an_option_is_its_value_not_another_
     assert (args.since, args.until) == ("-1h", "-2m")
     args = parser.parse_args(["data", "import", "s.csv", "-f", "csv", "-o", "-1.parquet"])
     assert args.out == "-1.parquet"
+    # a long option abbreviated as argparse allows takes the value too
+    args = parser.parse_args(["compare", "a.toml", "--ever", "-5s"])
+    assert (args.every, args.sessions) == ("-5s", ["a.toml"])
     # after `--` every word is a positional, as argparse has it
     assert parser.parse_args(["compare", "--", "--every", "-5s"]).sessions == ["--every", "-5s"]
