@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from app_helpers import make_app, shown, wait_until
 
+from desk.app.audit_log import DAY_NS, MAX_ROWS
 from desk.runner import RunState
 
 
@@ -136,3 +137,43 @@ async def test_the_log_shows_the_date_on_the_first_row_of_a_new_day(tmp_path: Pa
             seq, time, _kind, date = dated[0].split()[:4]
             assert (int(seq), date) == (first[0], "2024-01-03")
             assert time == format_ns(first[1])[11:23] and time.startswith("00:00:")
+        # the log's first row shows its date too
+        await pilot.press("home")
+        await pilot.pause(0.05)
+        top = next(line for line in log.lines() if line.strip() and "seq" not in line)
+        seq, time, _kind, date = top.split()[:4]
+        assert (int(seq), date) == (log.rows[0][0], format_ns(log.rows[0][1])[:10])
+
+
+async def test_the_row_that_becomes_first_when_older_rows_are_dropped_shows_its_date() -> None:
+    from textual.app import App, ComposeResult
+
+    from desk.app.audit_log import AuditLog
+
+    class LogApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield AuditLog(id="log")
+
+    start = 1_704_240_000_000_000_000  # 2024-01-03 00:00 UTC
+    app = LogApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        log = app.query_one(AuditLog)
+        def add(first: int) -> None:
+            log.append([(seq, start + seq * 1_000_000_000, "fill", "ACME", None, None,
+                         f"row {seq}", "") for seq in range(first, first + 10)],
+                       None)  # type: ignore[arg-type]  # no theme: plain rows
+            log.lines()  # drawn as they come, as in a run
+
+        for first in range(0, MAX_ROWS, 10):
+            add(first)
+        log.action_home()  # the person reads the oldest rows while new ones come
+        for _ in range(15):
+            log.action_cursor(1)
+        await pilot.pause(0.05)
+        assert (log.top, log.cursor) == (0, 15)
+        log.lines()
+        add(MAX_ROWS)
+        assert log.rows[0][0] == 10, "older rows were dropped"
+        top = next(line for line in log.lines() if line.strip())
+        assert top.split()[:4] == ["10", "00:00:10.000", "fill", "2024-01-03"]
+        assert log.new_day(1) is None

@@ -7,10 +7,10 @@ milliseconds. This widget's size comes only from the layout: adding rows
 repaints this widget alone, each row is turned into a `Strip` once (cached
 by seq), and a frame costs one dictionary look-up per visible line.
 
-Rows show the time of day; the first row of a new day (UTC) also shows its
-date, so a run that spans midnight reads unambiguously. Whether a row starts a
-day is decided when its strip is made (from the row before it), so the
-per-frame cost is unchanged.
+Rows show the time of day; the log's first row and the first row of a new day
+(UTC) also show their date, so a run that spans midnight reads unambiguously.
+Whether a row starts a day is decided when its strip is made (from the row
+before it), so the per-frame cost is unchanged.
 """
 
 from __future__ import annotations
@@ -161,6 +161,7 @@ class AuditLog(Widget, can_focus=True):
             for record in self.rows[:excess]:
                 self._strips.pop(record[0], None)
             del self.rows[:excess]
+            self._strips.pop(self.rows[0][0], None)  # the new first row shows its date
             self.cursor = max(0, self.cursor - excess) if self.cursor >= 0 else -1
             self.top = max(0, self.top - excess)
         if self.following or self.cursor < 0:
@@ -269,11 +270,14 @@ class AuditLog(Widget, can_focus=True):
     # --- drawing ----------------------------------------------------------------------------
 
     def new_day(self, index: int) -> str | None:
-        """The date of row `index` (`YYYY-MM-DD`) when the row before it is of another day."""
-        if not 0 < index < len(self.rows):
+        """The date of row `index` (`YYYY-MM-DD`) when it is the first row, or the row before
+        it is of another day."""
+        if not 0 <= index < len(self.rows):
             return None
         ts = self.rows[index][1]
-        return None if ts // DAY_NS == self.rows[index - 1][1] // DAY_NS else format_ns(ts)[:10]
+        if index and ts // DAY_NS == self.rows[index - 1][1] // DAY_NS:
+            return None
+        return format_ns(ts)[:10]
 
     def row_text(self, record: TailRecord, width: int, date: str | None = None) -> Text:
         """One record as a line of exactly `width` cells: seq, time, kind, why (cut with …);
