@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from desk.engine import Engine
+    from desk.risk.rules import Rule
 
 
 def _current(engine: Engine, rule: str, key: str) -> Any:
@@ -22,7 +24,31 @@ def pending_changes(engine: Engine) -> dict[str, dict[str, Any]]:
     would stay invisible; the app shows these instead, marked as pending. An action the
     engine will refuse (an unknown rule, a bad limit) changes nothing here either.
     """
+    changes, _ = _queued(engine)
+    return {rule: kept for rule, change in changes.items()
+            if (kept := {key: value for key, value in change.items()
+                         if value != _current(engine, rule, key)})}
+
+
+def limit_refusal(engine: Engine, rule: str, param: str, value: Any) -> str | None:
+    """Why the engine would refuse `rule.param = value` after the actions already queued, in
+    its own words; None when it would take it."""
+    _, probes = _queued(engine)
+    try:
+        probe = probes.get(rule) or copy.copy(engine.risk.rule(rule))
+        probe.set_param(param, value)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def _queued(engine: Engine) -> tuple[dict[str, dict[str, Any]], dict[str, Rule]]:
+    """The queued actions played ahead: what each changes, rule by rule, and per rule whose
+    limits change a copy of it holding them."""
     changes: dict[str, dict[str, Any]] = {}
+    probes: dict[str, Rule] = {}
+    """Per rule, a copy taking the queued limits in turn, so a limit the engine will refuse
+    (one out of order with the others: a halt below the tolerance) is refused here too."""
 
     def will_be(rule: str, key: str) -> Any:
         pending = changes.get(rule, {})
@@ -35,15 +61,18 @@ def pending_changes(engine: Engine) -> dict[str, dict[str, Any]]:
                 enabled = not will_be(rule, "enabled") if action.enabled is None else action.enabled
                 changes.setdefault(rule, {})["enabled"] = enabled
             elif action.action == "set" and rule is not None and action.param is not None:
-                value = engine.risk.rule(rule).coerce(action.param, action.value)
-                changes.setdefault(rule, {})[action.param] = value
+                probe = probes.get(rule)
+                if probe is None:
+                    probe = probes[rule] = copy.copy(engine.risk.rule(rule))
+                probe.set_param(action.param, action.value)
+                changes.setdefault(rule, {})[action.param] = getattr(probe, action.param)
             elif action.action == "kill":
                 engaged = True if action.enabled is None else action.enabled
                 if engaged and not will_be("kill_switch", "enabled"):
                     changes.setdefault("kill_switch", {})["enabled"] = True
                 changes.setdefault("kill_switch", {})["engaged"] = engaged
+                if "kill_switch" in probes:
+                    probes["kill_switch"].set_param("engaged", engaged)
         except ValueError:
             continue
-    return {rule: kept for rule, change in changes.items()
-            if (kept := {key: value for key, value in change.items()
-                         if value != _current(engine, rule, key)})}
+    return changes, probes

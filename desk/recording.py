@@ -21,15 +21,18 @@ def _drop_none(value: Any) -> Any:
 
 
 def session_with_actions(loaded: LoadedSession, actions: list[OperatorAction],
-                         base: Path | None = None) -> dict[str, Any]:
+                         base: Path | None = None, seed: int | None = None) -> dict[str, Any]:
     """The session as a TOML-ready dict, its recorded actions followed by `actions`.
 
     Only keys the author set are written, so defaults stay defaults. File paths
     are rewritten relative to `base` (the folder the new file goes to), so the
-    copy reads the same data wherever it is saved.
+    copy reads the same data wherever it is saved. `seed` is the seed the run
+    used when it was not the file's (`--seed`): the copy replays that run.
     """
     config = loaded.config
     data = config.model_dump(mode="json", exclude_unset=True)
+    if seed is not None and seed != config.session.seed:
+        data.setdefault("session", {})["seed"] = seed
     recorded = [a.model_dump(mode="json", exclude_none=True) for a in config.operator_actions]
     recorded += [a.model_dump(mode="json", exclude_none=True) for a in actions]
     data["operator_actions"] = recorded
@@ -46,9 +49,11 @@ def _relative(path: Path, base: Path) -> Path:
         return path.resolve()
 
 
-def save_session(loaded: LoadedSession, actions: list[OperatorAction], path: Path) -> Path:
-    """Write the session with `actions` to `path`; a failure is a SessionError naming the file."""
-    data = session_with_actions(loaded, actions, path.parent)
+def save_session(loaded: LoadedSession, actions: list[OperatorAction], path: Path,
+                 seed: int | None = None) -> Path:
+    """Write the session with `actions` (and the run's `seed`) to `path`; a failure is a
+    SessionError naming the file."""
+    data = session_with_actions(loaded, actions, path.parent, seed)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(tomli_w.dumps(data), encoding="utf-8")

@@ -11,12 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from desk.config import OperatorAction
 from desk.pace_clock import SPEEDS, speed_label
 from desk.pacer import Notice, Pacer, RunState
-from desk.pending_change import pending_changes
+from desk.pending_change import limit_refusal, pending_changes
 from desk.recording import next_free_path, save_session
 from desk.snapshot import Pace, Snapshot
 from desk.snapshot_builder import SnapshotBuilder
@@ -148,6 +148,11 @@ class Runner(Pacer):
         self.engine.command(action)
         return True
 
+    def limit_refusal(self, rule: str, param: str, value: Any) -> str | None:
+        """Why the engine would refuse setting `rule.param` to `value` after the actions
+        already queued (its own words), or None: the rules screen refuses it at once."""
+        return limit_refusal(self.engine, rule, param, value)
+
     def toggle_rule(self, name: str) -> bool | None:
         """Queue switching rule `name`; returns the state it will have (pending toggles counted),
         or None when the replay is over and nothing can change any more."""
@@ -193,5 +198,5 @@ class Runner(Pacer):
         """
         loaded = self.engine.loaded
         return save_session(loaded, self.recorded_actions(),
-                            path or next_free_path(loaded, self.out_dir))
+                            path or next_free_path(loaded, self.out_dir), self.engine.seed)
 

@@ -135,6 +135,42 @@ async def test_rules_screen_edits_a_limit_that_the_next_decision_uses(tmp_path: 
         assert app.runner.recorded_actions()[0].value == 50.0
 
 
+async def test_rules_screen_refuses_a_limit_the_engine_would_refuse(tmp_path: Path) -> None:
+    """Refused at once in the engine's words, never announced as applying: also a limit out of
+    order with one queued a moment before (a tolerance above a queued halt)."""
+    app = make_app(tmp_path)
+    engine = app.runner.engine
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_rules(pilot, app)
+
+        async def enter(field_id: str, text: str) -> str:
+            field = app.screen.query_one(field_id)
+            field.focus()
+            field.value = text
+            before = len(app._notifications)
+            await pilot.press("enter")
+            await pilot.pause(0.05)
+            told = list(app._notifications)[before:]
+            assert len(told) == 1
+            return f"{told[0].title}: {told[0].message}"
+
+        said = await enter("#limit-max_drawdown-halt", "0.2")
+        assert said.endswith("max_drawdown.halt = 0.2 from the next event")
+        said = await enter("#limit-max_drawdown-tolerance", "0.5")
+        assert said == ("nothing changed: max_drawdown.halt (0.2) must be at least tolerance "
+                        "(0.5): REDUCING comes before HALTED")
+        for typed, why in (("-5", "must be a positive number"), ("1e400", "not inf"),
+                           ("yes", "must be a number, not True")):
+            said = await enter("#limit-max_position-max_qty", typed)
+            assert said.startswith("nothing changed: max_position.max_qty ") and why in said
+        assert [(a.rule, a.param, a.value) for a in engine.commands] == [
+            ("max_drawdown", "halt", 0.2)]
+        await pilot.press("escape", "n")
+        await pilot.pause(0.05)
+        kinds = [r[2] for r in engine.journal.tail]
+        assert kinds.count("limit_change") == 1 and "control_error" not in kinds
+
+
 async def test_a_key_at_full_speed_takes_effect_after_at_most_one_engine_slice(
         tmp_path: Path) -> None:
     """Counted in engine slices and frames, not in milliseconds, so a loaded machine cannot
@@ -190,6 +226,14 @@ async def test_desk_keys_are_left_to_a_pop_up_and_to_the_filter_box(tmp_path: Pa
         assert engine.stats.events == 0 and app.query_one("#audit").filter.words == "fill n"
         await pilot.press("n")
         assert engine.stats.events == 1
+        # + - / and = are characters in the box too, never the speed or the filter key
+        speed = app.runner.speed_index
+        await pilot.press("slash", "end", *["backspace"] * 6, "plus", "4", "space", "minus", "0",
+                          "slash", "equals_sign", "enter")
+        assert app.query_one("#audit").filter.words == "+4 -0/="
+        assert app.runner.speed_index == speed and engine.stats.events == 1
+        await pilot.press("plus")                # the box closed: + is the speed again
+        assert app.runner.speed_index == speed + 1
 
 
 async def test_typed_limits_are_visible_in_the_rules_screen(tmp_path: Path) -> None:

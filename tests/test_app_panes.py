@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from app_helpers import make_app, shown, wait_until
 
-from desk.app.audit_log import DAY_NS, MAX_ROWS
+from desk.app.audit_log import MAX_ROWS
 from desk.runner import RunState
 
 

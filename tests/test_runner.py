@@ -209,3 +209,25 @@ def test_a_slice_yields_after_one_batch_when_anything_else_is_ready_in_the_loop(
     events = engine.stats.events
     runner.run_slice()
     assert engine.stats.events - events <= _CHECK_EVERY
+
+
+def test_a_saved_session_keeps_the_seed_the_run_was_given(tmp_path: Path) -> None:
+    from desk.config import load_session
+
+    data = {"synthetic": {"events": 400}}
+    engine = Engine(make_session(tmp_path, data=data), tmp_path / "run" / "journal.arrow",
+                    seed=42)   # `--seed 42` over the file's seed
+    assert engine.seed != make_session(tmp_path, data=data).config.session.seed
+    runner = Runner(engine, paused=True)
+    runner.step()
+    runner.toggle_rule("cash")
+    while runner.step():
+        pass
+    saved = runner.save_session()
+    engine.close()
+    replay = Engine(load_session(saved), tmp_path / "replay.arrow")
+    replay.run()
+    replay.close()
+    assert replay.seed == 42
+    live = (tmp_path / "run" / "journal.arrow").read_bytes()
+    assert (tmp_path / "replay.arrow").read_bytes() == live

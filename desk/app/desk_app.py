@@ -13,7 +13,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 from textual.worker import Worker
 
 from desk.app import keymap, replay_control, risk_control
@@ -36,6 +36,9 @@ from desk.app.theme_choice import apply_wanted_theme, next_theme
 from desk.app.themes import DEFAULT_THEME, THEMES_DIR
 from desk.runner import Notice, Runner
 from desk.snapshot import Snapshot
+
+_TYPED_ACTIONS = frozenset({"faster", "slower", "filter"})
+"""Actions of keys that are also characters a person types into the filter box."""
 
 
 class DeskApp(App[None]):
@@ -187,7 +190,12 @@ class DeskApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The desk's keys act only on the desk: over a pop-up (rules, help, palette) they are
         left to it, so a space there switches a rule instead of pausing the replay."""
-        return not (action in self.DESK_ACTIONS and len(self.screen_stack) > 1)
+        if action in self.DESK_ACTIONS and len(self.screen_stack) > 1:
+            return False
+        # Textual leaves a printable key to a focused `Input` by its character, and it knows no
+        # character for `plus`, `minus` and `slash`: while the filter box has the focus they
+        # are text, not the speed or the filter
+        return not (action in _TYPED_ACTIONS and isinstance(self.focused, Input))
 
     def action_toggle_pause(self) -> None:
         replay_control.toggle_pause(self)

@@ -49,4 +49,4 @@ def open_rules(app: DeskApp) -> None:
     app.refresh_snapshot(now=True)
     if app.last_snapshot is not None:
         app.push_screen(RulesScreen(app.last_snapshot.rules, app.runner.command,
-                                    over=app.runner.done))
+                                    over=app.runner.done, refusal=app.runner.limit_refusal))

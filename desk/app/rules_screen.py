@@ -58,10 +58,14 @@ class RulesScreen(DeskModal):
     """
 
     def __init__(self, rules: tuple[RuleRow, ...], act: Callable[[OperatorAction], bool],
-                 over: bool = False) -> None:
+                 over: bool = False,
+                 refusal: Callable[[str, str, Any], str | None] = lambda *_: None) -> None:
         super().__init__()
         self.rules = rules
         self.act = act
+        self.refusal = refusal
+        """Why the engine would refuse a limit (its own words), or None: asked before acting,
+        so a limit it would refuse is never announced as applying."""
         self.over = over
         """The replay has finished: nothing typed here can change it any more."""
 
@@ -108,7 +112,11 @@ class RulesScreen(DeskModal):
             value = parse_limit(event.value)
         except ValueError:
             self.notify(f"{rule}.{param}: {event.value!r} is not a number, yes/no or none",
-                        severity="error")
+                        title="nothing changed", severity="error")
+            return
+        refused = self.refusal(rule, param, value)
+        if refused is not None:
+            self.notify(refused, title="nothing changed", severity="error", timeout=8)
             return
         if not self.act(OperatorAction(seq=0, action="set", rule=rule, param=param, value=value)):
             self.notify(OVER, title="nothing changed", severity="warning")
