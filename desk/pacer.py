@@ -98,7 +98,8 @@ class Pacer:
         self.pace_clock = PaceClock()
         self._stopped = False
         self._wake: asyncio.Event | None = None
-        self._risk_mark = 0
+        self._risk_target = 0
+        """The count of risk decisions at which a seek (`d`) pauses."""
         engine.start()
         self._reanchor()
 
@@ -168,7 +169,7 @@ class Pacer:
                 for _ in range(_CHECK_EVERY):
                     if not self._guarded_step():
                         return 0.0
-                    if counts.get("risk", 0) != self._risk_mark:
+                    if counts.get("risk", 0) >= self._risk_target:
                         self.state = RunState.PAUSED
                         self._notify("decision", self.builder_decision_text())
                         return 0.0

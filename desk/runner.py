@@ -120,10 +120,18 @@ class Runner(Pacer):
         self.builder.pinned = symbol
 
     def seek_decision(self) -> None:
-        """Run unpaced until the next risk decision is journaled, then pause right after it."""
+        """Run unpaced until the next risk decision is journaled, then pause right after it.
+
+        Asked again while seeking, it goes one decision further each time: `d` pressed
+        three times quickly stops at the third decision, as `n` pressed three times steps
+        three events.
+        """
         if self.done:
             return
-        self._risk_mark = self.engine.journal.counts.get("risk", 0)
+        if self.state is RunState.SEEKING:
+            self._risk_target += 1
+        else:
+            self._risk_target = self.engine.journal.counts.get("risk", 0) + 1
         self.state = RunState.SEEKING
         self.pace_clock.forget()
         self._poke()

@@ -59,6 +59,23 @@ def test_seek_stops_after_the_event_with_the_next_risk_record() -> None:
     assert engine.journal.tail[-1][2] in ("risk", "order")  # the decision ends that event
 
 
+def test_seek_asked_again_while_seeking_goes_one_decision_further_each_time() -> None:
+    engine = Engine(make_session(), None)
+    runner = Runner(engine, paused=True)
+    notices = []
+    runner.on_notice = notices.append
+    for _ in range(3):                       # `d d d` before the engine runs
+        runner.seek_decision()
+    while runner.state is RunState.SEEKING:
+        runner.run_slice()
+    assert engine.journal.counts["risk"] == 3
+    assert [n.kind for n in notices] == ["decision"]
+    runner.seek_decision()                   # paused again: the next one from here
+    while runner.state is RunState.SEEKING:
+        runner.run_slice()
+    assert engine.journal.counts["risk"] == 4
+
+
 def test_snapshot_holds_the_engine_figures_and_each_journal_record_once() -> None:
     engine = Engine(make_session(), None)
     runner = Runner(engine, paused=True)
