@@ -82,6 +82,9 @@ class Pacer:
         self.speed_index = initial_speed_index(engine.config.replay.speed)
         self.state = RunState.PAUSED if paused else RunState.PLAYING
         self.error: str | None = None
+        self.failure: Exception | None = None
+        """What stopped the run: a `DeskError` is bad input (the data, say), which `desk play`
+        reports as `desk run` does, in its own words with exit 2; anything else is a bug."""
         self.slices = 0
         """Slices run so far (a test counts them to bound how long a key waits)."""
         self.longest_slice = 0.0
@@ -233,6 +236,7 @@ class Pacer:
     def _fail(self, error: Exception) -> None:
         engine = self.engine
         self.error = f"{type(error).__name__}: {error}"
+        self.failure = error
         self.state = RunState.FAILED
         try:
             tail = engine.journal.tail

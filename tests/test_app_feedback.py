@@ -271,6 +271,14 @@ async def test_the_command_palette_has_one_keys_and_one_quit(tmp_path: Path) -> 
         assert sum(t.lower().startswith("keys") for t in titles) == 1
         assert any("Kill switch" in t for t in titles)
 
+        def kill_help() -> str:
+            return next(c.help for c in app.get_system_commands(app.screen)
+                        if c.title.startswith("Kill switch"))
+
+        assert kill_help().startswith("currently not engaged")   # as the risk pane says
+        await pilot.press("k")
+        assert kill_help().startswith("currently ENGAGED")
+
 
 # --- 7. speeds and the clock in the header -------------------------------------------------
 

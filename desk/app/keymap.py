@@ -75,8 +75,9 @@ def palette_commands(app: DeskApp) -> Iterable[SystemCommand]:
         ("Step one event", "process exactly one event", app.action_step_one),
         ("Next risk decision", "run to the next risk decision and pause",
          app.action_seek_decision),
-        ("Kill switch: engage / release", "engaged, every new order is blocked",
-         app.action_kill),
+        ("Kill switch: engage / release",
+         "currently ENGAGED: every new order is blocked" if app.runner.kill_engaged()
+         else "currently not engaged: engaging it blocks every new order", app.action_kill),
         ("Faster", "next speed up", app.action_faster),
         ("Next instrument in the book", "or back to following the latest decision or fill",
          app.action_next_instrument),

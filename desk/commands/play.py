@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from desk.commands.run import DEMO, check_journal_path, seed_value
+from desk.errors import DeskError
 
 
 def cmd_play(args: argparse.Namespace) -> int:
@@ -31,8 +33,12 @@ def cmd_play(args: argparse.Namespace) -> int:
         runner.stop()
     for path in app.saved:
         print(f"saved session: {path}")
-    if runner.error:
-        print(f"desk: the engine failed: {runner.error}; journal kept in {journal}")
+    if runner.failure is not None:
+        if isinstance(runner.failure, DeskError):  # bad input, as `desk run` says it
+            print(f"desk: {runner.failure}; journal kept in {journal}", file=sys.stderr)
+            return 2
+        print(f"desk: the engine failed: {runner.error}; journal kept in {journal}",
+              file=sys.stderr)
         return 1
     print(f"journal: {journal}")
     return 0
