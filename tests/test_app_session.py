@@ -68,6 +68,31 @@ async def test_at_the_end_the_app_stays_open_on_the_final_state_and_summary(
         assert app.runner.state is RunState.FINISHED
 
 
+async def test_the_summary_saves_with_s_and_quits_with_q(tmp_path: Path) -> None:
+    app = make_app(tmp_path, paused=False, replay={"speed": "max"})
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), tries=2_000)
+        await pilot.press("s")
+        assert app.saved == [tmp_path / "session-ops-1.toml"] and app.saved[0].exists()
+        assert isinstance(app.screen, SummaryScreen)
+        await pilot.press("q")
+        await pilot.pause(0.05)
+    assert app.return_code == 0 and not app.is_running
+
+
+async def test_the_summary_waits_while_the_filter_box_is_typed_in(tmp_path: Path) -> None:
+    app = make_app(tmp_path, paused=False, replay={"speed": "max"})
+    async with app.run_test() as pilot:
+        await pilot.press("slash", "end", *["backspace"] * 20, *"kind:f")
+        await wait_until(pilot, lambda: app.runner.state is RunState.FINISHED, tries=2_000)
+        await pilot.press(*"ill", "space", "q")   # typed on after the end: still the box's
+        await pilot.pause(0.05)
+        assert app.is_running and not isinstance(app.screen, SummaryScreen)
+        assert app.query_one("#audit-filter").value == "kind:fill q"
+        await pilot.press("escape")                  # the box closes: the summary follows
+        await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+
+
 async def test_an_engine_failure_shows_an_error_screen_and_keeps_the_journal(
         tmp_path: Path) -> None:
     app = make_app(tmp_path, paused=False, replay={"speed": "max"})

@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from textual.widget import Widget
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from desk.app.error_screen import ErrorScreen
 from desk.app.summary_screen import SummaryScreen
 from desk.runner import Notice
+from desk.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from desk.app.desk_app import DeskApp
@@ -28,12 +31,21 @@ class EngineBridge:
         self.runner = app.runner
         self.runner.on_notice = self._noticed
         self._summary_shown = False
+        self._summary_waiting: Snapshot | None = None
+        """The end's summary, held back while the person types in the filter box."""
         self._skip_told = -SKIP_TOLD_EVERY
 
     def start(self) -> None:
         """Run the engine in a worker of its own group, whose failure the app shows."""
         self.app.run_worker(self.runner.run(), name="engine", group="engine",
                             exit_on_error=False)
+
+    def _typing_done(self, focused: Widget | None) -> None:
+        """The focus moved: once it has left the filter box, the summary held back shows."""
+        snap = self._summary_waiting
+        if snap is not None and not isinstance(focused, Input):
+            self._summary_waiting = None
+            self.app.push_screen(SummaryScreen(snap))
 
     def _noticed(self, notice: Notice) -> None:
         """Called by the runner inside its slice: the notice is handled once the slice ends."""
@@ -50,7 +62,15 @@ class EngineBridge:
             app.audit.select_seq(snap.decision.seq)
         elif notice.kind == "finished" and snap is not None and not self._summary_shown:
             self._summary_shown = True
-            app.push_screen(SummaryScreen(snap))
+            if isinstance(app.focused, Input):
+                # the person is typing a filter: what they type stays theirs, the summary
+                # follows once the box closes
+                app.notify("replay over: the summary follows when the filter box closes",
+                           timeout=4)
+                self._summary_waiting = snap
+                app.watch(app.screen, "focused", self._typing_done, init=False)
+            else:
+                app.push_screen(SummaryScreen(snap))
         elif notice.kind == "failed":
             self.show_failure(notice.text)
         elif notice.kind == "skipped":

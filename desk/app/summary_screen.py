@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.table import Table
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -40,11 +43,27 @@ def summary_table(snap: Snapshot) -> Table:
 
 
 class SummaryScreen(DeskModal):
-    """Shown once when the replay ends; escape returns to the final state of the desk."""
+    """Shown once when the replay ends; escape returns to the final state of the desk, and the
+    keys a person ends a run with, save and quit, work here as they do on the desk."""
 
     DEFAULT_CSS = """
     SummaryScreen > #box { height: auto; max-height: 90%; width: auto; min-width: 50; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss_box", "Back to the desk", id="close"),
+        Binding("s", "save", "Save", id="save",
+                tooltip="save session + your actions: a TOML that replays"),
+        Binding("q", "quit_desk", "Quit", id="quit", tooltip="quit (the journal is flushed)"),
+    ]
+
+    def action_save(self) -> None:
+        save = getattr(self.app, "action_save", None)
+        if save is not None:
+            save()
+
+    def action_quit_desk(self) -> None:
+        quit_desk = getattr(self.app, "action_quit_desk", self.app.exit)
+        quit_desk()
 
     def __init__(self, snap: Snapshot) -> None:
         super().__init__()
@@ -53,5 +72,5 @@ class SummaryScreen(DeskModal):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="box") as box:
             box.border_title = f"replay over · {self.snap.session}"
-            box.border_subtitle = "escape: back to the desk"
+            box.border_subtitle = "escape: back to the desk · s: save · q: quit"
             yield Static(summary_table(self.snap), id="summary")
