@@ -125,3 +125,16 @@ async def test_the_summary_title_fits_80_columns(tmp_path: Path) -> None:
         await pilot.pause(0.1)
         text = "\n".join(screen_text(app))
         assert "replay over · test" in text and "escape: back to the desk" in text
+
+
+async def test_the_logs_column_header_follows_the_terminal_as_it_is_resized(
+        tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.audit.log_view
+        await pilot.pause(0.05)
+        assert log.lines()[0].split()[0] != "seq"     # 24 rows: no room for it
+        for size, header in (((200, 50), True), ((80, 24), False), ((160, 45), True)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.1)
+            assert (log.lines()[0].split()[:2] == ["seq", "time"]) is header, size

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -145,10 +146,11 @@ class DeskApp(App[None]):
         if self._frozen:
             gc.unfreeze()
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        # the event's size: the app's own may still be the old one while the event is handled
         if self.panes_ready:
             log = self.audit.log_view
-            log.show_header = self.size.height >= 36
+            log.show_header = event.size.height >= 36
             log.refresh()
 
     def watch_theme(self, _theme: str) -> None:
