@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from desk.pace_clock import SPEEDS, PaceClock, initial_speed_index
@@ -28,9 +30,16 @@ long for the engine (plus whatever the UI itself is doing)."""
 MAX_SLEEP = 0.02
 """The longest pause while waiting for simulated time to catch up, so commands are seen promptly."""
 IDLE_SKIP_SECONDS = 2.0
-"""A wait for the next event longer than this much wall time is skipped: the pacing clock jumps
-to the event (an overnight gap, a schedule long after the data) and the viewer is told. Only
-wall time changes: the engine processes the same events in the same order."""
+"""A wait for the next event longer than this much wall time is skipped, when it is also a gap
+in the data's rhythm (`IDLE_GAP_FACTOR`): the pacing clock jumps to the event (an overnight
+gap, a schedule long after the data) and the viewer is told. Only wall time changes: the
+engine processes the same events in the same order."""
+IDLE_GAP_FACTOR = 10
+"""A stretch without events is a gap in the data's rhythm when it is this many times longer
+than the longest of the recent gaps between events: minute bars played at 1× wait their
+minute (that is what 1× means), an overnight or weekend pause in them is skipped."""
+RECENT_GAPS = 32
+"""How many of the latest gaps between events, paced, set the data's rhythm."""
 _CHECK_EVERY = 16
 """Engine steps between two looks at the clock (one step is a few µs to a few tens of µs)."""
 
@@ -96,6 +105,8 @@ class Pacer:
         """The most CPU time one slice took: unlike wall time, not stretched by a busy machine."""
         self.engine_cpu = 0.0
         """CPU seconds spent in slices: the engine's share of the process, for measurements."""
+        self._gaps: deque[int] = deque(maxlen=RECENT_GAPS)
+        """The latest gaps (ns) between events played paced: the data's rhythm."""
         self.skipped_gaps = 0
         """Idle stretches the pacing jumped over (`IDLE_SKIP_SECONDS`)."""
         self.pace_clock = PaceClock()
@@ -204,17 +215,31 @@ class Pacer:
                 return 0.0
             if next_ts > target:
                 wait = (next_ts - target) / ns_per_second
-                if wait <= IDLE_SKIP_SECONDS:
+                if wait <= IDLE_SKIP_SECONDS or not self._off_rhythm(next_ts):
                     return min(wait, MAX_SLEEP)
                 self._skip_to(next_ts, now)
             if now >= deadline:
                 if target - next_ts > ns_per_second * 0.25:
                     self._reanchor()  # cannot keep up: slow down rather than burst later
                 return 0.0
+            before = engine.now
             if not self._guarded_step():
                 return 0.0
+            if engine.now > before:
+                self._gaps.append(engine.now - before)
             if waiting():
                 return 0.0
+
+    def _off_rhythm(self, next_ts: int) -> bool:
+        """Whether the stretch until `next_ts` is a gap in the data's rhythm, not one of its
+        ordinary pauses. Before any gap was seen paced, the rhythm is read from the feed's
+        next events; with none to read either, every long wait counts as a gap."""
+        longest = max(self._gaps, default=0)
+        if not longest:
+            batch, i = self.engine.queue.feed_window()
+            ahead = [event.ts for event in batch[i:i + RECENT_GAPS + 1]]
+            longest = max((b - a for a, b in pairwise(ahead)), default=0)
+        return not longest or next_ts - self.engine.now > IDLE_GAP_FACTOR * longest
 
     def _guarded_step(self) -> bool:
         """One engine step; the end and any failure become the runner's state, never raised."""

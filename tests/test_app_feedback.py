@@ -160,6 +160,34 @@ def test_a_long_idle_stretch_is_skipped_and_the_journal_is_unchanged(tmp_path: P
     assert (tmp_path / "paced.arrow").read_bytes() == (tmp_path / "headless.arrow").read_bytes()
 
 
+def test_minute_bars_at_1x_wait_their_minute_and_a_gap_in_their_rhythm_is_skipped() -> None:
+    """At 1× a minute between events is the data's rhythm, not idle: played, not skipped (or
+    1× would run faster than 100×); a stretch ten times its longest recent gap is skipped."""
+    clock = FakeClock()
+    session = make_session(data={"synthetic": {"events": 12, "step_ms": 60_000}},
+                           risk={"schedule": [{"at": "+3h", "rule": "max_leverage",
+                                               "param": "limit", "value": 0.5}]})
+    headless = Engine(session, None)
+    times = []
+    while headless.step():
+        times.append(headless.now)
+    bars = (times[-2] - times[0]) / 1e9                     # the last event is the schedule's
+    assert bars >= 5 * 60 and times[-1] - times[-2] > 2 * 3600 * 1e9
+    engine = Engine(session, None)
+    runner = Runner(engine, clock=clock, paused=True)
+    notices: list[Any] = []
+    runner.on_notice = notices.append
+    runner.speed_index = 0                                  # 1×
+    runner.resume()
+    while runner.state is RunState.PLAYING and clock.now < 100.0 + 3_600:
+        clock.now += max(runner.run_slice(), 0.001)
+    assert runner.state is RunState.FINISHED
+    played = clock.now - 100.0
+    assert bars <= played < bars + 1, (played, bars)        # the bars' minutes, at 1×
+    skipped = [n.text for n in notices if n.kind == "skipped"]
+    assert len(skipped) == 1 and skipped[0].startswith("no events for 2h")
+
+
 def test_while_waiting_for_the_next_event_the_clock_runs_and_the_speed_is_not_zero() -> None:
     clock = FakeClock()
     engine = Engine(make_session(data={"synthetic": {"events": 300, "step_ms": 1_000}}), None)
