@@ -51,6 +51,16 @@ async def test_t_cycles_through_the_themes_and_the_session_setting_picks_one(
         assert {"desk-dark", "desk-light", "desk-high-contrast"} <= seen
 
 
+async def test_a_theme_is_picked_by_its_files_name_too(tmp_path: Path) -> None:
+    from desk.app.desk_app import DeskApp
+
+    app = DeskApp(make_app(tmp_path).runner, theme="high-contrast")   # themes/high-contrast.toml
+    async with app.run_test() as pilot:
+        await pilot.pause(0.05)
+        assert app.theme == "desk-high-contrast"
+        assert not [n for n in app._notifications if n.severity == "warning"]
+
+
 async def test_theme_takes_the_path_of_a_theme_file(tmp_path: Path) -> None:
     from desk.app.desk_app import DeskApp
 

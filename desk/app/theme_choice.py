@@ -24,6 +24,7 @@ def apply_wanted_theme(app: DeskApp) -> None:
     name = app.wanted_theme
     if name.endswith(".toml") or Path(name).is_file():
         name = _theme_from_file(app, Path(name))
+    name = loaded.by_file.get(name, name) if name not in app.theme_names else name
     if name not in app.theme_names:
         app.notify(f"no theme {name!r} (themes: {', '.join(app.theme_names)}); "
                    f"using {DEFAULT_THEME}", severity="warning")

@@ -66,6 +66,8 @@ class LoadedThemes:
 
     themes: list[Theme] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    by_file: dict[str, str] = field(default_factory=dict)
+    """The theme's name by its file's name (`light` → `desk-light`): either one picks it."""
 
     @property
     def names(self) -> list[str]:
@@ -97,6 +99,7 @@ def load_themes(folder: Path = THEMES_DIR) -> LoadedThemes:
             loaded.problems.append(str(error))
             continue
         by_name[theme.name] = theme
+        loaded.by_file[path.stem] = theme.name
     by_name.setdefault(DEFAULT_THEME, FALLBACK)
     loaded.themes = [by_name.pop(DEFAULT_THEME), *(by_name[n] for n in sorted(by_name))]
     return loaded
