@@ -40,6 +40,11 @@ def _ms(x: float) -> str:
     return num(x, 1) if x >= 0.1 else num(x, 3)
 
 
+def _price(x: float) -> str:
+    """A price the desk has seen, or `–` for none yet (no quote, no trade): never a price 0."""
+    return num(x) if x > 0 else "–"
+
+
 def _average(x: float) -> str:
     """An average price (a VWAP): seven significant digits, the rest is arithmetic."""
     return num(float(f"{x:.7g}"))
@@ -87,7 +92,7 @@ def market(args: tuple[Any, ...]) -> tuple[str, str]:
     if order is None:
         order = _ORDER[names] = _sorted_fields(names)
     keys, pick = order
-    return (f"{name.lower()} {instrument} bid {num(bid)} ask {num(ask)} last {num(last)}",
+    return (f"{name.lower()} {instrument} bid {_price(bid)} ask {_price(ask)} last {_price(last)}",
             _json(dict(zip(keys, pick((*values, name, bid, ask, last, mark, queue_seq)),
                            strict=True))))
 

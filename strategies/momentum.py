@@ -53,10 +53,10 @@ class Momentum(Strategy):
                        else None)
 
     def on_trade(self, trade: Trade) -> None:
-        self._observe(trade.instrument, trade.price)
+        self._observe(trade.instrument, trade.price, "trades")
 
     def on_bar(self, bar: Bar) -> None:
-        self._observe(bar.instrument, bar.close)
+        self._observe(bar.instrument, bar.close, "bars")
 
     def on_book(self, book: BookSnapshot | BookDelta) -> None:
         if self.worker is not None:
@@ -68,7 +68,7 @@ class Momentum(Strategy):
         position = self.ctx.portfolio.position(reject.instrument)
         self.blocked[reject.instrument] = (position + reject.qty, self.seen)
 
-    def _observe(self, symbol: str, price: float) -> None:
+    def _observe(self, symbol: str, price: float, what: str) -> None:
         if self.only is not None and symbol != self.only:
             return
         self.seen += 1
@@ -99,6 +99,6 @@ class Momentum(Strategy):
             digits += 1
         (self.worker or self.ctx).target(
             symbol, want,
-            f"momentum {momentum:+.{digits}%} over {self.lookback} trades {comparison} "
-            f"threshold {edge:+.{digits}%}: target {want:+g}",
+            f"momentum {momentum:+.{digits}%} over {self.lookback} {what} {comparison} "
+            f"threshold {edge:+.{digits}%}: target {want:+,g}",
             momentum=round(momentum, 8), threshold=threshold, price=price)
