@@ -55,6 +55,8 @@ def test_filter_by_kind_rule_and_words() -> None:
     assert not AuditFilter.parse("rule:max_position").matches(blocked)
     assert AuditFilter.parse("SHORT").matches(blocked)
     assert not AuditFilter.parse("long").matches(blocked)
+    assert AuditFilter.parse("short cash").matches(blocked)        # every word, in any order
+    assert not AuditFilter.parse("short position").matches(blocked)
     assert AuditFilter.parse("kind:risk rule:cash short").describe() == "kind:risk rule:cash short"
 
 

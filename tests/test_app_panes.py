@@ -92,6 +92,10 @@ async def test_slash_filters_the_log_by_kind(tmp_path: Path) -> None:
         assert log.show_header and rows and all(row[2] in ("risk", "BLOCKED") for row in rows)
         await pilot.press("n")   # keys reach the desk again once the filter is applied
         assert app.runner.engine.stats.events > 0
+        await pilot.press("slash", "end", *["backspace"] * 9, *"nothing like this", "enter")
+        assert log.rows == []
+        told = [n.message for n in app._notifications if n.title == "filter"]
+        assert told and told[-1].startswith("no row matches 'nothing like this' yet")
 
 
 async def test_the_book_shows_prices_and_sizes_with_the_instruments_decimals(

@@ -51,7 +51,9 @@ class AuditFilter:
             return False
         if self.rule is not None and not self._about_rule(record):
             return False
-        return not self.words or self.words in record[6].lower()
+        # every word, anywhere and in any order: `sent 800` finds `sent sell 800 ACME`
+        why = record[6].lower()
+        return all(word in why for word in self.words.split())
 
     def _about_rule(self, record: TailRecord) -> bool:
         """A block by the rule, or a change to it (toggle, limit)."""

@@ -162,6 +162,9 @@ class AuditPane(Vertical):
             return False
         self.filter = wanted
         self._rebuild()
+        if wanted.active and not self.log_view.rows:
+            self.notify(f"no row matches {wanted.describe()!r} yet; new rows that match will "
+                        "show (an emptied box shows every row)", title="filter", timeout=6)
         return True
 
     def select_seq(self, seq: int) -> bool:
