@@ -33,8 +33,9 @@ def session_with_actions(loaded: LoadedSession, actions: list[OperatorAction],
     data = config.model_dump(mode="json", exclude_unset=True)
     if seed is not None and seed != config.session.seed:
         data.setdefault("session", {})["seed"] = seed
-    recorded = [a.model_dump(mode="json", exclude_none=True) for a in config.operator_actions]
-    recorded += [a.model_dump(mode="json", exclude_none=True) for a in actions]
+    # in the order they apply (the engine's, a stable sort by seq): recorded ones first at a tie
+    ordered = sorted([*config.operator_actions, *actions], key=lambda a: a.seq)
+    recorded = [a.model_dump(mode="json", exclude_none=True) for a in ordered]
     data["operator_actions"] = recorded
     if base is not None and config.data.files:
         for source, written in zip(config.data.files, data["data"]["files"], strict=True):

@@ -248,3 +248,18 @@ def test_a_saved_session_keeps_the_seed_the_run_was_given(tmp_path: Path) -> Non
     assert replay.seed == 42
     live = (tmp_path / "run" / "journal.arrow").read_bytes()
     assert (tmp_path / "replay.arrow").read_bytes() == live
+
+
+def test_a_saved_session_lists_its_operator_actions_in_the_order_they_apply(
+        tmp_path: Path) -> None:
+    import tomllib
+
+    engine = Engine(make_session(tmp_path, operator_actions=[
+        {"seq": 300, "action": "toggle", "rule": "cash", "enabled": False}]), None)
+    runner = Runner(engine, paused=True)
+    for _ in range(10):
+        runner.step()
+    runner.toggle_rule("max_leverage")   # applies before event 10, before the recorded one
+    saved = runner.save_session(tmp_path / "saved.toml")
+    actions = tomllib.loads(saved.read_text())["operator_actions"]
+    assert [(a["seq"], a["rule"]) for a in actions] == [(10, "max_leverage"), (300, "cash")]
