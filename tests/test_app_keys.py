@@ -169,6 +169,10 @@ async def test_rules_screen_refuses_a_limit_the_engine_would_refuse(tmp_path: Pa
         await pilot.pause(0.05)
         kinds = [r[2] for r in engine.journal.tail]
         assert kinds.count("limit_change") == 1 and "control_error" not in kinds
+        await pilot.press("r")
+        await pilot.pause(0.05)
+        said = await enter("#limit-max_position-max_qty", "")   # emptied: no limit
+        assert said.endswith("max_position.max_qty no limit from the next event")
 
 
 async def test_a_key_at_full_speed_takes_effect_after_at_most_one_engine_slice(

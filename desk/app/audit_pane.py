@@ -19,8 +19,9 @@ from desk.audit import TailRecord
 from desk.timeutil import format_ns
 
 FOLLOWING = "enter: why · /: filter"
-NOT_FOLLOWING = "not following · End: follow · enter: why"
-"""The border's subtitle: whether new rows move the cursor along, and how to get that back."""
+NOT_FOLLOWING = "End: follow · enter: why"
+"""The border's subtitle: the keys that matter whether new rows move the cursor along or not
+(the title says which: `not following (End)`)."""
 KEEP = 5_000
 """Records held in memory for filtering and for explaining (the chain walks these)."""
 

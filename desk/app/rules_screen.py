@@ -121,4 +121,5 @@ class RulesScreen(DeskModal):
         if not self.act(OperatorAction(seq=0, action="set", rule=rule, param=param, value=value)):
             self.notify(OVER, title="nothing changed", severity="warning")
             return
-        self.notify(f"{rule}.{param} = {limit_text(value)} from the next event")
+        shown = "no limit" if value is None else f"= {limit_text(value)}"
+        self.notify(f"{rule}.{param} {shown} from the next event")
