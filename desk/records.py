@@ -40,6 +40,10 @@ def _ms(x: float) -> str:
     return num(x, 1) if x >= 0.1 else num(x, 3)
 
 
+_EVENT_WORDS = {"BookSnapshot": "book snapshot", "BookDelta": "book update"}
+"""A market event's words where its type's name is not one (`trade`, `quote` and `bar` are)."""
+
+
 def _price(x: float) -> str:
     """A price the desk has seen, or `–` for none yet (no quote, no trade): never a price 0."""
     return num(x) if x > 0 else "–"
@@ -92,7 +96,8 @@ def market(args: tuple[Any, ...]) -> tuple[str, str]:
     if order is None:
         order = _ORDER[names] = _sorted_fields(names)
     keys, pick = order
-    return (f"{name.lower()} {instrument} bid {_price(bid)} ask {_price(ask)} last {_price(last)}",
+    return (f"{_EVENT_WORDS.get(name, name.lower())} {instrument} bid {_price(bid)} "
+            f"ask {_price(ask)} last {_price(last)}",
             _json(dict(zip(keys, pick((*values, name, bid, ask, last, mark, queue_seq)),
                            strict=True))))
 

@@ -36,3 +36,15 @@ def test_momentum_on_bars_says_bars_a_missing_quote_is_a_dash_and_targets_have_c
     assert any("target -50,000" in why for why in signals)
     markets = [why for kind, why in rows if kind == "market"]
     assert markets and all(why.startswith("bar ACME bid – ask – last ") for why in markets)
+
+
+def test_a_signal_on_a_book_event_names_it_in_words() -> None:
+    from desk.events import BookDelta, BookSnapshot
+    from desk.records import market, market_args
+
+    snapshot = BookSnapshot(1, "ACME", ((100.0, 5.0),), ((100.5, 4.0),))
+    delta = BookDelta(2, "ACME", ((100.1, 2.0),), ())
+    assert market(market_args(snapshot, 100.0, 100.5, 0.0, 100.25, 7))[0] == \
+        "book snapshot ACME bid 100 ask 100.5 last –"
+    assert market(market_args(delta, 100.1, 100.5, 100.2, 100.3, 8))[0].startswith(
+        "book update ACME bid 100.1 ask 100.5 last 100.2")
