@@ -195,7 +195,9 @@ async def test_strategy_faults_are_told_once_per_kind_and_shown_in_the_header(
                    strategy={"use": "app_helpers:Faulty", "max_faults": 3, "params": {}})
     engine = app.runner.engine
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: app.runner.state is RunState.FINISHED, tries=2_000)
+        await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen), tries=2_000)
+        summary = shown(app.screen.query_one("#summary"))
+        assert "strategy faults" in summary and "3 (the strategy was stopped)" in summary
         await pilot.press("escape")
         await pilot.pause(0.05)
         assert engine.journal.counts["strategy_error"] == 3

@@ -37,6 +37,10 @@ def summary_table(snap: Snapshot) -> Table:
         ("journal records", f"{stats['records']:,}"),
         ("final mode", snap.mode),
     ]
+    faults = stats.get("strategy_faults", 0)
+    if faults or not snap.strategy_active:  # as `desk run`'s summary says them
+        rows.append(("strategy faults", f"{faults:,}" + ("" if snap.strategy_active
+                                                          else " (the strategy was stopped)")))
     for label, value in rows:
         table.add_row(label, value)
     return table
