@@ -138,3 +138,17 @@ async def test_the_logs_column_header_follows_the_terminal_as_it_is_resized(
             await pilot.resize_terminal(*size)
             await pilot.pause(0.1)
             assert (log.lines()[0].split()[:2] == ["seq", "time"]) is header, size
+
+
+async def test_at_100_columns_the_footer_shows_every_key_through_quit(tmp_path: Path) -> None:
+    from textual.widgets._footer import FooterKey
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.query(FooterKey)
+                         and all(key.region.width for key in app.query(FooterKey)))
+        keys = {key.key: key.region for key in app.query(FooterKey)}
+        palette = min(region.x for key, region in keys.items() if key == "ctrl+p")
+        for key in ("space", "n", "d", "k", "plus", "r", "slash", "s", "question_mark", "q"):
+            assert key in keys and keys[key].width > 0, key
+            assert keys[key].right <= palette, (key, keys[key])

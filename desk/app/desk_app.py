@@ -117,7 +117,7 @@ class DeskApp(App[None]):
             yield PositionsPane("positions", id="positions")
         yield AuditPane(id="audit")
         yield DecisionBar(id="decision")
-        yield Footer()
+        yield Footer(compact=True)  # one space between keys: 100 columns show them all
 
     def on_mount(self) -> None:
         apply_wanted_theme(self)

@@ -22,13 +22,14 @@ def desk_key(key: str, action: str, description: str, tooltip: str, *, id: str,
 
 
 DESK_BINDINGS: list[BindingType] = [
-    # short footer words, so that even 120 columns show the keys through q
-    desk_key("space", "toggle_pause", "Play/Pause", "pause or resume the replay", id="pause"),
+    # short footer words, and `i` and `t` left to the help, so that 100 columns show the keys
+    # through q
+    desk_key("space", "toggle_pause", "Play", "pause or resume the replay", id="pause"),
     desk_key("n", "step_one", "Step", "process exactly one event, then stay paused",
              id="step", key_display="n/→"),
     desk_key("d", "seek_decision", "Decision",
              "run to the next risk decision, pause, explain it", id="decision"),
-    desk_key("k", "kill", "Kill switch",
+    desk_key("k", "kill", "Kill",
              "kill switch: engage (no new orders) / release", id="kill"),
     desk_key("plus,equals_sign", "faster", "Faster",
              "speed up: 1× 10× 100× 1000× max (simulated time)", id="faster",
@@ -40,10 +41,10 @@ DESK_BINDINGS: list[BindingType] = [
                show=False) for n in range(1, 10)),
     desk_key("r", "rules", "Rules", "rules screen: switch rules, edit limits", id="rules"),
     desk_key("i", "next_instrument", "Book",
-             "book: next instrument … then following the action", id="instrument"),
+             "book: next instrument … then following the action", id="instrument", show=False),
     desk_key("slash", "filter", "Filter", "filter the log: kind:risk,fill rule:NAME words",
              id="filter", key_display="/"),
-    desk_key("t", "next_theme", "Theme", "next theme", id="theme"),
+    desk_key("t", "next_theme", "Theme", "next theme", id="theme", show=False),
     desk_key("s", "save", "Save",
              "save session + your actions: a TOML that replays", id="save"),
     desk_key("question_mark", "help", "Help", "every key", id="help", key_display="?"),
