@@ -85,6 +85,17 @@ async def test_k_engages_the_kill_switch_as_a_journaled_operator_action(tmp_path
         assert any(re.search(r"█\s+k\s+kill switch: engage", line) for line in screen_text(app))
 
 
+async def test_the_limits_column_shows_a_queued_change_as_the_verdict_does(
+        tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause(0.05)
+        assert "engaged=no" in _risk_row(app, "kill_switch")
+        await pilot.press("k")
+        row = _risk_row(app, "kill_switch")
+        assert "(next event) ENGAGED" in row and "engaged=yes" in row, row
+
+
 # --- 2. a rule key while paused shows the pending state ------------------------------------
 
 

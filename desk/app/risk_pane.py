@@ -46,7 +46,9 @@ class RiskPane(Pane):
             self.set_class(snap.mode != "ACTIVE", "-alert")
         text = Text(no_wrap=True, overflow="ellipsis")
         wide = width >= 90
-        limits_of = {rule.name: " ".join(f"{k}={limit_text(v)}" for k, v in rule.limits)
+        # as they will be: a change queued while paused shows here as in the verdict column
+        limits_of = {rule.name: " ".join(f"{k}={limit_text(rule.will_have(k))}"
+                                         for k, _ in rule.limits)
                      for rule in snap.rules}
         # the limits column takes what the pane has beyond the fixed columns, up to the
         # longest limits text, and leaves at least as much to the verdict sentence
