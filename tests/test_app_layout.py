@@ -152,3 +152,31 @@ async def test_at_100_columns_the_footer_shows_every_key_through_quit(tmp_path: 
         for key in ("space", "n", "d", "k", "plus", "r", "slash", "s", "question_mark", "q"):
             assert key in keys and keys[key].width > 0, key
             assert keys[key].right <= palette, (key, keys[key])
+
+
+async def test_at_100_columns_the_pnl_pane_shows_leverage_beside_the_drawdown(
+        tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.1)
+        pane = app.query_one("#pnl")
+        lines = shown(pane).splitlines()
+        row = next(line for line in lines if "(max " in line)
+        assert row.split()[-2:] == ["leverage", "0.00"], row
+        assert all(len(line) <= pane.size.width for line in lines)
+
+
+async def test_a_long_instrument_name_is_cut_with_an_ellipsis_in_the_positions(
+        tmp_path: Path) -> None:
+    app = make_app(tmp_path, instruments=[{"symbol": "BTCUSDT-PERPETUAL-X", "tick_size": 0.01,
+                                           "lot_size": 1}],
+                   strategy={"use": "momentum", "params": {"instrument": None}})
+    async with app.run_test(size=(80, 24)) as pilot:
+        while not app.runner.engine.stats.fills:
+            assert app.runner.step()
+        app.refresh_snapshot(now=True)
+        await pilot.pause(0.1)
+        pane = app.query_one("#positions")
+        row = next(line for line in shown(pane).splitlines() if line.startswith("BTCUSDT"))
+        name = row.split()[0]
+        assert name.endswith("…") and "BTCUSDT-PERPETUAL-X".startswith(name[:-1]), row

@@ -29,7 +29,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from desk.app.frame_budget import Charged
-from desk.app.look import Palette
+from desk.app.look import Palette, fit
 from desk.audit import TailRecord
 from desk.timeutil import format_ns
 
@@ -41,13 +41,6 @@ FIXED_WIDTH = SEQ_WIDTH + 1 + TIME_WIDTH + 1 + KIND_WIDTH + 1
 """Cells before the `why` column (each column is followed by one space)."""
 DAY_NS = 86_400_000_000_000
 """A day in nanoseconds: days are counted in UTC, as the times are shown."""
-
-
-def fit(text: str, width: int) -> str:
-    """`text` cut to `width` cells with an ellipsis when it is longer."""
-    if width <= 0:
-        return ""
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class _Paint(NamedTuple):

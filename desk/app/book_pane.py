@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from desk.app.look import Palette
+from desk.app.look import Palette, fit
 from desk.app.pane import Pane
 from desk.snapshot import LadderLevel, Snapshot
 
@@ -57,7 +57,7 @@ class BookPane(Pane):
             self._row(text, level, biggest, bar_room, palette.good, palette, (px, price_w),
                       (qty, size_w))
         if book.in_flight:
-            text.append(("ours: " + ", ".join(book.in_flight))[:width], style=palette.accent)
+            text.append(fit("ours: " + ", ".join(book.in_flight), width), style=palette.accent)
         text.rstrip()
         return text
 

@@ -61,6 +61,13 @@ def qty(value: float) -> str:
     return f"{value:+,.0f}" if value == int(value) else f"{value:+,.4g}"
 
 
+def fit(text: str, width: int) -> str:
+    """`text` cut to `width` cells with an ellipsis when it is longer."""
+    if width <= 0:
+        return ""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def limit_text(value: object) -> str:
     if value is None:
         return "–"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from desk.app.look import Palette, money, short
+from desk.app.look import Palette, fit, money, short
 from desk.app.pane import Pane
 from desk.snapshot import Snapshot
 
@@ -24,6 +24,10 @@ def sparkline(values: Sequence[float], width: int) -> str:
         return _BLOCKS[0] * len(data)
     top = len(_BLOCKS) - 1
     return "".join(_BLOCKS[round((v - low) / span * top)] for v in data)
+
+
+_SHORT_LABELS = {"drawdown": "dd", "unrealized": "unreal", "realized": "real", "leverage": "lev"}
+"""Labels as the narrow layout writes them, for a cell that is tight."""
 
 
 class PnLPane(Pane):
@@ -89,7 +93,12 @@ class PnLPane(Pane):
 
     @staticmethod
     def _cell(text: Text, row: tuple[str, str, str], width: int) -> None:
+        """A label and its value in exactly `width` cells: the label shortened first, so the
+        cell beside it stays in the pane (`drawdown 0.00% (max 0.00%)` is `dd …` when tight)."""
         label, value, style = row
+        if len(label) + 1 + len(value) > width:
+            label = _SHORT_LABELS.get(label, label)
+        value = fit(value, max(1, width - len(label) - 1))
         pad = max(1, width - len(label) - len(value))
         text.append(label, style="dim")
         text.append(" " * pad)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from desk.app.look import Palette, qty
+from desk.app.look import Palette, fit, qty
 from desk.app.look import short as _short
 from desk.app.pane import Pane
 from desk.snapshot import PositionRow, Snapshot
@@ -34,7 +34,7 @@ class PositionsPane(Pane):
         head = f"{'instr':<{instr}}" + "".join(f" {c:>{WIDTHS[c]}}" for c in columns[1:])
         text.append(head + "\n", style=f"bold {palette.muted}")
         for row in snap.positions:
-            text.append(f"{row.instrument:<{instr}.{instr}}")
+            text.append(f"{fit(row.instrument, instr):<{instr}}")  # cut with …, never bare
             for name in columns[1:]:
                 value, style = self._cell(row, name, palette)
                 text.append(" ")
