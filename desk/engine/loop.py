@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from desk.audit import Journal
-from desk.config import LoadedSession, OperatorAction, ScheduleItem
+from desk.config import LoadedSession, OperatorAction, ScheduleItem, limit_value
 from desk.engine.control import ControlSide
 from desk.engine.market_side import MarketSide
 from desk.engine.order_side import OrderSide
@@ -158,15 +158,16 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         if ns_range_error(ts):
             raise SessionError(f"{where}.at: {item.at!r} after the first event is "
                                f"{ns_range_error(ts)}")
+        value = limit_value(item.value)  # "none": no limit
         try:
             rule = self.risk.rule(item.rule)
             if item.param is not None:
-                rule.coerce(item.param, item.value)  # a bad limit fails at start, not mid-run
+                rule.coerce(item.param, value)  # a bad limit fails at start, not mid-run
         except ValueError as error:
             raise SessionError(f"{where}: {error}") from None
         if item.param is not None:
             self.queue.schedule(ts, Priority.CONTROL,
-                                RiskLimitChanged(ts, item.rule, item.param, item.value, "schedule"))
+                                RiskLimitChanged(ts, item.rule, item.param, value, "schedule"))
         if item.enabled is not None:
             self.queue.schedule(ts, Priority.CONTROL,
                                 RuleToggled(ts, item.rule, item.enabled, "schedule"))
