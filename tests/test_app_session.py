@@ -102,6 +102,20 @@ async def test_at_the_end_the_app_stays_open_on_the_final_state_and_summary(
         assert app.runner.state is RunState.FINISHED
 
 
+async def test_a_replay_window_that_holds_no_data_is_said_in_a_notification(
+        tmp_path: Path) -> None:
+    app = make_app(tmp_path, paused=False, replay={"speed": "max",
+                                                   "start": "2030-01-01T00:00:00Z"})
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: app.runner.state is RunState.FINISHED, tries=2_000)
+        await pilot.pause(0.1)
+        told = [n for n in app._notifications if n.title == "empty replay window"]
+        assert len(told) == 1
+        assert told[0].message.startswith("replay.start 2030-01-01T00:00:00Z is after the data's "
+                                          "last event (2024-01-02 ")
+        await pilot.press("escape", "q")
+
+
 async def test_an_engine_failure_shows_an_error_screen_and_keeps_the_journal(
         tmp_path: Path) -> None:
     app = make_app(tmp_path, paused=False, replay={"speed": "max"})

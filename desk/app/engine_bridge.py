@@ -51,6 +51,9 @@ class EngineBridge:
         elif notice.kind == "finished" and snap is not None and not self._summary_shown:
             self._summary_shown = True
             app.push_screen(SummaryScreen(snap))
+            note = self.runner.engine.window_note()
+            if note is not None:
+                app.notify(note, title="empty replay window", severity="warning", timeout=10)
         elif notice.kind == "failed":
             self.show_failure(notice.text)
         elif notice.kind == "skipped":

@@ -88,7 +88,7 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         fees = Fees(cfg.execution.fees)
         self.risk = RiskEngine(cfg.risk, self.portfolio_view, self.market, multipliers,
                                fees.worst_rate, fees)
-        self.feed, self.readers = open_feed(loaded, self.seed, self._data_issue)
+        self.feed, self.readers, self.window = open_feed(loaded, self.seed, self._data_issue)
         self.queue = EventQueue(self.feed)
         self.execution = ExecutionSimulator(cfg.execution, self.specs, self.venue, self.journal,
                                             self.queue.schedule, self._spendable, self.seed)
@@ -369,6 +369,13 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
             f"{p.max_drawdown:.2%}", equity=p.equity, cash=p.cash, realized=p.realized,
             unrealized=p.unrealized, fees=p.fees, positions=self.portfolio_view.positions())
         self.journal.flush()
+
+    def window_note(self) -> str | None:
+        """Once the replay is over, why it had no market event if `[replay]`'s window holds
+        none of the data (one line, for a warning); else None."""
+        if not self.finished or self.window is None:
+            return None
+        return self.window.missed()
 
     def close(self) -> None:
         """Flush and close the journal; safe to call twice."""
