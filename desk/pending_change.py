@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from desk.config import limit_value
+
 if TYPE_CHECKING:
     from desk.engine import Engine
     from desk.risk.rules import Rule
@@ -64,7 +66,7 @@ def _queued(engine: Engine) -> tuple[dict[str, dict[str, Any]], dict[str, Rule]]
                 probe = probes.get(rule)
                 if probe is None:
                     probe = probes[rule] = copy.copy(engine.risk.rule(rule))
-                probe.set_param(action.param, action.value)
+                probe.set_param(action.param, limit_value(action.value))
                 changes.setdefault(rule, {})[action.param] = getattr(probe, action.param)
             elif action.action == "kill":
                 engaged = True if action.enabled is None else action.enabled

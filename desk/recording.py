@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import tomli_w
 
-from desk.config import LoadedSession, OperatorAction
+from desk.config import NO_LIMIT, LoadedSession, OperatorAction
 from desk.errors import SessionError
 
 
@@ -35,12 +35,22 @@ def session_with_actions(loaded: LoadedSession, actions: list[OperatorAction],
         data.setdefault("session", {})["seed"] = seed
     # in the order they apply (the engine's, a stable sort by seq): recorded ones first at a tie
     ordered = sorted([*config.operator_actions, *actions], key=lambda a: a.seq)
-    recorded = [a.model_dump(mode="json", exclude_none=True) for a in ordered]
+    recorded = [_written(a) for a in ordered]
     data["operator_actions"] = recorded
     if base is not None and config.data.files:
         for source, written in zip(config.data.files, data["data"]["files"], strict=True):
             written["path"] = str(_relative(loaded.resolve(source.path), base))
     return cast("dict[str, Any]", _drop_none(data))
+
+
+def _written(action: OperatorAction) -> dict[str, Any]:
+    """An action as the session file holds it: a limit removed (None, as the app's rules screen
+    gives it) is written `value = "none"`, since TOML has no null and a `set` without a value
+    is refused."""
+    written = action.model_dump(mode="json", exclude_none=True)
+    if action.action == "set" and action.value is None:
+        written["value"] = NO_LIMIT
+    return written
 
 
 def _relative(path: Path, base: Path) -> Path:

@@ -8,13 +8,14 @@ reach the risk engine, the execution simulator or the portfolio's writer.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
-from desk.config import STRICT, validation_lines
+from desk.config import STRICT, format_location, validation_lines
 from desk.errors import StrategyError, first_line
 from desk.events import Bar, BookDelta, BookSnapshot, Quote, Trade
 from desk.market import MarketView
@@ -142,7 +143,17 @@ def find_strategy(use: str, where: str | None = None) -> type[Strategy]:
 
 
 def make_params(cls: type[Strategy], params: dict[str, Any], where: str) -> Params:
-    """Validate raw parameters with the strategy's own model; errors name `strategy.params.KEY`."""
+    """Validate raw parameters with the strategy's own model; errors name `strategy.params.KEY`.
+
+    inf and nan are refused at any depth first: `Params` refuses them in its own
+    fields, but a nested model of the strategy's (a list of steps) or a field of
+    type `Any` would take them as they are.
+    """
+    unfinite = list(_not_finite(params, ()))
+    if unfinite:
+        raise StrategyError("\n".join(
+            f"{where}: strategy.params.{format_location(loc)}: Input should be a finite number "
+            f"(not {value!r})" for loc, value in unfinite))
     try:
         return cls.Params.model_validate(params)
     except ValidationError as error:
@@ -153,6 +164,19 @@ def make_params(cls: type[Strategy], params: dict[str, Any], where: str) -> Para
     except Exception as error:  # a validator of the strategy's own raised
         raise StrategyError(f"{where}: strategy.params: {cls.__name__}.Params raised "
                             f"{_one_line(error)}") from error
+
+
+def _not_finite(value: Any, loc: tuple[int | str, ...]) -> Iterator[tuple[tuple[int | str, ...],
+                                                                       float]]:
+    """(where, value) of each float in `value` that is inf or nan, tables and lists walked."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield loc, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _not_finite(item, (*loc, key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _not_finite(item, (*loc, index))
 
 
 def make_strategy(cls: type[Strategy], params: Params, ctx: Context, where: str) -> Strategy:

@@ -48,6 +48,40 @@ async def test_s_writes_a_toml_that_run_headless_reproduces_the_same_journal(
     assert kinds.count("rule_toggle") == 2
 
 
+async def test_a_limit_cleared_on_the_rules_screen_is_saved_as_none_and_replays_exactly(
+        tmp_path: Path) -> None:
+    """An empty field removes the limit; TOML has no null, so the copy says `value = "none"`
+    (a `set` without a value is refused when a session loads)."""
+    app = make_app(tmp_path, risk={"max_order_size": {"max_qty": 50}})
+    engine = app.runner.engine
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED)
+        await open_rules(pilot, app)
+        field = app.screen.query_one("#limit-max_order_size-max_qty")
+        field.focus()
+        field.value = ""
+        await pilot.press("enter", "escape", "s")
+        saved = tmp_path / "session-ops-1.toml"
+        await wait_until(pilot, saved.exists)
+        for _ in ("plus",) * 4:
+            await pilot.press("plus")
+        await pilot.press("space")
+        await wait_until(pilot, lambda: app.runner.state is RunState.FINISHED, tries=2_000)
+        await pilot.press("escape", "q")
+    actions = tomllib.loads(saved.read_text())["operator_actions"]
+    assert actions == [{"seq": actions[0]["seq"], "action": "set", "rule": "max_order_size",
+                        "param": "max_qty", "value": "none"}]
+    replay = Engine(load_session(saved), tmp_path / "replay.arrow", strict=True)
+    replay.run()
+    replay.close()
+    assert (tmp_path / "live.arrow").read_bytes() == (tmp_path / "replay.arrow").read_bytes()
+    changes = [r for r in read_journal(tmp_path / "replay.arrow").to_pylist()
+               if r["kind"] == "limit_change"]
+    assert [r["why"] for r in changes] == ["max_order_size.max_qty: 50 → none (by operator)"]
+    assert engine.stats.blocked_by.get("max_order_size", 0) >= 1
+
+
 async def test_at_the_end_the_app_stays_open_on_the_final_state_and_summary(
         tmp_path: Path) -> None:
     app = make_app(tmp_path, paused=False, replay={"speed": "max"})
@@ -91,6 +125,20 @@ async def test_the_summary_waits_while_the_filter_box_is_typed_in(tmp_path: Path
         assert app.query_one("#audit-filter").value == "kind:fill q"
         await pilot.press("escape")                  # the box closes: the summary follows
         await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+
+
+async def test_a_replay_window_that_holds_no_data_is_said_in_a_notification(
+        tmp_path: Path) -> None:
+    app = make_app(tmp_path, paused=False, replay={"speed": "max",
+                                                   "start": "2030-01-01T00:00:00Z"})
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: app.runner.state is RunState.FINISHED, tries=2_000)
+        await pilot.pause(0.1)
+        told = [n for n in app._notifications if n.title == "empty replay window"]
+        assert len(told) == 1
+        assert told[0].message.startswith("replay.start 2030-01-01T00:00:00Z is after the data's "
+                                          "last event (2024-01-02 ")
+        await pilot.press("escape", "q")
 
 
 async def test_an_engine_failure_shows_an_error_screen_and_keeps_the_journal(

@@ -129,3 +129,94 @@ def test_the_strategy_and_its_parameters_are_checked_when_the_session_loads(
     path.write_text(MINIMAL + '[strategy]\nuse = "nope"\n')
     with pytest.raises(DeskError, match=r"s\.toml: strategy\.use: unknown strategy 'nope'"):
         load_session(path)
+
+
+def _actions(*actions: str) -> str:
+    """`[[operator_actions]]` tables, one per string of its keys."""
+    return "".join(f"[[operator_actions]]\n{keys}\n" for keys in actions)
+
+
+def test_operator_actions_are_checked_when_the_session_loads_as_the_schedule_is(
+        tmp_path: Path) -> None:
+    where = f"{tmp_path / 's.toml'}: "
+    cases = {
+        'seq = 1\naction = "toggle"\nrule = "nosuch"\nenabled = false':
+            "operator_actions[0].rule: no risk rule 'nosuch' (rules: max_position, max_leverage, "
+            "max_drawdown, cash, max_order_size, order_rate, price_band, kill_switch)",
+        'seq = 1\naction = "set"\nrule = "max_position"\nparam = "bogus"\nvalue = 5':
+            "operator_actions[0].param: rule max_position has no parameter 'bogus' (it has: "
+            "max_qty, max_notional)",
+        'seq = 1\naction = "set"\nrule = "max_position"\nparam = "max_qty"\nvalue = -5':
+            "operator_actions[0].value: max_position.max_qty must be a positive number, not -5",
+        'seq = 1\naction = "set"\nrule = "max_position"\nparam = "max_qty"\nvalue = nan':
+            "operator_actions[0].value: max_position.max_qty must be a positive number, not nan",
+        'seq = 1\naction = "set"\nrule = "max_position"\nparam = "max_qty"\nvalue = "lots"':
+            "operator_actions[0].value: max_position.max_qty must be a number, not 'lots' "
+            '(or "none" to remove the limit)',
+        'seq = 1\naction = "set"\nrule = "max_leverage"\nparam = "limit"\nvalue = "none"':
+            "operator_actions[0].value: max_leverage.limit cannot be removed (set a number)",
+        'seq = 1\naction = "toggle"\nenabled = false':
+            "operator_actions[0].rule: missing: action 'toggle' needs a rule",
+        'seq = 1\naction = "kill"\nparam = "engaged"':
+            "operator_actions[0].param: action 'kill' takes no param (it takes: enabled)",
+        'seq = 1\naction = "set"\nrule = "cash"\nparam = "buffer_bps"\nvalue = 5\nenabled = true':
+            "operator_actions[0].enabled: action 'set' takes no enabled (it takes: rule, param, "
+            "value)",
+    }
+    for keys, line in cases.items():
+        assert _load(tmp_path, MINIMAL + _actions(keys)) == where + line, keys
+
+
+def test_a_set_without_a_value_is_refused_and_none_removes_a_limit(tmp_path: Path) -> None:
+    """TOML has no null: a `set` without `value` once removed the limit in silence."""
+    message = _load(tmp_path, MINIMAL + _actions(
+        'seq = 1\naction = "set"\nrule = "max_position"\nparam = "max_qty"'))
+    assert message == (f"{tmp_path / 's.toml'}: operator_actions[0].value: missing: action 'set' "
+                       'needs a value (the new limit, or "none" to remove it)')
+    message = _load(tmp_path, MINIMAL + '[[risk.schedule]]\nat = "+1s"\nrule = "max_position"\n'
+                    'param = "max_qty"\n')
+    assert message.endswith("risk.schedule[0]: `param = 'max_qty'` needs a `value` (the new "
+                            'limit, or "none" to remove it)')
+    path = tmp_path / "s.toml"
+    path.write_text(MINIMAL + _actions('seq = 1\naction = "set"\nrule = "max_position"\n'
+                                       'param = "max_qty"\nvalue = "none"')
+                    + '[[risk.schedule]]\nat = "+1s"\nrule = "max_order_size"\nparam = "max_qty"\n'
+                    'value = "none"\n')
+    assert load_session(path).config.operator_actions[0].value == "none"
+
+
+def test_drawdown_limits_out_of_order_when_a_change_applies_are_refused_at_load(
+        tmp_path: Path) -> None:
+    """Judged against the limits in force then: the session's, and the changes before it."""
+    limits = "[risk.max_drawdown]\ntolerance = 0.05\nhalt = 0.10\n"
+    message = _load(tmp_path, MINIMAL + limits + _actions(
+        'seq = 10\naction = "set"\nrule = "max_drawdown"\nparam = "halt"\nvalue = 0.01'))
+    assert message == (f"{tmp_path / 's.toml'}: operator_actions[0].value: max_drawdown.halt "
+                       "(0.01) must be at least tolerance (0.05): REDUCING comes before HALTED")
+    schedule = ('[[risk.schedule]]\nat = "+2h"\nrule = "max_drawdown"\nparam = "halt"\n'
+                'value = 0.03\n'
+                '[[risk.schedule]]\nat = "+1h"\nrule = "max_drawdown"\nparam = "tolerance"\n'
+                'value = {}\n')
+    path = tmp_path / "s.toml"
+    path.write_text(MINIMAL + limits + schedule.format(0.02))  # tolerance lowered first: fine
+    load_session(path)
+    message = _load(tmp_path, MINIMAL + limits + schedule.format(0.04).replace('"+1h"', '"+3h"'))
+    assert message == (f"{tmp_path / 's.toml'}: risk.schedule[0].value: max_drawdown.halt (0.03) "
+                       "must be at least tolerance (0.05): REDUCING comes before HALTED")
+
+
+def test_drawdown_changes_whose_order_the_file_does_not_tell_are_left_to_the_run(
+        tmp_path: Path) -> None:
+    """A schedule and operator actions both changing the limits, or offsets mixed with absolute
+    times: which applies first depends on the data, so the run judges them as they come."""
+    limits = "[risk.max_drawdown]\ntolerance = 0.05\nhalt = 0.10\n"
+    lower = ('[[risk.schedule]]\nat = "+1s"\nrule = "max_drawdown"\nparam = "tolerance"\n'
+             'value = 0.02\n')
+    halt = 'seq = 500\naction = "set"\nrule = "max_drawdown"\nparam = "halt"\nvalue = 0.03'
+    path = tmp_path / "s.toml"
+    path.write_text(MINIMAL + limits + lower + _actions(halt))
+    load_session(path)
+    path.write_text(MINIMAL + limits + lower.replace('"+1s"', '"2024-01-02T14:30:01Z"')
+                    + '[[risk.schedule]]\nat = "+2s"\nrule = "max_drawdown"\nparam = "halt"\n'
+                    'value = 0.03\n')
+    load_session(path)

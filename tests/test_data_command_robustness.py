@@ -151,6 +151,54 @@ def test_a_scale_that_is_not_positive_and_finite_is_refused(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
 
 
+@pytest.mark.parametrize(("value", "said"), [
+    (";;", "';;' is 2 characters; give one character"), ("", "'' is empty; give one character"),
+    ("\\x", "is not a character or an escape"), ("§", "cannot separate CSV fields"),
+    ('"', "cannot separate CSV fields"), ("\\n", "cannot separate CSV fields")])
+def test_a_delimiter_that_is_not_one_character_is_refused_naming_the_option(
+        value: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = trades_csv(tmp_path / "t.csv")
+    code, _, err = desk(["data", "import", str(source), *CSV_TRADE, "--delimiter", value,
+                         "--out", str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, "desk: --delimiter: ", said)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def test_a_tab_delimiter_is_given_as_an_escape(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "t.tsv"
+    source.write_text(TRADES.replace(",", "\t"))
+    code, _, err = desk(["data", "import", str(source), *CSV_TRADE, "--delimiter", "\\t",
+                         "--out", str(tmp_path / "o.parquet")], capsys)
+    assert code == 0, err
+    assert pq.read_table(tmp_path / "o.parquet").column("size").to_pylist() == [1, 2, 3, 4, 5]
+
+
+def test_a_field_mapped_twice_is_refused_not_the_last_mapping_taken(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = trades_csv(tmp_path / "t.csv")
+    code, _, err = desk(["data", "import", str(source), *CSV_TRADE, "--map", "size=1",
+                         "--out", str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, "desk: --map: size mapped twice ('2' and '1')")
+
+
+def test_latin1_text_and_a_header_naming_a_column_twice_are_one_line_naming_the_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "t.csv"
+    source.write_bytes(b"ts,instrument,price,size\n1700000000,ACME,100.5,1\n"
+                       b"1700000001,ACM\xc9,100.5,1\n")
+    options = ["--format", "csv", "--kind", "trade", "--ts-unit", "s"]
+    code, _, err = desk(["data", "import", str(source), *options, "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, f"desk: {source}:3: column 'instrument' (desk field 'instrument'): not "
+                      "UTF-8 text: b'ACM\\xc9'; save the file as UTF-8")
+    source.write_text("ts,price,price,size,instrument\n1700000000,100.5,100.5,1,ACME\n")
+    code, _, err = desk(["data", "import", str(source), *options, "--out",
+                         str(tmp_path / "o.parquet")], capsys)
+    failed(code, err, f"desk: {source}: column 'price' appears twice (columns 2, 3)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
 def test_a_bar_interval_beyond_a_year_is_refused_as_an_option(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = trades_csv(tmp_path / "t.csv")

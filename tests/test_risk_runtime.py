@@ -169,14 +169,41 @@ def test_a_bad_risk_limit_row_is_one_line_naming_the_file_and_row(tmp_path: Path
                                  "a risk_limit row needs `rule` and `param`")
 
 
-def test_a_bad_scheduled_value_is_a_session_error_before_the_first_event() -> None:
-    session = make_session(strategy=THREE_BUYS, risk={"schedule": [
-        {"at": "+15s", "rule": "max_leverage", "param": "limit", "value": -2}]})
-    engine = Engine(session, None)
-    with pytest.raises(SessionError, match=r"risk.schedule\[0\]: max_leverage.limit must be a "
-                                           "positive number, not -2"):
-        engine.start()
-    assert engine.stats.events == 0
+def test_a_bad_scheduled_value_is_a_session_error_when_the_session_loads() -> None:
+    with pytest.raises(SessionError, match=r"risk.schedule\[0\].value: max_leverage.limit must "
+                                           "be a positive number, not -2"):
+        make_session(strategy=THREE_BUYS, risk={"schedule": [
+            {"at": "+15s", "rule": "max_leverage", "param": "limit", "value": -2}]})
+
+
+def test_value_none_removes_a_limit_from_the_schedule_and_from_a_recorded_action() -> None:
+    """TOML has no null: `value = "none"` is how a session file says no limit, journaled as the
+    operator's cleared field is (`→ none`, `after` null)."""
+    session = make_session(strategy=THREE_BUYS, risk={
+        "max_order_size": {"max_qty": 5},
+        "schedule": [{"at": "+15s", "rule": "max_order_size", "param": "max_qty",
+                      "value": "none"}]})
+    engine = Engine(session, None, strict=True)
+    engine.run()
+    change = records(engine, "limit_change")[0]
+    assert change["why"] == "max_order_size.max_qty: 5 → none (by schedule)"
+    assert change["details"]["after"] is None
+    assert [r["details"]["approved"] for r in records(engine, "risk")] == [False, True, True]
+    live = Engine(make_session(strategy=THREE_BUYS, risk={"max_order_size": {"max_qty": 5}}), None)
+    step_until_intents(live, 1)
+    live.command(OperatorAction(seq=0, action="set", rule="max_order_size", param="max_qty",
+                                value=None))
+    live.run()
+    seq = live.operator_log[0].seq
+    replay = Engine(make_session(strategy=THREE_BUYS, risk={"max_order_size": {"max_qty": 5}},
+                                 operator_actions=[{"seq": seq, "action": "set",
+                                                    "rule": "max_order_size",
+                                                    "param": "max_qty", "value": "none"}]), None)
+    replay.run()
+    assert [r["why"] for r in records(replay, "limit_change")] == \
+        [r["why"] for r in records(live, "limit_change")] == \
+        ["max_order_size.max_qty: 5 → none (by operator)"]
+    assert replay.stats.blocked_by == live.stats.blocked_by == {"max_order_size": 1}
 
 
 class RestThenCancel(Strategy):

@@ -216,3 +216,43 @@ def test_times_that_read_as_1970_in_nanoseconds_are_doubted_before_the_run(
                               "begin at 1970-01-")
         assert f'set ts_unit = "{unit}" on this file' in err and "2024-01-02" in err
         assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(("replay", "said"), [
+    ('start = "2030-01-01T00:00:00Z"', "replay.start 2030-01-01T00:00:00Z is after the data's "
+                                       "last event (2024-01-02 14:30:"),
+    ('stop = "2000-01-01T00:00:00Z"', "replay.stop 2000-01-01T00:00:00Z is before the data's "
+                                      "first event (2024-01-02 14:30:00.000000 UTC)"),
+    ('start = "2000-01-01T00:00:00Z"\nstop = "2001-01-01T00:00:00Z"',
+     "replay.stop 2001-01-01T00:00:00Z is before the data's first event")])
+def test_a_replay_window_outside_the_data_is_said_in_one_warning(
+        replay: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    session = tmp_path / "s.toml"
+    session.write_text(SESSION + f"[replay]\n{replay}\n")
+    assert run_cli(["run", str(session), "--out", str(tmp_path / "out"), "--json"]) == 0
+    line = _error_line(capsys)
+    assert line.startswith(f"desk: warning: {session}: {said}"), line
+    assert line.endswith(": the replay had no market event")
+    kinds = read_journal(tmp_path / "out" / "journal.arrow").column("kind").to_pylist()
+    assert kinds == ["session", "end"]
+
+
+def test_a_replay_window_in_a_gap_of_the_data_is_said_and_one_with_data_is_not(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hour = 3_600_000_000_000
+    t0 = 1_704_205_800_000_000_000  # 2024-01-02 14:30 UTC
+    pq.write_table(pa.table({"ts": [t0, t0 + 1, t0 + 5 * hour, t0 + 5 * hour + 1],
+                             "price": [10.0, 10.1, 10.2, 10.3], "size": [1.0] * 4}),
+                   tmp_path / "ticks.parquet")
+    session = tmp_path / "s.toml"
+    data = '[[data.files]]\npath = "ticks.parquet"\n[[instruments]]\nsymbol = "X"\n'
+    session.write_text(data + '[replay]\nstart = "2024-01-02T16:00:00Z"\n'
+                       'stop = "2024-01-02T17:00:00Z"\n')
+    assert run_cli(["run", str(session), "--out", str(tmp_path / "out"), "--json"]) == 0
+    assert _error_line(capsys) == (
+        f"desk: warning: {session}: no data event between replay.start 2024-01-02T16:00:00Z and "
+        "replay.stop 2024-01-02T17:00:00Z, a gap in the data (its first event is at 2024-01-02 "
+        "14:30:00.000000 UTC): the replay had no market event")
+    session.write_text(data + '[replay]\nstart = "2024-01-02T16:00:00Z"\n')
+    assert run_cli(["run", str(session), "--out", str(tmp_path / "out"), "--json"]) == 0
+    assert capsys.readouterr().err == ""

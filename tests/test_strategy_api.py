@@ -97,3 +97,20 @@ def test_a_parameter_model_that_raises_is_one_line_naming_strategy_params() -> N
     with pytest.raises(StrategyError) as caught:
         make_params(_Strict, {"size": 13}, "s.toml")
     assert str(caught.value) == "s.toml: strategy.params: _Strict.Params raised TypeError: unlucky"
+
+
+def test_inf_and_nan_are_refused_at_any_depth_of_the_parameters() -> None:
+    """The script's steps are a model of its own, not desk's strict `Params`: a nan quantity
+    in one of them was taken as it was."""
+    from strategies.script import Script
+
+    steps = [{"at": "+1s", "qty": 10.0}, {"at": "+2s", "qty": float("nan"),
+                                          "limit_pct": float("-inf")}]
+    with pytest.raises(StrategyError) as caught:
+        make_params(Script, {"steps": steps}, "s.toml")
+    assert str(caught.value).splitlines() == [
+        "s.toml: strategy.params.steps[1].qty: Input should be a finite number (not nan)",
+        "s.toml: strategy.params.steps[1].limit_pct: Input should be a finite number (not -inf)"]
+    with pytest.raises(StrategyError, match=r"^s.toml: strategy.params.threshold: Input should "
+                                            r"be a finite number \(not inf\)$"):
+        make_params(Momentum, {"threshold": float("inf")}, "s.toml")

@@ -71,6 +71,9 @@ class EngineBridge:
                 app.watch(app.screen, "focused", self._typing_done, init=False)
             else:
                 app.push_screen(SummaryScreen(snap))
+            note = self.runner.engine.window_note()
+            if note is not None:
+                app.notify(note, title="empty replay window", severity="warning", timeout=10)
         elif notice.kind == "failed":
             self.show_failure(notice.text)
         elif notice.kind == "skipped":

@@ -18,8 +18,33 @@ def _mapping(items: list[str]) -> dict[str, str]:
             if not sep or not field.strip() or not column.strip():
                 raise DataError(f"--map: {pair!r} is not FIELD=COLUMN "
                                 "(e.g. --map ts=time,size=qty)")
+            if field.strip() in out:
+                raise DataError(f"--map: {field.strip()} mapped twice ({out[field.strip()]!r} "
+                                f"and {column.strip()!r})")
             out[field.strip()] = column.strip()
     return out
+
+
+def _delimiter(text: str | None) -> str:
+    """`--delimiter`: one ASCII character, escapes such as `\\t` read as the character they
+    stand for; not a line end nor the quote, which CSV gives other meanings."""
+    if text is None:
+        return ","
+    value = text
+    if "\\" in text:
+        try:
+            value = text.encode("latin-1", "backslashreplace").decode("unicode_escape")
+        except UnicodeDecodeError:
+            raise DataError(f"--delimiter: {text!r} is not a character or an escape like "
+                            "'\\t'") from None
+    if len(value) != 1:
+        what = "empty" if not value else f"{len(value)} characters"
+        raise DataError(f"--delimiter: {text!r} is {what}; give one character, e.g. ';' or "
+                        "'\\t'")
+    if not value.isascii() or value in "\r\n\"":
+        raise DataError(f"--delimiter: {text!r} cannot separate CSV fields; give one ASCII "
+                        "character other than a line end or the quote, e.g. ';' or '\\t'")
+    return value
 
 
 LONGEST_NS = 366 * 86_400_000_000_000
@@ -56,7 +81,7 @@ def _scale(value: float, flag: str) -> float:
 def _options(args: argparse.Namespace) -> Any:
     from desk.importers import ImportOptions
 
-    delimiter = args.delimiter.encode().decode("unicode_escape") if args.delimiter else ","
+    delimiter = _delimiter(args.delimiter)
     return ImportOptions(
         instrument=args.instrument, kind=args.kind, columns=_mapping(args.map or []),
         ts_unit=args.ts_unit, ts_format=args.ts_format, tz=args.tz,

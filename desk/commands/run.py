@@ -116,6 +116,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
         engine.close()
     interrupted = stop.requested and not engine.finished
+    note = engine.window_note()
+    if note is not None:
+        print(f"desk: warning: {loaded.path}: {note}", file=sys.stderr)
     summary = summarize(engine, time.perf_counter() - started)
     summary["journal"] = str(journal)
     spawned = os.environ.get("DESK_STARTED_AT")

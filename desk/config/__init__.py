@@ -12,6 +12,7 @@ from desk.config.loader import (
 )
 from desk.config.model import STRICT, Fraction, LatencyMs, Model, NonNegFloat, PositiveFloat
 from desk.config.risk import (
+    NO_LIMIT,
     CashRule,
     KillSwitchRule,
     MaxDrawdownRule,
@@ -23,6 +24,7 @@ from desk.config.risk import (
     PriceBandRule,
     RiskConfig,
     ScheduleItem,
+    limit_value,
 )
 from desk.config.session import (
     AppConfig,
@@ -37,12 +39,12 @@ from desk.config.session import (
 from desk.config.wording import format_location, validation_lines
 
 __all__ = [
-    "STRICT", "AppConfig", "AuditConfig", "CashRule", "DataConfig", "DataKind",
+    "NO_LIMIT", "STRICT", "AppConfig", "AuditConfig", "CashRule", "DataConfig", "DataKind",
     "ExecutionConfig", "FeeModel", "FileSource", "Fraction", "InstrumentSpec", "KillSwitchRule",
     "LatencyModel", "LatencyMs", "LoadedSession", "MaxDrawdownRule", "MaxLeverageRule",
     "MaxOrderSizeRule", "MaxPositionRule", "Model", "NonNegFloat", "OperatorAction",
     "OrderRateRule", "PositionLimit", "PositiveFloat", "PriceBandRule", "ReplayConfig",
     "RiskConfig", "ScenarioName", "ScheduleItem", "Session", "SessionInfo", "SlippageModel",
     "StrategyConfig", "SyntheticSource", "check_strategy", "cross_checks", "format_location",
-    "load_session", "parse_session", "validation_lines",
+    "limit_value", "load_session", "parse_session", "validation_lines",
 ]

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from desk.config.risk import RiskConfig
+from desk.config.risk_changes import risk_change_checks
 from desk.config.session import Session, StrategyConfig
 from desk.config.wording import validation_lines
 from desk.errors import SessionError
@@ -48,7 +49,8 @@ def parse_session(data: dict[str, Any], where: str, path: Path | None = None) ->
 
 
 def cross_checks(loaded: LoadedSession) -> list[tuple[str, str]]:
-    """(key path, message) for each name that points nowhere and each data file that is missing."""
+    """(key path, message) for each name that points nowhere, each data file that is missing,
+    and each risk change (scheduled or the operator's) that the engine would refuse."""
     from desk.data.files import FIELDS
 
     cfg = loaded.config
@@ -84,7 +86,7 @@ def cross_checks(loaded: LoadedSession) -> list[tuple[str, str]]:
             found.append((f"{key}.path", f"no such file: {file}"))
         elif file.is_dir():
             found.append((f"{key}.path", f"{file} is a folder, not a data file"))
-    return found
+    return found + risk_change_checks(cfg)
 
 
 def check_strategy(strategy: StrategyConfig, where: str) -> None:

@@ -78,6 +78,15 @@ class KillSwitchRule(Model):
     engaged: bool = False
 
 
+NO_LIMIT = "none"
+"""How a session file removes an optional limit (`value = "none"`): TOML has no null."""
+
+
+def limit_value(value: Any) -> Any:
+    """A limit as the session file writes it, as the rules take it: `"none"` is no limit (None)."""
+    return None if value == NO_LIMIT else value
+
+
 class ScheduleItem(Model):
     """A timed change: at `at`, set `rule.param = value` and/or switch `rule` on or off."""
 
@@ -111,7 +120,8 @@ class ScheduleItem(Model):
         if self.param is None and self.enabled is None:
             raise ValueError("give `param` and `value`, or `enabled`")
         if self.param is not None and self.value is None:
-            raise ValueError(f"`param = {self.param!r}` needs a `value`")
+            raise ValueError(f"`param = {self.param!r}` needs a `value` (the new limit, or "
+                             f"\"{NO_LIMIT}\" to remove it)")
         return self
 
 

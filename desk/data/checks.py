@@ -96,7 +96,10 @@ def found(problems: list[Problem], field: str, what: str, mask: pa.Array,
 def numbers(column: pa.Array, field: str, name: str,
             problems: list[Problem]) -> pa.Array:
     """`column` as float64. Text that is not a number is a bad row (its value becomes null);
-    blank text is a missing value; a column of another type is a `DataError`."""
+    blank text is a missing value; a column of another type is a `DataError` (true and false
+    too, which pyarrow would read as 1 and 0: as `desk data inspect` says, not numbers)."""
+    if pa.types.is_boolean(column.type):
+        raise DataError(f"column {name!r} is bool, not a number")
     if pa.types.is_floating(column.type) or pa.types.is_integer(column.type) \
             or pa.types.is_null(column.type):
         return pc.cast(column, pa.float64())
@@ -116,6 +119,54 @@ def numbers(column: pa.Array, field: str, name: str,
         return pc.cast(column, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         raise DataError(f"column {name!r}: expected numbers, found {column.type}") from None
+
+
+def first_not_utf8(column: pa.Array) -> int | None:
+    """The index of the first value of a text column that is not UTF-8 (a Latin-1 CSV, damaged
+    Arrow data), or None when every one is, or the column holds no text.
+
+    The values are checked in C++; only a column that fails is looked at value by value.
+    """
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        bad = _not_utf8(column.dictionary)
+        if not bad:
+            return None
+        codes = column.indices.to_numpy(zero_copy_only=False)
+        hits = np.flatnonzero(np.isin(codes, bad) & np.asarray(
+            pc.is_valid(column.indices).to_numpy(zero_copy_only=False)))
+        return int(hits[0]) if len(hits) else None
+    found = _not_utf8(column)
+    return found[0] if found else None
+
+
+def _not_utf8(column: pa.Array) -> list[int]:
+    """The indices of the values of `column` that are not UTF-8; [] for a column of no text."""
+    kind = column.type
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        try:
+            pc.cast(column, pa.string() if pa.types.is_binary(kind) else pa.large_string())
+            return []
+        except pa.ArrowInvalid:
+            pass
+    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        try:
+            column.validate(full=True)
+            return []
+        except pa.ArrowInvalid as error:
+            if "UTF8" not in str(error):
+                return []  # damaged otherwise (offsets out of bounds): not read value by value
+            column = column.view(pa.binary() if pa.types.is_string(kind) else pa.large_binary())
+    else:
+        return []
+    bad = []
+    for index, value in enumerate(column.to_pylist()):
+        try:
+            if value is not None:
+                value.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(index)
+    return bad
 
 
 def timestamps(column: pa.Array, scale: int, problems: list[Problem]) -> pa.Array:

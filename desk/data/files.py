@@ -78,6 +78,13 @@ class FileReader:
         names: dict[str, str] = {}
         for name in required + optional:
             column = mapping.get(name, name)
+            places = [index + 1 for index, found in enumerate(schema.names) if found == column]
+            if len(places) > 1:
+                where = "the header" if self.format == "csv" else "the file's columns"
+                times = "twice" if len(places) == 2 else f"{len(places)} times"
+                raise DataError(f"{self.path}: column {column!r} appears {times} in {where} "
+                                f"(columns {', '.join(map(str, places))}): desk cannot tell which "
+                                f"holds {name!r}; rename all but one")
             if column in schema.names:
                 names[name] = column
             elif name in required:
@@ -128,8 +135,39 @@ class FileReader:
                    f"{len(pending)} line(s) skipped")
         pending.clear()
 
+    def _text_checked(self, batch: pa.RecordBatch, names: dict[str, str], first_row: int) -> None:
+        """Fail on a value that is not UTF-8 text in a column desk reads (a Latin-1 CSV, damaged
+        Arrow data), naming the row and the column, before any check or event reads it.
+
+        pyarrow reads such a CSV column as bytes, and a text column of an Arrow file or a
+        coded Parquet column unchecked; an Arrow file's batch is checked whole (it is mapped
+        from the disk as it is: damaged data would be read as it lies)."""
+        damaged = None
+        if self.format == "arrow":
+            try:
+                batch.validate(full=True)
+            except pa.ArrowInvalid as error:
+                damaged = first_line(error)
+        for column in names.values():
+            array = batch.column(column)
+            kind = array.type
+            if not (pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+                    or pa.types.is_dictionary(kind) or damaged is not None):
+                continue
+            row = checks.first_not_utf8(array)
+            if row is not None:
+                value = array[row].as_buffer() if not pa.types.is_dictionary(kind) \
+                    else array.dictionary[array.indices[row].as_py()].as_buffer()
+                raw = value.to_pybytes() if value is not None else b""
+                hint = "save the file as UTF-8" if self.format == "csv" else "is the file damaged?"
+                raise DataError(f"{self.locator.locate(first_row + row)}: column {column!r}: not "
+                                f"UTF-8 text: {raw[:40]!r}; {hint}")
+        if damaged is not None:
+            raise DataError(f"{self.path}: damaged Arrow data: {damaged}")
+
     def _events(self, batch: pa.RecordBatch, names: dict[str, str]) -> list[MarketEvent]:
         first_row = self.stats.rows
+        self._text_checked(batch, names, first_row)
         self.stats.rows += batch.num_rows
         found: list[Problem] = []
         cols: dict[str, pa.Array] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from desk.config import OperatorAction
+from desk.config import OperatorAction, limit_value
 from desk.engine.state import EngineState
 from desk.events import ModeReset, RiskLimitChanged, RuleToggled
 from desk.figures import num
@@ -93,7 +93,7 @@ class ControlSide(EngineState):
                 self._on_rule_toggled(RuleToggled(ts, action.rule, enabled, source))
             elif action.action == "set" and action.rule and action.param:
                 self._on_limit_changed(RiskLimitChanged(ts, action.rule, action.param,
-                                                        action.value, source))
+                                                        limit_value(action.value), source))
             elif action.action == "kill":
                 engaged = True if action.enabled is None else action.enabled
                 if engaged and not self.risk.rule("kill_switch").enabled:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from desk.audit import Journal
-from desk.config import LoadedSession, OperatorAction, ScheduleItem
+from desk.config import LoadedSession, OperatorAction, ScheduleItem, limit_value
 from desk.engine.control import ControlSide
 from desk.engine.market_side import MarketSide
 from desk.engine.order_side import OrderSide
@@ -88,7 +88,7 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         fees = Fees(cfg.execution.fees)
         self.risk = RiskEngine(cfg.risk, self.portfolio_view, self.market, multipliers,
                                fees.worst_rate, fees)
-        self.feed, self.readers = open_feed(loaded, self.seed, self._data_issue)
+        self.feed, self.readers, self.window = open_feed(loaded, self.seed, self._data_issue)
         self.queue = EventQueue(self.feed)
         self.execution = ExecutionSimulator(cfg.execution, self.specs, self.venue, self.journal,
                                             self.queue.schedule, self._spendable, self.seed)
@@ -158,15 +158,16 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         if ns_range_error(ts):
             raise SessionError(f"{where}.at: {item.at!r} after the first event is "
                                f"{ns_range_error(ts)}")
+        value = limit_value(item.value)  # "none": no limit
         try:
             rule = self.risk.rule(item.rule)
             if item.param is not None:
-                rule.coerce(item.param, item.value)  # a bad limit fails at start, not mid-run
+                rule.coerce(item.param, value)  # a bad limit fails at start, not mid-run
         except ValueError as error:
             raise SessionError(f"{where}: {error}") from None
         if item.param is not None:
             self.queue.schedule(ts, Priority.CONTROL,
-                                RiskLimitChanged(ts, item.rule, item.param, item.value, "schedule"))
+                                RiskLimitChanged(ts, item.rule, item.param, value, "schedule"))
         if item.enabled is not None:
             self.queue.schedule(ts, Priority.CONTROL,
                                 RuleToggled(ts, item.rule, item.enabled, "schedule"))
@@ -368,6 +369,13 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
             f"{p.max_drawdown:.2%}", equity=p.equity, cash=p.cash, realized=p.realized,
             unrealized=p.unrealized, fees=p.fees, positions=self.portfolio_view.positions())
         self.journal.flush()
+
+    def window_note(self) -> str | None:
+        """Once the replay is over, why it had no market event if `[replay]`'s window holds
+        none of the data (one line, for a warning); else None."""
+        if not self.finished or self.window is None:
+            return None
+        return self.window.missed()
 
     def close(self) -> None:
         """Flush and close the journal; safe to call twice."""

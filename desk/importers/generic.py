@@ -132,7 +132,8 @@ def convert(path: Path, batch: pa.RecordBatch, names: dict[str, str], opts: Impo
     if opts.kind == "bar":
         out["ts"] = at_close(out["ts"], bar_offset(opts), where, names["ts"])
     if "instrument" in names:
-        out["instrument"] = pc.cast(batch.column(names["instrument"]), pa.string())
+        out["instrument"] = _text(batch.column(names["instrument"]), names["instrument"],
+                                  "instrument", where)
     else:
         out["instrument"] = pa.array([opts.instrument] * n, pa.string())
     required = FIELDS[opts.kind][0]
@@ -149,7 +150,10 @@ def convert(path: Path, batch: pa.RecordBatch, names: dict[str, str], opts: Impo
         for field in ("bid_size", "ask_size"):
             out[field] = pc.fill_null(out[field], 0.0) if field in out else pa.array([0.0] * n)
     if "side" in names:
-        out["side"] = sides(batch.column(names["side"]), opts)
+        side = batch.column(names["side"])
+        if pa.types.is_binary(side.type) or pa.types.is_large_binary(side.type):
+            side = _text(side, names["side"], "side", where)
+        out["side"] = sides(side, opts)
     if opts.kind == "book":
         snap = batch.column(names["snapshot"]) if "snapshot" in names else pa.array([False] * n)
         snap = pc.fill_null(pc.cast(snap, pa.bool_()), False)
@@ -157,6 +161,23 @@ def convert(path: Path, batch: pa.RecordBatch, names: dict[str, str], opts: Impo
     else:
         out["kind"] = pa.array([opts.kind] * n, pa.string())
     return pa.table(out)
+
+
+def _text(column: pa.Array, label: str, field: str, where: Where) -> pa.Array:
+    """A text column as UTF-8 strings; the first value that is not UTF-8 (a Latin-1 CSV, which
+    pyarrow reads as bytes) is named."""
+    def cast(values: pa.Array) -> pa.Array:
+        return pc.cast(values, pa.string())
+
+    try:
+        return cast(column)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        index = first_failing(column, cast)
+        value = column[index].as_py()
+        what = f"not UTF-8 text: {value[:40]!r}; save the file as UTF-8" \
+            if isinstance(value, bytes) else f"not text: {value!r}"
+        raise DataError(f"{where(index)}: column {label!r} (desk field {field!r}): {what}") \
+            from None
 
 
 def _numbers(column: pa.Array, label: str, field: str, where: Where) -> pa.Array:

@@ -42,6 +42,12 @@ def field_columns(path: Path, opts: ImportOptions, columns: list[str]) -> dict[s
             column = f"f{column}"
         if name not in opts.columns:
             column = next((c for c in ALIASES.get(name, ()) if c in columns), column)
+        places = [index + 1 for index, found in enumerate(columns) if found == column]
+        if len(places) > 1:
+            times = "twice" if len(places) == 2 else f"{len(places)} times"
+            raise DataError(f"{path}: column {column!r} appears {times} (columns "
+                            f"{', '.join(map(str, places))}): desk cannot tell which holds "
+                            f"{name!r}; rename all but one")
         if column in columns:
             names[name] = column
         elif name in required or name in opts.columns:

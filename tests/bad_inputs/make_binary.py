@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
@@ -75,6 +76,15 @@ def main() -> None:
     arrow = sink.getvalue().to_pybytes()
     (HERE / "trade_truncated.arrow").write_bytes(arrow[: len(arrow) - 40])
     (HERE / "garbage.arrow").write_bytes(b"not an arrow file at all\n" * 4)
+    pq.write_table(pa.table({"ts": pa.array([T0, T0 + S], pa.int64()), "price": [True, False],
+                             "size": [5.0, 5.0]}), HERE / "trade_price_bool.parquet")
+    latin1 = pa.array([b"ACME", b"ACM\xc9", b"ACME"], pa.binary()).view(pa.string())
+    write_arrow(trades([100.0, 100.01, 100.02]).append_column("instrument", latin1),
+                HERE / "trade_not_utf8.arrow")
+    offsets = pa.py_buffer(np.array([0, 4, 2, 12], dtype=np.int32).tobytes())
+    damaged = pa.StringArray.from_buffers(3, offsets, pa.py_buffer(b"ACMEACMEACME"))
+    write_arrow(trades([100.0, 100.01, 100.02]).append_column("instrument", damaged),
+                HERE / "trade_damaged.arrow")
 
 
 if __name__ == "__main__":
