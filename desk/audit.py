@@ -3,13 +3,16 @@
 `Journal` takes the records of a run; `desk.journal_file` writes them (the
 file's layout and crash safety are described there); `read_journal` reads a
 journal back, also one cut short by a crash, and `load_journal` also says
-whether it was.
+whether it was. Each batch read is checked in full before anything reads its
+values: damage on disk (offsets out of bounds, text that is not UTF-8) would
+otherwise crash the reader, or worse.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -261,7 +264,9 @@ def read_journal(path: str | Path) -> pa.Table:
 
     A file cut short inside its stream header, or empty (a run killed as it
     started), reads as no records, so a killed run's journal always reads;
-    `load_journal` is the reading that tells a person what they have.
+    `load_journal` is the reading that tells a person what they have. A batch
+    damaged on disk ends the reading as a cut does; damage in the first batch
+    is an error, as no record of it can be trusted.
     """
     return _read(_journal_path(path), strict=False).table
 
@@ -316,20 +321,36 @@ def _read(path: Path, strict: bool) -> JournalRead:
         if not reader.schema.equals(SCHEMA):
             raise JournalError(f"{path}: not a desk journal (unexpected columns)")
         batches: list[pa.RecordBatch] = []
+        damage: str | None = None  # what is wrong where the reading stopped, if not a cut
         while True:
             before = source.tell()
             try:
-                batches.append(reader.read_next_batch())
+                batch = reader.read_next_batch()
             except StopIteration:  # at the end-of-stream marker, or at the end of the file
                 ended = source.tell()
                 break
-            except (pa.ArrowException, OSError):
+            except (pa.ArrowException, OSError) as error:
                 ended = before  # a batch cut short by a crash: keep the whole ones before it
+                size = source.size()
+                if size - before > len(END_OF_STREAM) and _ends_closed(source, size):
+                    damage = _one_line(error)  # a closed journal is not cut: it is damaged
                 break
+            damage = _unsound(batch)  # before anything reads a value: bad offsets can crash
+            if damage is not None:
+                ended = before
+                break
+            batches.append(batch)
         size = source.size()  # now: a run still writing may have added to it meanwhile
     table = pa.Table.from_batches(batches, schema=SCHEMA)
     records = f"{len(table):,} record{'' if len(table) == 1 else 's'}"
-    if ended > before:  # the reader took an end-of-stream marker
+    warning: str | None
+    if damage is not None:  # read as a cut is, up to the damage; nothing before it is an error
+        if not batches:
+            raise JournalError(f"{path}: damaged in its first record batch ({damage}): no record "
+                               "can be read")
+        warning = (f"{path} is damaged in its record batch {len(batches) + 1:,} ({damage}): "
+                   f"only the {records} before it are read")
+    elif ended > before:  # the reader took an end-of-stream marker
         warning = None if ended == size else (
             f"{path} has {size - ended:,} bytes after its end-of-stream marker; they are "
             f"ignored (the {records} before it are read)")
@@ -342,11 +363,53 @@ def _read(path: Path, strict: bool) -> JournalRead:
     return JournalRead(path, table, warning)
 
 
+_REQUIRED = tuple(field.name for field in SCHEMA if not field.nullable)
+"""Columns every record has a value in."""
+
+
+def _unsound(batch: pa.RecordBatch) -> str | None:
+    """What makes a batch unsafe to read (offsets out of bounds, text that is not UTF-8, a
+    missing value every record has), or None: damage on disk that the IPC reader lets through.
+
+    Checked in full for every batch, as Arrow reads values where the offsets say, unchecked.
+    """
+    try:
+        batch.validate(full=True)
+    except pa.ArrowException as error:
+        text = _one_line(error)
+        found = re.match(r"In column (\d+): Invalid: ", text)
+        if found is not None and int(found[1]) < len(SCHEMA):
+            text = f"column {SCHEMA.names[int(found[1])]}: {text[found.end():]}"
+        return text
+    for name in _REQUIRED:
+        missing = batch.column(name).null_count
+        if missing:
+            return f"column {name}: {missing:,} record{'' if missing == 1 else 's'} without a value"
+    return None
+
+
+def _ends_closed(source: Any, size: int) -> bool:
+    """Whether the file ends with the end-of-stream marker, as only a closed journal does."""
+    source.seek(size - len(END_OF_STREAM))
+    return bool(source.read(len(END_OF_STREAM)) == END_OF_STREAM)
+
+
 def _one_line(error: BaseException) -> str:
     """An error's text on one line, for a message that must stay one line."""
     return " ".join(str(error).split())
 
 
-def details_of(text: str | None) -> dict[str, Any]:
-    """A record's details column as a dict."""
-    return json.loads(text) if text else {}
+def details_of(text: str | None, where: str = "a journal record") -> dict[str, Any]:
+    """A record's details column as a dict; `where` names the record for the error a damaged
+    journal gives (text that is not a JSON object)."""
+    if not text:
+        return {}
+    try:
+        details = json.loads(text)
+    except ValueError as error:  # JSONDecodeError, and text Python cannot take as a string
+        raise JournalError(f"{where}: its details are not JSON ({_one_line(error)}): the journal "
+                           "is damaged") from None
+    if not isinstance(details, dict):
+        raise JournalError(f"{where}: its details are not a JSON object but "
+                           f"{type(details).__name__}: the journal is damaged")
+    return details
