@@ -137,7 +137,7 @@ class Journal:
                  flush_ms: float = 200.0, writer: str = "inline", open_now: bool = True) -> None:
         """With `open_now` False the file is not touched until `open()`: records made before
         wait in memory, and a run that fails to start leaves an earlier journal there as it
-        was."""
+        was. `prepare()` may start a writer process before then, the file still untouched."""
         self.path = path
         self.flush_every = flush_every
         self.flush_ns = int(flush_ms * 1_000_000)
@@ -157,13 +157,41 @@ class Journal:
             self.open()
         self._synced_ns = time.monotonic_ns()
 
+    def prepare(self) -> None:
+        """Fork the writer process now, if the journal has one, leaving the file as it is until
+        `open()` (or `abandon()`).
+
+        The writer is forked before the run reads its data, so that it shares none
+        of it; the file is emptied only once the run is sure to start.
+        """
+        if self._opened or self._sink is not None or self.path is None \
+                or self._writer != "process":
+            return
+        from desk.journal_writer import can_fork
+
+        if can_fork():
+            self._sink = _open_sink(self.path, self.flush_every, self._writer, start=False)
+
     def open(self) -> None:
         """Create (or empty) the file and start writing to it; records made so far go first."""
         if self._opened:
             return
         self._opened = True
-        if self.path is not None:
+        if self.path is None:
+            return
+        if self._sink is None:
             self._sink = _open_sink(self.path, self.flush_every, self._writer)
+        else:  # prepared
+            self._sink.start()
+
+    def abandon(self) -> None:
+        """For a run that never started: stop a prepared writer and leave the file as it was
+        (a file `prepare()` created is removed). Nothing once `open()` has run."""
+        if self._opened:
+            return
+        sink, self._sink = self._sink, None
+        if sink is not None:
+            sink.abandon()
 
     def record(self, kind: str, ts: int, why: str, instrument: str | None = None,
                cause: int | None = None, order_id: int | None = None, **details: Any) -> int:
@@ -218,7 +246,7 @@ class Journal:
         """Put every record so far in the file now, without moving a sealed batch boundary."""
         self._synced_ns = time.monotonic_ns()
         self._hand()
-        if self._sink is not None:
+        if self._sink is not None and self._opened:  # a prepared file is not written yet
             self._sink.flush()
 
     def close(self) -> None:
@@ -230,20 +258,21 @@ class Journal:
             self.writer_peak_kib = getattr(sink, "peak_kib", 0)
 
 
-def _open_sink(path: Path, flush_every: int, writer: str) -> Any:
-    """The file's writer: inline, or a forked process where that is safe."""
-    from desk.journal_file import JournalFile, open_journal
+def _open_sink(path: Path, flush_every: int, writer: str, start: bool = True) -> Any:
+    """The file's writer: inline, or a forked process where that is safe. With `start` False
+    (a writer process only) the file is opened but left as it is until the sink's `start()`."""
+    from desk.journal_file import JournalFile, open_journal, reserve_journal
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = open_journal(path)
+        fd, created = (open_journal(path), False) if start else reserve_journal(path)
     except OSError as error:
         raise JournalError(f"{path}: cannot write the journal: {error.strerror or error}") from None
     if writer == "process":
         from desk.journal_writer import WriterProcess, can_fork
 
-        if can_fork():
-            return WriterProcess(fd, flush_every, str(path))
+        if not start or can_fork():
+            return WriterProcess(fd, flush_every, str(path), started=start, created=created)
     return JournalFile(fd, flush_every)
 
 

@@ -162,9 +162,8 @@ def test_a_bad_risk_limit_row_is_one_line_naming_the_file_and_row(tmp_path: Path
     write_mixed(tmp_path / "feed.csv", [(15 * SECOND, "max_order_size", "", "5")])
     session = make_session(tmp_path, _drop=("data",), data={"files": [
         {"path": "feed.csv", "kind": "mixed"}]}, strategy=THREE_BUYS)
-    engine = Engine(session, None)
-    with pytest.raises(DataError) as caught:
-        engine.run()
+    with pytest.raises(DataError) as caught:  # in the first batch: as the engine is built
+        Engine(session, None)
     assert str(caught.value) == (f"{tmp_path / 'feed.csv'}:33: "
                                  "a risk_limit row needs `rule` and `param`")
 
@@ -172,11 +171,9 @@ def test_a_bad_risk_limit_row_is_one_line_naming_the_file_and_row(tmp_path: Path
 def test_a_bad_scheduled_value_is_a_session_error_before_the_first_event() -> None:
     session = make_session(strategy=THREE_BUYS, risk={"schedule": [
         {"at": "+15s", "rule": "max_leverage", "param": "limit", "value": -2}]})
-    engine = Engine(session, None)
     with pytest.raises(SessionError, match=r"risk.schedule\[0\]: max_leverage.limit must be a "
                                            "positive number, not -2"):
-        engine.start()
-    assert engine.stats.events == 0
+        Engine(session, None)  # as it is built: before the journal is opened
 
 
 class RestThenCancel(Strategy):
