@@ -3,13 +3,16 @@
 `Journal` takes the records of a run; `desk.journal_file` writes them (the
 file's layout and crash safety are described there); `read_journal` reads a
 journal back, also one cut short by a crash, and `load_journal` also says
-whether it was.
+whether it was. Each batch read is checked in full before anything reads its
+values: damage on disk (offsets out of bounds, text that is not UTF-8) would
+otherwise crash the reader, or worse.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -134,7 +137,7 @@ class Journal:
                  flush_ms: float = 200.0, writer: str = "inline", open_now: bool = True) -> None:
         """With `open_now` False the file is not touched until `open()`: records made before
         wait in memory, and a run that fails to start leaves an earlier journal there as it
-        was."""
+        was. `prepare()` may start a writer process before then, the file still untouched."""
         self.path = path
         self.flush_every = flush_every
         self.flush_ns = int(flush_ms * 1_000_000)
@@ -154,13 +157,41 @@ class Journal:
             self.open()
         self._synced_ns = time.monotonic_ns()
 
+    def prepare(self) -> None:
+        """Fork the writer process now, if the journal has one, leaving the file as it is until
+        `open()` (or `abandon()`).
+
+        The writer is forked before the run reads its data, so that it shares none
+        of it; the file is emptied only once the run is sure to start.
+        """
+        if self._opened or self._sink is not None or self.path is None \
+                or self._writer != "process":
+            return
+        from desk.journal_writer import can_fork
+
+        if can_fork():
+            self._sink = _open_sink(self.path, self.flush_every, self._writer, start=False)
+
     def open(self) -> None:
         """Create (or empty) the file and start writing to it; records made so far go first."""
         if self._opened:
             return
         self._opened = True
-        if self.path is not None:
+        if self.path is None:
+            return
+        if self._sink is None:
             self._sink = _open_sink(self.path, self.flush_every, self._writer)
+        else:  # prepared
+            self._sink.start()
+
+    def abandon(self) -> None:
+        """For a run that never started: stop a prepared writer and leave the file as it was
+        (a file `prepare()` created is removed). Nothing once `open()` has run."""
+        if self._opened:
+            return
+        sink, self._sink = self._sink, None
+        if sink is not None:
+            sink.abandon()
 
     def record(self, kind: str, ts: int, why: str, instrument: str | None = None,
                cause: int | None = None, order_id: int | None = None, **details: Any) -> int:
@@ -215,7 +246,7 @@ class Journal:
         """Put every record so far in the file now, without moving a sealed batch boundary."""
         self._synced_ns = time.monotonic_ns()
         self._hand()
-        if self._sink is not None:
+        if self._sink is not None and self._opened:  # a prepared file is not written yet
             self._sink.flush()
 
     def close(self) -> None:
@@ -227,20 +258,21 @@ class Journal:
             self.writer_peak_kib = getattr(sink, "peak_kib", 0)
 
 
-def _open_sink(path: Path, flush_every: int, writer: str) -> Any:
-    """The file's writer: inline, or a forked process where that is safe."""
-    from desk.journal_file import JournalFile, open_journal
+def _open_sink(path: Path, flush_every: int, writer: str, start: bool = True) -> Any:
+    """The file's writer: inline, or a forked process where that is safe. With `start` False
+    (a writer process only) the file is opened but left as it is until the sink's `start()`."""
+    from desk.journal_file import JournalFile, open_journal, reserve_journal
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = open_journal(path)
+        fd, created = (open_journal(path), False) if start else reserve_journal(path)
     except OSError as error:
         raise JournalError(f"{path}: cannot write the journal: {error.strerror or error}") from None
     if writer == "process":
         from desk.journal_writer import WriterProcess, can_fork
 
-        if can_fork():
-            return WriterProcess(fd, flush_every, str(path))
+        if not start or can_fork():
+            return WriterProcess(fd, flush_every, str(path), started=start, created=created)
     return JournalFile(fd, flush_every)
 
 
@@ -261,7 +293,9 @@ def read_journal(path: str | Path) -> pa.Table:
 
     A file cut short inside its stream header, or empty (a run killed as it
     started), reads as no records, so a killed run's journal always reads;
-    `load_journal` is the reading that tells a person what they have.
+    `load_journal` is the reading that tells a person what they have. A batch
+    damaged on disk ends the reading as a cut does; damage in the first batch
+    is an error, as no record of it can be trusted.
     """
     return _read(_journal_path(path), strict=False).table
 
@@ -316,20 +350,36 @@ def _read(path: Path, strict: bool) -> JournalRead:
         if not reader.schema.equals(SCHEMA):
             raise JournalError(f"{path}: not a desk journal (unexpected columns)")
         batches: list[pa.RecordBatch] = []
+        damage: str | None = None  # what is wrong where the reading stopped, if not a cut
         while True:
             before = source.tell()
             try:
-                batches.append(reader.read_next_batch())
+                batch = reader.read_next_batch()
             except StopIteration:  # at the end-of-stream marker, or at the end of the file
                 ended = source.tell()
                 break
-            except (pa.ArrowException, OSError):
+            except (pa.ArrowException, OSError) as error:
                 ended = before  # a batch cut short by a crash: keep the whole ones before it
+                size = source.size()
+                if size - before > len(END_OF_STREAM) and _ends_closed(source, size):
+                    damage = _one_line(error)  # a closed journal is not cut: it is damaged
                 break
+            damage = _unsound(batch)  # before anything reads a value: bad offsets can crash
+            if damage is not None:
+                ended = before
+                break
+            batches.append(batch)
         size = source.size()  # now: a run still writing may have added to it meanwhile
     table = pa.Table.from_batches(batches, schema=SCHEMA)
     records = f"{len(table):,} record{'' if len(table) == 1 else 's'}"
-    if ended > before:  # the reader took an end-of-stream marker
+    warning: str | None
+    if damage is not None:  # read as a cut is, up to the damage; nothing before it is an error
+        if not batches:
+            raise JournalError(f"{path}: damaged in its first record batch ({damage}): no record "
+                               "can be read")
+        warning = (f"{path} is damaged in its record batch {len(batches) + 1:,} ({damage}): "
+                   f"only the {records} before it are read")
+    elif ended > before:  # the reader took an end-of-stream marker
         warning = None if ended == size else (
             f"{path} has {size - ended:,} bytes after its end-of-stream marker; they are "
             f"ignored (the {records} before it are read)")
@@ -342,11 +392,53 @@ def _read(path: Path, strict: bool) -> JournalRead:
     return JournalRead(path, table, warning)
 
 
+_REQUIRED = tuple(field.name for field in SCHEMA if not field.nullable)
+"""Columns every record has a value in."""
+
+
+def _unsound(batch: pa.RecordBatch) -> str | None:
+    """What makes a batch unsafe to read (offsets out of bounds, text that is not UTF-8, a
+    missing value every record has), or None: damage on disk that the IPC reader lets through.
+
+    Checked in full for every batch, as Arrow reads values where the offsets say, unchecked.
+    """
+    try:
+        batch.validate(full=True)
+    except pa.ArrowException as error:
+        text = _one_line(error)
+        found = re.match(r"In column (\d+): Invalid: ", text)
+        if found is not None and int(found[1]) < len(SCHEMA):
+            text = f"column {SCHEMA.names[int(found[1])]}: {text[found.end():]}"
+        return text
+    for name in _REQUIRED:
+        missing = batch.column(name).null_count
+        if missing:
+            return f"column {name}: {missing:,} record{'' if missing == 1 else 's'} without a value"
+    return None
+
+
+def _ends_closed(source: Any, size: int) -> bool:
+    """Whether the file ends with the end-of-stream marker, as only a closed journal does."""
+    source.seek(size - len(END_OF_STREAM))
+    return bool(source.read(len(END_OF_STREAM)) == END_OF_STREAM)
+
+
 def _one_line(error: BaseException) -> str:
     """An error's text on one line, for a message that must stay one line."""
     return " ".join(str(error).split())
 
 
-def details_of(text: str | None) -> dict[str, Any]:
-    """A record's details column as a dict."""
-    return json.loads(text) if text else {}
+def details_of(text: str | None, where: str = "a journal record") -> dict[str, Any]:
+    """A record's details column as a dict; `where` names the record for the error a damaged
+    journal gives (text that is not a JSON object)."""
+    if not text:
+        return {}
+    try:
+        details = json.loads(text)
+    except ValueError as error:  # JSONDecodeError, and text Python cannot take as a string
+        raise JournalError(f"{where}: its details are not JSON ({_one_line(error)}): the journal "
+                           "is damaged") from None
+    if not isinstance(details, dict):
+        raise JournalError(f"{where}: its details are not a JSON object but "
+                           f"{type(details).__name__}: the journal is damaged")
+    return details

@@ -64,14 +64,14 @@ class JournalIndex:
             rows = self.table.slice(seq, 1)
         else:
             rows = self.table.filter(pc.equal(self.table.column("seq"), seq))
-        return _as_record(rows.to_pylist()[0]) if len(rows) else None
+        return self._as_record(rows.to_pylist()[0]) if len(rows) else None
 
     def of_order(self, order_id: int) -> list[Record]:
         """Every record that names `order_id`, in seq order."""
         if not INT64_MIN <= order_id <= INT64_MAX:
             return []
         rows = self.table.filter(pc.equal(self.table.column("order_id"), order_id))
-        return [_as_record(row) for row in rows.to_pylist()]
+        return [self._as_record(row) for row in rows.to_pylist()]
 
     def caused_by(self, seq: int, kind: str | None = None) -> list[Record]:
         """Records whose cause is `seq` (optionally of one kind)."""
@@ -80,13 +80,13 @@ class JournalIndex:
         mask = pc.equal(self.table.column("cause"), seq)
         if kind is not None:
             mask = pc.and_(mask, pc.equal(self.table.column("kind"), kind))
-        return [_as_record(row) for row in self.table.filter(mask).to_pylist()]
+        return [self._as_record(row) for row in self.table.filter(mask).to_pylist()]
 
-
-def _as_record(row: dict[str, Any]) -> Record:
-    row = dict(row)
-    row["details"] = details_of(row.get("details"))
-    return row
+    def _as_record(self, row: dict[str, Any]) -> Record:
+        """A row with its details parsed; details that are not JSON name the journal and seq."""
+        row = dict(row)
+        row["details"] = details_of(row.get("details"), f"{self.name}: record {row['seq']}")
+        return row
 
 
 def _upstream(index: JournalIndex, start: Record) -> list[Record]:

@@ -38,6 +38,24 @@ def open_journal(path: os.PathLike[str] | str) -> int:
     return fd
 
 
+def reserve_journal(path: os.PathLike[str] | str) -> tuple[int, bool]:
+    """Open the journal's file for writing without changing what it holds, creating it if it is
+    not there: the descriptor, and whether it was created (to remove it if the run never
+    starts). `start_journal` empties it."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), True
+    except FileExistsError:
+        return os.open(path, os.O_WRONLY), False
+
+
+def start_journal(fd: int) -> None:
+    """Empty a file `reserve_journal` opened and write the stream's header: what `open_journal`
+    does to its file."""
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    _write(fd, stream_header())
+
+
 def batch_bytes(rows: list[list[Any]]) -> bytes:
     """One record batch of `rows`, rendered where they are not yet, as IPC message bytes."""
     for row in rows:

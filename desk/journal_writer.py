@@ -8,10 +8,14 @@ them (`desk.journal_file.JournalFile`, the same code an inline journal runs),
 while the engine goes on with the next event on another core. The file is the
 same, byte for byte (tests/test_journal.py).
 
-The child is forked when the journal opens, before the data is read: it
-starts at once and shares the modules already imported. It ignores Ctrl-C (the
-parent decides when to stop) and ends when the parent closes the pipe or dies;
-either way it seals what it received, so a killed run leaves an exact prefix.
+The child is forked once the engine is built, before the data is read: it
+starts at once and shares the modules already imported, and none of the data.
+The file is emptied and given its header only when the run is sure to start
+(its first batch of data read and checked: `start()`); a run that fails before
+then stops the child with the file as it was (`abandon()`). The child ignores
+Ctrl-C (the parent decides when to stop) and ends when the parent closes the
+pipe or dies; either way it seals what it received, so a killed run leaves an
+exact prefix, and a run killed before it started leaves the file as it was.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import Any
 from desk.collector import settle
 from desk.errors import JournalError
 
-_ROWS, _FLUSH, _CLOSE = 0, 1, 2
+_ROWS, _FLUSH, _CLOSE, _START = 0, 1, 2, 3
 _PEAK = "peak-rss-kib "
 """How the writer's last word, on a clean exit, starts: its peak memory follows."""
 _LENGTH = 8
@@ -43,7 +47,10 @@ def can_fork() -> bool:
 class WriterProcess:
     """The parent's end: sends chunks of rows and commands; the child writes the file."""
 
-    def __init__(self, fd: int, flush_every: int, where: str) -> None:
+    def __init__(self, fd: int, flush_every: int, where: str, started: bool = True,
+                 created: bool = False) -> None:
+        """`fd` is the journal's file, with its header written; or, with `started` False, as it
+        was (`created`: made for this run) until `start()`."""
         self.where = where
         read_end, write_end = os.pipe()
         _widen(write_end)
@@ -54,10 +61,16 @@ class WriterProcess:
         if pid == 0:  # the child: never returns
             os.close(write_end)
             os.close(error_read)
-            _child(read_end, error_write, fd, flush_every)
+            _child(read_end, error_write, fd, flush_every, started)
         os.close(read_end)
         os.close(error_write)
-        os.close(fd)
+        self._fd: int | None = None
+        """The file, kept until `start()` writes its header; None once started."""
+        self._created = created
+        if started:
+            os.close(fd)
+        else:
+            self._fd = fd
         self._pid = pid
         self._pipe: int | None = write_end
         self._errors = error_read
@@ -65,6 +78,38 @@ class WriterProcess:
         """The writer's own peak resident memory (KiB, as `ru_maxrss` on Linux), once closed."""
         self._failed: str | None = None
         """Why the writer stopped, once it has: every later call raises the same error."""
+
+    def start(self) -> None:
+        """Empty the file and write the stream's header, then let the child write to it."""
+        from desk.journal_file import start_journal
+
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            start_journal(fd)  # the offset, after the header, is the child's too: one open file
+        except OSError as error:
+            self._fd = fd
+            self.abandon()
+            raise JournalError(f"{self.where}: cannot write the journal: "
+                               f"{error.strerror or error}") from None
+        os.close(fd)
+        self._send((_START, None))
+
+    def abandon(self) -> None:
+        """Stop the child before it has written anything: the file stays as it was, and goes if
+        it was made for this run. Nothing once started."""
+        fd, self._fd = self._fd, None
+        if fd is None or self._pipe is None:
+            return
+        os.close(fd)
+        os.close(self._pipe)
+        self._pipe = None
+        os.waitpid(self._pid, 0)  # it writes nothing: it never had `start()`'s word
+        os.close(self._errors)
+        if self._created:
+            with contextlib.suppress(OSError):
+                os.unlink(self.where)
 
     def append(self, rows: list[list[Any]]) -> None:
         self._send((_ROWS, rows))
@@ -76,6 +121,9 @@ class WriterProcess:
         """Let the child seal the rest and end the stream; wait for it."""
         if self._failed is not None:
             raise JournalError(self._failed)
+        if self._fd is not None:  # never started: nothing to close
+            self.abandon()
+            return
         if self._pipe is None:
             return
         self._send((_CLOSE, None))
@@ -125,8 +173,9 @@ def _widen(pipe: int) -> None:
         pass  # another system, or no permission: the default room will do
 
 
-def _child(pipe: int, errors: int, fd: int, flush_every: int) -> None:
-    """Read messages until the parent closes the pipe (or dies), write them, exit."""
+def _child(pipe: int, errors: int, fd: int, flush_every: int, started: bool) -> None:
+    """Read messages until the parent closes the pipe (or dies), write them, exit. Before the
+    parent's start (when not `started`), nothing is written, whatever happens."""
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -135,15 +184,20 @@ def _child(pipe: int, errors: int, fd: int, flush_every: int) -> None:
         settle()
         from desk.journal_file import JournalFile
 
-        journal = JournalFile(fd, flush_every)
+        journal = JournalFile(fd, flush_every) if started else None
         for kind, payload in _messages(pipe):
-            if kind == _ROWS:
-                journal.append(payload)
-            elif kind == _FLUSH:
-                journal.flush()
-            else:
+            if kind == _CLOSE:
                 break
-        journal.close()
+            if kind == _START:  # the parent has emptied the file and written the header
+                journal = JournalFile(fd, flush_every)
+            elif journal is None:
+                continue  # nothing is written before the parent's start
+            elif kind == _ROWS:
+                journal.append(payload)
+            else:
+                journal.flush()
+        if journal is not None:
+            journal.close()
         # its own peak memory, for the parent's summary (`desk bench` reports it beside desk's)
         os.write(errors, f"{_PEAK}{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}".encode())
     except BaseException as error:  # reported to the parent, which raises it

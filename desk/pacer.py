@@ -158,6 +158,9 @@ class Pacer:
         start, cpu = self.clock(), time.thread_time()
         try:
             return self._run_slice()
+        except Exception as error:  # bad data found as pacing looks ahead (`queue.peek_ts`), say
+            self._fail(error)
+            return 0.0
         finally:
             spent = time.thread_time() - cpu
             self.slices += 1

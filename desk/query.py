@@ -65,11 +65,12 @@ _SPAN = (f"{format_ns(INT64_MIN)[:19]} to {format_ns(INT64_MAX)[:19]} UTC "
          "(nanoseconds since 1970 in 64 bits)")
 
 
-def select(table: pa.Table, query: Query) -> list[dict[str, Any]]:
+def select(table: pa.Table, query: Query, name: str = "the journal") -> list[dict[str, Any]]:
     """The records that match `query`, in seq order, with `details` parsed.
 
     Every part of the query that names something the journal cannot hold (a
-    kind, a rule, an instrument, a time) is an error rather than an empty list.
+    kind, a rule, an instrument, a time) is an error rather than an empty list;
+    `name` is how errors name the journal (its path, for `desk audit`).
     """
     if query.outcome not in (None, "allowed", "blocked"):
         raise JournalError(f"--outcome: {query.outcome!r}: give allowed or blocked")
@@ -78,7 +79,7 @@ def select(table: pa.Table, query: Query) -> list[dict[str, Any]]:
         raise JournalError(f"--kind: no record kind {', '.join(map(repr, unknown))} "
                            f"(kinds: {', '.join(KINDS)})")
     if query.rule is not None:
-        rules = _rules(table)
+        rules = _rules(table, name)
         if rules and query.rule not in rules:
             raise JournalError(f"--rule: no risk rule {query.rule!r} in this journal "
                                f"(rules: {', '.join(rules)})")
@@ -116,7 +117,7 @@ def select(table: pa.Table, query: Query) -> list[dict[str, Any]]:
     rows = (table.filter(mask) if mask is not None else table).to_pylist()
     out = []
     for row in rows:
-        details = details_of(row["details"])
+        details = details_of(row["details"], f"{name}: record {row['seq']}")
         if query.outcome is not None and details.get("approved") != (query.outcome == "allowed"):
             continue
         if query.rule is not None and not _concerns(row["kind"], details, query.rule,
@@ -127,11 +128,13 @@ def select(table: pa.Table, query: Query) -> list[dict[str, Any]]:
     return out
 
 
-def _rules(table: pa.Table) -> list[str]:
+def _rules(table: pa.Table, name: str) -> list[str]:
     """The rule names the journal's session header lists (none if it has no header)."""
     if not len(table) or table.column("kind")[0].as_py() != "session":
         return []
-    return [r["rule"] for r in details_of(table.column("details")[0].as_py()).get("rules", [])]
+    details = details_of(table.column("details")[0].as_py(),
+                         f"{name}: record {table.column('seq')[0].as_py()}")
+    return [r["rule"] for r in details.get("rules", [])]
 
 
 def _concerns(kind: str, details: dict[str, Any], rule: str, allowed: bool) -> bool:

@@ -131,3 +131,75 @@ def test_a_run_folder_reads_as_its_journal_and_a_folder_without_one_is_a_clear_e
     (tmp_path / "empty").mkdir()
     with pytest.raises(JournalError, match=r"without a journal\.arrow"):
         read_journal(tmp_path / "empty")
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process has ended and been reaped."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("earlier", [b"an earlier run's journal", None])
+def test_a_prepared_writer_leaves_the_file_as_it_was_and_abandoning_it_undoes_all(
+        tmp_path: Path, earlier: bytes | None) -> None:
+    path = tmp_path / "j.arrow"
+    if earlier is not None:
+        path.write_bytes(earlier)
+    journal = Journal(path, writer="process", open_now=False)
+    journal.prepare()
+    pid = journal._sink._pid
+    journal.record("note", 0, "made before the run was sure to start")
+    journal.flush()
+    assert path.read_bytes() == (earlier or b"")  # without an earlier journal: made, empty
+    journal.abandon()
+    assert _gone(pid)
+    if earlier is None:
+        assert not path.exists()
+    else:
+        assert path.read_bytes() == earlier
+    journal.close()  # nothing left to close
+
+
+def test_a_prepared_then_opened_writer_writes_the_same_bytes_as_an_inline_journal(
+        tmp_path: Path) -> None:
+    (tmp_path / "forked.arrow").write_bytes(b"x" * 100_000)  # longer than the new journal
+    journals = {"inline": Journal(tmp_path / "inline.arrow", flush_every=50),
+                "forked": Journal(tmp_path / "forked.arrow", flush_every=50, writer="process",
+                                  open_now=False)}
+    journals["forked"].prepare()
+    for journal in journals.values():
+        journal.record("session", 0, "before the file is opened", seed=1)
+    journals["forked"].flush()  # as a record made a while after the last flush does
+    journals["forked"].open()
+    for journal in journals.values():
+        for i in range(1, 120):
+            journal.record("note", i, f"note {i}", value=i)
+        journal.close()
+    assert (tmp_path / "forked.arrow").read_bytes() == (tmp_path / "inline.arrow").read_bytes()
+
+
+def test_the_writer_is_forked_before_the_first_batch_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """So that it shares none of the data: its memory stays that of the modules."""
+    from desk.journal_writer import WriterProcess
+    from desk.queue import EventQueue
+
+    order: list[str] = []
+    refill, fork = EventQueue._refill, WriterProcess.__init__
+
+    def reading(queue: EventQueue) -> bool:
+        order.append("read")
+        return refill(queue)
+
+    def forking(writer: WriterProcess, *args: object, **kwargs: object) -> None:
+        order.append("fork")
+        fork(writer, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(EventQueue, "_refill", reading)
+    monkeypatch.setattr(WriterProcess, "__init__", forking)
+    engine = Engine(make_session(), tmp_path / "j.arrow", journal_writer="process")
+    engine.close()
+    assert order[:2] == ["fork", "read"]

@@ -162,9 +162,8 @@ def test_a_bad_risk_limit_row_is_one_line_naming_the_file_and_row(tmp_path: Path
     write_mixed(tmp_path / "feed.csv", [(15 * SECOND, "max_order_size", "", "5")])
     session = make_session(tmp_path, _drop=("data",), data={"files": [
         {"path": "feed.csv", "kind": "mixed"}]}, strategy=THREE_BUYS)
-    engine = Engine(session, None)
-    with pytest.raises(DataError) as caught:
-        engine.run()
+    with pytest.raises(DataError) as caught:  # in the first batch: as the engine is built
+        Engine(session, None)
     assert str(caught.value) == (f"{tmp_path / 'feed.csv'}:33: "
                                  "a risk_limit row needs `rule` and `param`")
 

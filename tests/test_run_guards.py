@@ -100,6 +100,65 @@ def test_a_run_that_cannot_start_keeps_the_journal_of_an_earlier_run(
     assert read_journal(out).num_rows == kept
 
 
+def _ticks(path: Path, bad_row: int | None = None) -> Path:
+    """Sixty trades a second apart, the price NaN at `bad_row` (counted from 1)."""
+    prices = [100.0 + (i % 7) * 0.05 for i in range(60)]
+    if bad_row is not None:
+        prices[bad_row - 1] = float("nan")
+    ts = [1_700_000_000_000_000_000 + i * 1_000_000_000 for i in range(60)]
+    pq.write_table(pa.table({"ts": ts, "price": prices, "size": [5.0] * 60}), path)
+    return path
+
+
+TICKS = """[[data.files]]
+path = "ticks.parquet"
+kind = "trade"
+
+[[instruments]]
+symbol = "ACME"
+tick_size = 0.01
+
+[strategy]
+use = "momentum"
+params = { lookback = 3, threshold = 0.0001, size = 10 }
+"""
+
+
+def test_bad_data_in_the_first_batch_keeps_the_journal_of_an_earlier_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The first batch is read and checked before the journal is opened: the run fails before
+    its first event, so it writes nothing."""
+    session = tmp_path / "s.toml"
+    session.write_text(TICKS)
+    out = tmp_path / "out"
+    _ticks(tmp_path / "ticks.parquet")
+    assert run_cli(["run", str(session), "--out", str(out), "--json"]) == 0
+    before = (out / "journal.arrow").read_bytes()
+    assert read_journal(out).num_rows > 2
+    _ticks(tmp_path / "ticks.parquet", bad_row=16)
+    capsys.readouterr()
+    assert run_cli(["run", str(session), "--out", str(out), "--json"]) == 2
+    assert "ticks.parquet: row 16: price: not a positive finite price: nan" in \
+        _error_line(capsys)
+    assert (out / "journal.arrow").read_bytes() == before
+
+
+def test_a_schedule_that_falls_out_of_range_after_the_first_event_keeps_the_earlier_journal(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    session = tmp_path / "s.toml"
+    session.write_text(SESSION)
+    out = tmp_path / "out"
+    assert run_cli(["run", str(session), "--out", str(out), "--json"]) == 0
+    before = (out / "journal.arrow").read_bytes()
+    late = tmp_path / "late.toml"
+    late.write_text(SESSION.replace("events = 300", 'events = 300\nstart = "2262-04-01T00:00:00Z"')
+                    + '[[risk.schedule]]\nat = "+30d"\nrule = "cash"\nenabled = false\n')
+    capsys.readouterr()
+    assert run_cli(["run", str(late), "--out", str(out), "--json"]) == 2
+    assert "risk.schedule[0].at: '+30d' after the first event is outside" in _error_line(capsys)
+    assert (out / "journal.arrow").read_bytes() == before
+
+
 @pytest.mark.parametrize(("extra", "key", "words"), [
     ('[session]\nseed = -1\n', "session.seed", "greater than or equal to 0"),
     ('[session]\nseed = true\n', "session.seed", "(not true)"),

@@ -23,7 +23,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         warn(journal.warning)
     query = Query(kinds=kinds, rule=args.rule, instrument=args.instrument, outcome=args.outcome,
                   since=args.since, until=args.until)
-    records = select(journal.table, query)
+    records = select(journal.table, query, str(journal.path))
     limit = args.limit if args.limit is not None else (None if args.json else 200)
     shown = records if limit is None else records[:limit]
     if args.json:

@@ -33,9 +33,47 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(json.dumps({"subject": chain.subject, "outcome": chain.outcome,
                           "records": chain.records}, sort_keys=True, ensure_ascii=False))
     else:
+        _check_shape(chain.records, str(journal.path))
         _render(chain)
     sys.stdout.flush()  # a reader that went away shows here, in the command, not at exit
     return 0
+
+
+_VERDICT: dict[str, type] = {"rule": str, "passed": bool, "message": str, "value": object,
+                             "limit": object, "headroom": object}
+"""What each rule's verdict in a risk record holds, as the table below shows it."""
+
+_FILL = {"position": (int, float), "qty": (int, float)}
+"""The numbers a fill record's details hold, as the effect on the portfolio reads them."""
+
+_FILL_OPTIONAL = {"realized": (int, float), "fee": (int, float), "cash": (int, float)}
+"""Numbers the effect on the portfolio sums where a fill has them."""
+
+
+def _check_shape(records: list[dict[str, Any]], journal: str) -> None:
+    """Refuse, naming the record, details that parse but lack what `_render` reads: a damaged
+    journal is one line saying so, before anything is printed, not a `KeyError`."""
+    from desk.errors import JournalError
+
+    def damaged(record: dict[str, Any], what: str) -> JournalError:
+        return JournalError(f"{journal}: record {record['seq']}: its details {what}: the journal "
+                            "is damaged")
+
+    for record in records:
+        details = record["details"]
+        if record["kind"] == "risk":
+            verdicts = details.get("verdicts", [])
+            if not isinstance(verdicts, list) or not all(isinstance(v, dict) for v in verdicts):
+                raise damaged(record, "have verdicts that are not a list of rules' verdicts")
+            for verdict in verdicts:
+                for key, kind in _VERDICT.items():
+                    if key not in verdict or not isinstance(verdict[key], kind):
+                        raise damaged(record, f"have a verdict without its {key}")
+        elif record["kind"] == "fill":
+            for key, kinds in (*_FILL.items(), *_FILL_OPTIONAL.items()):
+                value = details.get(key, 0 if key in _FILL_OPTIONAL else None)
+                if not isinstance(value, kinds) or isinstance(value, bool):
+                    raise damaged(record, f"have no number for {key}")
 
 
 def _render(chain: Any) -> None:

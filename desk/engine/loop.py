@@ -67,7 +67,21 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         # journal behind, nor takes the place of the one an earlier run left there
         self.journal = Journal(journal_path, cfg.audit.flush_every,
                                flush_ms=cfg.audit.flush_ms, writer=journal_writer, open_now=False)
+        self._stop_error: DeskError | None = None
+        """The error that stopped the run, once journaled."""
         self._build(loaded, multipliers, strict)
+        self.journal.prepare()  # a writer process is forked now, before any data is read
+        try:
+            # what can fail before the first event fails here, the file still untouched: the
+            # first batch of data read and checked, the timed risk changes placed after its
+            # first event
+            first = self.queue.peek_feed_ts()
+            self._start_ts = first if first is not None else 0
+            self._scheduled = [(self._schedule_time(index, item, self._start_ts), item)
+                               for index, item in enumerate(cfg.risk.schedule)]
+        except BaseException:
+            self.journal.abandon()
+            raise
         self.journal.open()
 
     def _build(self, loaded: LoadedSession, multipliers: dict[str, float], strict: bool) -> None:
@@ -89,7 +103,7 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         self.risk = RiskEngine(cfg.risk, self.portfolio_view, self.market, multipliers,
                                fees.worst_rate, fees)
         self.feed, self.readers, self.window = open_feed(loaded, self.seed, self._data_issue)
-        self.queue = EventQueue(self.feed)
+        self.queue = EventQueue(_JournaledFeed(self.feed, self._stopped_by))
         self.execution = ExecutionSimulator(cfg.execution, self.specs, self.venue, self.journal,
                                             self.queue.schedule, self._spendable, self.seed)
         self._next_intent = 1
@@ -126,8 +140,7 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         if self._started:
             return
         self._started = True
-        first = self.queue.peek_feed_ts()
-        start_ts = first if first is not None else 0
+        start_ts = self._start_ts
         self.now = start_ts
         cfg = self.config
         self.journal.record(
@@ -140,11 +153,18 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
             feed_latency=self.feed_latency.describe() if self.feed_latency else None,
             execution=cfg.execution.model_dump(exclude={"entry_latency", "response_latency",
                                                         "feed_latency"}))
-        for index, item in enumerate(cfg.risk.schedule):
-            self._schedule_item(index, item, start_ts)
+        for ts, item in self._scheduled:
+            if item.param is not None:
+                self.queue.schedule(ts, Priority.CONTROL, RiskLimitChanged(
+                    ts, item.rule, item.param, limit_value(item.value), "schedule"))
+            if item.enabled is not None:
+                self.queue.schedule(ts, Priority.CONTROL,
+                                    RuleToggled(ts, item.rule, item.enabled, "schedule"))
         self._call_strategy(self.strategy.on_start)
 
-    def _schedule_item(self, index: int, item: ScheduleItem, start_ts: int) -> None:
+    def _schedule_time(self, index: int, item: ScheduleItem, start_ts: int) -> int:
+        """When a timed risk change applies; an error if it cannot (a time out of range, a
+        limit the rule refuses), found before the run starts rather than mid-run."""
         where = f"{self.loaded.path or 'session'}: risk.schedule[{index}]"
         if isinstance(item.at, int):
             ts = item.at
@@ -165,12 +185,7 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
                 rule.coerce(item.param, value)  # a bad limit fails at start, not mid-run
         except ValueError as error:
             raise SessionError(f"{where}: {error}") from None
-        if item.param is not None:
-            self.queue.schedule(ts, Priority.CONTROL,
-                                RiskLimitChanged(ts, item.rule, item.param, value, "schedule"))
-        if item.enabled is not None:
-            self.queue.schedule(ts, Priority.CONTROL,
-                                RuleToggled(ts, item.rule, item.enabled, "schedule"))
+        return ts
 
     # --- the loop ------------------------------------------------------------------
 
@@ -192,7 +207,7 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
             if self.strict:
                 self.check_invariants()
         except DeskError as error:
-            self.journal.record("error", self.now, f"run stopped: {error}", error=error.title)
+            self._stopped_by(error)
             raise
         return True
 
@@ -232,7 +247,7 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         base class's does nothing) is not called at all.
         """
         queue = self.queue
-        batch, i = queue.feed_window()
+        batch, i = queue.feed_window()  # a bad batch is journaled by the feed (_JournaledFeed)
         end = min(len(batch), i + limit)
         if i >= end or type(batch[i]) not in _FEED_KINDS:
             return 0
@@ -338,13 +353,20 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
                 if strict:
                     self.check_invariants()
         except DeskError as error:
-            self.journal.record("error", self.now, f"run stopped: {error}", error=error.title)
+            self._stopped_by(error)
             raise
         finally:
             done = i - start  # what step() counts event by event
             self.stats.events += done
             self.stats.market_events += done
         return done
+
+    def _stopped_by(self, error: DeskError) -> None:
+        """Journal why the run stops, once: the journal's last record says it."""
+        if self._stop_error is error:
+            return
+        self._stop_error = error
+        self.journal.record("error", self.now, f"run stopped: {error}", error=error.title)
 
     def events(self) -> Iterator[int]:
         """The replay as an iterator: each `next()` processes one event and yields its seq."""
@@ -389,3 +411,30 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         if self._invariants is None:
             self._invariants = Invariants(self)
         self._invariants.check()
+
+
+class _JournaledFeed:
+    """The feed's batches, with the error that stops it (bad data found as a batch is read)
+    journaled before it is raised, wherever the batch is asked for: `step()`, `Engine._run_feed`
+    or a look ahead (`EventQueue.peek_ts`). Raised again at every later read, so a feed that
+    failed never reads as one that ended. One call per batch: nothing per event."""
+
+    __slots__ = ("_error", "_feed", "_stopped_by")
+
+    def __init__(self, feed: Iterator[list[Any]], stopped_by: Callable[[DeskError], None]) -> None:
+        self._feed = feed
+        self._stopped_by = stopped_by
+        self._error: DeskError | None = None
+
+    def __iter__(self) -> _JournaledFeed:
+        return self
+
+    def __next__(self) -> list[Any]:
+        if self._error is not None:
+            raise self._error
+        try:
+            return next(self._feed)
+        except DeskError as error:
+            self._error = error
+            self._stopped_by(error)
+            raise
