@@ -228,10 +228,17 @@ class Pacer:
             before = engine.now
             if not self._guarded_step():
                 return 0.0
-            if engine.now > before:
-                self._gaps.append(engine.now - before)
+            self._heard_gap(engine.now - before)
             if waiting():
                 return 0.0
+
+    def _heard_gap(self, gap: int) -> None:
+        """Keep a gap between two events played paced as part of the rhythm, unless it is
+        itself a gap in it (a night, skipped or too short in wall time to be): one night
+        must not make the next one look ordinary."""
+        gaps = self._gaps
+        if gap > 0 and not (gaps and gap > IDLE_GAP_FACTOR * max(gaps)):
+            gaps.append(gap)
 
     def _off_rhythm(self, next_ts: int) -> bool:
         """Whether the stretch until `next_ts` is a gap in the data's rhythm, not one of its
