@@ -163,8 +163,9 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         self._call_strategy(self.strategy.on_start)
 
     def _schedule_time(self, index: int, item: ScheduleItem, start_ts: int) -> int:
-        """When a timed risk change applies; an error if it cannot (a time out of range, a
-        limit the rule refuses), found before the run starts rather than mid-run."""
+        """When a timed risk change applies; an error if it cannot (a time out of range), found
+        before the run starts rather than mid-run. Its rule, parameter and value were checked
+        when the session loaded (`desk.config.risk_changes`)."""
         where = f"{self.loaded.path or 'session'}: risk.schedule[{index}]"
         if isinstance(item.at, int):
             ts = item.at
@@ -178,13 +179,6 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         if ns_range_error(ts):
             raise SessionError(f"{where}.at: {item.at!r} after the first event is "
                                f"{ns_range_error(ts)}")
-        value = limit_value(item.value)  # "none": no limit
-        try:
-            rule = self.risk.rule(item.rule)
-            if item.param is not None:
-                rule.coerce(item.param, value)  # a bad limit fails at start, not mid-run
-        except ValueError as error:
-            raise SessionError(f"{where}: {error}") from None
         return ts
 
     # --- the loop ------------------------------------------------------------------
