@@ -25,6 +25,7 @@ from desk.benchdata import ensure_book, ensure_ticks
 from desk.errors import DeskError
 
 FLOOR = Path(__file__).with_name("bench_floor.py")
+STRATEGY_FLOOR = Path(__file__).with_name("bench_strategy_floor.py")
 STRATEGY = "strategies.bench_momentum:BenchMomentum"
 TARGET_RATIO = 2.0
 LIMIT_RATIO = 3.0
@@ -153,7 +154,8 @@ def compile_desk() -> None:
 
 
 def run_trades(folder: Path, events: int, data: Path | None, repeat: int) -> dict[str, Any]:
-    """Desk, the same desk with a strategy that never trades, and the floor, `repeat` times each."""
+    """Desk, the same desk with a strategy that never trades, the strategy alone and the floor,
+    `repeat` times each."""
     compile_desk()
     path = data if data is not None else ensure_ticks(folder / "data", events)
     session = write_session(bench_session(path, folder / "journal.arrow"), folder / "bench.toml")
@@ -161,9 +163,11 @@ def run_trades(folder: Path, events: int, data: Path | None, repeat: int) -> dic
                           folder / "quiet.toml")
     first = write_session(bench_session(ensure_ticks(folder / "data", 1),
                                         folder / "first.arrow"), folder / "first.toml")
-    rows: dict[str, list[Measured]] = {"desk": [], "quiet": [], "floor": [], "first": []}
+    rows: dict[str, list[Measured]] = {"desk": [], "quiet": [], "floor": [], "first": [],
+                                       "strategy": []}
     for _ in range(repeat):
         rows["floor"].append(measure([sys.executable, "-P", str(FLOOR), str(path)]))
+        rows["strategy"].append(measure([sys.executable, "-P", str(STRATEGY_FLOOR), str(path)]))
         rows["desk"].append(measure(desk_cmd(session, folder / "run")))
         rows["quiet"].append(measure(desk_cmd(quiet, folder / "quiet")))
         rows["first"].append(measure(desk_cmd(first, folder / "first")))
@@ -196,6 +200,11 @@ def run_trades(folder: Path, events: int, data: Path | None, repeat: int) -> dic
         "writer_peak_mib": _median([float(m.summary().get("journal_writer_peak_mib", 0.0))
                                     for m in rows["desk"]]),
         "floor_peak_mib": _median([m.peak_mib for m in rows["floor"]]),
+        "strategy_wall_s": _median([m.wall for m in rows["strategy"]]),
+        "strategy_cpu_s": _median([m.cpu for m in rows["strategy"]]),
+        "strategy_ratio": _median([s.wall / f.wall for s, f in zip(rows["strategy"],
+                                                                   rows["floor"], strict=True)]),
+        "strategy_orders": int(rows["strategy"][-1].summary().get("orders", -1)),
         "first_event_s": _median([float(m.summary().get("first_event_s", m.wall))
                                   for m in rows["first"]]),
         "first_run_s": _median([m.wall for m in rows["first"]]),
@@ -297,6 +306,8 @@ def report(result: dict[str, Any]) -> list[str]:
                else "NOT met")
     agree = ("same orders as the floor" if result["orders"] == result["floor_orders"]
              else f"floor made {result['floor_orders']:,} orders")
+    if result["strategy_orders"] != result["orders"]:
+        agree += f", the strategy alone {result['strategy_orders']:,}"
     return [
         f"{result['events']:,} events ({result['market_events']:,} trade ticks, "
         f"{result['orders']:,} orders, {result['fills']:,} fills; {agree}), median of "
@@ -307,6 +318,9 @@ def report(result: dict[str, Any]) -> list[str]:
         f"  bare Python loop          {result['floor_wall_s']:7.2f} s   peak RSS "
         f"{result['floor_peak_mib']:5.0f} MiB",
         f"  ratio                     {ratio:7.2f} x   (target ≤ {TARGET_RATIO:g}x: {verdict})",
+        f"  the strategy alone        {result['strategy_wall_s']:7.2f} s   "
+        f"{result['strategy_ratio']:.2f} x the loop, {result['strategy_cpu_s']:.2f} s CPU: each "
+        "trade handed to the benchmark strategy as desk's Trade, nothing else (no desk)",
         f"  CPU time (user+sys)       {result['desk_cpu_s']:7.2f} s vs "
         f"{result['floor_cpu_s']:.2f} s for the loop: {result['cpu_ratio']:.2f} x",
         f"  run phase                 {result['events_per_s']:,.0f} events/s, "

@@ -58,11 +58,14 @@ def _bench(tmp_path: Path, *args: str) -> dict:
     return json.loads(result.stdout)
 
 
-def test_bench_runs_desk_and_the_bare_loop_and_both_make_the_same_orders(tmp_path: Path) -> None:
+def test_bench_runs_desk_the_strategy_alone_and_the_bare_loop_and_all_make_the_same_orders(
+        tmp_path: Path) -> None:
     result = _bench(tmp_path, "--events", "3000")
     assert result["market_events"] == 3_000
     assert result["orders"] > 20
-    assert result["orders"] == result["floor_orders"] == result["fills"]
+    assert result["orders"] == result["floor_orders"] == result["strategy_orders"] \
+        == result["fills"]
+    assert result["strategy_wall_s"] > 0 and result["strategy_ratio"] > 0
     assert result["events"] == 3_000 + 2 * result["orders"]  # each order: arrival and fill report
     assert result["desk_wall_s"] > 0 and result["floor_wall_s"] > 0 and result["desk_peak_mib"] > 0
     # reaching the first event is measured inside the run, so it is shorter than the whole run
