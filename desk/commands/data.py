@@ -265,7 +265,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     from desk.data.formats import IMPORT_FORMATS as FORMATS
 
-    data = sub.add_parser("data", help="import market data into desk's schema, inspect it")
+    data = sub.add_parser("data", help="import market data into desk's schema, inspect and "
+                                       "replay it")
     verbs = data.add_subparsers(dest="verb", required=True)
     imp = verbs.add_parser(
         "import", help="convert SRC to desk's Parquet schema",
