@@ -180,3 +180,22 @@ async def test_a_long_instrument_name_is_cut_with_an_ellipsis_in_the_positions(
         row = next(line for line in shown(pane).splitlines() if line.startswith("BTCUSDT"))
         name = row.split()[0]
         assert name.endswith("…") and "BTCUSDT-PERPETUAL-X".startswith(name[:-1]), row
+
+
+async def test_the_header_fits_itself_again_when_the_terminal_is_resized_while_paused(
+        tmp_path: Path) -> None:
+    # paused, no new snapshot comes: the header must still redo its line for the new width,
+    # neither staying in its short form on a wide screen nor cut on a narrow one
+    app = make_app(tmp_path)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        header = app.query_one("#header")
+        assert not shown(header).startswith("desk · ")     # 60 columns: the short form
+        await pilot.resize_terminal(200, 50)
+        await pilot.pause(0.1)
+        assert shown(header).startswith("desk · test")
+        assert "events" in shown(header)
+        await pilot.resize_terminal(60, 24)
+        await pilot.pause(0.1)
+        assert shown(header).rstrip().endswith("ACTIVE"), shown(header)
