@@ -1,4 +1,5 @@
-"""The explanation of the risk decision a seek (`d`) stopped at, shown until the replay moves on."""
+"""The explanation of the risk decision a seek (`d`) stopped at, shown until the replay plays on
+or a newer decision is made (stepping with `n` may reach one)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,13 @@ class DecisionBar(LineView):
             head.append(f" by {', '.join(decision.blocked_by)}", style=f"bold {palette.bad}")
         head.append(f"  #{decision.seq} (enter on it in the log: full chain)", style="dim")
         self.set_lines([head, *wrapped(Text(decision.why), width, max(1, rows - 1))])
+
+    def outdated_by(self, latest: Decision | None) -> bool:
+        """A newer decision than the one explained has been made: the bar would read as the
+        verdict on it."""
+        shown = self.decision
+        return (shown is not None and latest is not None and latest.seq != shown.seq
+                and self.has_class("-shown"))
 
     def hide(self) -> None:
         if self.has_class("-shown"):
