@@ -124,6 +124,7 @@ class DeskApp(App[None]):
         self.query_one(AuditLog).focus()
         self.call_after_refresh(self._freeze_setup)
         self.audit = self.query_one(AuditPane)
+        self.audit.rule_names = tuple(rule.name for rule in self.runner.engine.risk.rules)
         self.decision = self.query_one(DecisionBar)
         self.painter.attach()
         self.audit.log_view.show_header = self.size.height >= 36
