@@ -27,3 +27,27 @@ async def test_the_decision_bar_does_not_outlive_a_newer_decision_reached_by_ste
         await pilot.pause(0.1)
         bar = app.query_one("#decision")
         assert not bar.display or f"#{first.seq} " not in shown(bar), shown(bar)
+
+
+async def test_a_decision_the_logs_filter_hides_is_not_said_to_be_in_the_log(
+        tmp_path: Path) -> None:
+    # with the log filtered to fills, `d` stops at a risk decision the log does not show: the
+    # bar must not send the person to its row (enter would explain whatever row is selected)
+    app = make_app(tmp_path)
+    engine = app.runner.engine
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("slash", *"kind:fill", "enter")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED
+                         and engine.journal.counts.get("risk", 0) == 1)
+        await pilot.pause(0.1)
+        bar = shown(app.query_one("#decision"))
+        assert "enter on it in the log" not in bar, bar
+        assert "filter hides it" in bar
+        await pilot.press("slash")                            # the filter emptied: it is there
+        app.query_one("#audit-filter").value = ""
+        await pilot.press("enter", "d")
+        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED
+                         and engine.journal.counts.get("risk", 0) == 2)
+        await pilot.pause(0.1)
+        assert "enter on it in the log" in shown(app.query_one("#decision"))

@@ -25,6 +25,10 @@ def wrapped(text: Text, width: int, rows: int) -> list[Text]:
     return lines
 
 
+HIDDEN_BY_FILTER = "(the log's filter hides it: / and enter on an emptied box show it)"
+"""Said instead of pointing at the decision's row when the filter leaves that row out."""
+
+
 class DecisionBar(LineView):
     """A few rows under the log: the decision's verdict, then why, wrapped and cut to fit.
 
@@ -47,9 +51,12 @@ class DecisionBar(LineView):
         super().__init__(**kwargs)
         self.decision: Decision | None = None
         self._palette: Palette | None = None
+        self._in_log = True
 
-    def show_decision(self, decision: Decision, palette: Palette) -> None:
-        self.decision, self._palette = decision, palette
+    def show_decision(self, decision: Decision, palette: Palette, in_log: bool = True) -> None:
+        """Explain `decision`; `in_log` False: the log's filter hides its row, so the bar must
+        not send the person to a row that is not there (enter would explain another)."""
+        self.decision, self._palette, self._in_log = decision, palette, in_log
         self.add_class("-shown")
         self._fill()
 
@@ -68,7 +75,9 @@ class DecisionBar(LineView):
         else:
             head.append(" BLOCKED ", style=f"bold reverse {palette.bad}")
             head.append(f" by {', '.join(decision.blocked_by)}", style=f"bold {palette.bad}")
-        head.append(f"  #{decision.seq} (enter on it in the log: full chain)", style="dim")
+        where = (HIDDEN_BY_FILTER if not self._in_log
+                 else "(enter on it in the log: full chain)")
+        head.append(f"  #{decision.seq} {where}", style="dim")
         self.set_lines([head, *wrapped(Text(decision.why), width, max(1, rows - 1))])
 
     def outdated_by(self, latest: Decision | None) -> bool:
