@@ -51,3 +51,38 @@ async def test_a_decision_the_logs_filter_hides_is_not_said_to_be_in_the_log(
                          and engine.journal.counts.get("risk", 0) == 2)
         await pilot.pause(0.1)
         assert "enter on it in the log" in shown(app.query_one("#decision"))
+
+
+async def test_a_limit_refused_or_left_unapplied_does_not_stay_in_its_field(
+        tmp_path: Path) -> None:
+    from app_helpers import open_rules
+
+    app = make_app(tmp_path)
+    engine = app.runner.engine
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_rules(pilot, app)
+        tolerance = app.screen.query_one("#limit-max_drawdown-tolerance")
+        before = tolerance.value
+        tolerance.focus()
+        tolerance.value = "2"                         # not a fraction: the engine refuses it
+        await pilot.press("enter")
+        await pilot.pause(0.05)
+        assert tolerance.value == before              # the limit in force, not the refused one
+        tolerance.value = "abc"
+        await pilot.press("enter")
+        await pilot.pause(0.05)
+        assert tolerance.value == before
+        size = app.screen.query_one("#limit-max_order_size-max_qty")
+        size.focus()
+        size.value = "50"
+        await pilot.press("enter")
+        await pilot.pause(0.05)
+        assert size.value == "50"                     # taken: it stays
+        size.value = "7"                              # typed, then left without enter
+        await pilot.press("tab")
+        await pilot.pause(0.05)
+        assert size.value == "50"
+        told = [n for n in app._notifications if "not applied" in n.message]
+        assert len(told) == 1 and "'7'" in told[0].message
+        assert [(a.param, a.value) for a in engine.commands] == [("max_qty", 50.0)]
+        await pilot.press("escape")
