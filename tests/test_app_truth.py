@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from app_helpers import make_app, shown, wait_until
 
+from desk.config import OperatorAction
 from desk.runner import RunState
 
 
@@ -86,3 +88,33 @@ async def test_a_limit_refused_or_left_unapplied_does_not_stay_in_its_field(
         assert len(told) == 1 and "'7'" in told[0].message
         assert [(a.param, a.value) for a in engine.commands] == [("max_qty", 50.0)]
         await pilot.press("escape")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_a_rule_whose_limit_changed_after_its_verdict_shows_no_room_under_the_old_limit(
+        tmp_path: Path, size: tuple[int, int]) -> None:
+    # max_order_size judged an order of 100 against 1,000 (room 900); then its limit became 50:
+    # until the next decision the pane must not go on saying 100/1,000 room 900
+    app = make_app(tmp_path, risk={"max_order_size": {"max_qty": 1_000}})
+    engine = app.runner.engine
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED
+                         and engine.journal.counts.get("risk", 0) == 1)
+        risk = app.query_one("#risk")
+        await pilot.pause(0.05)
+        row = next(line for line in shown(risk).splitlines() if "max_order_size" in line)
+        assert "1,000" in row and "900" in row
+        app.runner.command(OperatorAction(seq=0, action="set", rule="max_order_size",
+                                          param="max_qty", value=50))
+        await pilot.press("n")                            # applied before this event
+        await pilot.pause(0.05)
+        assert engine.journal.counts.get("risk", 0) == 1  # no decision since
+        row = next(line for line in shown(risk).splitlines() if "max_order_size" in line)
+        assert "900" not in row and "not judged" in row, row
+        await pilot.press("d")                            # judged again: figures again
+        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED
+                         and engine.journal.counts.get("risk", 0) == 2)
+        await pilot.pause(0.05)
+        row = next(line for line in shown(risk).splitlines() if "max_order_size" in line)
+        assert "not judged" not in row and "50" in row, row
