@@ -265,6 +265,13 @@ class Pacer:
             self._fail(error)
             return False
         if not more:
+            # nothing is journaled after the end (actions are refused): the journal is closed
+            # now, so it reads whole while the viewer stays open on the final state
+            try:
+                self.engine.close()
+            except Exception as error:
+                self._fail(error)
+                return False
             self.state = RunState.FINISHED
             self._notify("finished", self.engine.journal.tail[-1][6] if self.engine.journal.tail
                          else "replay over")
