@@ -48,7 +48,8 @@ class DeskApp(App[None]):
     TITLE = "desk"
     # Textual's App declares these without ClassVar, so mypy refuses one here
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # noqa: RUF012
+    # below 24 rows the fixed heights would not fit: the panes share what there is instead
+    VERTICAL_BREAKPOINTS = [(0, "-tiny"), (24, "-short"), (36, "-tall")]  # noqa: RUF012
     CSS = """
     #row1 { height: 11; }
     #row2 { height: 6; }
@@ -62,14 +63,17 @@ class DeskApp(App[None]):
     Screen.-wide #pnl { width: 3fr; }
     Screen.-wide #positions { width: 2fr; }
     AuditPane { min-height: 4; }
-    Screen.-short Pane, Screen.-short AuditPane {
+    Screen.-short Pane, Screen.-short AuditPane, Screen.-tiny Pane, Screen.-tiny AuditPane {
         border: none;
         border-top: round $panel-lighten-2;
     }
     Screen.-short #row1 { height: 10; }
     Screen.-short AuditPane { min-height: 3; }
-    Screen.-short DecisionBar { height: 3; }
-    Screen.-short RiskPane.-alert { border-top: round $error; }
+    Screen.-short DecisionBar, Screen.-tiny DecisionBar { height: 3; }
+    Screen.-short RiskPane.-alert, Screen.-tiny RiskPane.-alert { border-top: round $error; }
+    Screen.-tiny #row1 { height: 3fr; min-height: 4; max-height: 10; }
+    Screen.-tiny #row2 { height: 1fr; min-height: 2; max-height: 6; }
+    Screen.-tiny AuditPane { height: 1fr; min-height: 2; }
     """
     BINDINGS: ClassVar[list[BindingType]] = keymap.DESK_BINDINGS
     DESK_ACTIONS = keymap.DESK_ACTIONS
