@@ -118,3 +118,29 @@ async def test_a_rule_whose_limit_changed_after_its_verdict_shows_no_room_under_
         await pilot.pause(0.05)
         row = next(line for line in shown(risk).splitlines() if "max_order_size" in line)
         assert "not judged" not in row and "50" in row, row
+
+
+def test_the_summary_says_why_its_blocks_per_rule_add_up_to_more_than_the_blocks() -> None:
+    # one order blocked by kill_switch and order_rate: 1 + 1 rows under 1 block, which read as
+    # a miscount unless said (as `desk run`'s summary says it)
+    import io
+    from dataclasses import replace
+
+    from conftest import make_session
+    from rich.console import Console
+
+    from desk.app.summary_screen import summary_table
+    from desk.engine import Engine
+    from desk.runner import Runner
+
+    def text(blocked: int, blocked_by: dict[str, int]) -> str:
+        snap = Runner(Engine(make_session(), None), paused=True).snapshot()
+        snap = replace(snap, stats={**snap.stats, "blocked": blocked, "blocked_by": blocked_by})
+        console = Console(file=io.StringIO(), width=100, color_system=None)
+        console.print(summary_table(snap))
+        return console.file.getvalue()  # type: ignore[attr-defined]
+
+    both = text(1, {"kill_switch": 1, "order_rate": 1})
+    assert "blocked by kill_switch" in both and "blocked by order_rate" in both
+    assert "counts under each" in both
+    assert "counts under each" not in text(2, {"kill_switch": 1, "order_rate": 1})
