@@ -143,4 +143,4 @@ def test_the_summary_says_why_its_blocks_per_rule_add_up_to_more_than_the_blocks
     both = text(1, {"kill_switch": 1, "order_rate": 1})
     assert "blocked by kill_switch" in both and "blocked by order_rate" in both
     assert "counts under each" in both
-    assert "counts under each" not in text(2, {"kill_switch": 1, "order_rate": 1})
+    assert "several rules" not in text(2, {"kill_switch": 1, "order_rate": 1})

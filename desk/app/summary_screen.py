@@ -19,7 +19,8 @@ def blocked_rows(blocked_by: dict[str, int], blocked: int) -> list[tuple[str, st
     blocked by several rules, the line that says why the rows add up to more than the blocks."""
     rows = [(f"  blocked by {rule}", f"{count:,}") for rule, count in sorted(blocked_by.items())]
     if sum(blocked_by.values()) > blocked:
-        rows.append(("  (an order blocked by several rules counts under each)", ""))
+        rows.append(("  (an order blocked by several rules", ""))
+        rows.append(("   counts under each)", ""))
     return rows
 
 
@@ -59,7 +60,7 @@ class SummaryScreen(DeskModal):
     keys a person ends a run with, save and quit, work here as they do on the desk."""
 
     DEFAULT_CSS = """
-    SummaryScreen > #box { height: auto; max-height: 90%; width: auto; min-width: 50; }
+    SummaryScreen > #box { height: auto; max-height: 90%; width: auto; min-width: 62; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss_box", "Back to the desk", id="close"),
