@@ -46,7 +46,17 @@ async def test_a_decision_the_logs_filter_hides_is_not_said_to_be_in_the_log(
         bar = shown(app.query_one("#decision"))
         assert "enter on it in the log" not in bar, bar
         assert "filter hides it" in bar
-        await pilot.press("slash")                            # the filter emptied: it is there
+        seq = app.last_snapshot.decision.seq
+        await pilot.press("slash")                            # the filter emptied: it is there,
+        app.query_one("#audit-filter").value = ""             # and the bar says so at once
+        await pilot.press("enter")
+        await pilot.pause(0.05)
+        assert "enter on it in the log" in shown(app.query_one("#decision"))
+        assert app.query_one("#audit").selected_seq() == seq
+        await pilot.press("slash", *"kind:fill", "enter")     # hidden again
+        await pilot.pause(0.05)
+        assert "filter hides it" in shown(app.query_one("#decision"))
+        await pilot.press("slash")                            # a new decision, no filter
         app.query_one("#audit-filter").value = ""
         await pilot.press("enter", "d")
         await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED

@@ -50,6 +50,9 @@ class AuditPane(Vertical):
             super().__init__()
             self.seq = seq
 
+    class FilterApplied(Message):
+        """The log shows other rows now: what pointed at a row may have to say otherwise."""
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.border_title = "audit"
@@ -167,6 +170,7 @@ class AuditPane(Vertical):
             return False
         self.filter = wanted
         self._rebuild()
+        self.post_message(self.FilterApplied())
         if wanted.active and not self.log_view.rows:
             self.notify(f"no row matches {wanted.describe()!r} yet; new rows that match will "
                         "show (an emptied box shows every row)", title="filter", timeout=6)

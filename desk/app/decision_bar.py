@@ -80,12 +80,16 @@ class DecisionBar(LineView):
         head.append(f"  #{decision.seq} {where}", style="dim")
         self.set_lines([head, *wrapped(Text(decision.why), width, max(1, rows - 1))])
 
+    @property
+    def shown(self) -> bool:
+        return self.has_class("-shown")
+
     def outdated_by(self, latest: Decision | None) -> bool:
         """A newer decision than the one explained has been made: the bar would read as the
         verdict on it."""
         shown = self.decision
         return (shown is not None and latest is not None and latest.seq != shown.seq
-                and self.has_class("-shown"))
+                and self.shown)
 
     def hide(self) -> None:
         if self.has_class("-shown"):

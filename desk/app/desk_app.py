@@ -237,6 +237,14 @@ class DeskApp(App[None]):
     def action_filter(self) -> None:
         self.audit.open_filter()
 
+    def on_audit_pane_filter_applied(self, _message: AuditPane.FilterApplied) -> None:
+        """The decision explained below the log: its row selected if the new filter shows it,
+        and the bar saying whether it does (it pointed at a row, or said the filter hid it)."""
+        decision = self.decision.decision
+        if decision is not None and self.decision.shown:
+            in_log = self.audit.select_seq(decision.seq)
+            self.decision.show_decision(decision, self.palette, in_log=in_log)
+
     def on_audit_pane_explain_requested(self, message: AuditPane.ExplainRequested) -> None:
         chain = explain(self.audit.records, message.seq, live=not self.runner.done)
         self.push_screen(ChainScreen(chain, message.seq, self.palette))
