@@ -19,16 +19,19 @@ def speed_label(speed: float | None) -> str:
     return "max" if speed is None else f"{speed:g}×"
 
 
+def speeds_for(speed: float | str) -> tuple[float | None, ...]:
+    """The speeds `+` and `-` step through for a session whose `replay.speed` is `speed`: the
+    listed ones, and that speed in its place among them when it is another (a session asking
+    for 600× plays at 600×, not at the 100× below it)."""
+    if speed == "max" or float(speed) in SPEEDS:
+        return SPEEDS
+    finite = sorted({*(s for s in SPEEDS if s is not None), float(speed)})
+    return (*finite, None)
+
+
 def initial_speed_index(speed: float | str) -> int:
-    """The listed speed closest to the session's `replay.speed`, rounding down."""
-    if speed == "max":
-        return len(SPEEDS) - 1
-    value = float(speed)
-    index = 0
-    for i, candidate in enumerate(SPEEDS[:-1]):
-        if candidate is not None and candidate <= value:
-            index = i
-    return index
+    """Where the session's `replay.speed` is among `speeds_for(speed)`."""
+    return speeds_for(speed).index(None if speed == "max" else float(speed))
 
 
 def _round2(value: float) -> float:

@@ -18,7 +18,7 @@ from enum import Enum
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from desk.pace_clock import SPEEDS, PaceClock, initial_speed_index
+from desk.pace_clock import PaceClock, initial_speed_index, speeds_for
 from desk.timeutil import format_ns
 
 if TYPE_CHECKING:
@@ -88,6 +88,8 @@ class Pacer:
         self.engine = engine
         self.on_notice = on_notice
         self.clock = clock
+        self.speeds = speeds_for(engine.config.replay.speed)
+        """The speeds `+` and `-` step through: the listed ones and the session's own."""
         self.speed_index = initial_speed_index(engine.config.replay.speed)
         self.state = RunState.PAUSED if paused else RunState.PLAYING
         self.error: str | None = None
@@ -119,7 +121,7 @@ class Pacer:
 
     @property
     def speed(self) -> float | None:
-        return SPEEDS[self.speed_index]
+        return self.speeds[self.speed_index]
 
     @property
     def done(self) -> bool:
@@ -263,6 +265,13 @@ class Pacer:
             self._fail(error)
             return False
         if not more:
+            # nothing is journaled after the end (actions are refused): the journal is closed
+            # now, so it reads whole while the viewer stays open on the final state
+            try:
+                self.engine.close()
+            except Exception as error:
+                self._fail(error)
+                return False
             self.state = RunState.FINISHED
             self._notify("finished", self.engine.journal.tail[-1][6] if self.engine.journal.tail
                          else "replay over")

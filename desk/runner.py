@@ -137,7 +137,7 @@ class Runner(Pacer):
         self._poke()
 
     def faster(self) -> None:
-        self.speed_index = min(self.speed_index + 1, len(SPEEDS) - 1)
+        self.speed_index = min(self.speed_index + 1, len(self.speeds) - 1)
         self._reanchor()
 
     def slower(self) -> None:

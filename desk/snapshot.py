@@ -85,6 +85,9 @@ class RuleRow:
     blocks: int
     pending: tuple[tuple[str, Any], ...] = ()
     """Changes queued for the next event (`enabled`, or a limit's name, and the new value)."""
+    changed_since: bool = False
+    """The rule was switched or its limits changed after its latest verdict: that verdict's
+    limit and headroom are not the rule's any more."""
 
     @property
     def will_enable(self) -> bool:

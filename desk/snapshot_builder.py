@@ -23,6 +23,8 @@ HISTORY = 240
 """How many equity/drawdown samples the sparklines keep (one per snapshot in which time moved)."""
 JOURNAL_PER_SNAPSHOT = 400
 """At most this many new journal records ride along in one snapshot; older ones count as skipped."""
+CHANGE_KINDS = frozenset({"limit_change", "rule_toggle"})
+"""Journal kinds that change a rule after its latest verdict (by schedule, operator or data)."""
 FOLLOWED_KINDS = frozenset({"risk", "fill"})
 """The book pane follows the instrument of the latest record of these kinds (unless pinned)."""
 
@@ -50,6 +52,8 @@ class SnapshotBuilder:
         self._equity: deque[float] = deque(maxlen=HISTORY)
         self._drawdown: deque[float] = deque(maxlen=HISTORY)
         self._verdicts: dict[str, dict[str, Any]] = {}
+        self._changed: set[str] = set()
+        """Rules switched or given new limits since their latest verdict."""
         self._decision: Decision | None = None
         span = replay_span(engine.config) or file_span(engine.loaded)
         self._span = None if span is None else (
@@ -90,6 +94,10 @@ class SnapshotBuilder:
             kind = record[2]
             if kind == "risk":
                 self._note_decision(record)
+            elif kind in CHANGE_KINDS:
+                rule = details_of(record[7]).get("rule")
+                if isinstance(rule, str):
+                    self._changed.add(rule)
             if kind in FOLLOWED_KINDS and record[3] in engine.specs:
                 self.followed = record[3]
         p = engine.portfolio_view
@@ -136,6 +144,7 @@ class SnapshotBuilder:
         details = details_of(record[7])
         for verdict in details.get("verdicts", []):
             self._verdicts[verdict["rule"]] = verdict
+            self._changed.discard(verdict["rule"])
         self._decision = Decision(record[0], record[1], bool(details.get("approved")), record[6],
                                   tuple(details.get("blocked_by", ())))
 
@@ -196,5 +205,6 @@ class SnapshotBuilder:
                 index, rule.name, rule.enabled, tuple(rule.limits().items()),
                 verdict.get("value"), verdict.get("limit"), verdict.get("headroom"),
                 verdict.get("passed"), verdict.get("message", ""), blocked_by.get(rule.name, 0),
-                tuple(pending.get(rule.name, {}).items())))
+                tuple(pending.get(rule.name, {}).items()),
+                rule.name in self._changed and rule.name in self._verdicts))
         return tuple(rows)

@@ -439,3 +439,23 @@ async def test_the_rules_screen_says_enter_switches_too(tmp_path: Path) -> None:
         app.screen.query_one("#switch-cash").focus()
         await pilot.press("enter")
         assert [a.rule for a in app.runner.engine.commands] == ["cash"]
+
+
+async def test_an_unknown_rule_in_the_filter_is_named_and_the_filter_kept(tmp_path: Path) -> None:
+    # a typo in a rule's name used to be taken, and the log waited, empty, for rows about a
+    # rule there is not
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        audit = app.query_one("#audit")
+        await pilot.press("slash", *"rule:cash", "enter")
+        assert audit.filter.rule == "cash"
+        await pilot.press("slash")
+        audit.query_one("#audit-filter").value = ""
+        await pilot.press(*"rule:max_positoin", "enter")
+        assert audit.filter.rule == "cash"                    # the previous filter stays
+        assert audit.has_class("-filtering")                  # the box, to correct the typo
+        told = [n for n in _told(app) if n.title == "filter not applied"]
+        assert len(told) == 1
+        assert "unknown rule 'max_positoin' (did you mean max_position?)" in told[0].message
+        assert "order_rate" in told[0].message                 # the rules there are
+        await pilot.press("escape")

@@ -180,3 +180,47 @@ async def test_a_long_instrument_name_is_cut_with_an_ellipsis_in_the_positions(
         row = next(line for line in shown(pane).splitlines() if line.startswith("BTCUSDT"))
         name = row.split()[0]
         assert name.endswith("…") and "BTCUSDT-PERPETUAL-X".startswith(name[:-1]), row
+
+
+async def test_the_header_fits_itself_again_when_the_terminal_is_resized_while_paused(
+        tmp_path: Path) -> None:
+    # paused, no new snapshot comes: the header must still redo its line for the new width,
+    # neither staying in its short form on a wide screen nor cut on a narrow one
+    app = make_app(tmp_path)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        header = app.query_one("#header")
+        assert not shown(header).startswith("desk · ")     # 60 columns: the short form
+        await pilot.resize_terminal(200, 50)
+        await pilot.pause(0.1)
+        assert shown(header).startswith("desk · test")
+        assert "events" in shown(header)
+        await pilot.resize_terminal(60, 24)
+        await pilot.pause(0.1)
+        assert shown(header).rstrip().endswith("ACTIVE"), shown(header)
+
+
+@pytest.mark.parametrize("size", [(80, 20), (100, 18), (60, 16)])
+async def test_a_terminal_shorter_than_24_rows_shrinks_the_panes_instead_of_scrolling(
+        tmp_path: Path, size: tuple[int, int]) -> None:
+    # below 24 rows the desk used to scroll to its bottom: the risk pane's title (the mode)
+    # and its first rules went off the top, out of reach of any key
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED)
+        await pilot.pause(0.1)
+        screen = app.screen
+        assert screen.virtual_size.height <= size[1], "the screen scrolls: something overflows"
+        assert screen.scroll_y == 0
+        regions = [app.query_one(p).region for p in (*PANES, "#audit", "#decision", "Footer")]
+        for i, first in enumerate(regions):
+            assert first.height > 0 and first.bottom <= size[1], (i, first)
+            for second in regions[i + 1:]:
+                assert not first.overlaps(second), (first, second)
+        rows = screen_text(app)
+        assert any("risk · ACTIVE" in row for row in rows)
+        assert any("1 ●on  kill_switch" in row for row in rows)
+        decision = app.runner.snapshot().decision
+        assert any(f"#{decision.seq}" in row for row in rows)

@@ -260,3 +260,20 @@ async def test_strategy_faults_are_told_once_per_kind_and_shown_in_the_header(
         titles = [n.title for n in app._notifications]
         assert titles.count("strategy fault") == 1 and titles.count("strategy stopped") == 1
         assert "⚠ strategy stopped" in shown(app.query_one("#header"))
+
+
+async def test_a_finished_replay_leaves_a_closed_journal_while_the_app_stays_open(
+        tmp_path: Path) -> None:
+    # the replay is over, the app still on its summary: `desk audit` on the journal in another
+    # terminal must read a whole journal, not one "cut short … or one still writing"
+    from desk.audit import load_journal
+
+    app = make_app(tmp_path, paused=False, replay={"speed": "max"})
+    engine = app.runner.engine
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: app.runner.state is RunState.FINISHED, tries=2_000)
+        read = load_journal(tmp_path / "live.arrow")
+        assert read.warning is None, read.warning
+        assert read.table.num_rows == engine.journal.seq
+        assert read.table.column("kind").to_pylist()[-1] == "end"
+        await pilot.press("escape", "q")

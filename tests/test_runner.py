@@ -263,3 +263,25 @@ def test_a_saved_session_lists_its_operator_actions_in_the_order_they_apply(
     saved = runner.save_session(tmp_path / "saved.toml")
     actions = tomllib.loads(saved.read_text())["operator_actions"]
     assert [(a["seq"], a["rule"]) for a in actions] == [(10, "max_leverage"), (300, "cash")]
+
+
+def test_a_session_speed_off_the_list_is_played_at_and_stepped_through() -> None:
+    # `replay.speed = 600` used to play at 100× (the listed speed below it), the header saying
+    # 100×: the session's own speed takes its place among the listed ones
+    engine = Engine(make_session(replay={"speed": 600}), None)
+    runner = Runner(engine, paused=True)
+    assert runner.speed == 600 and runner.pace().speed == "600×"
+    runner.faster()
+    assert runner.speed == 1000
+    runner.slower()
+    runner.slower()
+    assert runner.speed == 100
+    for _ in range(9):
+        runner.faster()
+    assert runner.speed is None                  # max is still the top
+    slow = Runner(Engine(make_session(replay={"speed": 0.5}), None), paused=True)
+    assert slow.speed == 0.5
+    slow.faster()
+    assert slow.speed == 1
+    listed = Runner(Engine(make_session(replay={"speed": 100}), None), paused=True)
+    assert listed.speeds == (1.0, 10.0, 100.0, 1000.0, None) and listed.speed == 100

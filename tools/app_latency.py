@@ -47,7 +47,7 @@ from desk.app.header import DeskHeader
 from desk.commands.run import DEMO
 from desk.config import LoadedSession, load_session
 from desk.engine import Engine
-from desk.runner import SPEEDS, Runner, RunState
+from desk.runner import Runner, RunState
 
 
 def long_session(path: Path) -> LoadedSession:
@@ -84,7 +84,7 @@ async def in_app(path: Path, size: tuple[int, int], seconds: float, keys: int,
                  seed: int) -> dict[str, Any]:
     engine = Engine(long_session(path), None)
     runner = Runner(engine)
-    runner.speed_index = len(SPEEDS) - 1  # max
+    runner.speed_index = len(runner.speeds) - 1  # max
     app = DeskApp(runner)
     lateness: list[float] = []
     acted: list[float] = []

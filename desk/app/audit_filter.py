@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import get_close_matches
 
@@ -74,3 +75,15 @@ def unknown_kinds(wanted: AuditFilter) -> str:
         close = get_close_matches(kind, KINDS, n=1)
         hints.append(f"{kind!r}" + (f" (did you mean {close[0]}?)" if close else ""))
     return (f"unknown kind {', '.join(hints)}; the kinds are: {', '.join(KINDS)}")
+
+
+def unknown_rule(wanted: AuditFilter, rules: Sequence[str]) -> str:
+    """What is wrong with the filter's rule, in one sentence with the rules there are; "" when
+    it names one of `rules` (or none). A typo would otherwise show an empty log that waits for
+    rows that can never come."""
+    rule = wanted.rule
+    if rule is None or rule in rules:
+        return ""
+    close = get_close_matches(rule, rules, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown rule {rule!r}{hint}; the rules are: {', '.join(rules)}"

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input
 
-from desk.app.audit_filter import AuditFilter, unknown_kinds
+from desk.app.audit_filter import AuditFilter, unknown_kinds, unknown_rule
 from desk.app.audit_log import MAX_ROWS, AuditLog
 from desk.app.look import Palette
 from desk.audit import TailRecord
@@ -50,6 +50,9 @@ class AuditPane(Vertical):
             super().__init__()
             self.seq = seq
 
+    class FilterApplied(Message):
+        """The log shows other rows now: what pointed at a row may have to say otherwise."""
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.border_title = "audit"
@@ -59,6 +62,8 @@ class AuditPane(Vertical):
         self.filter = AuditFilter()
         self._palette: Palette | None = None
         self.skipped = 0
+        self.rule_names: tuple[str, ...] = ()
+        """The session's risk rules, which `rule:` may name (none known: any is taken)."""
         self._log = AuditLog(id="audit-log")
         self._log.on_follow = self._followed
         self._first_day = ""
@@ -154,15 +159,18 @@ class AuditPane(Vertical):
         self.log_view.focus()
 
     def apply_filter(self, text: str) -> bool:
-        """Show only what `text` asks for; a kind no journal has (a typo) changes nothing, and
-        the person is told the kinds there are, rather than shown an empty log."""
+        """Show only what `text` asks for; a kind no journal has or a rule the session has not
+        (a typo) changes nothing, and the person is told the ones there are, rather than shown
+        an empty log."""
         wanted = AuditFilter.parse(text)
-        unknown = unknown_kinds(wanted)
+        unknown = unknown_kinds(wanted) or (
+            unknown_rule(wanted, self.rule_names) if self.rule_names else "")
         if unknown:
             self.notify(unknown, title="filter not applied", severity="error", timeout=8)
             return False
         self.filter = wanted
         self._rebuild()
+        self.post_message(self.FilterApplied())
         if wanted.active and not self.log_view.rows:
             self.notify(f"no row matches {wanted.describe()!r} yet; new rows that match will "
                         "show (an emptied box shows every row)", title="filter", timeout=6)

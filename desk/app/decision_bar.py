@@ -1,4 +1,5 @@
-"""The explanation of the risk decision a seek (`d`) stopped at, shown until the replay moves on."""
+"""The explanation of the risk decision a seek (`d`) stopped at, shown until the replay plays on
+or a newer decision is made (stepping with `n` may reach one)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ def wrapped(text: Text, width: int, rows: int) -> list[Text]:
     return lines
 
 
+HIDDEN_BY_FILTER = "(the log's filter hides it: / and enter on an emptied box show it)"
+"""Said instead of pointing at the decision's row when the filter leaves that row out."""
+
+
 class DecisionBar(LineView):
     """A few rows under the log: the decision's verdict, then why, wrapped and cut to fit.
 
@@ -46,9 +51,12 @@ class DecisionBar(LineView):
         super().__init__(**kwargs)
         self.decision: Decision | None = None
         self._palette: Palette | None = None
+        self._in_log = True
 
-    def show_decision(self, decision: Decision, palette: Palette) -> None:
-        self.decision, self._palette = decision, palette
+    def show_decision(self, decision: Decision, palette: Palette, in_log: bool = True) -> None:
+        """Explain `decision`; `in_log` False: the log's filter hides its row, so the bar must
+        not send the person to a row that is not there (enter would explain another)."""
+        self.decision, self._palette, self._in_log = decision, palette, in_log
         self.add_class("-shown")
         self._fill()
 
@@ -67,8 +75,21 @@ class DecisionBar(LineView):
         else:
             head.append(" BLOCKED ", style=f"bold reverse {palette.bad}")
             head.append(f" by {', '.join(decision.blocked_by)}", style=f"bold {palette.bad}")
-        head.append(f"  #{decision.seq} (enter on it in the log: full chain)", style="dim")
+        where = (HIDDEN_BY_FILTER if not self._in_log
+                 else "(enter on it in the log: full chain)")
+        head.append(f"  #{decision.seq} {where}", style="dim")
         self.set_lines([head, *wrapped(Text(decision.why), width, max(1, rows - 1))])
+
+    @property
+    def shown(self) -> bool:
+        return self.has_class("-shown")
+
+    def outdated_by(self, latest: Decision | None) -> bool:
+        """A newer decision than the one explained has been made: the bar would read as the
+        verdict on it."""
+        shown = self.decision
+        return (shown is not None and latest is not None and latest.seq != shown.seq
+                and self.shown)
 
     def hide(self) -> None:
         if self.has_class("-shown"):

@@ -48,7 +48,8 @@ class DeskApp(App[None]):
     TITLE = "desk"
     # Textual's App declares these without ClassVar, so mypy refuses one here
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # noqa: RUF012
+    # below 24 rows the fixed heights would not fit: the panes share what there is instead
+    VERTICAL_BREAKPOINTS = [(0, "-tiny"), (24, "-short"), (36, "-tall")]  # noqa: RUF012
     CSS = """
     #row1 { height: 11; }
     #row2 { height: 6; }
@@ -62,14 +63,17 @@ class DeskApp(App[None]):
     Screen.-wide #pnl { width: 3fr; }
     Screen.-wide #positions { width: 2fr; }
     AuditPane { min-height: 4; }
-    Screen.-short Pane, Screen.-short AuditPane {
+    Screen.-short Pane, Screen.-short AuditPane, Screen.-tiny Pane, Screen.-tiny AuditPane {
         border: none;
         border-top: round $panel-lighten-2;
     }
     Screen.-short #row1 { height: 10; }
     Screen.-short AuditPane { min-height: 3; }
-    Screen.-short DecisionBar { height: 3; }
-    Screen.-short RiskPane.-alert { border-top: round $error; }
+    Screen.-short DecisionBar, Screen.-tiny DecisionBar { height: 3; }
+    Screen.-short RiskPane.-alert, Screen.-tiny RiskPane.-alert { border-top: round $error; }
+    Screen.-tiny #row1 { height: 3fr; min-height: 4; max-height: 10; }
+    Screen.-tiny #row2 { height: 1fr; min-height: 2; max-height: 6; }
+    Screen.-tiny AuditPane { height: 1fr; min-height: 2; }
     """
     BINDINGS: ClassVar[list[BindingType]] = keymap.DESK_BINDINGS
     DESK_ACTIONS = keymap.DESK_ACTIONS
@@ -124,6 +128,7 @@ class DeskApp(App[None]):
         self.query_one(AuditLog).focus()
         self.call_after_refresh(self._freeze_setup)
         self.audit = self.query_one(AuditPane)
+        self.audit.rule_names = tuple(rule.name for rule in self.runner.engine.risk.rules)
         self.decision = self.query_one(DecisionBar)
         self.painter.attach()
         self.audit.log_view.show_header = self.size.height >= 36
@@ -231,6 +236,14 @@ class DeskApp(App[None]):
 
     def action_filter(self) -> None:
         self.audit.open_filter()
+
+    def on_audit_pane_filter_applied(self, _message: AuditPane.FilterApplied) -> None:
+        """The decision explained below the log: its row selected if the new filter shows it,
+        and the bar saying whether it does (it pointed at a row, or said the filter hid it)."""
+        decision = self.decision.decision
+        if decision is not None and self.decision.shown:
+            in_log = self.audit.select_seq(decision.seq)
+            self.decision.show_decision(decision, self.palette, in_log=in_log)
 
     def on_audit_pane_explain_requested(self, message: AuditPane.ExplainRequested) -> None:
         chain = explain(self.audit.records, message.seq, live=not self.runner.done)

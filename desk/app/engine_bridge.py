@@ -58,8 +58,8 @@ class EngineBridge:
         app.painter.drain()  # all of it at once: the log must hold the decision to select it
         snap = app.last_snapshot
         if notice.kind == "decision" and snap is not None and snap.decision is not None:
-            app.decision.show_decision(snap.decision, app.palette)
-            app.audit.select_seq(snap.decision.seq)
+            in_log = app.audit.select_seq(snap.decision.seq)
+            app.decision.show_decision(snap.decision, app.palette, in_log=in_log)
         elif notice.kind == "finished" and snap is not None and not self._summary_shown:
             self._summary_shown = True
             if isinstance(app.focused, Input):

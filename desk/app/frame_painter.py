@@ -108,7 +108,7 @@ class FramePainter:
         with self.app.batch_update():
             for pane in self._panes:
                 pane.show(snap, palette)
-            if snap.state == "PLAYING":
+            if snap.state == "PLAYING" or self._decision.outdated_by(snap.decision):
                 self._decision.hide()
 
     def _paint_log(self, snap: Snapshot, palette: Palette, fresh: bool) -> None:

@@ -66,7 +66,18 @@ class DeskHeader(LineView):
     }
     """
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._shown: tuple[Snapshot, Palette] | None = None
+        """What the line was made from: a resize remakes it for the new width, since while
+        paused no new snapshot comes to do so."""
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
+
     def show(self, snap: Snapshot, palette: Palette) -> None:
+        self._shown = (snap, palette)
         width = self.size.width
         for detail in (2, 1, 0):  # the most detailed line that fits the width
             line = self.line(snap, palette, detail)

@@ -66,13 +66,14 @@ class RiskPane(Pane):
                         style=palette.good if on else f"bold {palette.warn}")
             text.append(f" {rule.name:<14}", style=style)
             verdict_style = f"bold {palette.bad}" if rule.passed is False and on else style
-            state = self._state(rule, palette)
+            state = self._state(rule, palette, wide)
             if wide:
                 limits = limits_of[rule.name]
                 if len(limits) > lw:
                     limits = limits[: lw - 1] + "…"
                 text.append(f" {limits:<{lw}}", style="dim")
-                figures = (rule.value, rule.limit, rule.headroom) if on else (None, None, None)
+                judged = on and not rule.changed_since  # figures under limits still in force
+                figures = (rule.value, rule.limit, rule.headroom) if judged else (None,) * 3
                 text.append(" " + " ".join(f"{self._figure(f):>10}" for f in figures) + "  ",
                             style=verdict_style)
                 verdict = rule.message
@@ -101,7 +102,7 @@ class RiskPane(Pane):
         return text
 
     @staticmethod
-    def _state(rule: RuleRow, palette: Palette) -> Text | None:
+    def _state(rule: RuleRow, palette: Palette, wide: bool = False) -> Text | None:
         """What the rule's switch means, in words, where its verdict would say too little: off
         (its checks are skipped), the kill switch engaged or not, a change queued for the next
         event. None: the latest verdict says it."""
@@ -120,6 +121,15 @@ class RiskPane(Pane):
         if changes:
             return Text(pending + " ".join(f"{k}={limit_text(v)}" for k, v in changes.items()),
                         style=f"bold {palette.warn}")
+        if rule.changed_since and rule.passed is not None:
+            # its latest verdict was under other limits (or before it was off): its figures
+            # would say room under a limit no longer in force. The wide layout shows the limits
+            # in their own column; the narrow one, here
+            if wide:
+                return Text("changed since its latest verdict: not judged yet",
+                            style=palette.muted)
+            limits = " ".join(f"{k}={limit_text(v)}" for k, v in rule.limits)
+            return Text(f"not judged since: {limits}", style=palette.muted)
         return None
 
     @staticmethod

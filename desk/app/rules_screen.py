@@ -68,6 +68,9 @@ class RulesScreen(DeskModal):
         so a limit it would refuse is never announced as applying."""
         self.over = over
         """The replay has finished: nothing typed here can change it any more."""
+        self.in_force: dict[str, str] = {}
+        """Per field (`rule.param`), the limit as it will be, as text: a field never keeps
+        showing a limit that was refused or not applied."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="box") as box:
@@ -85,10 +88,12 @@ class RulesScreen(DeskModal):
                 with Horizontal(classes="params"):
                     for param, _value in rule.limits:
                         value = rule.will_have(param)
+                        self.in_force[f"{rule.name}.{param}"] = (
+                            limit_text(value) if value is not None else "")
                         yield Label(param, classes="param")
                         # compact: one row, no border, so what is typed stays in view; an empty
                         # field's hint reads as a hint, not as a value
-                        field = Input(limit_text(value) if value is not None else "",
+                        field = Input(self.in_force[f"{rule.name}.{param}"],
                                       placeholder="no limit", id=f"limit-{rule.name}-{param}",
                                       name=f"{rule.name}.{param}", compact=True)
                         field.tooltip = f"{rule.name}.{param} (a number, yes/no, or none)"
@@ -107,19 +112,53 @@ class RulesScreen(DeskModal):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        rule, _, param = (event.input.name or "").partition(".")
+        field = event.input
+        rule, _, param = (field.name or "").partition(".")
         try:
             value = parse_limit(event.value)
         except ValueError:
+            self._restore(field)
             self.notify(f"{rule}.{param}: {event.value!r} is not a number, yes/no or none",
                         title="nothing changed", severity="error")
             return
         refused = self.refusal(rule, param, value)
         if refused is not None:
+            self._restore(field)
             self.notify(refused, title="nothing changed", severity="error", timeout=8)
             return
         if not self.act(OperatorAction(seq=0, action="set", rule=rule, param=param, value=value)):
+            self._restore(field)
             self.notify(OVER, title="nothing changed", severity="warning")
             return
+        self.in_force[field.name or ""] = "" if value is None else limit_text(value)
+        self._restore(field)
         shown = "no limit" if value is None else f"= {limit_text(value)}"
         self.notify(f"{rule}.{param} {shown} from the next event")
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        """Leaving a field without enter applies nothing: it shows the limit in force again,
+        and the person is told, rather than left reading a limit they only typed."""
+        field = event.input
+        wanted = self.in_force.get(field.name or "")
+        if wanted is None or _same_limit(field.value, wanted):
+            return
+        typed = field.value
+        self._restore(field)
+        self.notify(f"{field.name}: {typed!r} was not applied (enter applies it)",
+                    title="nothing changed", severity="warning")
+
+    def _restore(self, field: Input) -> None:
+        """The field shows its limit as it will be (what a refused or abandoned text is not)."""
+        wanted = self.in_force.get(field.name or "")
+        if wanted is not None and field.value != wanted:
+            with field.prevent(Input.Changed):
+                field.value = wanted
+
+
+def _same_limit(typed: str, in_force: str) -> bool:
+    """`typed` says the limit `in_force` says (`1000` is `1,000`)."""
+    try:
+        a, b = parse_limit(typed), parse_limit(in_force)
+    except ValueError:
+        return False
+    return bool(a == b) and isinstance(a, bool) == isinstance(b, bool)  # `1` is not `yes`

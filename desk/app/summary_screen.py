@@ -14,6 +14,16 @@ from desk.app.modal import DeskModal
 from desk.snapshot import Snapshot
 
 
+def blocked_rows(blocked_by: dict[str, int], blocked: int) -> list[tuple[str, str]]:
+    """A row per rule that blocked, as `desk run`'s summary has them; and when an order was
+    blocked by several rules, the line that says why the rows add up to more than the blocks."""
+    rows = [(f"  blocked by {rule}", f"{count:,}") for rule, count in sorted(blocked_by.items())]
+    if sum(blocked_by.values()) > blocked:
+        rows.append(("  (an order blocked by several rules", ""))
+        rows.append(("   counts under each)", ""))
+    return rows
+
+
 def summary_table(snap: Snapshot) -> Table:
     pnl = snap.pnl
     table = Table(box=None, show_header=False, padding=(0, 2))
@@ -31,8 +41,7 @@ def summary_table(snap: Snapshot) -> Table:
         ("signals", f"{stats['signals']:,}"),
         ("orders allowed", f"{stats['approved']:,}"),
         ("orders blocked", f"{stats['blocked']:,}"),
-        ("blocked by", "\n".join(f"{k} {v}" for k, v in sorted(stats["blocked_by"].items()))
-         or "–"),
+        *blocked_rows(stats["blocked_by"], stats["blocked"]),
         ("fills", f"{stats['fills']:,}"),
         ("journal records", f"{stats['records']:,}"),
         ("final mode", snap.mode),
@@ -51,7 +60,7 @@ class SummaryScreen(DeskModal):
     keys a person ends a run with, save and quit, work here as they do on the desk."""
 
     DEFAULT_CSS = """
-    SummaryScreen > #box { height: auto; max-height: 90%; width: auto; min-width: 50; }
+    SummaryScreen > #box { height: auto; max-height: 90%; width: auto; min-width: 62; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss_box", "Back to the desk", id="close"),
