@@ -70,3 +70,29 @@ def test_play_exits_1_for_a_fault_of_desk_itself(tmp_path: Path, monkeypatch: py
 
 def _raise() -> bool:
     raise RuntimeError("the feed handler exploded")
+
+
+def _started(app: DeskApp) -> None:
+    app.started = True  # type: ignore[attr-defined]
+
+
+def test_a_theme_that_picks_none_stops_play_before_it_starts_in_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(DeskApp, "run", _started)
+    session = _session(tmp_path, 100.5)
+    out = ["--out", str(tmp_path / "out")]
+    assert run_cli(["play", str(session), "--theme", "drak", *out]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "desk: --theme: no theme 'drak' (themes: desk-dark, desk-high-contrast, desk-light; "
+        "or a theme file's path)")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\nprimary = "#zzz"\n')
+    assert run_cli(["play", str(session), "--theme", str(bad), *out]) == 2
+    assert capsys.readouterr().err.startswith(f"desk: --theme: {bad}: primary: '#zzz'")
+    session.write_text(session.read_text() + '[app]\ntheme = "neon"\n')
+    assert run_cli(["play", str(session), *out]) == 2
+    assert capsys.readouterr().err.startswith(f"desk: {session}: app.theme: no theme 'neon'")
+    assert not (tmp_path / "out").exists()  # stopped before the journal was made
+    for name in ("light", "desk-light", str(Path("themes") / "light.toml")):
+        assert run_cli(["play", str(session), "--theme", name, *out]) == 0, name

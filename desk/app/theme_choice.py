@@ -46,6 +46,21 @@ def _theme_from_file(app: DeskApp, path: Path) -> str:
     return theme.name
 
 
+def theme_problem(name: str, folder: Path) -> str | None:
+    """Why `name` picks no theme, in one line; None when it picks one. `name` is a theme's name,
+    its file's name in `folder` (`light`), or the path of a theme file, as `--theme` takes it."""
+    if name.endswith(".toml") or Path(name).is_file():
+        try:
+            load_theme_file(Path(name))
+        except ValueError as error:
+            return "; ".join(str(error).splitlines())
+        return None
+    loaded = load_themes(folder)
+    if name in loaded.names or name in loaded.by_file:
+        return None
+    return f"no theme {name!r} (themes: {', '.join(loaded.names)}; or a theme file's path)"
+
+
 def next_theme(app: DeskApp) -> None:
     """`t`: the next theme in the list, named in a notification."""
     names = app.theme_names or [DEFAULT_THEME]

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desk.commands.run import DEMO, check_journal_path, seed_value
-from desk.errors import DeskError
+from desk.errors import DeskError, SessionError
+
+if TYPE_CHECKING:
+    from desk.config import LoadedSession
 
 
 def cmd_play(args: argparse.Namespace) -> int:
@@ -19,6 +22,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     from desk.runner import Runner
 
     loaded = load_session(Path(args.session) if args.session else DEMO)
+    _check_theme(args.theme, loaded)
     journal = (Path(args.out) / "journal.arrow") if args.out else Path(loaded.config.audit.path)
     check_journal_path(journal, f"--out {args.out}" if args.out else f"{loaded.path}: audit.path",
                        loaded)
@@ -42,6 +46,25 @@ def cmd_play(args: argparse.Namespace) -> int:
         return 1
     print(f"journal: {journal}")
     return 0
+
+
+def _check_theme(theme: str | None, loaded: LoadedSession) -> None:
+    """A theme asked for that does not exist or cannot be read stops `desk play` before it
+    starts, in one line: `--theme` first, else the session's `[app] theme`."""
+    from desk.app.theme_choice import theme_problem
+    from desk.app.themes import THEMES_DIR
+
+    configured = loaded.config.app.theme
+    if theme:
+        where, name = "--theme", theme
+    elif configured:
+        where = f"{loaded.path or 'session'}: app.theme"
+        name = str(loaded.resolve(configured)) if configured.endswith(".toml") else configured
+    else:
+        return
+    problem = theme_problem(name, THEMES_DIR)
+    if problem is not None:
+        raise SessionError(f"{where}: {problem}")
 
 
 def register(sub: Any) -> None:
