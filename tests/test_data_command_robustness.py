@@ -7,6 +7,8 @@ from __future__ import annotations
 import errno
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -117,6 +119,33 @@ def test_an_out_that_is_not_a_regular_file_is_refused_and_left_in_place(
     failed(code, err, f"{fifo}: --out exists and is not a regular file")
     assert fifo.is_fifo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "t.csv"]
+
+
+def desk_process(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`desk ARGV` in a process of its own, stopped after a minute: a command that waits on a
+    fifo fails its test instead of stalling the suite."""
+    return subprocess.run([sys.executable, "-m", "desk", *argv], cwd=cwd, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("command", ["import", "inspect", "replay", "run", "bench"])
+def test_a_fifo_given_as_data_is_refused_at_once_naming_it(command: str, tmp_path: Path) -> None:
+    """Opening a fifo blocks until something writes to it: desk would wait for ever."""
+    fifo = tmp_path / "feed.parquet"
+    os.mkfifo(fifo)
+    (tmp_path / "s.toml").write_text('[[data.files]]\npath = "feed.parquet"\nkind = "mixed"\n'
+                                      '[[instruments]]\nsymbol = "X"\n')
+    argv = {"import": ["data", "import", str(fifo), "--format", "parquet", "--kind", "trade",
+                       "--out", str(tmp_path / "o.parquet")],
+            "inspect": ["data", "inspect", str(fifo)], "replay": ["data", "replay", str(fifo)],
+            "run": ["run", str(tmp_path / "s.toml"), "--out", "out"],
+            "bench": ["bench", "--data", str(fifo), "--dir", "bench"]}[command]
+    done = desk_process(argv, tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"{fifo}: not a regular file (a fifo)" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feed.parquet", "s.toml"]
 
 
 def test_a_full_disk_is_one_line_naming_the_output_and_leaves_no_partial_file(

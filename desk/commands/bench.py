@@ -11,6 +11,7 @@ from typing import Any
 def cmd_bench(args: argparse.Namespace) -> int:
     """Generate (or take) the data, measure each process, print the figures."""
     from desk.bench import BenchError, profile, report, run_l2, run_trades
+    from desk.data import not_regular
 
     if args.events <= 0 or args.repeat <= 0:
         raise BenchError("--events and --repeat must be positive")
@@ -20,6 +21,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise BenchError(f"{data}: no such data file")
     if data is not None and data.is_dir():
         raise BenchError(f"--data: {data} is a folder, not a data file")
+    special = None if data is None else not_regular(data)
+    if special is not None:
+        raise BenchError(f"--data: {data}: {special}")
     _prepare(folder)
     if args.l2:
         result = run_l2(folder, args.events, data, args.repeat)

@@ -102,11 +102,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     from desk.data.writer import MarketWriter, temporary_beside
     from desk.importers import importer
     from desk.importers.chronology import settle
+    from desk.importers.source import check_exists
     from desk.report import stdout_console
 
     run = importer(args.format)
     options = _options(args)
     sources = [Path(s) for s in args.src]
+    for source in sources:  # all of them before any is read: a fifo among them would block
+        check_exists(source)
     out = Path(args.out)
     _check_out(out, sources)
     temporary = temporary_beside(out)

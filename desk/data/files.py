@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from desk.config import FileSource
-from desk.data import checks
+from desk.data import checks, not_regular
 from desk.data.checks import PRICE_FIELDS, REPEATABLE, SIZE_FIELDS, Problem
 from desk.data.csv_rows import CsvRows
 from desk.data.event_builder import EventBuilder, MarketEvent
@@ -50,6 +50,9 @@ class FileReader:
         self.source = source
         self.go_on = go_on
         self.path = path
+        special = not_regular(path)  # checked when the session loads; this is what is read
+        if special is not None:
+            raise DataError(f"{path}: {special}")
         self.format = file_format(path, source.format)
         self.default_instrument = source.instrument or default_instrument
         self.known = known

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from desk.book import GAP, STALE, Book
+from desk.data import not_regular
 from desk.data.schema import COLUMNS
 from desk.data.writer import PRICES, SIZES, bad_prices, bad_sizes
 from desk.errors import DataError, first_line
@@ -78,6 +79,9 @@ def open_desk_file(path: Path) -> pq.ParquetFile:
         raise DataError(f"{path}: no such file")
     if path.is_dir():
         raise DataError(f"{path}: is a folder, not a desk-schema Parquet file")
+    special = not_regular(path)
+    if special is not None:
+        raise DataError(f"{path}: {special}")
     try:
         parquet = pq.ParquetFile(path, pre_buffer=False)
     except (pa.ArrowInvalid, OSError) as error:
