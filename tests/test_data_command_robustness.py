@@ -4,11 +4,14 @@ left as it was."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -146,6 +149,42 @@ def test_a_fifo_given_as_data_is_refused_at_once_naming_it(command: str, tmp_pat
     assert len(lines) == 1, done.stderr
     assert f"{fifo}: not a regular file (a fifo)" in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["feed.parquet", "s.toml"]
+
+
+def _partial_size(folder: Path) -> int:
+    """Bytes written so far to the import's temporary file in `folder` (0 until it has rows)."""
+    total = 0
+    for path in folder.glob(".*.partial"):
+        with contextlib.suppress(FileNotFoundError):
+            total += path.stat().st_size
+    return total
+
+
+def test_an_import_ended_by_sigterm_removes_its_partial_file_as_ctrl_c_does(
+        tmp_path: Path) -> None:
+    source = tmp_path / "t.csv"
+    source.write_text("".join(f"{1_700_000_000 + i},{100 + i % 7}.5,{1 + i % 5}\n"
+                              for i in range(100_000)))
+    # the file a hundred times: ten million rows, far more than are written when the signal comes
+    process = subprocess.Popen(
+        [sys.executable, "-m", "desk", "data", "import", *[str(source)] * 100, *CSV_TRADE,
+         "--sort", "--out", str(tmp_path / "o.parquet")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while _partial_size(tmp_path) == 0:  # rows are being written
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the import wrote nothing in a minute"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
 
 
 def test_a_full_disk_is_one_line_naming_the_output_and_leaves_no_partial_file(

@@ -97,13 +97,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Import SRC into desk's Parquet schema with a progress bar, then print a summary.
 
     The rows go to a temporary file of a fresh name beside `--out` (so it can never be a
-    source, nor an earlier import's leftovers), renamed over `--out` only when all went well.
+    source, nor an earlier import's leftovers), renamed over `--out` only when all went well;
+    an import stopped by an error, Ctrl-C or SIGTERM removes it.
     """
     from desk.data.writer import MarketWriter, temporary_beside
     from desk.importers import importer
     from desk.importers.chronology import settle
     from desk.importers.source import check_exists
     from desk.report import stdout_console
+    from desk.termination import terminate_as_interrupt
 
     run = importer(args.format)
     options = _options(args)
@@ -112,18 +114,19 @@ def cmd_import(args: argparse.Namespace) -> int:
         check_exists(source)
     out = Path(args.out)
     _check_out(out, sources)
-    temporary = temporary_beside(out)
-    writer = MarketWriter(temporary, label=out)
-    try:
-        _read_sources(run, sources, writer, options, args.format)
-        if writer.stats.rows == 0:
-            raise DataError(_nothing(sources, writer))
-        writer.close()
-        settle(writer, sources, options.sort)
-        _replace(temporary, out)
-    except BaseException:
-        writer.abort()
-        raise
+    with terminate_as_interrupt():  # a kill cleans up as Ctrl-C does: no partial file left
+        temporary = temporary_beside(out)
+        writer = MarketWriter(temporary, label=out)
+        try:
+            _read_sources(run, sources, writer, options, args.format)
+            if writer.stats.rows == 0:
+                raise DataError(_nothing(sources, writer))
+            writer.close()
+            settle(writer, sources, options.sort)
+            _replace(temporary, out)
+        except BaseException:
+            writer.abort()
+            raise
     _print_summary(stdout_console(), out, writer)
     return 0
 
