@@ -19,6 +19,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 from cli_run import run_cli
+from conftest import ROOT
 
 TRADES = "".join(f"{1_700_000_000 + i},{100 + i}.5,{i + 1}\n" for i in range(5))
 """Five trades without a header: epoch seconds, price, size."""
@@ -124,11 +125,17 @@ def test_an_out_that_is_not_a_regular_file_is_refused_and_left_in_place(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "t.csv"]
 
 
+def desk_env() -> dict[str, str]:
+    """The environment of a `desk` process started by a test: this checkout's desk first."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH",
+                                                                                   "")])}
+
+
 def desk_process(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """`desk ARGV` in a process of its own, stopped after a minute: a command that waits on a
     fifo fails its test instead of stalling the suite."""
     return subprocess.run([sys.executable, "-m", "desk", *argv], cwd=cwd, capture_output=True,
-                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+                          text=True, timeout=60, stdin=subprocess.DEVNULL, env=desk_env())
 
 
 @pytest.mark.parametrize("command", ["import", "inspect", "replay", "run", "bench"])
@@ -169,7 +176,8 @@ def test_an_import_ended_by_sigterm_removes_its_partial_file_as_ctrl_c_does(
     process = subprocess.Popen(
         [sys.executable, "-m", "desk", "data", "import", *[str(source)] * 100, *CSV_TRADE,
          "--sort", "--out", str(tmp_path / "o.parquet")],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=desk_env())
     try:
         deadline = time.monotonic() + 60
         while _partial_size(tmp_path) == 0:  # rows are being written

@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from desk.commands import given
+
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from desk.audit import load_journal
@@ -82,7 +84,8 @@ def _table(records: list[dict[str, Any]], total: int) -> None:
 
 def register(sub: Any) -> None:
     audit = sub.add_parser("audit", help="list and filter a journal's records")
-    audit.add_argument("journal", help="a journal written by `desk run` (journal.arrow)")
+    audit.add_argument("journal", type=given("a journal"),
+                       help="a journal written by `desk run` (journal.arrow)")
     audit.add_argument("--kind", action="append",
                        help="keep these kinds (repeat or comma-separate): risk, signal, intent, "
                             "order, arrival, fill, execution, mode, limit_change, rule_toggle…")

@@ -8,6 +8,7 @@ import math
 import os
 from typing import Any
 
+from desk.commands import given
 from desk.errors import SessionError
 from desk.timeutil import parse_duration_ns
 
@@ -114,7 +115,7 @@ def _collect(cells: list[Any], args: argparse.Namespace, console: Any, jobs: int
 
 def register(sub: Any) -> None:
     p = sub.add_parser("compare", help="run sessions over the same K seeds and compare them")
-    p.add_argument("sessions", nargs="+", help="session files")
+    p.add_argument("sessions", nargs="+", type=given("a session file"), help="session files")
     p.add_argument("--seeds", type=int, default=8, help="how many seeded worlds (default 8)")
     p.add_argument("--seed-start", type=int, default=1, help="the first seed (default 1)")
     p.add_argument("--jobs", type=int, help="local worker processes (default: cores, at most 4)")

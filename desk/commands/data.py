@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from desk.commands import given
 from desk.errors import DataError
 
 
@@ -276,9 +277,10 @@ def register(sub: Any) -> None:
     imp = verbs.add_parser(
         "import", help="convert SRC to desk's Parquet schema",
         epilog="formats: " + "; ".join(f"{k}: {v[1]}" for k, v in FORMATS.items()))
-    imp.add_argument("src", nargs="+", help="source file(s)")
+    imp.add_argument("src", nargs="+", type=given("a source file"), help="source file(s)")
     imp.add_argument("--format", "-f", required=True, choices=list(FORMATS))
-    imp.add_argument("--out", "-o", required=True, help="the desk-schema Parquet file to write")
+    imp.add_argument("--out", "-o", required=True, type=given("the Parquet file to write"),
+                     help="the desk-schema Parquet file to write")
     imp.add_argument("--instrument", help="symbol for rows without an instrument column")
     imp.add_argument("--kind", choices=["trade", "quote", "bar", "book"],
                      help="what a generic file holds")
@@ -307,10 +309,10 @@ def register(sub: Any) -> None:
     imp.set_defaults(func=cmd_import)
     ins = verbs.add_parser("inspect", help="schema, rows, span, instruments, gaps, disorder, "
                                            "crossed books of a desk-schema file")
-    ins.add_argument("file")
+    ins.add_argument("file", type=given("a desk-schema Parquet file"))
     ins.add_argument("--gap", default="1m", help="count gaps longer than this (default 1m)")
     ins.set_defaults(func=cmd_inspect)
     rep = verbs.add_parser("replay", help="replay a desk-schema file with its L2 books kept and "
                                           "report events and book updates per second")
-    rep.add_argument("file")
+    rep.add_argument("file", type=given("a desk-schema Parquet file"))
     rep.set_defaults(func=cmd_replay)

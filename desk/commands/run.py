@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from desk.commands import given
+
 DEMO = Path(__file__).resolve().parent.parent.parent / "sessions" / "demo.toml"
 
 
@@ -177,8 +179,10 @@ def _run_with_progress(engine: Any, console: Any, stop: _StopOnInterrupt) -> Non
 
 def register(sub: Any) -> None:
     run = sub.add_parser("run", help="run a session headless and print its summary")
-    run.add_argument("session", nargs="?", help="session file (default: the bundled demo)")
-    run.add_argument("--out", help="folder for the journal (default: the session's audit.path)")
+    run.add_argument("session", nargs="?", type=given("a session file"),
+                     help="session file (default: the bundled demo)")
+    run.add_argument("--out", type=given("a folder"),
+                     help="folder for the journal (default: the session's audit.path)")
     run.add_argument("--seed", type=seed_value, help="override the session's seed")
     run.add_argument("--strict", action="store_true",
                      help="check every invariant after every event")

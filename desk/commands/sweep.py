@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from desk.commands import given
 from desk.errors import OutputError, SessionError
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def _store(results: Iterator[tuple[Cell, dict[str, Any]]], store: ResultStore, c
 
 def register(sub: Any) -> None:
     p = sub.add_parser("sweep", help="run a grid of session parameters × seeds, into Parquet")
-    p.add_argument("sweep", help="the sweep file (TOML)")
+    p.add_argument("sweep", type=given("a sweep file"), help="the sweep file (TOML)")
     p.add_argument("--scheduler", help="run on this Dask scheduler (e.g. tcp://host:8786)")
     p.add_argument("--jobs", type=int, help="local worker processes (default: cores, at most 4)")
     p.add_argument("--out", help="results folder (default: the sweep file's `out`)")
