@@ -66,6 +66,24 @@ def test_a_failure_names_the_line_and_counts_only_what_this_batch_holds(tmp_path
                               "batch's 12 rows share it: lines 4, 7, 10, 13);")
 
 
+def test_a_bar_outside_its_own_range_is_a_bad_row_each_told_once(tmp_path: Path) -> None:
+    """A bar whose high is below its low has its open or close outside too: that is one problem,
+    told once; a bar whose open or close lies outside its low–high range is another."""
+    path = csv(tmp_path / "b.csv", "ts,open,high,low,close", f"{T0},10,11,9,10",
+               f"{T0 + S},10,9,11,10", f"{T0 + 2 * S},12,11,9,10", f"{T0 + 3 * S},10,11,9,8",
+               f"{T0 + 4 * S},9,11,9,11")
+    events, issues, reader = read(path, kind="bar", on_bad="skip")
+    assert [(e.open, e.close) for e in events] == [(10, 10), (9, 11)]  # the bounds are in range
+    assert issues == [
+        "b.csv:3: high: bar high below its low: 9.0 < 11.0: 1 row(s) skipped",
+        "b.csv:4: open: bar open outside its low–high range: 12.0 not within 9.0–11.0: "
+        "1 row(s) skipped",
+        "b.csv:5: close: bar close outside its low–high range: 8.0 not within 9.0–11.0: "
+        "1 row(s) skipped"]
+    assert reader.stats.skipped == 3
+    assert failure(path, kind="bar").startswith(f"{path}:3: high: bar high below its low")
+
+
 def test_parquet_rows_are_counted_from_one_across_batches(tmp_path: Path) -> None:
     prices = [10.0] * 7 + [float("nan")]
     table = pa.table({"ts": [T0 + i * S for i in range(8)], "price": prices, "size": [1.0] * 8})

@@ -461,6 +461,37 @@ def test_crossed_csv_quotes_are_kept_and_reported_by_import_as_inspect_counts_th
     assert "0 book events, 2 quotes" in " ".join(report.split())
 
 
+def test_bars_that_are_no_bars_are_reported_by_import_and_inspect_as_the_replay_refuses_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "b.csv"
+    source.write_text("ts,open,high,low,close\n60,10,11,9,10.5\n120,10,9,11,10\n180,12,11,9,10\n"
+                      "240,10,11,9,8\n300,10,11,9,11\n")
+    out = tmp_path / "o.parquet"
+    code, summary, err = desk(["data", "import", str(source), "--format", "csv", "--kind", "bar",
+                               "--instrument", "X", "--bar-stamp", "close", "--ts-unit", "s",
+                               "--out", str(out)], capsys)
+    assert code == 0, err
+    text = " ".join(summary.split())
+    assert "bars with the high below the low, or the open or close outside that range" in text
+    assert f": 3 (first: {source}:3: open 10.0 high 9.0 low 11.0 close 10.0)" in text
+    assert pq.read_table(out).num_rows == 5  # kept: the session decides with data.on_bad
+    code, report, err = desk(["data", "inspect", str(out)], capsys)
+    assert code == 0, err
+    assert ("bad bars │ 3 with the high below the low, or the open or close outside that range "
+            "(first: row 2;") in " ".join(report.split())
+    code, _, err = desk(["data", "replay", str(out)], capsys)
+    failed(code, err, f"{out}: row 2: high: bar high below its low: 9.0 < 11.0")
+    for row, field, words in ((3, "open", "12.0 not within 9.0–11.0"),
+                              (4, "close", "8.0 not within 9.0–11.0")):
+        table = pq.read_table(out)
+        kept = table.filter(pa.array([i in (0, row - 1) for i in range(table.num_rows)]))
+        single = tmp_path / f"row{row}.parquet"
+        pq.write_table(kept, single)
+        code, _, err = desk(["data", "replay", str(single)], capsys)
+        failed(code, err, f"{single}: row 2: {field}: bar {field} outside its low–high range: "
+                          f"{words}")
+
+
 def test_a_crossed_binance_book_ticker_is_reported_with_its_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "rec.txt"

@@ -253,6 +253,12 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         bad += f" (first: row {found.first_bad + 1:,}; `desk run` stops there unless " \
                "data.on_bad = \"skip\")"
     table.add_row("bad prices/sizes", bad)
+    bars = f"{found.bad_bars:,} with the high below the low, or the open or close outside that " \
+           "range"
+    if found.first_bad_bar is not None:
+        bars += f" (first: row {found.first_bad_bar + 1:,}; `desk run` stops there unless " \
+                "data.on_bad = \"skip\")"
+    table.add_row("bad bars", bars)
     console.print(table)
     return 0
 

@@ -176,10 +176,15 @@ class RowFilter:
             bid, ask = cols["bid"], cols["ask"]
             flag("bid", "crossed quote: bid above ask", pc.greater(bid, ask),
                  lambda i: f"{bid[i].as_py()!r} > {ask[i].as_py()!r}")
-        if "high" in cols and "low" in cols:
+        if "high" in cols and "low" in cols and cols["high"].null_count < len(cols["high"]):
             high, low = cols["high"], cols["low"]
             flag("high", "bar high below its low", pc.less(high, low),
                  lambda i: f"{high[i].as_py()!r} < {low[i].as_py()!r}")
+            for field in ("open", "close"):
+                if field in cols:
+                    value = cols[field]
+                    flag(field, f"bar {field} outside its low–high range",
+                         checks.bar_outside(value, high, low), _beyond(value, high, low))
         if "side" in cols and check_side:
             side = cols["side"]
             unknown_side = pc.and_(pc.is_valid(side), pc.invert(checks.side_known(side)))
@@ -258,3 +263,8 @@ class RowFilter:
         self._journal_skip(problem, when, cols, rows)
         self.stats.skipped += problem.count
         return kept, {k: v.filter(keep) for k, v in cols.items()}, rows.filter(keep)
+
+
+def _beyond(value: pa.Array, high: pa.Array, low: pa.Array) -> Callable[[int], str]:
+    """A bad bar's detail: its open or close, and the range it should lie in."""
+    return lambda i: f"{value[i].as_py()!r} not within {low[i].as_py()!r}–{high[i].as_py()!r}"
