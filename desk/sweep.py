@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError, field_validator
 from desk.batch import DEFAULT_RUIN, MAX_SEED, Cell, load_cell_session, session_source
 from desk.config import Model, validation_lines
 from desk.errors import DeskError, SessionError
+from desk.figures import counted
 
 MAX_CELLS = 1_000_000
 """The most cells one sweep may have: far beyond what a sweep finishes, and the cells' list
@@ -135,9 +136,9 @@ class Sweep:
         points = math.prod(len(values) for values in self.config.grid.values())
         total = len(self.names) * points * count
         if total > MAX_CELLS:
-            raise SessionError(f"{where}: grid: {len(self.names)} session(s) × {points:,} grid "
-                               f"points × {count:,} seeds = {total:,} cells, more than the "
-                               f"{MAX_CELLS:,} a sweep may have")
+            raise SessionError(f"{where}: grid: {counted(len(self.names), 'session')} × "
+                               f"{counted(points, 'grid point')} × {counted(count, 'seed')} = "
+                               f"{total:,} cells, more than the {MAX_CELLS:,} a sweep may have")
 
     @property
     def seeds(self) -> list[int]:

@@ -477,7 +477,8 @@ def test_bars_that_are_no_bars_are_reported_by_import_and_inspect_as_the_replay_
     assert pq.read_table(out).num_rows == 5  # kept: the session decides with data.on_bad
     code, report, err = desk(["data", "inspect", str(out)], capsys)
     assert code == 0, err
-    assert ("bad bars │ 3 with the high below the low, or the open or close outside that range "
+    assert ("bad bars │ 3 bars with the high below the low, or the open or close outside that "
+            "range "
             "(first: row 2;") in " ".join(report.split())
     code, _, err = desk(["data", "replay", str(out)], capsys)
     failed(code, err, f"{out}: row 2: high: bar high below its low: 9.0 < 11.0")
@@ -573,7 +574,7 @@ def test_rows_out_of_order_across_a_source_given_twice_name_the_file_and_line(
     source = trades_csv(tmp_path / "t.csv")
     code, _, err = desk(["data", "import", str(source), str(source), *CSV_TRADE, "--out",
                          str(tmp_path / "o.parquet")], capsys)
-    line = failed(code, err, f"desk: {source}:1: 1 row(s) earlier than the row before",
+    line = failed(code, err, f"desk: {source}:1: 1 row earlier than the row before",
                   "--sort")
     assert "of the import" not in line
 
@@ -616,7 +617,7 @@ def _not_desk_files(folder: Path) -> dict[str, tuple[Path, str]]:
     return {
         "cut": (cut, "not a Parquet file"), "empty": (empty, "not a Parquet file"),
         "csv": (csv, "not a Parquet file"), "journal": (journal, "not a Parquet file"),
-        "raw": (raw, "missing column(s) ts, instrument, kind"),
+        "raw": (raw, "missing columns ts, instrument, kind"),
         "text_ts": (text_ts, "column 'ts' is string, not int64 nanoseconds"),
         "dir": (folder / "dir", "is a folder"),
         "missing": (folder / "nonexist.parquet", "no such file"),

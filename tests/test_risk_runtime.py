@@ -280,7 +280,7 @@ def test_operator_actions_recorded_past_the_last_event_are_journaled_as_not_appl
     table = read_journal(tmp_path / "j.arrow").to_pylist()
     left = [r for r in table if r["kind"] == "control_error"]
     assert len(left) == 1
-    assert left[0]["why"].startswith("1 operator action(s) not applied: recorded before event "
+    assert left[0]["why"].startswith("1 operator action not applied: recorded before event "
                                      "1,000,000,000")
     assert details_of(left[0]["details"])["seqs"] == [10**9]
     assert any(r["kind"] == "limit_change" for r in table)  # the first one was applied

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from desk.commands import given
+from desk.figures import counted
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -79,7 +80,7 @@ def _table(records: list[dict[str, Any]], total: int) -> None:
     console.print(table)
     more = (f" (first {len(records):,} shown; --limit {total} or --json for all)"
             if total > len(records) else "")
-    console.print(f"{total:,} records{more}")
+    console.print(f"{counted(total, 'record')}{more}")
 
 
 def register(sub: Any) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from desk.commands import given
 from desk.errors import SessionError
+from desk.figures import counted
 from desk.timeutil import parse_duration_ns
 
 MIN_WIDTH = 10
@@ -88,7 +89,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for stat in stats.values():
             print(json.dumps({k: v for k, v in stat.items() if k != "curves"}, sort_keys=True))
         return 0
-    console.print(comparison_table(stats, f"desk compare · {args.seeds} seeds "
+    console.print(comparison_table(stats, f"desk compare · {counted(args.seeds, 'seed')} "
                                    f"({seeds.start}…{seeds.stop - 1}) · ruin at −{args.ruin:.0%}"))
     for line in equity_chart(stats, args.width):
         console.print(line, highlight=False, soft_wrap=True)

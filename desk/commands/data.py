@@ -9,6 +9,7 @@ from typing import Any
 
 from desk.commands import given
 from desk.errors import DataError
+from desk.figures import counted
 
 
 def _mapping(items: list[str]) -> dict[str, str]:
@@ -226,7 +227,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     console = stdout_console()
     table = Table(title=str(found.path), show_header=False, title_justify="left")
     table.add_row("schema", ", ".join(f"{f.name}: {f.type}" for f in found.schema))
-    table.add_row("rows", f"{found.rows:,} ({found.events:,} events)")
+    table.add_row("rows", f"{found.rows:,} ({counted(found.events, 'event')})")
     if found.min_ts is not None and found.max_ts is not None:
         table.add_row("span", f"{format_ns(found.min_ts)} → {format_ns(found.max_ts)} UTC "
                               f"({(found.max_ts - found.min_ts) / 1e9:,.3f} s)")
@@ -236,7 +237,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     table.add_row("largest gaps", "\n".join(f"{g / 1e9:,.3f} s before {format_ns(t)}"
                                             for g, t in found.largest_gaps) or "none")
     table.add_row("out-of-order rows", f"{found.out_of_order:,}")
-    crossed = f"{found.crossed_books:,} book events, {found.crossed_quotes:,} quotes"
+    crossed = f"{counted(found.crossed_books, 'book event')}, " \
+              f"{counted(found.crossed_quotes, 'quote')}"
     if found.first_crossed is not None:
         crossed += f" (first book at {format_ns(found.first_crossed)})"
     table.add_row("crossed/locked", crossed)
@@ -247,14 +249,14 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if found.stale_updates:
         gaps += f"; {found.stale_updates:,} stale updates (ids the book already has)"
     table.add_row("update-id gaps", gaps)
-    bad = f"{found.bad_prices:,} rows with a price not positive and finite, {found.bad_sizes:,} " \
-          "with a negative or non-finite size"
+    bad = f"{counted(found.bad_prices, 'row')} with a price not positive and finite, " \
+          f"{found.bad_sizes:,} with a negative or non-finite size"
     if found.first_bad is not None:
         bad += f" (first: row {found.first_bad + 1:,}; `desk run` stops there unless " \
                "data.on_bad = \"skip\")"
     table.add_row("bad prices/sizes", bad)
-    bars = f"{found.bad_bars:,} with the high below the low, or the open or close outside that " \
-           "range"
+    bars = f"{counted(found.bad_bars, 'bar')} with the high below the low, or the open or close " \
+           "outside that range"
     if found.first_bad_bar is not None:
         bars += f" (first: row {found.first_bad_bar + 1:,}; `desk run` stops there unless " \
                 "data.on_bad = \"skip\")"
@@ -268,8 +270,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from desk.data.throughput import measure
 
     found = measure(Path(args.file))
-    print(f"{args.file}: {found.events:,} events ({found.book_events:,} book events, "
-          f"{found.levels:,} levels) in {found.seconds:.3f} s: "
+    print(f"{args.file}: {counted(found.events, 'event')} "
+          f"({counted(found.book_events, 'book event')}, {counted(found.levels, 'level')}) in "
+          f"{found.seconds:.3f} s: "
           f"{found.events_per_second:,.0f} events/s, "
           f"{found.book_events_per_second:,.0f} book updates/s")
     return 0

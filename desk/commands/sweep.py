@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from desk.commands import given
 from desk.errors import OutputError, SessionError
+from desk.figures import counted
 
 if TYPE_CHECKING:
     from desk.batch import Cell
@@ -41,13 +42,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     cells = sweep.cells()
     done = store.done_keys()
     todo = [cell for cell in cells if cell.key not in done]
-    where = f"Dask at {args.scheduler}" if args.scheduler else f"{jobs} local process(es)"
-    console.print(f"sweep {args.sweep}: {len(cells)} cells, {len(cells) - len(todo)} already "
-                  f"done, {len(todo)} to run on {where}", highlight=False, soft_wrap=True)
+    where = (f"Dask at {args.scheduler}" if args.scheduler
+             else counted(jobs, "local process", "local processes"))
+    console.print(f"sweep {args.sweep}: {counted(len(cells), 'cell')}, "
+                  f"{len(cells) - len(todo):,} already done, {len(todo):,} to run on {where}",
+                  highlight=False, soft_wrap=True)
 
     def stopping(in_flight: int) -> None:
-        console.print(f"stopping: {in_flight} cell(s) in flight will finish and be kept, no new "
-                      "cell starts (Ctrl-C again to abandon them)", highlight=False, soft_wrap=True)
+        console.print(f"stopping: {counted(in_flight, 'cell')} in flight will finish and be "
+                      "kept, no new cell starts (Ctrl-C again to abandon them)", highlight=False,
+                      soft_wrap=True)
 
     results = run_cells(todo, jobs=jobs, scheduler=args.scheduler, retries=sweep.config.retries,
                         finish_on_interrupt=True, on_interrupt=stopping)
@@ -55,15 +59,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         _store(results, store, console, len(cells), len(cells) - len(todo))
     except KeyboardInterrupt:
         store.flush()
-        print(f"interrupted: {store.added} rows kept; rerun to resume", file=sys.stderr)
+        print(f"interrupted: {counted(store.added, 'row')} kept; rerun to resume", file=sys.stderr)
         return 130
     finally:
         store.flush()
     table, left_out = store.consolidate({cell.key for cell in cells})
     rows = 0 if table is None else table.num_rows
     note = "" if not left_out else \
-        f" ({left_out} rows of cells no longer in the sweep left out, kept in {out})"
-    print(f"{rows} rows in {out / RESULTS}{note}")
+        f" ({counted(left_out, 'row')} of cells no longer in the sweep left out, kept in {out})"
+    print(f"{counted(rows, 'row')} in {out / RESULTS}{note}")
     return 0
 
 

@@ -96,7 +96,8 @@ def open_desk_file(path: Path) -> pq.ParquetFile:
     schema = parquet.schema_arrow
     missing = [c for c in ("ts", "instrument", "kind") if c not in schema.names]
     if missing:
-        raise DataError(f"{path}: not in desk's schema: missing column(s) {', '.join(missing)}; "
+        raise DataError(f"{path}: not in desk's schema: missing "
+                        f"column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
                         "import it first with `desk data import`")
     for name, (wanted, tests) in TYPES.items():
         if name in schema.names:

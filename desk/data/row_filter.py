@@ -29,6 +29,7 @@ from desk.data.checks import (
 )
 from desk.data.locator import Locator
 from desk.errors import DataError
+from desk.figures import counted
 
 Issue = Callable[[int, str | None, str], None]
 """`issue(ts, instrument, message)`: report a skipped problem (journaled as data_quality)."""
@@ -247,7 +248,7 @@ class RowFilter:
             symbol = str(cols["instrument"][index].as_py()) or symbol
         self.issue(when, symbol, f"{self.locator.locate(rows[index].as_py(), short=True)}: "
                    f"{self.locator.column(problem.field)}: {problem.about(index)}: "
-                   f"{problem.count} row(s) skipped")
+                   f"{counted(problem.count, 'row')} skipped")
 
     def _skip_late(self, ts: pa.Array, cols: dict[str, pa.Array],
                    rows: pa.Array) -> tuple[pa.Array, dict[str, pa.Array], pa.Array]:

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from desk.data.checks import bad_bars
 from desk.data.schema import COLUMNS, SCHEMA, conform
 from desk.errors import DataError, first_line
+from desk.figures import counted
 
 INF = math.inf
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -209,7 +210,7 @@ class MarketWriter:
         table = conform(table)
         ts = table.column("ts")
         if ts.null_count:
-            raise DataError(f"{self.label}: {ts.null_count} row(s) without a timestamp")
+            raise DataError(f"{self.label}: {counted(ts.null_count, 'row')} without a timestamp")
         first = self.stats.rows
         where = where or (lambda i: f"row {first + i + 1:,} of the import")
         self._bad_values(table, where)
@@ -309,7 +310,7 @@ class MarketWriter:
                       for i, values in enumerate(self._cols)]
         except (OverflowError, pa.ArrowInvalid) as error:  # an update id beyond 64 bits
             raise DataError(f"{self.label}: a value does not fit desk's schema, in the "
-                            f"{len(self._cols[0]):,} rows up to {self.where()}: "
+                            f"{counted(len(self._cols[0]), 'row')} up to {self.where()}: "
                             f"{first_line(error)}") from None
         self._write(pa.Table.from_arrays(arrays, schema=SCHEMA))
         self._cols = [[] for _ in COLUMNS]

@@ -1,0 +1,50 @@
+"""How desk words what it prints: counts agree with their nouns, options say plainly what they
+take, and a line stays one line whatever the data holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import tomli_w
+from cli_run import run_cli
+from conftest import BASE, make_session, run_engine
+
+from desk.audit import read_journal
+from desk.figures import counted
+
+# --- counts -------------------------------------------------------------------------------------
+
+
+def test_a_count_of_one_takes_the_singular_and_others_the_plural() -> None:
+    assert [counted(n, "order") for n in (0, 1, 2, 1_500)] == [
+        "0 orders", "1 order", "2 orders", "1,500 orders"]
+    assert counted(1, "process", "processes") == "1 process"
+    assert counted(3, "process", "processes") == "3 processes"
+
+
+def test_audit_and_explain_count_one_record_as_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    session = tmp_path / "s.toml"
+    session.write_text(tomli_w.dumps(BASE))
+    assert run_cli(["run", str(session), "--out", str(tmp_path), "--json"]) == 0
+    capsys.readouterr()
+    journal = str(tmp_path / "journal.arrow")
+    assert run_cli(["audit", journal, "--kind", "session"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("\n1 record")
+    one = tmp_path / "one.arrow"
+    table = read_journal(journal)
+    with pa.OSFile(str(one), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table.slice(0, 1))
+    assert run_cli(["explain", str(one), "--seq", "5"]) == 2
+    assert "(it has 1 record, seqs 0 to 0)" in capsys.readouterr().err
+
+
+def test_a_strategy_stopped_after_one_fault_says_one_fault(tmp_path: Path) -> None:
+    session = make_session(strategy={"use": "fault_strategies:BuysThenBreaks", "params": {},
+                                     "max_faults": 1, "on_fault": "stop"})
+    run_engine(session, tmp_path / "journal.arrow")
+    stopped = [r for r in read_journal(tmp_path / "journal.arrow").to_pylist()
+               if r["kind"] == "strategy_stopped"]
+    assert [r["why"] for r in stopped] == ["strategy stopped after 1 fault; policy stop"]
