@@ -313,7 +313,7 @@ def test_inspect_with_a_negative_gap_says_the_gap_must_be_positive(
     assert desk(["data", "import", str(trades_csv(tmp_path / "t.csv")), *CSV_TRADE, "--out",
                  str(out)], capsys)[0] == 0
     code, _, err = desk(["data", "inspect", str(out), *option], capsys)
-    failed(code, err, "--gap: '-1m' must be a positive duration")
+    failed(code, err, "--gap: '-1m' must be zero or a positive duration")
 
 
 def test_a_bar_restamped_beyond_the_storable_times_names_its_line(

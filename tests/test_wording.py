@@ -48,3 +48,34 @@ def test_a_strategy_stopped_after_one_fault_says_one_fault(tmp_path: Path) -> No
     stopped = [r for r in read_journal(tmp_path / "journal.arrow").to_pylist()
                if r["kind"] == "strategy_stopped"]
     assert [r["why"] for r in stopped] == ["strategy stopped after 1 fault; policy stop"]
+
+
+# --- options ------------------------------------------------------------------------------------
+
+
+def _desk_file(path: Path, stamps: list[int]) -> Path:
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"ts": pa.array(stamps, pa.int64()), "instrument": ["X"] * len(stamps),
+                             "kind": ["trade"] * len(stamps), "price": [1.0] * len(stamps),
+                             "size": [1.0] * len(stamps)}), path)
+    return path
+
+
+@pytest.mark.parametrize("gap", ["0", "0s"])
+def test_inspect_gap_zero_counts_every_gap_between_two_times(
+        gap: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _desk_file(tmp_path / "t.parquet", [0, 0, 5, 10, 10, 11])  # same times are no gap
+    assert run_cli(["data", "inspect", str(path), "--gap", gap]) == 0
+    assert f"gaps > {gap} │ 3 " in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize(("gap", "said"), [
+    ("5", "--gap: '5' has no unit; give a duration like 5s or 5m"),
+    ("-1", "--gap: '-1' must be zero or a positive duration like 1m, 60s, 500ms, 1h"),
+    ("-1m", "--gap: '-1m' must be zero or a positive duration like 1m, 60s, 500ms, 1h")])
+def test_inspect_gap_that_is_no_duration_is_one_line_saying_why(
+        gap: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _desk_file(tmp_path / "t.parquet", [0, 5])
+    assert run_cli(["data", "inspect", str(path), f"--gap={gap}"]) == 2
+    assert capsys.readouterr().err == f"desk: {said}\n"

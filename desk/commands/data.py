@@ -54,7 +54,9 @@ LONGEST_NS = 366 * 86_400_000_000_000
 would carry times beyond what desk's nanoseconds can hold."""
 
 
-def _duration_ns(text: str | None, flag: str) -> int | None:
+def _duration_ns(text: str | None, flag: str, zero: bool = False) -> int | None:
+    """A duration option in nanoseconds: positive, or with `zero` also 0 (`0`, `0s`), and at most
+    a year; anything else is one line saying what is wrong with it."""
     from desk.timeutil import parse_duration_ns
 
     if text is None:
@@ -64,12 +66,30 @@ def _duration_ns(text: str | None, flag: str) -> int | None:
     except (ValueError, OverflowError):  # 1e999d: a float that is no number of nanoseconds
         value = None
     if value is None:
-        raise DataError(f"{flag}: {text!r} is not a duration like 1m, 60s, 500ms, 1h, 1d")
+        number = _bare_number(text)
+        if number is None:
+            raise DataError(f"{flag}: {text!r} is not a duration like 1m, 60s, 500ms, 1h, 1d")
+        if number > 0:  # the unit is missing: 5 what?
+            raise DataError(f"{flag}: {text!r} has no unit; give a duration like {text.strip()}s "
+                            f"or {text.strip()}m")
+        value = -1 if number < 0 else 0  # zero is zero in any unit
+    if value == 0 and zero:
+        return 0
     if value <= 0:
-        raise DataError(f"{flag}: {text!r} must be a positive duration like 1m, 60s, 500ms, 1h")
+        what = "zero or a positive duration" if zero else "a positive duration"
+        raise DataError(f"{flag}: {text!r} must be {what} like 1m, 60s, 500ms, 1h")
     if value > LONGEST_NS:
         raise DataError(f"{flag}: {text!r} is longer than 366 days")
     return value
+
+
+def _bare_number(text: str) -> float | None:
+    """`text` as a finite number without a unit (`0`, `-1`, `5`), or None."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _scale(value: float, flag: str) -> float:
@@ -221,7 +241,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from desk.report import stdout_console
     from desk.timeutil import format_ns
 
-    gap = _duration_ns(args.gap, "--gap")
+    gap = _duration_ns(args.gap, "--gap", zero=True)  # 0: every gap between two times
     assert gap is not None
     found = inspect_file(Path(args.file), gap_ns=gap)
     console = stdout_console()
@@ -319,7 +339,8 @@ def register(sub: Any) -> None:
     ins = verbs.add_parser("inspect", help="schema, rows, span, instruments, gaps, disorder, "
                                            "crossed books of a desk-schema file")
     ins.add_argument("file", type=given("a desk-schema Parquet file"))
-    ins.add_argument("--gap", default="1m", help="count gaps longer than this (default 1m)")
+    ins.add_argument("--gap", default="1m", help="count gaps longer than this (default 1m; 0 "
+                                                 "counts every gap between two times)")
     ins.set_defaults(func=cmd_inspect)
     rep = verbs.add_parser("replay", help="replay a desk-schema file with its L2 books kept and "
                                           "report events and book updates per second")
