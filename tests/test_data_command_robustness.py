@@ -615,7 +615,10 @@ def _not_desk_files(folder: Path) -> dict[str, tuple[Path, str]]:
                              "size": [1.0, 1.0]}), text_ts)
     (folder / "dir").mkdir()
     return {
-        "cut": (cut, "not a Parquet file"), "empty": (empty, "not a Parquet file"),
+        "cut": (cut, "a damaged Parquet file: it begins as Parquet but its end is missing or broken"
+                     " (a copy, download or write cut short?); copy it again, or import its source "
+                     "again with `desk data import`"),
+        "empty": (empty, "an empty file, not a Parquet file"),
         "csv": (csv, "not a Parquet file"), "journal": (journal, "not a Parquet file"),
         "raw": (raw, "missing columns ts, instrument, kind"),
         "text_ts": (text_ts, "column 'ts' is string, not int64 nanoseconds"),

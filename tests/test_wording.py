@@ -79,3 +79,54 @@ def test_inspect_gap_that_is_no_duration_is_one_line_saying_why(
     path = _desk_file(tmp_path / "t.parquet", [0, 5])
     assert run_cli(["data", "inspect", str(path), f"--gap={gap}"]) == 2
     assert capsys.readouterr().err == f"desk: {said}\n"
+
+
+# --- damaged Parquet files ------------------------------------------------------------------------
+
+REDO = "copy it again, or import its source again with `desk data import`"
+
+
+def _damaged_inside(path: Path) -> Path:
+    """A desk-schema file whose second row group's prices are overwritten with garbage."""
+    import pyarrow.parquet as pq
+
+    n = 2_000
+    pq.write_table(pa.table({"ts": pa.array(range(n), pa.int64()), "instrument": ["X"] * n,
+                             "kind": ["trade"] * n, "price": [1.0 + i for i in range(n)],
+                             "size": [1.0] * n}), path, row_group_size=1_000)
+    chunk = pq.read_metadata(path).row_group(1).column(3)
+    data = bytearray(path.read_bytes())
+    data[chunk.data_page_offset + 30:chunk.data_page_offset + 70] = b"\xff" * 40
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("verb", ["inspect", "run"])
+def test_a_parquet_file_cut_short_is_called_damaged_with_what_to_do(
+        verb: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Not "not a Parquet file; import it first": it is one, and importing it would not help."""
+    whole = _desk_file(tmp_path / "whole.parquet", list(range(100)))
+    cut = tmp_path / "t.parquet"
+    cut.write_bytes(whole.read_bytes()[:-100])
+    (tmp_path / "s.toml").write_text('[[data.files]]\npath = "t.parquet"\nkind = "mixed"\n'
+                                      '[[instruments]]\nsymbol = "X"\n')
+    argv = ["data", "inspect", str(cut)] if verb == "inspect" else \
+        ["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / "out")]
+    assert run_cli(argv) == 2
+    assert capsys.readouterr().err == (
+        f"desk: {cut}: a damaged Parquet file: it begins as Parquet but its end is missing or "
+        f"broken (a copy, download or write cut short?); {REDO}\n")
+
+
+@pytest.mark.parametrize("verb", ["inspect", "replay", "run"])
+def test_a_parquet_file_damaged_inside_says_after_which_row_and_what_to_do(
+        verb: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _damaged_inside(tmp_path / "t.parquet")
+    (tmp_path / "s.toml").write_text('[[data.files]]\npath = "t.parquet"\nkind = "mixed"\n'
+                                      '[[instruments]]\nsymbol = "X"\n')
+    argv = ["data", verb, str(path)] if verb != "run" else \
+        ["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / "out")]
+    assert run_cli(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"desk: {path}: a damaged Parquet file: cannot read after row "), err
+    assert err.endswith(f"); {REDO}\n") and len(err.splitlines()) == 1, err

@@ -21,9 +21,10 @@ import pyarrow.parquet as pq
 from desk.book import GAP, STALE, Book
 from desk.data import not_regular
 from desk.data.checks import bad_bars
+from desk.data.file_format import parquet_damaged, parquet_unopened
 from desk.data.schema import COLUMNS
 from desk.data.writer import PRICES, SIZES, bad_prices, bad_sizes
-from desk.errors import DataError, first_line
+from desk.errors import DataError
 
 
 @dataclass(slots=True)
@@ -90,9 +91,8 @@ def open_desk_file(path: Path) -> pq.ParquetFile:
         raise DataError(f"{path}: {special}")
     try:
         parquet = pq.ParquetFile(path, pre_buffer=False)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise DataError(f"{path}: not a Parquet file ({first_line(error)}); "
-                        "import it first with `desk data import`") from None
+    except (pa.ArrowInvalid, OSError):
+        raise DataError(parquet_unopened(path, "import it first with `desk data import`")) from None
     schema = parquet.schema_arrow
     missing = [c for c in ("ts", "instrument", "kind") if c not in schema.names]
     if missing:
@@ -193,8 +193,7 @@ def _batches(parquet: pq.ParquetFile, path: Path, names: list[str]) -> Iterator[
             yield batch
             rows += batch.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
-        raise DataError(f"{path}: cannot read after row {rows:,}: "
-                        f"{first_line(error)}") from None
+        raise DataError(parquet_damaged(path, rows, error)) from None
 
 
 def _count_bad_values(found: Inspection, batch: pa.RecordBatch) -> None:
