@@ -130,3 +130,33 @@ def test_a_parquet_file_damaged_inside_says_after_which_row_and_what_to_do(
     err = capsys.readouterr().err
     assert err.startswith(f"desk: {path}: a damaged Parquet file: cannot read after row "), err
     assert err.endswith(f"); {REDO}\n") and len(err.splitlines()) == 1, err
+
+
+# --- one line, whatever the data holds --------------------------------------------------------
+
+
+def test_a_quoted_line_end_in_a_csv_field_is_escaped_in_the_error_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "t.csv").write_text('ts,instrument,price,size\n1704205800000000000,ACME,10,1\n'
+                                    '1704205801000000000,"AC\nME",11,1\n')
+    (tmp_path / "s.toml").write_text('[[data.files]]\npath = "t.csv"\nkind = "trade"\n'
+                                      '[[instruments]]\nsymbol = "ACME"\n')
+    assert run_cli(["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (f"desk: {tmp_path / 't.csv'}:3: instrument: AC\\nME not in "
+                                       "the session's [[instruments]] (ACME)\n")
+
+
+def test_a_line_end_in_a_csv_header_is_escaped_in_the_import_error_and_names_in_its_summary(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "t.csv"
+    source.write_text('"t\ns",price,size\n1704205800000000000,10,1\n')
+    out = str(tmp_path / "o.parquet")
+    assert run_cli(["data", "import", str(source), "-f", "csv", "--kind", "trade",
+                    "--instrument", "X", "--out", out]) == 2
+    assert capsys.readouterr().err == (f"desk: {source}: missing column 'ts' (desk field 'ts'); "
+                                       "the file has: t\\ns, price, size; map it with "
+                                       "--map ts=COLUMN\n")
+    source.write_text('ts,instrument,price,size\n1704205800000000000,"X\nY",10,1\n')
+    assert run_cli(["data", "import", str(source), "-f", "csv", "--kind", "trade",
+                    "--out", out]) == 0
+    assert "│ instruments │ X\\nY (1)" in capsys.readouterr().out

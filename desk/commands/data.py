@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from desk.commands import given
-from desk.errors import DataError
+from desk.errors import DataError, one_line
 from desk.figures import counted
 
 
@@ -221,7 +221,7 @@ def _print_summary(console: Any, out: Path, writer: Any) -> None:
     if stats.min_ts is not None and stats.max_ts is not None:
         table.add_row("span", f"{format_ns(stats.min_ts)} → {format_ns(stats.max_ts)} UTC")
     table.add_row("instruments", _counts(stats.instruments))
-    table.add_row("kinds", ", ".join(f"{k} ({v:,})" for k, v in stats.kinds.most_common()))
+    table.add_row("kinds", _counts(stats.kinds))
     if stats.notes:
         table.add_row("notes", "\n".join(f"{k}: {v:,}" for k, v in stats.notes.items()))
     problems = writer.problem_lines()
@@ -230,7 +230,9 @@ def _print_summary(console: Any, out: Path, writer: Any) -> None:
 
 
 def _counts(counter: Any) -> str:
-    return ", ".join(f"{k} ({v:,})" for k, v in counter.most_common())
+    """Names and their counts, most common first; a name's control characters escaped, so
+    that each stays on its line of the table."""
+    return ", ".join(f"{one_line(str(k))} ({v:,})" for k, v in counter.most_common())
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -252,7 +254,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         table.add_row("span", f"{format_ns(found.min_ts)} → {format_ns(found.max_ts)} UTC "
                               f"({(found.max_ts - found.min_ts) / 1e9:,.3f} s)")
     table.add_row("instruments", _counts(found.instruments))
-    table.add_row("kinds", ", ".join(f"{k} ({v:,})" for k, v in found.kinds.most_common()))
+    table.add_row("kinds", _counts(found.kinds))
     table.add_row(f"gaps > {args.gap}", f"{found.gaps_over:,}")
     table.add_row("largest gaps", "\n".join(f"{g / 1e9:,.3f} s before {format_ns(t)}"
                                             for g, t in found.largest_gaps) or "none")
