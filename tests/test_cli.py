@@ -62,8 +62,8 @@ def test_a_word_like_a_negative_number_after_an_option_is_its_value_not_another_
     from desk.cli import build_parser
 
     parser = build_parser()
-    args = parser.parse_args(["compare", "a.toml", "--every", "-5s", "--seed-start", "-1"])
-    assert (args.every, args.seed_start, args.sessions) == ("-5s", -1, ["a.toml"])
+    args = parser.parse_args(["compare", "a.toml", "--every", "-5s", "--seeds", "-1"])
+    assert (args.every, args.seeds, args.sessions) == ("-5s", -1, ["a.toml"])
     args = parser.parse_args(["audit", "j.arrow", "--since", "-1h", "--until=-2m"])
     assert (args.since, args.until) == ("-1h", "-2m")
     args = parser.parse_args(["data", "import", "s.csv", "-f", "csv", "-o", "-1.parquet"])

@@ -240,8 +240,11 @@ def test_a_malformed_scheduler_is_one_line_naming_the_option(
 def test_compare_refuses_a_negative_first_seed(tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     session = write_session(tmp_path, "one")
-    assert main(["compare", str(session), "--seeds", "2", "--seed-start", "-1", "--jobs", "1"]) == 2
-    assert "--seed-start: the seeds -1 to 0 must be within 0 to 2**63 - 1" in one_error(capsys)
+    with pytest.raises(SystemExit) as exited:
+        main(["compare", str(session), "--seeds", "2", "--seed-start", "-1", "--jobs", "1"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == ("desk compare: argument --seed-start: -1 is not a seed "
+                                       "(seeds are 0 to 2**63 - 1) (see desk compare --help)\n")
 
 
 # --- desk bench -------------------------------------------------------------------------------

@@ -160,3 +160,50 @@ def test_a_line_end_in_a_csv_header_is_escaped_in_the_import_error_and_names_in_
     assert run_cli(["data", "import", str(source), "-f", "csv", "--kind", "trade",
                     "--out", out]) == 0
     assert "│ instruments │ X\\nY (1)" in capsys.readouterr().out
+
+
+# --- seeds ---------------------------------------------------------------------------------------
+
+NOT_A_SEED = "is not a seed (seeds are 0 to 2**63 - 1)"
+
+
+@pytest.mark.parametrize("seed", [str(-1), str(2**63)])
+@pytest.mark.parametrize(("command", "option"), [
+    ("run", "--seed"), ("play", "--seed"), ("compare", "--seed-start")])
+def test_every_command_takes_the_same_seeds_and_says_so_alike(
+        command: str, option: str, seed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`desk run --seed` took any seed of 0 or more, `desk compare` 0 to 2**63 - 1, each in its
+    own words."""
+    from desk.app.desk_app import DeskApp
+
+    def started(self: DeskApp) -> None:
+        raise AssertionError("the app started")
+
+    monkeypatch.setattr(DeskApp, "run", started)
+    monkeypatch.chdir(tmp_path)
+    session = tmp_path / "s.toml"
+    session.write_text(tomli_w.dumps(BASE))
+    with pytest.raises(SystemExit) as exited:
+        run_cli([command, str(session), option, seed])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (f"desk {command}: argument {option}: {seed} {NOT_A_SEED} "
+                                       f"(see desk {command} --help)\n")
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63])
+def test_a_session_seed_is_refused_in_the_same_words(
+        seed: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    session = tmp_path / "s.toml"
+    session.write_text(tomli_w.dumps({**BASE, "session": {**BASE["session"], "seed": seed}}))
+    assert run_cli(["run", str(session), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == f"desk: {session}: session.seed: {seed} {NOT_A_SEED}\n"
+
+
+def test_compare_seeds_that_run_past_the_largest_say_so_as_a_sweep_does(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    session = tmp_path / "s.toml"
+    session.write_text(tomli_w.dumps(BASE))
+    assert run_cli(["compare", str(session), "--seed-start", str(2**63 - 1), "--seeds", "2"]) == 2
+    assert capsys.readouterr().err == (f"desk: --seeds: 2 seeds from --seed-start {2**63 - 1} go "
+                                       "past the largest seed, 2**63 - 1\n")

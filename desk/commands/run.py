@@ -20,13 +20,17 @@ _CHUNK = 2_000
 
 
 def seed_value(text: str) -> int:
-    """`--seed`: a whole number, zero or more (the session's `seed` is the same)."""
+    """`--seed` (and `desk compare --seed-start`): a whole number from 0 to 2**63 - 1, as a
+    session's `seed` and a sweep's seeds are."""
+    from desk.seeds import seed_problem
+
     try:
         seed = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if seed < 0:
-        raise argparse.ArgumentTypeError(f"{seed} is negative; seeds are 0 or more")
+    problem = seed_problem(seed)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
     return seed
 
 
