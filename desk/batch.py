@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 DEFAULT_RUIN = 0.2
 """A desk that loses this fraction of its starting cash at any moment is ruined (closed)."""
 
-MAX_SEED = 2**63 - 1
-"""The largest seed of a cell: the world's generators take a non-negative seed, and rows store it
-as a 64-bit integer."""
 
 MAX_CURVE_POINTS = 200_000
 """An equity curve longer than this is a sampling interval far too small for the run: refused,

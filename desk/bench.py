@@ -23,6 +23,7 @@ import tomli_w
 
 from desk.benchdata import ensure_book, ensure_ticks
 from desk.errors import DeskError
+from desk.figures import counted
 
 FLOOR = Path(__file__).with_name("bench_floor.py")
 STRATEGY_FLOOR = Path(__file__).with_name("bench_strategy_floor.py")
@@ -242,7 +243,7 @@ def _l2_file(path: Path) -> tuple[str, list[str], int]:
     if rows == 0:
         # a replay of no level updates would only report a rate of 0 as a missed target
         raise BenchError(f"{path}: --l2: no book rows (book_snapshot or book_delta) in "
-                         f"{table.num_rows:,} rows; give a depth file")
+                         f"{counted(table.num_rows, 'row')}; give a depth file")
     return kind, symbols, rows
 
 
@@ -305,13 +306,13 @@ def report(result: dict[str, Any]) -> list[str]:
                f"NOT met (within the {LIMIT_RATIO:g}x limit)" if ratio <= LIMIT_RATIO
                else "NOT met")
     agree = ("same orders as the floor" if result["orders"] == result["floor_orders"]
-             else f"floor made {result['floor_orders']:,} orders")
+             else f"floor made {counted(result['floor_orders'], 'order')}")
     if result["strategy_orders"] != result["orders"]:
-        agree += f", the strategy alone {result['strategy_orders']:,}"
+        agree += f", the strategy alone {counted(result['strategy_orders'], 'order')}"
     return [
-        f"{result['events']:,} events ({result['market_events']:,} trade ticks, "
-        f"{result['orders']:,} orders, {result['fills']:,} fills; {agree}), median of "
-        f"{result['repeat']}",
+        f"{counted(result['events'], 'event')} ({counted(result['market_events'], 'trade tick')}, "
+        f"{counted(result['orders'], 'order')}, {counted(result['fills'], 'fill')}; {agree}), "
+        f"median of {result['repeat']}",
         f"  desk run (whole process)  {result['desk_wall_s']:7.2f} s   peak RSS "
         f"{result['desk_peak_mib']:5.0f} MiB (target < {TARGET_PEAK_MIB} MiB); its journal "
         f"writer {result['writer_peak_mib']:.0f} MiB, most of it shared with desk (forked)",
@@ -331,5 +332,5 @@ def report(result: dict[str, Any]) -> list[str]:
         "(from the spawn of desk run "
         f"to its first event handled; target < {TARGET_FIRST_EVENT_S:g} s; the whole 1-tick run "
         f"{result['first_run_s']:.2f} s, {result['first_event_cpu_s']:.2f} s CPU)",
-        f"  journal                   {result['journal_records']:,} records",
+        f"  journal                   {counted(result['journal_records'], 'record')}",
     ]

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from desk.errors import DeskError, first_line
+from desk.termination import EXIT_CODE as TERMINATED
+from desk.termination import Terminated
 
 COMMANDS = [
     "run",
@@ -113,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Terminated:  # SIGTERM, raised by a command that cleans up after itself
+        return TERMINATED
     except BrokenPipeError:
         return _reader_went_away()
     except OSError as error:  # the disk or the terminal failed us: say which, in one line

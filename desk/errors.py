@@ -15,6 +15,18 @@ def first_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
+_ESCAPES = {code: repr(chr(code))[1:-1]
+            for code in (*range(0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029)}
+"""Control characters (line ends among them) as Python writes them in a string: `\\n`, `\\x1b`."""
+
+
+def one_line(text: str) -> str:
+    """`text` with its control characters escaped, so that values read from a file (a quoted CSV
+    field with a line end, a column name with a tab) cannot break a message's one line, nor send
+    a terminal its escape codes."""
+    return text.translate(_ESCAPES)
+
+
 class DeskError(Exception):
     """Base of every error desk reports to a person as one line."""
 
@@ -35,9 +47,13 @@ class SessionError(DeskError):
 
 
 class DataError(DeskError):
-    """A market-data file cannot be read or breaks a data-quality rule."""
+    """A market-data file cannot be read or breaks a data-quality rule. Its message is one line
+    whatever the file holds: values quoted from the file have their control characters escaped."""
 
     title = "data"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
 
 
 class StrategyError(DeskError):

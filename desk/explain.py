@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from desk.audit import details_of
 from desk.errors import JournalError
+from desk.figures import counted
 from desk.query import INT64_MAX, INT64_MIN
 
 Record = dict[str, Any]
@@ -108,8 +109,8 @@ def explain_order(index: JournalIndex, order_id: int) -> Chain:
     own = index.of_order(order_id)
     if not own:
         orders = _count(index, "order")
-        raise JournalError(f"no order #{order_id} in {index.name} (it has {orders:,} "
-                           f"order{'' if orders == 1 else 's'}; blocked intents have no order id: "
+        raise JournalError(f"no order #{order_id} in {index.name} (it has "
+                           f"{counted(orders, 'order')}; blocked intents have no order id: "
                            "use --seq with the risk record's seq)")
     decision = next((r for r in own if r["kind"] == "risk"), None)
     order = next((r for r in own if r["kind"] == "order"), None)
@@ -134,8 +135,8 @@ def explain_seq(index: JournalIndex, seq: int) -> Chain:
     record = index.record(seq)
     if record is None:
         seqs = f", seqs 0 to {len(index) - 1:,}" if index.dense and len(index) else ""
-        raise JournalError(f"no record with seq {seq} in {index.name} (it has {len(index):,} "
-                           f"records{seqs})")
+        raise JournalError(f"no record with seq {seq} in {index.name} (it has "
+                           f"{counted(len(index), 'record')}{seqs})")
     if record["order_id"] is not None:
         return explain_order(index, record["order_id"])
     decision = _decision_below(index, record)

@@ -42,3 +42,9 @@ def money(x: float) -> str:
     """An amount to the cent, never "-0.00"."""
     text = f"{x:,.2f}"
     return "0.00" if text == "-0.00" else text
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """A count and its noun as a sentence has them: 1 order, 2 orders, 1,500 rows, 0 cells;
+    `plural` where adding an s will not do (1 process, 2 processes)."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

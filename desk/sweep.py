@@ -17,9 +17,11 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 
-from desk.batch import DEFAULT_RUIN, MAX_SEED, Cell, load_cell_session, session_source
+from desk.batch import DEFAULT_RUIN, Cell, load_cell_session, session_source
 from desk.config import Model, validation_lines
 from desk.errors import DeskError, SessionError
+from desk.figures import counted
+from desk.seeds import seed_problem, seeds_problem
 
 MAX_CELLS = 1_000_000
 """The most cells one sweep may have: far beyond what a sweep finishes, and the cells' list
@@ -69,15 +71,17 @@ class SweepFile(Model):
             raise ValueError("give at least one seed")
         if isinstance(seeds, list):
             for seed in seeds:
-                if not 0 <= seed <= MAX_SEED:
-                    raise ValueError(f"{seed} is not a seed (seeds are 0 to 2**63 - 1)")
+                problem = seed_problem(seed)
+                if problem is not None:
+                    raise ValueError(problem)
         return seeds
 
     @field_validator("seed_start")
     @classmethod
     def _seed_start(cls, start: int) -> int:
-        if not 0 <= start <= MAX_SEED:
-            raise ValueError(f"{start} is not a seed (seeds are 0 to 2**63 - 1)")
+        problem = seed_problem(start)
+        if problem is not None:
+            raise ValueError(problem)
         return start
 
 
@@ -126,18 +130,19 @@ class Sweep:
         seeds = self.config.seeds
         count = len(seeds) if isinstance(seeds, list) else seeds
         where = str(self.path)
-        if isinstance(seeds, int) and self.config.seed_start + seeds - 1 > MAX_SEED:
-            raise SessionError(f"{where}: seeds: {seeds:,} seeds from seed_start "
-                               f"{self.config.seed_start} go past the largest seed, 2**63 - 1")
+        problem = seeds_problem(self.config.seed_start, seeds, "seed_start") \
+            if isinstance(seeds, int) else None
+        if problem is not None:
+            raise SessionError(f"{where}: seeds: {problem}")
         if count > MAX_CELLS:
             raise SessionError(f"{where}: seeds: {count:,} seeds is more than the {MAX_CELLS:,} "
                                "cells a sweep may have")
         points = math.prod(len(values) for values in self.config.grid.values())
         total = len(self.names) * points * count
         if total > MAX_CELLS:
-            raise SessionError(f"{where}: grid: {len(self.names)} session(s) × {points:,} grid "
-                               f"points × {count:,} seeds = {total:,} cells, more than the "
-                               f"{MAX_CELLS:,} a sweep may have")
+            raise SessionError(f"{where}: grid: {counted(len(self.names), 'session')} × "
+                               f"{counted(points, 'grid point')} × {counted(count, 'seed')} = "
+                               f"{total:,} cells, more than the {MAX_CELLS:,} a sweep may have")
 
     @property
     def seeds(self) -> list[int]:

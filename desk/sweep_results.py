@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from desk.batch import Cell
 from desk.errors import OutputError, first_line
+from desk.figures import counted
 
 RESULTS = "results.parquet"
 """The one file of a finished sweep: the rows of its current cells, merged from the parts."""
@@ -95,8 +96,8 @@ class ResultStore:
                 aside = _set_aside(results)
                 rows = sum(t.num_rows for t in tables)
                 self._tell(f"{results}: cannot read ({why}): moved aside to {aside.name}; "
-                           f"rebuilt from {len(tables)} part file(s) ({rows} rows), cells "
-                           "only it held run again")
+                           f"rebuilt from {counted(len(tables), 'part file')} "
+                           f"({counted(rows, 'row')}), cells only it held run again")
         if not tables:
             return None
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from app_helpers import make_app, open_rules, shown, wait_until
 
@@ -13,6 +14,16 @@ from desk.audit import read_journal
 from desk.config import load_session
 from desk.engine import Engine
 from desk.runner import RunState
+
+
+def replayed_as_it_was_played(saved: Path, folder: Path) -> list[dict[str, Any]]:
+    """Run the session `s` saved, headless and strict, and check that its journal is the live
+    run's (`folder / "live.arrow"`) byte for byte; the replay's records."""
+    replay = Engine(load_session(saved), folder / "replay.arrow", strict=True)
+    replay.run()
+    replay.close()
+    assert (folder / "live.arrow").read_bytes() == (folder / "replay.arrow").read_bytes()
+    return read_journal(folder / "replay.arrow").to_pylist()
 
 
 async def test_s_writes_a_toml_that_run_headless_reproduces_the_same_journal(
@@ -39,13 +50,8 @@ async def test_s_writes_a_toml_that_run_headless_reproduces_the_same_journal(
     actions = tomllib.loads(saved.read_text())["operator_actions"]
     assert [(a["action"], a["rule"], a["enabled"]) for a in actions] == [
         ("toggle", "max_order_size", False), ("toggle", "max_leverage", False)]
-    replay = Engine(load_session(saved), tmp_path / "replay.arrow", strict=True)
-    replay.run()
-    replay.close()
-    live = (tmp_path / "live.arrow").read_bytes()
-    assert live == (tmp_path / "replay.arrow").read_bytes()
-    kinds = read_journal(tmp_path / "replay.arrow").column("kind").to_pylist()
-    assert kinds.count("rule_toggle") == 2
+    records = replayed_as_it_was_played(saved, tmp_path)
+    assert [r["kind"] for r in records].count("rule_toggle") == 2
 
 
 async def test_a_limit_cleared_on_the_rules_screen_is_saved_as_none_and_replays_exactly(
@@ -72,11 +78,7 @@ async def test_a_limit_cleared_on_the_rules_screen_is_saved_as_none_and_replays_
     actions = tomllib.loads(saved.read_text())["operator_actions"]
     assert actions == [{"seq": actions[0]["seq"], "action": "set", "rule": "max_order_size",
                         "param": "max_qty", "value": "none"}]
-    replay = Engine(load_session(saved), tmp_path / "replay.arrow", strict=True)
-    replay.run()
-    replay.close()
-    assert (tmp_path / "live.arrow").read_bytes() == (tmp_path / "replay.arrow").read_bytes()
-    changes = [r for r in read_journal(tmp_path / "replay.arrow").to_pylist()
+    changes = [r for r in replayed_as_it_was_played(saved, tmp_path)
                if r["kind"] == "limit_change"]
     assert [r["why"] for r in changes] == ["max_order_size.max_qty: 50 → none (by operator)"]
     assert engine.stats.blocked_by.get("max_order_size", 0) >= 1

@@ -62,8 +62,8 @@ def test_a_word_like_a_negative_number_after_an_option_is_its_value_not_another_
     from desk.cli import build_parser
 
     parser = build_parser()
-    args = parser.parse_args(["compare", "a.toml", "--every", "-5s", "--seed-start", "-1"])
-    assert (args.every, args.seed_start, args.sessions) == ("-5s", -1, ["a.toml"])
+    args = parser.parse_args(["compare", "a.toml", "--every", "-5s", "--seeds", "-1"])
+    assert (args.every, args.seeds, args.sessions) == ("-5s", -1, ["a.toml"])
     args = parser.parse_args(["audit", "j.arrow", "--since", "-1h", "--until=-2m"])
     assert (args.since, args.until) == ("-1h", "-2m")
     args = parser.parse_args(["data", "import", "s.csv", "-f", "csv", "-o", "-1.parquet"])
@@ -73,3 +73,32 @@ def test_a_word_like_a_negative_number_after_an_option_is_its_value_not_another_
     assert (args.every, args.sessions) == ("-5s", ["a.toml"])
     # after `--` every word is a positional, as argparse has it
     assert parser.parse_args(["compare", "--", "--every", "-5s"]).sessions == ["--every", "-5s"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--out", ""], ["run", ""], ["run", "  "], ["play", "--out", ""], ["play", ""],
+    ["play", "--theme", ""], ["data", "import", "t.csv", "-f", "csv", "--out", ""],
+    ["data", "import", "", "-f", "csv", "--out", "o.parquet"], ["data", "inspect", ""],
+    ["data", "replay", ""], ["audit", ""], ["explain", "", "1"], ["compare", ""], ["sweep", ""],
+    ["bench", "--events", "10", "--repeat", "1", "--data", ""],
+    ["bench", "--events", "10", "--repeat", "1", "--dir", ""],
+])
+def test_an_empty_path_is_refused_in_one_line_not_taken_for_a_default(
+        argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`--out ""` is a slip (an unset variable in a script), not a wish for the session's
+    `audit.path`; nor is an empty session file a wish for the bundled demo."""
+    from desk.app.desk_app import DeskApp
+
+    def started(self: DeskApp) -> None:
+        raise AssertionError("the app started")
+
+    monkeypatch.setattr(DeskApp, "run", started)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        run_cli(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"desk {argv[0]}"), err
+    assert "not an empty" in err[0], err
+    assert list(tmp_path.iterdir()) == []  # no journal written where the default would put it

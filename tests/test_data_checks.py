@@ -44,7 +44,7 @@ def test_skipping_a_row_without_a_timestamp_keeps_the_good_row_after_it(tmp_path
                f"{T0 + 3 * S},12,1")
     events, issues, reader = read(path, on_bad="skip")
     assert [e.price for e in events] == [10, 11, 12]
-    assert issues == ["t.csv:3: ts: missing timestamp: 1 row(s) skipped"]
+    assert issues == ["t.csv:3: ts: missing timestamp: 1 row skipped"]
     assert reader.stats.skipped == 1
 
 
@@ -54,7 +54,7 @@ def test_skipping_out_of_order_rows_measures_them_against_the_rows_kept(tmp_path
                f"{T0 + 2 * S},11,1", f"{T0 + S},12,1", f"{T0 + 3 * S},13,1")
     events, issues, _ = read(path, on_bad="skip")
     assert [e.price for e in events] == [10, 11, 13]
-    assert issues[0] == "t.csv:3: price: missing value: 1 row(s) skipped"
+    assert issues[0] == "t.csv:3: price: missing value: 1 row skipped"
     assert issues[1].startswith("t.csv:5: ts: earlier than a row before it (out of order)")
 
 
@@ -64,6 +64,24 @@ def test_a_failure_names_the_line_and_counts_only_what_this_batch_holds(tmp_path
     message = failure(path)
     assert message.startswith(f"{path}:4: price: not a positive finite price: -1.0 (4 of this "
                               "batch's 12 rows share it: lines 4, 7, 10, 13);")
+
+
+def test_a_bar_outside_its_own_range_is_a_bad_row_each_told_once(tmp_path: Path) -> None:
+    """A bar whose high is below its low has its open or close outside too: that is one problem,
+    told once; a bar whose open or close lies outside its low–high range is another."""
+    path = csv(tmp_path / "b.csv", "ts,open,high,low,close", f"{T0},10,11,9,10",
+               f"{T0 + S},10,9,11,10", f"{T0 + 2 * S},12,11,9,10", f"{T0 + 3 * S},10,11,9,8",
+               f"{T0 + 4 * S},9,11,9,11")
+    events, issues, reader = read(path, kind="bar", on_bad="skip")
+    assert [(e.open, e.close) for e in events] == [(10, 10), (9, 11)]  # the bounds are in range
+    assert issues == [
+        "b.csv:3: high: bar high below its low: 9.0 < 11.0: 1 row skipped",
+        "b.csv:4: open: bar open outside its low–high range: 12.0 not within 9.0–11.0: "
+        "1 row skipped",
+        "b.csv:5: close: bar close outside its low–high range: 8.0 not within 9.0–11.0: "
+        "1 row skipped"]
+    assert reader.stats.skipped == 3
+    assert failure(path, kind="bar").startswith(f"{path}:3: high: bar high below its low")
 
 
 def test_parquet_rows_are_counted_from_one_across_batches(tmp_path: Path) -> None:
@@ -81,8 +99,8 @@ def test_csv_line_numbers_count_blank_lines_and_lines_set_aside(tmp_path: Path) 
     assert failure(path).startswith(f"{path}:4: expected 3 columns, found 2")
     events, issues, _ = read(path, on_bad="skip")
     assert len(events) == 2
-    assert issues == ["t.csv:4: expected 3 columns, found 2: 1 line(s) skipped",
-                      "t.csv:6: size: negative or not finite size: -1.0: 1 row(s) skipped"]
+    assert issues == ["t.csv:4: expected 3 columns, found 2: 1 line skipped",
+                      "t.csv:6: size: negative or not finite size: -1.0: 1 row skipped"]
 
 
 def test_several_trades_at_one_time_are_not_duplicates_without_a_trade_id(tmp_path: Path) -> None:
@@ -100,7 +118,7 @@ def test_trades_with_the_same_trade_id_are_duplicates(tmp_path: Path) -> None:
                                     "values as line 2;")
     events, issues, _ = read(path, on_bad="skip")
     assert len(events) == 2 and issues == [
-        "t.csv:4: ts: exact duplicate of an earlier row: same values as line 2: 1 row(s) skipped"]
+        "t.csv:4: ts: exact duplicate of an earlier row: same values as line 2: 1 row skipped"]
     assert len(read(path, duplicates="keep")[0]) == 3
 
 
@@ -130,8 +148,8 @@ def test_mixed_rows_are_checked_for_what_their_own_kind_needs(tmp_path: Path) ->
         f"{path}:3: price: missing value: a trade row needs it;")
     events, issues, _ = read(path, kind="mixed", on_bad="skip")
     assert [type(e) for e in events] == [Quote, Trade]
-    assert issues == ["m.csv:3: price: missing value: a trade row needs it: 1 row(s) skipped",
-                      "m.csv:4: bid: missing value: a quote row needs it: 1 row(s) skipped"]
+    assert issues == ["m.csv:3: price: missing value: a trade row needs it: 1 row skipped",
+                      "m.csv:4: bid: missing value: a quote row needs it: 1 row skipped"]
 
 
 def test_a_mixed_file_without_a_column_its_rows_need_fails_whatever_on_bad_says(

@@ -4,9 +4,14 @@ left as it was."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,6 +19,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 from cli_run import run_cli
+from conftest import ROOT
 
 TRADES = "".join(f"{1_700_000_000 + i},{100 + i}.5,{i + 1}\n" for i in range(5))
 """Five trades without a header: epoch seconds, price, size."""
@@ -117,6 +123,76 @@ def test_an_out_that_is_not_a_regular_file_is_refused_and_left_in_place(
     failed(code, err, f"{fifo}: --out exists and is not a regular file")
     assert fifo.is_fifo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "t.csv"]
+
+
+def desk_env() -> dict[str, str]:
+    """The environment of a `desk` process started by a test: this checkout's desk first."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH",
+                                                                                   "")])}
+
+
+def desk_process(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`desk ARGV` in a process of its own, stopped after a minute: a command that waits on a
+    fifo fails its test instead of stalling the suite."""
+    return subprocess.run([sys.executable, "-m", "desk", *argv], cwd=cwd, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL, env=desk_env())
+
+
+@pytest.mark.parametrize("command", ["import", "inspect", "replay", "run", "bench"])
+def test_a_fifo_given_as_data_is_refused_at_once_naming_it(command: str, tmp_path: Path) -> None:
+    """Opening a fifo blocks until something writes to it: desk would wait for ever."""
+    fifo = tmp_path / "feed.parquet"
+    os.mkfifo(fifo)
+    (tmp_path / "s.toml").write_text('[[data.files]]\npath = "feed.parquet"\nkind = "mixed"\n'
+                                      '[[instruments]]\nsymbol = "X"\n')
+    argv = {"import": ["data", "import", str(fifo), "--format", "parquet", "--kind", "trade",
+                       "--out", str(tmp_path / "o.parquet")],
+            "inspect": ["data", "inspect", str(fifo)], "replay": ["data", "replay", str(fifo)],
+            "run": ["run", str(tmp_path / "s.toml"), "--out", "out"],
+            "bench": ["bench", "--data", str(fifo), "--dir", "bench"]}[command]
+    done = desk_process(argv, tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"{fifo}: not a regular file (a fifo)" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feed.parquet", "s.toml"]
+
+
+def _partial_size(folder: Path) -> int:
+    """Bytes written so far to the import's temporary file in `folder` (0 until it has rows)."""
+    total = 0
+    for path in folder.glob(".*.partial"):
+        with contextlib.suppress(FileNotFoundError):
+            total += path.stat().st_size
+    return total
+
+
+def test_an_import_ended_by_sigterm_removes_its_partial_file_as_ctrl_c_does(
+        tmp_path: Path) -> None:
+    source = tmp_path / "t.csv"
+    source.write_text("".join(f"{1_700_000_000 + i},{100 + i % 7}.5,{1 + i % 5}\n"
+                              for i in range(100_000)))
+    # the file a hundred times: ten million rows, far more than are written when the signal comes
+    process = subprocess.Popen(
+        [sys.executable, "-m", "desk", "data", "import", *[str(source)] * 100, *CSV_TRADE,
+         "--sort", "--out", str(tmp_path / "o.parquet")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=desk_env())
+    try:
+        deadline = time.monotonic() + 60
+        while _partial_size(tmp_path) == 0:  # rows are being written
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the import wrote nothing in a minute"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
 
 
 def test_a_full_disk_is_one_line_naming_the_output_and_leaves_no_partial_file(
@@ -237,7 +313,7 @@ def test_inspect_with_a_negative_gap_says_the_gap_must_be_positive(
     assert desk(["data", "import", str(trades_csv(tmp_path / "t.csv")), *CSV_TRADE, "--out",
                  str(out)], capsys)[0] == 0
     code, _, err = desk(["data", "inspect", str(out), *option], capsys)
-    failed(code, err, "--gap: '-1m' must be a positive duration")
+    failed(code, err, "--gap: '-1m' must be zero or a positive duration")
 
 
 def test_a_bar_restamped_beyond_the_storable_times_names_its_line(
@@ -385,6 +461,38 @@ def test_crossed_csv_quotes_are_kept_and_reported_by_import_as_inspect_counts_th
     assert "0 book events, 2 quotes" in " ".join(report.split())
 
 
+def test_bars_that_are_no_bars_are_reported_by_import_and_inspect_as_the_replay_refuses_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "b.csv"
+    source.write_text("ts,open,high,low,close\n60,10,11,9,10.5\n120,10,9,11,10\n180,12,11,9,10\n"
+                      "240,10,11,9,8\n300,10,11,9,11\n")
+    out = tmp_path / "o.parquet"
+    code, summary, err = desk(["data", "import", str(source), "--format", "csv", "--kind", "bar",
+                               "--instrument", "X", "--bar-stamp", "close", "--ts-unit", "s",
+                               "--out", str(out)], capsys)
+    assert code == 0, err
+    text = " ".join(summary.split())
+    assert "bars with the high below the low, or the open or close outside that range" in text
+    assert f": 3 (first: {source}:3: open 10.0 high 9.0 low 11.0 close 10.0)" in text
+    assert pq.read_table(out).num_rows == 5  # kept: the session decides with data.on_bad
+    code, report, err = desk(["data", "inspect", str(out)], capsys)
+    assert code == 0, err
+    assert ("bad bars │ 3 bars with the high below the low, or the open or close outside that "
+            "range "
+            "(first: row 2;") in " ".join(report.split())
+    code, _, err = desk(["data", "replay", str(out)], capsys)
+    failed(code, err, f"{out}: row 2: high: bar high below its low: 9.0 < 11.0")
+    for row, field, words in ((3, "open", "12.0 not within 9.0–11.0"),
+                              (4, "close", "8.0 not within 9.0–11.0")):
+        table = pq.read_table(out)
+        kept = table.filter(pa.array([i in (0, row - 1) for i in range(table.num_rows)]))
+        single = tmp_path / f"row{row}.parquet"
+        pq.write_table(kept, single)
+        code, _, err = desk(["data", "replay", str(single)], capsys)
+        failed(code, err, f"{single}: row 2: {field}: bar {field} outside its low–high range: "
+                          f"{words}")
+
+
 def test_a_crossed_binance_book_ticker_is_reported_with_its_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "rec.txt"
@@ -466,7 +574,7 @@ def test_rows_out_of_order_across_a_source_given_twice_name_the_file_and_line(
     source = trades_csv(tmp_path / "t.csv")
     code, _, err = desk(["data", "import", str(source), str(source), *CSV_TRADE, "--out",
                          str(tmp_path / "o.parquet")], capsys)
-    line = failed(code, err, f"desk: {source}:1: 1 row(s) earlier than the row before",
+    line = failed(code, err, f"desk: {source}:1: 1 row earlier than the row before",
                   "--sort")
     assert "of the import" not in line
 
@@ -507,9 +615,12 @@ def _not_desk_files(folder: Path) -> dict[str, tuple[Path, str]]:
                              "size": [1.0, 1.0]}), text_ts)
     (folder / "dir").mkdir()
     return {
-        "cut": (cut, "not a Parquet file"), "empty": (empty, "not a Parquet file"),
+        "cut": (cut, "a damaged Parquet file: it begins as Parquet but its end is missing or broken"
+                     " (a copy, download or write cut short?); copy it again, or import its source "
+                     "again with `desk data import`"),
+        "empty": (empty, "an empty file, not a Parquet file"),
         "csv": (csv, "not a Parquet file"), "journal": (journal, "not a Parquet file"),
-        "raw": (raw, "missing column(s) ts, instrument, kind"),
+        "raw": (raw, "missing columns ts, instrument, kind"),
         "text_ts": (text_ts, "column 'ts' is string, not int64 nanoseconds"),
         "dir": (folder / "dir", "is a folder"),
         "missing": (folder / "nonexist.parquet", "no such file"),

@@ -124,10 +124,13 @@ CASES: dict[str, Case] = {
     # generic Parquet
     "parquet given a CSV file": ("parquet", lambda t: cut(NT / "truefx/usdjpy-ticks.csv",
                                                           t / "q.parquet"),
-                                 CSV_TRADE, r": not a Parquet file, .*use --format csv"),
+                                 CSV_TRADE,
+                                 r": not a Parquet file; if it is CSV, use --format csv$"),
     "parquet cut short": ("parquet", lambda t: cut(NT / "binance/btcusdt-trades.parquet",
                                                    t / "t.parquet", 20_000),
-                          CSV_TRADE, r": not a Parquet file, or cut short"),
+                          CSV_TRADE, r": a damaged Parquet file: it begins as Parquet but its "
+                          r"end is missing or broken \(a copy, download or write cut short\?\); "
+                          r"copy or download it again$"),
     "parquet missing column": ("parquet", lambda t: cut(NT / "binance/btcusdt-trades.parquet",
                                                         t / "t.parquet"),
                                ["--kind", "quote", "--instrument", "X"],

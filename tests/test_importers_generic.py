@@ -286,7 +286,7 @@ def _two_instruments(tmp_path: Path) -> list[Path]:
 def test_interleaved_sources_are_refused_with_a_hint_or_sorted_stably_with_sort(
         tmp_path: Path) -> None:
     sources = _two_instruments(tmp_path)
-    with pytest.raises(DataError, match=r"b.csv:2: 1 row\(s\) earlier than the row before "
+    with pytest.raises(DataError, match=r"b.csv:2: 1 row earlier than the row before "
                                         r"\(first here: 1970-01-01 00:00:01.000000 "
                                         r"after 1970-01-01 00:00:04.000000 UTC\).*add --sort"):
         run_import("csv", sources, tmp_path / "o.parquet", kind="trade", instrument="X",

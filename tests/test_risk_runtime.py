@@ -158,6 +158,37 @@ def test_risk_limit_rows_in_a_data_file_change_the_limit_from_the_next_event_on(
     assert approved == [True, False, True]
 
 
+@pytest.mark.parametrize("none", ["none", " None "])
+def test_a_risk_limit_row_with_value_none_removes_the_limit_as_the_schedule_does(
+        tmp_path: Path, none: str) -> None:
+    """A data file says no limit as a session file does (`value = "none"`), in any case and
+    with blanks around it as its true and false may be."""
+    write_mixed(tmp_path / "feed.csv", [(15 * SECOND, "max_order_size", "max_qty", none)])
+    session = make_session(tmp_path, _drop=("data",), data={"files": [
+        {"path": "feed.csv", "kind": "mixed"}]}, strategy=THREE_BUYS,
+        risk={"max_order_size": {"max_qty": 5}})
+    engine = Engine(session, tmp_path / "j.arrow", strict=True)
+    engine.run()
+    engine.close()
+    table = read_journal(tmp_path / "j.arrow").to_pylist()
+    assert not [r for r in table if r["kind"] == "control_error"]
+    change = next(r for r in table if r["kind"] == "limit_change")
+    assert change["why"] == "max_order_size.max_qty: 5 → none (by data feed.csv:33)"
+    assert details_of(change["details"])["after"] is None
+    approved = [details_of(r["details"])["approved"] for r in table if r["kind"] == "risk"]
+    assert approved == [False, True, True]
+
+
+def test_a_risk_limit_row_cannot_switch_a_rule_with_none(tmp_path: Path) -> None:
+    write_mixed(tmp_path / "feed.csv", [(15 * SECOND, "max_order_size", "enabled", "none")])
+    session = make_session(tmp_path, _drop=("data",), data={"files": [
+        {"path": "feed.csv", "kind": "mixed"}]}, strategy=THREE_BUYS)
+    with pytest.raises(DataError) as caught:
+        Engine(session, None)
+    assert str(caught.value) == (f"{tmp_path / 'feed.csv'}:33: value: `enabled` takes true or "
+                                 "false, not 'none'")
+
+
 def test_a_bad_risk_limit_row_is_one_line_naming_the_file_and_row(tmp_path: Path) -> None:
     write_mixed(tmp_path / "feed.csv", [(15 * SECOND, "max_order_size", "", "5")])
     session = make_session(tmp_path, _drop=("data",), data={"files": [
@@ -249,7 +280,7 @@ def test_operator_actions_recorded_past_the_last_event_are_journaled_as_not_appl
     table = read_journal(tmp_path / "j.arrow").to_pylist()
     left = [r for r in table if r["kind"] == "control_error"]
     assert len(left) == 1
-    assert left[0]["why"].startswith("1 operator action(s) not applied: recorded before event "
+    assert left[0]["why"].startswith("1 operator action not applied: recorded before event "
                                      "1,000,000,000")
     assert details_of(left[0]["details"])["seqs"] == [10**9]
     assert any(r["kind"] == "limit_change" for r in table)  # the first one was applied

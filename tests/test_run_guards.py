@@ -160,7 +160,7 @@ def test_a_schedule_that_falls_out_of_range_after_the_first_event_keeps_the_earl
 
 
 @pytest.mark.parametrize(("extra", "key", "words"), [
-    ('[session]\nseed = -1\n', "session.seed", "greater than or equal to 0"),
+    ('[session]\nseed = -1\n', "session.seed", "-1 is not a seed (seeds are 0 to 2**63 - 1)"),
     ('[session]\nseed = true\n', "session.seed", "(not true)"),
     ('[session]\nseed = "7"\n', "session.seed", '(not "7")'),
     ('[session]\nstart_cash = true\n', "session.start_cash", "(not true)"),

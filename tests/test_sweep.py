@@ -13,6 +13,7 @@ import pytest
 from desk.batch import Cell, run_cell
 from desk.cli import main
 from desk.errors import SessionError
+from desk.figures import counted
 from desk.pool import BatchError, run_cells
 from desk.sweep import Sweep
 from desk.sweep_results import RESULTS, ResultStore
@@ -249,16 +250,16 @@ def interrupting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("desk.pool.run_cells", interrupted)
 
 
-@pytest.mark.parametrize(("jobs", "kept"), [(1, 1), (2, 2)])
+@pytest.mark.parametrize(("jobs", "kept", "rows"), [(1, 1, "1 row"), (2, 2, "2 rows")])
 def test_ctrl_c_keeps_the_cells_in_flight_exits_130_and_a_rerun_resumes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        jobs: int, kept: int) -> None:
+        jobs: int, kept: int, rows: str) -> None:
     path = make_sweep(tmp_path)
     with monkeypatch.context() as patch:
         interrupting(patch)
         assert main(["sweep", str(path), "--jobs", str(jobs)]) == 130
     assert capsys.readouterr().err.strip().splitlines()[-1] == \
-        f"interrupted: {kept} rows kept; rerun to resume"
+        f"interrupted: {rows} kept; rerun to resume"
     assert not (tmp_path / "out" / RESULTS).exists()
     assert ResultStore(tmp_path / "out").read().num_rows == kept
     ran = counting_runs(monkeypatch)
@@ -368,7 +369,8 @@ def test_on_dask_ctrl_c_keeps_what_finishes_and_cancels_the_queued_cells(
             assert main(["sweep", str(path), "--scheduler", cluster.scheduler_address]) == 130
         last = capsys.readouterr().err.strip().splitlines()[-1]
         kept = ResultStore(tmp_path / "out").read().num_rows
-        assert last == f"interrupted: {kept} rows kept; rerun to resume" and 1 <= kept < 8
+        assert last == f"interrupted: {counted(kept, 'row')} kept; rerun to resume" \
+            and 1 <= kept < 8
         ran = counting_runs(monkeypatch)
         assert main(["sweep", str(path), "--scheduler", cluster.scheduler_address]) == 0
     assert len(ran) == 8 - kept

@@ -80,7 +80,7 @@ def test_a_results_file_that_does_not_read_is_rebuilt_from_the_parts(
     ran = counting_runs(monkeypatch)
     assert main(["sweep", str(path), "--jobs", "1"]) == 0
     err = capsys.readouterr().err
-    assert f"{out / RESULTS}: cannot read" in err and "rebuilt from 1 part file(s) (2 rows)" in err
+    assert f"{out / RESULTS}: cannot read" in err and "rebuilt from 1 part file (2 rows)" in err
     assert (out / (RESULTS + ".bad")).exists()
     assert len(ran) == 2 and not set(ran) & {cell.key for cell in kept}
     assert pq.read_table(out / RESULTS).num_rows == 4
@@ -196,7 +196,7 @@ def test_a_grid_of_too_many_cells_is_one_line_before_anything_runs(
     path = make_sweep(tmp_path)  # 2 grid values × 2 seeds
     assert main(["sweep", str(path), "--jobs", "1"]) == 2
     assert one_error(capsys).endswith(
-        "grid: 1 session(s) × 2 grid points × 2 seeds = 4 cells, more than the 3 a sweep may have")
+        "grid: 1 session × 2 grid points × 2 seeds = 4 cells, more than the 3 a sweep may have")
     assert not (tmp_path / "out").exists()
 
 
@@ -240,8 +240,11 @@ def test_a_malformed_scheduler_is_one_line_naming_the_option(
 def test_compare_refuses_a_negative_first_seed(tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     session = write_session(tmp_path, "one")
-    assert main(["compare", str(session), "--seeds", "2", "--seed-start", "-1", "--jobs", "1"]) == 2
-    assert "--seed-start: the seeds -1 to 0 must be within 0 to 2**63 - 1" in one_error(capsys)
+    with pytest.raises(SystemExit) as exited:
+        main(["compare", str(session), "--seeds", "2", "--seed-start", "-1", "--jobs", "1"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == ("desk compare: argument --seed-start: -1 is not a seed "
+                                       "(seeds are 0 to 2**63 - 1) (see desk compare --help)\n")
 
 
 # --- desk bench -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from rich.text import Text
 
 from desk.app.look import Palette
 from desk.app.pane import LineView
+from desk.figures import counted
 from desk.snapshot import Pace, Snapshot
 from desk.timeutil import format_ns
 
@@ -108,7 +109,7 @@ class DeskHeader(LineView):
         text.append(gap + pace_text(snap.pace, snap.state in ("PLAYING", "SEEKING"), detail) + gap)
         parts = []
         if detail:
-            parts.append(f"{snap.events:,} events" if detail == 2 else f"{snap.events:,} ev")
+            parts.append(counted(snap.events, "event") if detail == 2 else f"{snap.events:,} ev")
         if snap.progress is not None:
             parts.append(f"{snap.progress:.0%}")
         if parts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from desk.errors import DeskError
+from desk.figures import counted
 from desk.runner import RunState
 
 if TYPE_CHECKING:
@@ -85,5 +86,5 @@ def save(app: DeskApp) -> None:
         return
     app.saved.append(path)
     count = len(app.runner.recorded_actions())
-    app.notify(f"{path}\nwith {count} operator action(s); replay it with `desk run {path}`",
-               title="session saved", timeout=8)
+    app.notify(f"{path}\nwith {counted(count, 'operator action')}; replay it with "
+               f"`desk run {path}`", title="session saved", timeout=8)

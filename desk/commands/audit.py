@@ -7,6 +7,9 @@ import json
 import sys
 from typing import Any
 
+from desk.commands import given
+from desk.figures import counted
+
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from desk.audit import load_journal
@@ -77,12 +80,13 @@ def _table(records: list[dict[str, Any]], total: int) -> None:
     console.print(table)
     more = (f" (first {len(records):,} shown; --limit {total} or --json for all)"
             if total > len(records) else "")
-    console.print(f"{total:,} records{more}")
+    console.print(f"{counted(total, 'record')}{more}")
 
 
 def register(sub: Any) -> None:
     audit = sub.add_parser("audit", help="list and filter a journal's records")
-    audit.add_argument("journal", help="a journal written by `desk run` (journal.arrow)")
+    audit.add_argument("journal", type=given("a journal"),
+                       help="a journal written by `desk run` (journal.arrow)")
     audit.add_argument("--kind", action="append",
                        help="keep these kinds (repeat or comma-separate): risk, signal, intent, "
                             "order, arrival, fill, execution, mode, limit_change, rule_toggle…")

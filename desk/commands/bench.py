@@ -7,10 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from desk.commands import given
+
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Generate (or take) the data, measure each process, print the figures."""
     from desk.bench import BenchError, profile, report, run_l2, run_trades
+    from desk.data import not_regular
 
     if args.events <= 0 or args.repeat <= 0:
         raise BenchError("--events and --repeat must be positive")
@@ -20,6 +23,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise BenchError(f"{data}: no such data file")
     if data is not None and data.is_dir():
         raise BenchError(f"--data: {data} is a folder, not a data file")
+    special = None if data is None else not_regular(data)
+    if special is not None:
+        raise BenchError(f"--data: {data}: {special}")
     _prepare(folder)
     if args.l2:
         result = run_l2(folder, args.events, data, args.repeat)
@@ -61,12 +67,12 @@ def register(sub: Any) -> None:
                        help="trade ticks (or with --l2, level updates) to generate (default 1M)")
     bench.add_argument("--l2", action="store_true",
                        help="replay L2 book updates instead of trade ticks")
-    bench.add_argument("--data", help="a Parquet/CSV file with desk's columns instead of "
-                                      "generated data (trade: ts, price, size; L2: ts, side, "
-                                      "price, size)")
+    bench.add_argument("--data", type=given("a data file"),
+                       help="a Parquet/CSV file with desk's columns instead of generated "
+                            "data (trade: ts, price, size; L2: ts, side, price, size)")
     bench.add_argument("--profile", action="store_true", help="also print the top functions")
     bench.add_argument("--repeat", type=int, default=3, help="runs of each process (medians)")
-    bench.add_argument("--dir", default="runs/bench",
+    bench.add_argument("--dir", default="runs/bench", type=given("a folder"),
                        help="folder for the data, sessions and journals (default runs/bench)")
     bench.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     bench.set_defaults(func=cmd_bench)

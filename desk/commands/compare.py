@@ -8,7 +8,11 @@ import math
 import os
 from typing import Any
 
+from desk.commands import given
+from desk.commands.run import seed_value
 from desk.errors import SessionError
+from desk.figures import counted
+from desk.seeds import seeds_problem
 from desk.timeutil import parse_duration_ns
 
 MIN_WIDTH = 10
@@ -45,16 +49,16 @@ def unique_labels(names: list[str], paths: list[str]) -> list[str]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from desk.batch import MAX_SEED, Cell, load_cell_session, session_source
+    from desk.batch import Cell, load_cell_session, session_source
     from desk.compare import aggregate, comparison_table, equity_chart, run_lines
     from desk.pool import check_scheduler, default_jobs
     from desk.report import stdout_console
 
     if args.seeds < 1:
         raise SessionError(f"--seeds: {args.seeds} must be at least 1")
-    if args.seed_start < 0 or args.seed_start + args.seeds - 1 > MAX_SEED:
-        raise SessionError(f"--seed-start: the seeds {args.seed_start} to "
-                           f"{args.seed_start + args.seeds - 1} must be within 0 to 2**63 - 1")
+    problem = seeds_problem(args.seed_start, args.seeds, "--seed-start")
+    if problem is not None:
+        raise SessionError(f"--seeds: {problem}")
     check_scheduler(args.scheduler)
     if not 0 < args.ruin < 1:
         raise SessionError(f"--ruin: {args.ruin} must be between 0 and 1")
@@ -87,7 +91,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for stat in stats.values():
             print(json.dumps({k: v for k, v in stat.items() if k != "curves"}, sort_keys=True))
         return 0
-    console.print(comparison_table(stats, f"desk compare · {args.seeds} seeds "
+    console.print(comparison_table(stats, f"desk compare · {counted(args.seeds, 'seed')} "
                                    f"({seeds.start}…{seeds.stop - 1}) · ruin at −{args.ruin:.0%}"))
     for line in equity_chart(stats, args.width):
         console.print(line, highlight=False, soft_wrap=True)
@@ -114,9 +118,10 @@ def _collect(cells: list[Any], args: argparse.Namespace, console: Any, jobs: int
 
 def register(sub: Any) -> None:
     p = sub.add_parser("compare", help="run sessions over the same K seeds and compare them")
-    p.add_argument("sessions", nargs="+", help="session files")
+    p.add_argument("sessions", nargs="+", type=given("a session file"), help="session files")
     p.add_argument("--seeds", type=int, default=8, help="how many seeded worlds (default 8)")
-    p.add_argument("--seed-start", type=int, default=1, help="the first seed (default 1)")
+    p.add_argument("--seed-start", type=seed_value, default=1,
+                   help="the first seed (default 1; seeds are 0 to 2**63 - 1)")
     p.add_argument("--jobs", type=int, help="local worker processes (default: cores, at most 4)")
     p.add_argument("--scheduler", help="run on this Dask scheduler (e.g. tcp://host:8786)")
     p.add_argument("--every", default="60s", help="equity curve sample interval (default 60s)")

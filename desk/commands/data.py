@@ -7,7 +7,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from desk.errors import DataError
+from desk.commands import given
+from desk.errors import DataError, one_line
+from desk.figures import counted
 
 
 def _mapping(items: list[str]) -> dict[str, str]:
@@ -52,7 +54,9 @@ LONGEST_NS = 366 * 86_400_000_000_000
 would carry times beyond what desk's nanoseconds can hold."""
 
 
-def _duration_ns(text: str | None, flag: str) -> int | None:
+def _duration_ns(text: str | None, flag: str, zero: bool = False) -> int | None:
+    """A duration option in nanoseconds: positive, or with `zero` also 0 (`0`, `0s`), and at most
+    a year; anything else is one line saying what is wrong with it."""
     from desk.timeutil import parse_duration_ns
 
     if text is None:
@@ -62,12 +66,30 @@ def _duration_ns(text: str | None, flag: str) -> int | None:
     except (ValueError, OverflowError):  # 1e999d: a float that is no number of nanoseconds
         value = None
     if value is None:
-        raise DataError(f"{flag}: {text!r} is not a duration like 1m, 60s, 500ms, 1h, 1d")
+        number = _bare_number(text)
+        if number is None:
+            raise DataError(f"{flag}: {text!r} is not a duration like 1m, 60s, 500ms, 1h, 1d")
+        if number > 0:  # the unit is missing: 5 what?
+            raise DataError(f"{flag}: {text!r} has no unit; give a duration like {text.strip()}s "
+                            f"or {text.strip()}m")
+        value = -1 if number < 0 else 0  # zero is zero in any unit
+    if value == 0 and zero:
+        return 0
     if value <= 0:
-        raise DataError(f"{flag}: {text!r} must be a positive duration like 1m, 60s, 500ms, 1h")
+        what = "zero or a positive duration" if zero else "a positive duration"
+        raise DataError(f"{flag}: {text!r} must be {what} like 1m, 60s, 500ms, 1h")
     if value > LONGEST_NS:
         raise DataError(f"{flag}: {text!r} is longer than 366 days")
     return value
+
+
+def _bare_number(text: str) -> float | None:
+    """`text` as a finite number without a unit (`0`, `-1`, `5`), or None."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _scale(value: float, flag: str) -> float:
@@ -97,30 +119,36 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Import SRC into desk's Parquet schema with a progress bar, then print a summary.
 
     The rows go to a temporary file of a fresh name beside `--out` (so it can never be a
-    source, nor an earlier import's leftovers), renamed over `--out` only when all went well.
+    source, nor an earlier import's leftovers), renamed over `--out` only when all went well;
+    an import stopped by an error, Ctrl-C or SIGTERM removes it.
     """
     from desk.data.writer import MarketWriter, temporary_beside
     from desk.importers import importer
     from desk.importers.chronology import settle
+    from desk.importers.source import check_exists
     from desk.report import stdout_console
+    from desk.termination import terminate_as_interrupt
 
     run = importer(args.format)
     options = _options(args)
     sources = [Path(s) for s in args.src]
+    for source in sources:  # all of them before any is read: a fifo among them would block
+        check_exists(source)
     out = Path(args.out)
     _check_out(out, sources)
-    temporary = temporary_beside(out)
-    writer = MarketWriter(temporary, label=out)
-    try:
-        _read_sources(run, sources, writer, options, args.format)
-        if writer.stats.rows == 0:
-            raise DataError(_nothing(sources, writer))
-        writer.close()
-        settle(writer, sources, options.sort)
-        _replace(temporary, out)
-    except BaseException:
-        writer.abort()
-        raise
+    with terminate_as_interrupt():  # a kill cleans up as Ctrl-C does: no partial file left
+        temporary = temporary_beside(out)
+        writer = MarketWriter(temporary, label=out)
+        try:
+            _read_sources(run, sources, writer, options, args.format)
+            if writer.stats.rows == 0:
+                raise DataError(_nothing(sources, writer))
+            writer.close()
+            settle(writer, sources, options.sort)
+            _replace(temporary, out)
+        except BaseException:
+            writer.abort()
+            raise
     _print_summary(stdout_console(), out, writer)
     return 0
 
@@ -193,7 +221,7 @@ def _print_summary(console: Any, out: Path, writer: Any) -> None:
     if stats.min_ts is not None and stats.max_ts is not None:
         table.add_row("span", f"{format_ns(stats.min_ts)} → {format_ns(stats.max_ts)} UTC")
     table.add_row("instruments", _counts(stats.instruments))
-    table.add_row("kinds", ", ".join(f"{k} ({v:,})" for k, v in stats.kinds.most_common()))
+    table.add_row("kinds", _counts(stats.kinds))
     if stats.notes:
         table.add_row("notes", "\n".join(f"{k}: {v:,}" for k, v in stats.notes.items()))
     problems = writer.problem_lines()
@@ -202,7 +230,9 @@ def _print_summary(console: Any, out: Path, writer: Any) -> None:
 
 
 def _counts(counter: Any) -> str:
-    return ", ".join(f"{k} ({v:,})" for k, v in counter.most_common())
+    """Names and their counts, most common first; a name's control characters escaped, so
+    that each stays on its line of the table."""
+    return ", ".join(f"{one_line(str(k))} ({v:,})" for k, v in counter.most_common())
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -213,23 +243,24 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from desk.report import stdout_console
     from desk.timeutil import format_ns
 
-    gap = _duration_ns(args.gap, "--gap")
+    gap = _duration_ns(args.gap, "--gap", zero=True)  # 0: every gap between two times
     assert gap is not None
     found = inspect_file(Path(args.file), gap_ns=gap)
     console = stdout_console()
     table = Table(title=str(found.path), show_header=False, title_justify="left")
     table.add_row("schema", ", ".join(f"{f.name}: {f.type}" for f in found.schema))
-    table.add_row("rows", f"{found.rows:,} ({found.events:,} events)")
+    table.add_row("rows", f"{found.rows:,} ({counted(found.events, 'event')})")
     if found.min_ts is not None and found.max_ts is not None:
         table.add_row("span", f"{format_ns(found.min_ts)} → {format_ns(found.max_ts)} UTC "
                               f"({(found.max_ts - found.min_ts) / 1e9:,.3f} s)")
     table.add_row("instruments", _counts(found.instruments))
-    table.add_row("kinds", ", ".join(f"{k} ({v:,})" for k, v in found.kinds.most_common()))
+    table.add_row("kinds", _counts(found.kinds))
     table.add_row(f"gaps > {args.gap}", f"{found.gaps_over:,}")
     table.add_row("largest gaps", "\n".join(f"{g / 1e9:,.3f} s before {format_ns(t)}"
                                             for g, t in found.largest_gaps) or "none")
     table.add_row("out-of-order rows", f"{found.out_of_order:,}")
-    crossed = f"{found.crossed_books:,} book events, {found.crossed_quotes:,} quotes"
+    crossed = f"{counted(found.crossed_books, 'book event')}, " \
+              f"{counted(found.crossed_quotes, 'quote')}"
     if found.first_crossed is not None:
         crossed += f" (first book at {format_ns(found.first_crossed)})"
     table.add_row("crossed/locked", crossed)
@@ -240,12 +271,18 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if found.stale_updates:
         gaps += f"; {found.stale_updates:,} stale updates (ids the book already has)"
     table.add_row("update-id gaps", gaps)
-    bad = f"{found.bad_prices:,} rows with a price not positive and finite, {found.bad_sizes:,} " \
-          "with a negative or non-finite size"
+    bad = f"{counted(found.bad_prices, 'row')} with a price not positive and finite, " \
+          f"{found.bad_sizes:,} with a negative or non-finite size"
     if found.first_bad is not None:
         bad += f" (first: row {found.first_bad + 1:,}; `desk run` stops there unless " \
                "data.on_bad = \"skip\")"
     table.add_row("bad prices/sizes", bad)
+    bars = f"{counted(found.bad_bars, 'bar')} with the high below the low, or the open or close " \
+           "outside that range"
+    if found.first_bad_bar is not None:
+        bars += f" (first: row {found.first_bad_bar + 1:,}; `desk run` stops there unless " \
+                "data.on_bad = \"skip\")"
+    table.add_row("bad bars", bars)
     console.print(table)
     return 0
 
@@ -255,8 +292,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from desk.data.throughput import measure
 
     found = measure(Path(args.file))
-    print(f"{args.file}: {found.events:,} events ({found.book_events:,} book events, "
-          f"{found.levels:,} levels) in {found.seconds:.3f} s: "
+    print(f"{args.file}: {counted(found.events, 'event')} "
+          f"({counted(found.book_events, 'book event')}, {counted(found.levels, 'level')}) in "
+          f"{found.seconds:.3f} s: "
           f"{found.events_per_second:,.0f} events/s, "
           f"{found.book_events_per_second:,.0f} book updates/s")
     return 0
@@ -271,9 +309,10 @@ def register(sub: Any) -> None:
     imp = verbs.add_parser(
         "import", help="convert SRC to desk's Parquet schema",
         epilog="formats: " + "; ".join(f"{k}: {v[1]}" for k, v in FORMATS.items()))
-    imp.add_argument("src", nargs="+", help="source file(s)")
+    imp.add_argument("src", nargs="+", type=given("a source file"), help="source file(s)")
     imp.add_argument("--format", "-f", required=True, choices=list(FORMATS))
-    imp.add_argument("--out", "-o", required=True, help="the desk-schema Parquet file to write")
+    imp.add_argument("--out", "-o", required=True, type=given("the Parquet file to write"),
+                     help="the desk-schema Parquet file to write")
     imp.add_argument("--instrument", help="symbol for rows without an instrument column")
     imp.add_argument("--kind", choices=["trade", "quote", "bar", "book"],
                      help="what a generic file holds")
@@ -302,10 +341,11 @@ def register(sub: Any) -> None:
     imp.set_defaults(func=cmd_import)
     ins = verbs.add_parser("inspect", help="schema, rows, span, instruments, gaps, disorder, "
                                            "crossed books of a desk-schema file")
-    ins.add_argument("file")
-    ins.add_argument("--gap", default="1m", help="count gaps longer than this (default 1m)")
+    ins.add_argument("file", type=given("a desk-schema Parquet file"))
+    ins.add_argument("--gap", default="1m", help="count gaps longer than this (default 1m; 0 "
+                                                 "counts every gap between two times)")
     ins.set_defaults(func=cmd_inspect)
     rep = verbs.add_parser("replay", help="replay a desk-schema file with its L2 books kept and "
                                           "report events and book updates per second")
-    rep.add_argument("file")
+    rep.add_argument("file", type=given("a desk-schema Parquet file"))
     rep.set_defaults(func=cmd_replay)

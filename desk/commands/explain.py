@@ -7,6 +7,8 @@ import argparse
 import json
 from typing import Any
 
+from desk.commands import given
+
 _LABELS = {"market": "market event", "signal": "signal", "intent": "intent", "risk": "risk",
            "order": "order", "arrival": "arrival", "fill": "fill", "cash_guard": "cash guard",
            "cancel": "cancel", "order_end": "order end", "execution": "execution quality"}
@@ -134,7 +136,8 @@ def _num(value: Any) -> str:
 def register(sub: Any) -> None:
     explain = sub.add_parser("explain",
                              help="print the causal chain of one order or blocked intent")
-    explain.add_argument("journal", help="a journal written by `desk run` (journal.arrow)")
+    explain.add_argument("journal", type=given("a journal"),
+                         help="a journal written by `desk run` (journal.arrow)")
     explain.add_argument("order_id", nargs="?", type=int, help="the order id (#N in the journal)")
     explain.add_argument("--seq", type=int,
                          help="explain through any record by its seq: a blocked intent's risk "

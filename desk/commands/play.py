@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from desk.commands import given
 from desk.commands.run import DEMO, check_journal_path, seed_value
 from desk.errors import DeskError, SessionError
 
@@ -69,10 +70,13 @@ def _check_theme(theme: str | None, loaded: LoadedSession) -> None:
 
 def register(sub: Any) -> None:
     play = sub.add_parser("play", help="play a session live in the terminal app")
-    play.add_argument("session", nargs="?", help="session file (default: the bundled demo)")
-    play.add_argument("--theme", help="desk-dark (default), desk-light, desk-high-contrast, any "
+    play.add_argument("session", nargs="?", type=given("a session file"),
+                      help="session file (default: the bundled demo)")
+    play.add_argument("--theme", type=given("a theme's name or file", "an empty name"),
+                      help="desk-dark (default), desk-light, desk-high-contrast, any "
                       "name in themes/*.toml, or the path of a theme TOML file")
-    play.add_argument("--out", help="folder for the journal and for sessions saved with s "
+    play.add_argument("--out", type=given("a folder"),
+                      help="folder for the journal and for sessions saved with s "
                       "(default: the folder of the session's audit.path)")
     play.add_argument("--seed", type=seed_value, help="override the session's seed")
     play.add_argument("--strict", action="store_true",

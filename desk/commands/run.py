@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from desk.commands import given
+
 DEMO = Path(__file__).resolve().parent.parent.parent / "sessions" / "demo.toml"
 
 
@@ -18,13 +20,17 @@ _CHUNK = 2_000
 
 
 def seed_value(text: str) -> int:
-    """`--seed`: a whole number, zero or more (the session's `seed` is the same)."""
+    """`--seed` (and `desk compare --seed-start`): a whole number from 0 to 2**63 - 1, as a
+    session's `seed` and a sweep's seeds are."""
+    from desk.seeds import seed_problem
+
     try:
         seed = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if seed < 0:
-        raise argparse.ArgumentTypeError(f"{seed} is negative; seeds are 0 or more")
+    problem = seed_problem(seed)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
     return seed
 
 
@@ -177,8 +183,10 @@ def _run_with_progress(engine: Any, console: Any, stop: _StopOnInterrupt) -> Non
 
 def register(sub: Any) -> None:
     run = sub.add_parser("run", help="run a session headless and print its summary")
-    run.add_argument("session", nargs="?", help="session file (default: the bundled demo)")
-    run.add_argument("--out", help="folder for the journal (default: the session's audit.path)")
+    run.add_argument("session", nargs="?", type=given("a session file"),
+                     help="session file (default: the bundled demo)")
+    run.add_argument("--out", type=given("a folder"),
+                     help="folder for the journal (default: the session's audit.path)")
     run.add_argument("--seed", type=seed_value, help="override the session's seed")
     run.add_argument("--strict", action="store_true",
                      help="check every invariant after every event")

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from desk.commands import given
 from desk.errors import OutputError, SessionError
+from desk.figures import counted
 
 if TYPE_CHECKING:
     from desk.batch import Cell
@@ -40,13 +42,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     cells = sweep.cells()
     done = store.done_keys()
     todo = [cell for cell in cells if cell.key not in done]
-    where = f"Dask at {args.scheduler}" if args.scheduler else f"{jobs} local process(es)"
-    console.print(f"sweep {args.sweep}: {len(cells)} cells, {len(cells) - len(todo)} already "
-                  f"done, {len(todo)} to run on {where}", highlight=False, soft_wrap=True)
+    where = (f"Dask at {args.scheduler}" if args.scheduler
+             else counted(jobs, "local process", "local processes"))
+    console.print(f"sweep {args.sweep}: {counted(len(cells), 'cell')}, "
+                  f"{len(cells) - len(todo):,} already done, {len(todo):,} to run on {where}",
+                  highlight=False, soft_wrap=True)
 
     def stopping(in_flight: int) -> None:
-        console.print(f"stopping: {in_flight} cell(s) in flight will finish and be kept, no new "
-                      "cell starts (Ctrl-C again to abandon them)", highlight=False, soft_wrap=True)
+        console.print(f"stopping: {counted(in_flight, 'cell')} in flight will finish and be "
+                      "kept, no new cell starts (Ctrl-C again to abandon them)", highlight=False,
+                      soft_wrap=True)
 
     results = run_cells(todo, jobs=jobs, scheduler=args.scheduler, retries=sweep.config.retries,
                         finish_on_interrupt=True, on_interrupt=stopping)
@@ -54,15 +59,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         _store(results, store, console, len(cells), len(cells) - len(todo))
     except KeyboardInterrupt:
         store.flush()
-        print(f"interrupted: {store.added} rows kept; rerun to resume", file=sys.stderr)
+        print(f"interrupted: {counted(store.added, 'row')} kept; rerun to resume", file=sys.stderr)
         return 130
     finally:
         store.flush()
     table, left_out = store.consolidate({cell.key for cell in cells})
     rows = 0 if table is None else table.num_rows
     note = "" if not left_out else \
-        f" ({left_out} rows of cells no longer in the sweep left out, kept in {out})"
-    print(f"{rows} rows in {out / RESULTS}{note}")
+        f" ({counted(left_out, 'row')} of cells no longer in the sweep left out, kept in {out})"
+    print(f"{counted(rows, 'row')} in {out / RESULTS}{note}")
     return 0
 
 
@@ -87,7 +92,7 @@ def _store(results: Iterator[tuple[Cell, dict[str, Any]]], store: ResultStore, c
 
 def register(sub: Any) -> None:
     p = sub.add_parser("sweep", help="run a grid of session parameters × seeds, into Parquet")
-    p.add_argument("sweep", help="the sweep file (TOML)")
+    p.add_argument("sweep", type=given("a sweep file"), help="the sweep file (TOML)")
     p.add_argument("--scheduler", help="run on this Dask scheduler (e.g. tcp://host:8786)")
     p.add_argument("--jobs", type=int, help="local worker processes (default: cores, at most 4)")
     p.add_argument("--out", help="results folder (default: the sweep file's `out`)")

@@ -51,6 +51,7 @@ def parse_session(data: dict[str, Any], where: str, path: Path | None = None) ->
 def cross_checks(loaded: LoadedSession) -> list[tuple[str, str]]:
     """(key path, message) for each name that points nowhere, each data file that is missing,
     and each risk change (scheduled or the operator's) that the engine would refuse."""
+    from desk.data import not_regular
     from desk.data.files import FIELDS
 
     cfg = loaded.config
@@ -86,6 +87,8 @@ def cross_checks(loaded: LoadedSession) -> list[tuple[str, str]]:
             found.append((f"{key}.path", f"no such file: {file}"))
         elif file.is_dir():
             found.append((f"{key}.path", f"{file} is a folder, not a data file"))
+        elif (special := not_regular(file)) is not None:
+            found.append((f"{key}.path", f"{file}: {special}"))
     return found + risk_change_checks(cfg)
 
 

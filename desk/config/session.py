@@ -11,14 +11,24 @@ from desk.config.data import DataConfig
 from desk.config.execution import ExecutionConfig
 from desk.config.model import Model, PositiveFloat, iso_time
 from desk.config.risk import RiskConfig
+from desk.seeds import seed_problem
 from desk.timeutil import parse_iso_ns
 
 
 class SessionInfo(Model):
     name: str = "session"
-    seed: int = Field(default=0, ge=0)
+    seed: int = 0
     start_cash: Annotated[float, Field(gt=0, le=1e15)] = 1_000_000.0
     currency: str = "USD"
+
+
+    @field_validator("seed")
+    @classmethod
+    def _a_seed(cls, seed: int) -> int:
+        problem = seed_problem(seed)
+        if problem is not None:
+            raise ValueError(problem)
+        return seed
 
 
 class InstrumentSpec(Model):

@@ -4,10 +4,11 @@ Each check gives a `Problem`: the desk field, what is wrong, and a boolean mask
 of the offending rows. `desk.data.row_filter` decides what happens to them (fail
 with the first one, or skip and journal them). A row is bad when a value its
 kind needs is missing, a price is not a positive finite number, a size is
-negative or not finite, a quote is crossed, a bar's high is below its low, a
-book level names no side, its time goes back, or it repeats an earlier row
-exactly. A file that lacks a column its rows need is not a bad row but a bad
-file: that is a `DataError` at once, whatever `data.on_bad` says.
+negative or not finite, a quote is crossed, a bar's high is below its low or its
+open or close lies outside that range, a book level names no side, its time
+goes back, or it repeats an earlier row exactly. A file that lacks a column its
+rows need is not a bad row but a bad file: that is a `DataError` at once,
+whatever `data.on_bad` says.
 """
 
 from __future__ import annotations
@@ -304,6 +305,20 @@ class Coded:
     def python_list(self, missing: Any = None) -> list[Any]:
         """Each row's value, `missing` where it has none."""
         return list(map([*self.values, missing].__getitem__, self.codes.tolist()))
+
+
+def bar_outside(value: pa.Array, high: pa.Array, low: pa.Array) -> pa.Array:
+    """Where a bar's open or close (`value`) lies outside its low–high range. A bar whose high
+    is below its low is not counted here (that is its problem), nor a missing value."""
+    outside = pc.or_(pc.less(value, low), pc.greater(value, high))
+    return pc.fill_null(pc.and_(pc.greater_equal(high, low), outside), False)
+
+
+def bad_bars(open_: pa.Array, high: pa.Array, low: pa.Array, close: pa.Array) -> pa.Array:
+    """Where a row's bar is no bar: its high below its low, or its open or close outside the
+    low–high range (what the replay refuses; rows without a bar are not)."""
+    inverted = pc.fill_null(pc.less(high, low), False)
+    return pc.or_(inverted, pc.or_(bar_outside(open_, high, low), bar_outside(close, high, low)))
 
 
 def out_of_order(ts: pa.Array, last: int | None) -> tuple[pa.Array, pa.Array]:

@@ -1,7 +1,8 @@
 """Risk-limit changes carried by a data file: rows of kind `risk_limit` in a `mixed` file.
 
 A row names a `rule`, a `param` and a `value`; `param = "enabled"` switches the
-rule on or off. The engine applies it like a scheduled change, from the next
+rule on or off, and `value = "none"` removes an optional limit, as a session's
+schedule does. The engine applies it like a scheduled change, from the next
 event on, and journals it with the file and row as its source.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
+from desk.config.risk import NO_LIMIT
 from desk.errors import DataError
 from desk.events import RiskLimitChanged, RuleToggled
 
@@ -38,10 +40,13 @@ def control_event(ts: int, rule: Any, param: Any, value: Any,
     journal."""
     if not rule or not param:
         raise DataError(f"{where}: a risk_limit row needs `rule` and `param`")
-    value = control_value(value)
     if value is None:
-        raise DataError(f"{where}: value: a risk_limit row needs a value")
+        raise DataError(f"{where}: value: a risk_limit row needs a value (the new limit, or "
+                        f"\"{NO_LIMIT}\" to remove it)")
     source = f"data {PurePath(where).name}"
+    if param != "enabled" and isinstance(value, str) and value.strip().lower() == NO_LIMIT:
+        return RiskLimitChanged(ts, str(rule), str(param), None, source)
+    value = control_value(value)
     if param == "enabled":
         if not isinstance(value, bool) and value not in (0, 1):
             raise DataError(f"{where}: value: `enabled` takes true or false, not {value!r}")

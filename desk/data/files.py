@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from desk.config import FileSource
-from desk.data import checks
+from desk.data import checks, not_regular
 from desk.data.checks import PRICE_FIELDS, REPEATABLE, SIZE_FIELDS, Problem
 from desk.data.csv_rows import CsvRows
 from desk.data.event_builder import EventBuilder, MarketEvent
@@ -22,6 +22,7 @@ from desk.data.file_format import file_format, open_batches
 from desk.data.locator import Locator
 from desk.data.row_filter import DataStats, Issue, RowFilter
 from desk.errors import DataError, first_line
+from desk.figures import counted
 from desk.timeutil import unit_ns
 
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -50,6 +51,9 @@ class FileReader:
         self.source = source
         self.go_on = go_on
         self.path = path
+        special = not_regular(path)  # checked when the session loads; this is what is read
+        if special is not None:
+            raise DataError(f"{path}: {special}")
         self.format = file_format(path, source.format)
         self.default_instrument = source.instrument or default_instrument
         self.known = known
@@ -71,7 +75,8 @@ class FileReader:
         mapping = self.source.columns
         unknown = set(mapping) - set(required) - set(optional)
         if unknown:
-            raise DataError(f"{self.path}: columns: unknown desk field(s) "
+            raise DataError(f"{self.path}: columns: unknown desk "
+                            f"field{'s' if len(unknown) > 1 else ''} "
                             f"{', '.join(sorted(unknown))} "
                             f"for kind {self.source.kind!r} (fields: "
                             f"{', '.join(required + optional)})")
@@ -115,8 +120,9 @@ class FileReader:
                 yield events
         if names is None:
             lines = self._csv.bad_lines if self._csv is not None else []
-            unsplit = (f" that split into the header's columns ({len(lines)} line(s) do not, "
-                       f"the first is line {lines[0]})") if lines else ""
+            do = "does" if len(lines) == 1 else "do"
+            unsplit = (f" that split into the header's columns ({counted(len(lines), 'line')} "
+                       f"{do} not, the first is line {lines[0]})") if lines else ""
             raise DataError(f"{self.path}: the file has no rows{unsplit}")
         self._report_bad_lines()
         tail = self._builder.flush()
@@ -132,7 +138,7 @@ class FileReader:
         self.stats.skipped += len(pending)
         self.issue(self._filter.last_ts or 0, self.default_instrument,
                    f"{self.path.name}:{line}: expected {expected} columns, found {actual}: "
-                   f"{len(pending)} line(s) skipped")
+                   f"{counted(len(pending), 'line')} skipped")
         pending.clear()
 
     def _text_checked(self, batch: pa.RecordBatch, names: dict[str, str], first_row: int) -> None:

@@ -19,9 +19,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from desk.book import GAP, STALE, Book
+from desk.data import not_regular
+from desk.data.checks import bad_bars
+from desk.data.file_format import parquet_damaged, parquet_unopened
 from desk.data.schema import COLUMNS
 from desk.data.writer import PRICES, SIZES, bad_prices, bad_sizes
-from desk.errors import DataError, first_line
+from desk.errors import DataError
 
 
 @dataclass(slots=True)
@@ -56,6 +59,11 @@ class Inspection:
     """Rows with a negative or non-finite size (`desk run` refuses them)."""
     first_bad: int | None = None
     """The row number (from 0) of the first row with a bad price or size."""
+    bad_bars: int = 0
+    """Bars with the high below the low, or the open or close outside that range (`desk run`
+    refuses them)."""
+    first_bad_bar: int | None = None
+    """The row number (from 0) of the first such bar."""
 
 
 TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -78,15 +86,18 @@ def open_desk_file(path: Path) -> pq.ParquetFile:
         raise DataError(f"{path}: no such file")
     if path.is_dir():
         raise DataError(f"{path}: is a folder, not a desk-schema Parquet file")
+    special = not_regular(path)
+    if special is not None:
+        raise DataError(f"{path}: {special}")
     try:
         parquet = pq.ParquetFile(path, pre_buffer=False)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise DataError(f"{path}: not a Parquet file ({first_line(error)}); "
-                        "import it first with `desk data import`") from None
+    except (pa.ArrowInvalid, OSError):
+        raise DataError(parquet_unopened(path, "import it first with `desk data import`")) from None
     schema = parquet.schema_arrow
     missing = [c for c in ("ts", "instrument", "kind") if c not in schema.names]
     if missing:
-        raise DataError(f"{path}: not in desk's schema: missing column(s) {', '.join(missing)}; "
+        raise DataError(f"{path}: not in desk's schema: missing "
+                        f"column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
                         "import it first with `desk data import`")
     for name, (wanted, tests) in TYPES.items():
         if name in schema.names:
@@ -120,6 +131,7 @@ def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -
 
     for batch in _batches(parquet, path, names):
         _count_bad_values(found, batch)
+        _count_bad_bars(found, batch)
         cols = {name: batch.column(name).to_pylist() for name in names}
         ts_list, symbols, kinds = cols["ts"], cols["instrument"], cols["kind"]
         found.rows += batch.num_rows
@@ -181,8 +193,7 @@ def _batches(parquet: pq.ParquetFile, path: Path, names: list[str]) -> Iterator[
             yield batch
             rows += batch.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
-        raise DataError(f"{path}: cannot read after row {rows:,}: "
-                        f"{first_line(error)}") from None
+        raise DataError(parquet_damaged(path, rows, error)) from None
 
 
 def _count_bad_values(found: Inspection, batch: pa.RecordBatch) -> None:
@@ -204,6 +215,19 @@ def _count_bad_values(found: Inspection, batch: pa.RecordBatch) -> None:
         row = found.rows + pc.index(mask, True).as_py()
         if found.first_bad is None or row < found.first_bad:
             found.first_bad = row
+
+
+def _count_bad_bars(found: Inspection, batch: pa.RecordBatch) -> None:
+    """Count the bars that are no bars, as the replay's checks find them (`checks.bad_bars`)."""
+    names = ("open", "high", "low", "close")
+    if any(name not in batch.schema.names for name in names):
+        return
+    bad = bad_bars(*(batch.column(name) for name in names))
+    count = pc.sum(pc.cast(bad, pa.int64())).as_py() or 0
+    if count:
+        found.bad_bars += count
+        if found.first_bad_bar is None:
+            found.first_bad_bar = found.rows + pc.index(bad, True).as_py()
 
 
 def _check_seq(found: Inspection, book: Book, ts: int, symbol: str, snapshot: bool,

@@ -29,6 +29,7 @@ from desk.data.checks import (
 )
 from desk.data.locator import Locator
 from desk.errors import DataError
+from desk.figures import counted
 
 Issue = Callable[[int, str | None, str], None]
 """`issue(ts, instrument, message)`: report a skipped problem (journaled as data_quality)."""
@@ -176,10 +177,15 @@ class RowFilter:
             bid, ask = cols["bid"], cols["ask"]
             flag("bid", "crossed quote: bid above ask", pc.greater(bid, ask),
                  lambda i: f"{bid[i].as_py()!r} > {ask[i].as_py()!r}")
-        if "high" in cols and "low" in cols:
+        if "high" in cols and "low" in cols and cols["high"].null_count < len(cols["high"]):
             high, low = cols["high"], cols["low"]
             flag("high", "bar high below its low", pc.less(high, low),
                  lambda i: f"{high[i].as_py()!r} < {low[i].as_py()!r}")
+            for field in ("open", "close"):
+                if field in cols:
+                    value = cols[field]
+                    flag(field, f"bar {field} outside its low–high range",
+                         checks.bar_outside(value, high, low), _beyond(value, high, low))
         if "side" in cols and check_side:
             side = cols["side"]
             unknown_side = pc.and_(pc.is_valid(side), pc.invert(checks.side_known(side)))
@@ -242,7 +248,7 @@ class RowFilter:
             symbol = str(cols["instrument"][index].as_py()) or symbol
         self.issue(when, symbol, f"{self.locator.locate(rows[index].as_py(), short=True)}: "
                    f"{self.locator.column(problem.field)}: {problem.about(index)}: "
-                   f"{problem.count} row(s) skipped")
+                   f"{counted(problem.count, 'row')} skipped")
 
     def _skip_late(self, ts: pa.Array, cols: dict[str, pa.Array],
                    rows: pa.Array) -> tuple[pa.Array, dict[str, pa.Array], pa.Array]:
@@ -258,3 +264,8 @@ class RowFilter:
         self._journal_skip(problem, when, cols, rows)
         self.stats.skipped += problem.count
         return kept, {k: v.filter(keep) for k, v in cols.items()}, rows.filter(keep)
+
+
+def _beyond(value: pa.Array, high: pa.Array, low: pa.Array) -> Callable[[int], str]:
+    """A bad bar's detail: its open or close, and the range it should lie in."""
+    return lambda i: f"{value[i].as_py()!r} not within {low[i].as_py()!r}–{high[i].as_py()!r}"

@@ -21,8 +21,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from desk.data.checks import bad_bars
 from desk.data.schema import COLUMNS, SCHEMA, conform
 from desk.errors import DataError, first_line
+from desk.figures import counted
 
 INF = math.inf
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -33,6 +35,8 @@ BAD_SIZE = ("rows with a negative or non-finite size (kept: `desk run` stops at 
             "data.on_bad = \"skip\")")
 CROSSED_QUOTE = ("quotes with the bid above the ask (kept: `desk run` stops at them unless "
                  "data.on_bad = \"skip\")")
+BAD_BAR = ("bars with the high below the low, or the open or close outside that range (kept: "
+           "`desk run` stops at them unless data.on_bad = \"skip\")")
 PRICES = ("price", "bid", "ask", "open", "high", "low", "close")
 SIZES = ("size", "bid_size", "ask_size", "volume")
 
@@ -172,6 +176,8 @@ class MarketWriter:
                 and (volume is None or 0 <= volume < INF)):
             self._bad_value((("open", open_), ("high", high), ("low", low), ("close", close)),
                             (("volume", volume),))
+        if high < low or (high >= low and not (low <= open_ <= high and low <= close <= high)):
+            self.problem(BAD_BAR, f"{self.where()}: {_bar_words(open_, high, low, close)}")
         self._row(ts, instrument, "bar",
                   (None,) * 7 + (open_, high, low, close, volume, None, None))
 
@@ -204,11 +210,12 @@ class MarketWriter:
         table = conform(table)
         ts = table.column("ts")
         if ts.null_count:
-            raise DataError(f"{self.label}: {ts.null_count} row(s) without a timestamp")
+            raise DataError(f"{self.label}: {counted(ts.null_count, 'row')} without a timestamp")
         first = self.stats.rows
         where = where or (lambda i: f"row {first + i + 1:,} of the import")
         self._bad_values(table, where)
         self._crossed_quotes(table, where)
+        self._bad_bars(table, where)
         stats = self.stats
         column = ts.combine_chunks()
         previous = pa.concat_arrays([pa.array([stats.last_ts if stats.last_ts is not None
@@ -246,6 +253,19 @@ class MarketWriter:
                 name = next(n for n in fields if bad(table.column(n).slice(index, 1))[0].as_py())
                 example = f"{where(index)}: {name} {table.column(name)[index].as_py()!r}"
                 self.problem(what, example, count)
+
+    def _bad_bars(self, table: pa.Table, where: Callable[[int], str]) -> None:
+        """Count, column-wise, the bars `desk run` refuses as no bars (see `checks.bad_bars`)."""
+        names = ("open", "high", "low", "close")
+        columns = [table.column(name).combine_chunks() for name in names]
+        if columns[1].null_count == len(columns[1]):
+            return  # no bars
+        bad = bad_bars(*columns)
+        count = pc.sum(pc.cast(bad, pa.int64())).as_py() or 0
+        if count:
+            index = pc.index(bad, True).as_py()
+            self.problem(BAD_BAR, f"{where(index)}: "
+                         f"{_bar_words(*(column[index].as_py() for column in columns))}", count)
 
     def _crossed_quotes(self, table: pa.Table, where: Callable[[int], str]) -> None:
         """Count, column-wise, the quotes whose bid is above their ask, as `desk data inspect`
@@ -290,7 +310,7 @@ class MarketWriter:
                       for i, values in enumerate(self._cols)]
         except (OverflowError, pa.ArrowInvalid) as error:  # an update id beyond 64 bits
             raise DataError(f"{self.label}: a value does not fit desk's schema, in the "
-                            f"{len(self._cols[0]):,} rows up to {self.where()}: "
+                            f"{counted(len(self._cols[0]), 'row')} up to {self.where()}: "
                             f"{first_line(error)}") from None
         self._write(pa.Table.from_arrays(arrays, schema=SCHEMA))
         self._cols = [[] for _ in COLUMNS]
@@ -324,6 +344,11 @@ class MarketWriter:
                 self._writer.close()
             self._writer = None
         self.path.unlink(missing_ok=True)
+
+
+def _bar_words(open_: float, high: float, low: float, close: float) -> str:
+    """A bar's four prices, for the example of a bad one."""
+    return f"open {open_!r} high {high!r} low {low!r} close {close!r}"
 
 
 def write_error(path: Path, error: OSError) -> DataError:

@@ -37,6 +37,7 @@ from desk.execution.costs import Fees
 from desk.execution.latency import Latency
 from desk.execution.simulator import ExecutionSimulator
 from desk.feed import open_feed
+from desk.figures import counted
 from desk.invariants import Invariants
 from desk.market import MarketState, MarketView
 from desk.orders import RejectInfo
@@ -373,14 +374,15 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         self.finished = True
         left = self._replay_actions[self._replay_pos:]
         if left:  # recorded for events this replay never reached (a shorter data file, say)
-            self.journal.record("control_error", self.now, f"{len(left)} operator action(s) "
+            actions = counted(len(left), "operator action")
+            self.journal.record("control_error", self.now, f"{actions} "
                                 f"not applied: recorded before event {left[0].seq:,}, and the "
-                                f"replay ended after {self.queue.popped:,} events",
+                                f"replay ended after {counted(self.queue.popped, 'event')}",
                                 source="operator", seqs=[a.seq for a in left])
         self._call_strategy(self.strategy.on_stop)
         p = self.portfolio
         self.journal.record(
-            "end", self.now, f"replay over after {self.stats.events:,} events: equity "
+            "end", self.now, f"replay over after {counted(self.stats.events, 'event')}: equity "
             f"{p.equity:,.2f}, return {p.equity / p.start_cash - 1:+.2%}, max drawdown "
             f"{p.max_drawdown:.2%}", equity=p.equity, cash=p.cash, realized=p.realized,
             unrealized=p.unrealized, fees=p.fees, positions=self.portfolio_view.positions())

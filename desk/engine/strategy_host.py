@@ -6,6 +6,7 @@ import traceback
 from typing import Any
 
 from desk.engine.state import EngineState
+from desk.figures import counted
 from desk.orders import TimeInForce
 from desk.strategy import Context, Strategy, find_strategy, make_params, make_strategy
 
@@ -63,7 +64,7 @@ class StrategyHost(EngineState):
         if self.strategy_faults >= cfg.max_faults and self.strategy_active:
             self.strategy_active = False
             self.journal.record("strategy_stopped", self.now, f"strategy stopped after "
-                                f"{self.strategy_faults} faults; policy {cfg.on_fault}",
+                                f"{counted(self.strategy_faults, 'fault')}; policy {cfg.on_fault}",
                                 policy=cfg.on_fault)
             if cfg.on_fault == "flatten":
                 for symbol, qty in self.portfolio_view.positions().items():

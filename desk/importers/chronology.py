@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from desk.data.schema import SCHEMA
 from desk.data.writer import MarketWriter, temporary_beside, write_error
 from desk.errors import DataError
+from desk.figures import counted
 from desk.timeutil import format_ns
 
 RUN_ROWS = 1 << 19
@@ -47,8 +48,8 @@ def settle(writer: MarketWriter, sources: list[Path], sort: bool) -> None:
     else:
         assert stats.first_disorder is not None
         _, ts, before, where = stats.first_disorder
-        raise DataError(f"{where}: {stats.out_of_order:,} row(s) earlier than the row before "
-                        f"(first here: {format_ns(ts)} after {format_ns(before)} UTC); desk "
+        raise DataError(f"{where}: {counted(stats.out_of_order, 'row')} earlier than the row "
+                        f"before (first here: {format_ns(ts)} after {format_ns(before)} UTC); desk "
                         "replays in time order: add --sort to sort them")
     stats.out_of_order = 0
     stats.first_disorder = None

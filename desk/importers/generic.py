@@ -16,8 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from desk.data.file_format import parquet_damaged, parquet_unopened
 from desk.data.writer import MarketWriter
-from desk.errors import DataError, first_line
+from desk.errors import DataError
 from desk.importers import ImportOptions
 from desk.importers.csv_reader import csv_batches
 from desk.importers.locator import Where, first_failing, rows_from
@@ -85,13 +86,12 @@ def _parquet_batches(path: Path, opts: ImportOptions,
     found = magic(path)
     try:
         parquet = pq.ParquetFile(path, pre_buffer=False)
-    except (pa.ArrowInvalid, OSError) as error:
+    except (pa.ArrowInvalid, OSError):
         if found is not None and found[1] != "parquet":
             raise DataError(f"{path}: {found[0]}, not a Parquet file; try --format {found[1]}") \
                 from None
-        hint = "" if found else "; if it is CSV, use --format csv"
-        raise DataError(f"{path}: not a Parquet file, or cut short ({first_line(error)}){hint}") \
-            from None
+        raise DataError(parquet_unopened(path, "" if found else "if it is CSV, use --format csv",
+                                         redo="copy or download it again")) from None
     size, total = path.stat().st_size, max(parquet.metadata.num_rows, 1)
     meter.add_total(size)
     names = set(parquet.schema_arrow.names)
@@ -103,7 +103,8 @@ def _parquet_batches(path: Path, opts: ImportOptions,
             yield batch, rows_from(f"{path}: row ", before + 1)
             before += batch.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
-        raise DataError(f"{path}: cannot read after row {before}: {first_line(error)}") from None
+        raise DataError(parquet_damaged(path, before, error, redo="copy or download it again")) \
+            from None
 
 
 def sides(column: pa.Array, opts: ImportOptions) -> pa.Array:

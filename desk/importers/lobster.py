@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from desk.data.writer import MarketWriter
 from desk.errors import DataError
+from desk.figures import counted
 from desk.importers import ImportOptions
 from desk.importers.source import Meter, check_exists, text_lines
 
@@ -120,7 +121,7 @@ def _day(writer: MarketWriter, symbol: str, midnight: int, levels: int,
                             f"{book[:60]!r}") from None
         if len(cells) != 4 * levels:
             raise DataError(f"{book_where}:{number}: the orderbook row has {len(cells)} fields, "
-                            f"expected {4 * levels} for {levels} level(s)")
+                            f"expected {4 * levels} for {counted(levels, 'level')}")
         if kind in (4, 5):
             writer.trade(ts, symbol, price * SCALE, size, -direction)
         elif kind == 6:

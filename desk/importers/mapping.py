@@ -33,7 +33,8 @@ def field_columns(path: Path, opts: ImportOptions, columns: list[str]) -> dict[s
     required, optional = FIELDS[opts.kind]
     unknown = set(opts.columns) - set(required) - set(optional)
     if unknown:
-        raise DataError(f"--map: unknown field(s) {', '.join(sorted(unknown))} for kind "
+        raise DataError(f"--map: unknown field{'s' if len(unknown) > 1 else ''} "
+                        f"{', '.join(sorted(unknown))} for kind "
                         f"{opts.kind!r} (fields: {', '.join(required + optional)})")
     names: dict[str, str] = {}
     for name in required + optional:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from desk.data import not_regular
 from desk.errors import DataError, first_line
 
 
@@ -53,10 +54,14 @@ class _Counted(io.RawIOBase):
 
 
 def check_exists(path: Path) -> None:
+    """A source that can be read as a file: there, not a folder, not a fifo nor a device."""
     if not path.exists():
         raise DataError(f"{path}: no such file")
     if path.is_dir():
         raise DataError(f"{path}: is a folder, not a data file")
+    special = not_regular(path)
+    if special is not None:
+        raise DataError(f"{path}: {special}")
 
 
 MAGIC: tuple[tuple[bytes, str, str], ...] = (
