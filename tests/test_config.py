@@ -112,6 +112,20 @@ def test_a_missing_data_file_is_found_when_the_session_loads(tmp_path: Path) -> 
         f"{tmp_path / 'trades.csv'}"
 
 
+def test_a_missing_data_file_the_sessions_comments_say_how_to_import_is_said_to_be_made_so(
+        tmp_path: Path) -> None:
+    body = '[[data.files]]\npath = "trades.parquet"\n[[instruments]]\nsymbol = "ACME"\n'
+    recipe = ("# desk data import trades.csv --format csv --kind trade \\\n"
+              "#   --out trades.parquet\n")
+    message = _load(tmp_path, recipe + body)
+    assert message == (f"{tmp_path / 's.toml'}: data.files[0].path: no such file: "
+                       f"{tmp_path / 'trades.parquet'} (made by `desk data import`: the comments "
+                       f"at the top of {tmp_path / 's.toml'} give the command)")
+    # comments that name another file, or no import, give no such hint
+    for comments in ("# desk data import x.csv --out other.parquet\n", "# trades.parquet\n"):
+        assert _load(tmp_path, comments + body).endswith(f"{tmp_path / 'trades.parquet'}")
+
+
 def test_a_union_gets_one_line_not_one_per_branch(tmp_path: Path) -> None:
     message = _load(tmp_path, MINIMAL + '[replay]\nspeed = "fast"\n')
     assert message == (f"{tmp_path / 's.toml'}: replay.speed: Input should be a valid number "

@@ -84,12 +84,29 @@ def cross_checks(loaded: LoadedSession) -> list[tuple[str, str]]:
                               f"{source.kind!r} (fields: {', '.join(required + optional)})"))
         file = loaded.resolve(source.path)
         if not file.exists():
-            found.append((f"{key}.path", f"no such file: {file}"))
+            found.append((f"{key}.path", f"no such file: {file}{_import_hint(loaded, file)}"))
         elif file.is_dir():
             found.append((f"{key}.path", f"{file} is a folder, not a data file"))
         elif (special := not_regular(file)) is not None:
             found.append((f"{key}.path", f"{file}: {special}"))
     return found + risk_change_checks(cfg)
+
+
+def _import_hint(loaded: LoadedSession, file: Path) -> str:
+    """For a data file the session's own comments say how to make (`desk data import … --out
+    FILE`): that it is made so, since a real-data session ships without its data."""
+    if loaded.path is None:
+        return ""
+    try:
+        text = loaded.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    comments = [line for line in text.splitlines() if line.lstrip().startswith("#")]
+    if any("desk data import" in line for line in comments) \
+            and any(file.name in line for line in comments):
+        return (" (made by `desk data import`: the comments at the top of "
+                f"{loaded.path} give the command)")
+    return ""
 
 
 def check_strategy(strategy: StrategyConfig, where: str) -> None:
