@@ -197,6 +197,7 @@ def test_runs_prints_one_line_per_session_and_seed_that_the_table_summarises(
     (["--width", "0"], "--width: 0 must be at least 10"),
     (["--jobs", "0"], "--jobs: 0 must be at least 1"),
     (["--seeds", "0"], "--seeds: 0 must be at least 1"),
+    (["--json", "--runs"], "--runs: not allowed with argument --json"),
 ])
 def test_compare_rejects_a_bad_option_in_one_line(tmp_path: Path, option: list[str], says: str,
                                                  capsys: pytest.CaptureFixture[str]) -> None:

@@ -129,7 +129,8 @@ def register(sub: Any) -> None:
                    help="a run that ever loses this fraction of its start cash is ruined (0.2)")
     p.add_argument("--width", type=int, default=60,
                    help=f"width of the equity chart (default 60, at least {MIN_WIDTH})")
-    p.add_argument("--json", action="store_true", help="print one JSON line per session")
-    p.add_argument("--runs", action="store_true",
-                   help="print one JSON line per session × seed (the figures of each run)")
+    lines = p.add_mutually_exclusive_group()  # each is the whole output: one, or the other
+    lines.add_argument("--json", action="store_true", help="print one JSON line per session")
+    lines.add_argument("--runs", action="store_true",
+                       help="print one JSON line per session × seed (the figures of each run)")
     p.set_defaults(func=cmd_compare)
