@@ -197,7 +197,6 @@ def test_runs_prints_one_line_per_session_and_seed_that_the_table_summarises(
     (["--width", "0"], "--width: 0 must be at least 10"),
     (["--jobs", "0"], "--jobs: 0 must be at least 1"),
     (["--seeds", "0"], "--seeds: 0 must be at least 1"),
-    (["--json", "--runs"], "--runs: not allowed with argument --json"),
 ])
 def test_compare_rejects_a_bad_option_in_one_line(tmp_path: Path, option: list[str], says: str,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
@@ -205,6 +204,16 @@ def test_compare_rejects_a_bad_option_in_one_line(tmp_path: Path, option: list[s
     assert main(["compare", str(path), *option]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and says in err[0]
+
+
+def test_compare_refuses_json_and_runs_together_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_session(tmp_path, "one")
+    with pytest.raises(SystemExit) as exited:
+        main(["compare", str(path), "--json", "--runs"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.strip() == ("desk compare: argument --runs: not allowed with "
+                                               "argument --json (see desk compare --help)")
 
 
 def test_piped_compare_prints_whole_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str],
