@@ -130,6 +130,24 @@ async def test_a_rule_whose_limit_changed_after_its_verdict_shows_no_room_under_
         assert "not judged" not in row and "50" in row, row
 
 
+async def test_the_wide_risk_pane_gives_the_kill_switch_its_words_not_figures(
+        tmp_path: Path) -> None:
+    # engaged, its verdict carries 1 / 0 / 0: numbers that mean nothing under value, limit and
+    # headroom; the row shows dashes there and the state in words, as the narrow pane does
+    app = make_app(tmp_path, risk={"kill_switch": {"engaged": True}})
+    engine = app.runner.engine
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED
+                         and engine.journal.counts.get("risk", 0) == 1)
+        await pilot.pause(0.05)
+        row = next(line for line in shown(app.query_one("#risk")).splitlines()
+                   if "kill_switch" in line)
+        figures = row.split("kill_switch", 1)[1].split()
+        assert figures[:4] == ["engaged=yes", "–", "–", "–"], row
+        assert "ENGAGED" in " ".join(figures[4:]), row
+
+
 def test_the_summary_says_why_its_blocks_per_rule_add_up_to_more_than_the_blocks() -> None:
     # one order blocked by kill_switch and order_rate: 1 + 1 rows under 1 block, which read as
     # a miscount unless said (as `desk run`'s summary says it)

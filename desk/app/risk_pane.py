@@ -72,7 +72,8 @@ class RiskPane(Pane):
                 if len(limits) > lw:
                     limits = limits[: lw - 1] + "…"
                 text.append(f" {limits:<{lw}}", style="dim")
-                judged = on and not rule.changed_since  # figures under limits still in force
+                # figures under limits still in force, and only figures that say something
+                judged = on and not rule.changed_since and self._figures_say(rule)
                 figures = (rule.value, rule.limit, rule.headroom) if judged else (None,) * 3
                 text.append(" " + " ".join(f"{self._figure(f):>10}" for f in figures) + "  ",
                             style=verdict_style)
@@ -136,12 +137,18 @@ class RiskPane(Pane):
     def _figure(value: float | None) -> str:
         return "–" if value is None else limit_text(value)
 
+    @staticmethod
+    def _figures_say(rule: RuleRow) -> bool:
+        """Whether the verdict's value, limit and headroom mean something: a rule with no limit
+        to measure against (the kill switch: engaged or not) has only its sentence."""
+        return bool(rule.limit or rule.headroom)
+
     @classmethod
     def _verdict(cls, rule: RuleRow) -> str:
         """value/limit and headroom; the rule's own sentence when those figures say nothing."""
         if rule.passed is None:
             return "not judged yet"
-        if not rule.limit and not rule.headroom:
+        if not cls._figures_say(rule):
             return rule.message
         verdict = f"{cls._figure(rule.value)}/{cls._figure(rule.limit)}"
         if rule.headroom is not None:
