@@ -3,6 +3,7 @@ the reading commands print with."""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -130,6 +131,19 @@ def stdout_console(**options: Any) -> Console:
             raise BrokenPipeError
 
     return _Console(**options)
+
+
+PIPED_WIDTH = 1_000
+"""Columns of a console that is not a terminal: a pipe or a file gets whole lines."""
+
+
+def piped_console() -> Console:
+    """`stdout_console()`, as wide as a terminal is, or (piped, `COLUMNS` unset) wide enough
+    that a line is never folded: `desk audit j > f` and `| grep` see each sentence whole."""
+    console = stdout_console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        return stdout_console(width=PIPED_WIDTH)
+    return console
 
 
 def warn(message: str) -> None:

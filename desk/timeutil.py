@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 _UNITS_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
              "h": 3_600_000_000_000, "d": 86_400_000_000_000, "w": 604_800_000_000_000}
@@ -75,3 +76,13 @@ def format_ns(ts: int) -> str:
 def unit_ns(unit: str) -> int:
     """How many nanoseconds one `unit` (ns, us, ms, s, m, h, d, w) holds."""
     return _UNITS_NS[unit]
+
+
+def spans_days(table: Any) -> bool:
+    """Whether a journal's records (an Arrow table with `ts_ns`, in time order) fall on more
+    than one UTC day: then a time of day alone does not say when a record was."""
+    if len(table) < 2:
+        return False
+    day = 86_400_000_000_000
+    column = table.column("ts_ns")
+    return bool(column[0].as_py() // day != column[len(table) - 1].as_py() // day)

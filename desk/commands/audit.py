@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from typing import Any
 
 from desk.commands import given
 from desk.figures import counted
+from desk.timeutil import spans_days
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from desk.audit import load_journal
     from desk.errors import JournalError
-    from desk.query import Query, select
+    from desk.query import Query, selection
     from desk.report import warn
 
     kinds = _kinds(args.kind)
@@ -26,15 +28,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
         warn(journal.warning)
     query = Query(kinds=kinds, rule=args.rule, instrument=args.instrument, outcome=args.outcome,
                   since=args.since, until=args.until)
-    records = select(journal.table, query, str(journal.path))
+    found = selection(journal.table, query, str(journal.path))
+    total = found.count()  # damage is said before anything is printed
     limit = args.limit if args.limit is not None else (None if args.json else 200)
-    shown = records if limit is None else records[:limit]
-    if args.json:
+    shown = iter(found) if limit is None else itertools.islice(found, limit)
+    if args.json:  # written as read: a large journal never waits whole in memory
         out = sys.stdout
         for record in shown:
             out.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
     else:
-        _table(shown, len(records))
+        _table(list(shown), total, spans_days(journal.table))
     sys.stdout.flush()  # a reader that went away shows here, in the command, not at exit
     return 0
 
@@ -54,15 +57,18 @@ def _kinds(given: list[str] | None) -> tuple[str, ...] | None:
     return kinds
 
 
-def _table(records: list[dict[str, Any]], total: int) -> None:
+def _table(records: list[dict[str, Any]], total: int, dated: bool) -> None:
+    """The records as a table; `dated`: with the date in the time column, for a journal that
+    spans more than one day, where a time of day alone names several moments."""
     from rich.table import Table
 
-    from desk.report import stdout_console
+    from desk.report import piped_console
     from desk.timeutil import format_ns
 
+    start = 0 if dated else 11
     table = Table(show_lines=False, header_style="bold")
     table.add_column("seq", justify="right", no_wrap=True)
-    table.add_column("time", no_wrap=True)
+    table.add_column("time (UTC)" if dated else "time", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     table.add_column("instr", no_wrap=True)
     table.add_column("order", justify="right", no_wrap=True)
@@ -73,10 +79,10 @@ def _table(records: list[dict[str, Any]], total: int) -> None:
             kind = "[green]allowed[/green]" if record["details"].get("approved") \
                 else "[bold red]blocked[/bold red]"
         order = record["order_id"]
-        table.add_row(str(record["seq"]), format_ns(record["ts_ns"])[11:23], kind,
+        table.add_row(str(record["seq"]), format_ns(record["ts_ns"])[start:23], kind,
                       record["instrument"] or "", f"#{order}" if order is not None else "",
                       record["why"])
-    console = stdout_console()
+    console = piped_console()
     console.print(table)
     more = (f" (first {len(records):,} shown; --limit {total} or --json for all)"
             if total > len(records) else "")

@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 from desk.commands import given
+from desk.figures import figures_say
+from desk.timeutil import spans_days
 
 _LABELS = {"market": "market event", "signal": "signal", "intent": "intent", "risk": "risk",
            "order": "order", "arrival": "arrival", "fill": "fill", "cash_guard": "cash guard",
@@ -36,7 +38,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
                           "records": chain.records}, sort_keys=True, ensure_ascii=False))
     else:
         _check_shape(chain.records, str(journal.path))
-        _render(chain)
+        _render(chain, spans_days(journal.table))
     sys.stdout.flush()  # a reader that went away shows here, in the command, not at exit
     return 0
 
@@ -78,13 +80,16 @@ def _check_shape(records: list[dict[str, Any]], journal: str) -> None:
                     raise damaged(record, f"have no number for {key}")
 
 
-def _render(chain: Any) -> None:
+def _render(chain: Any, dated: bool) -> None:
+    """The chain as text; `dated`: each record's time with its date, for a journal that spans
+    more than one day, where a time of day alone names several moments."""
     from rich.table import Table
 
-    from desk.report import stdout_console
+    from desk.report import piped_console
     from desk.timeutil import format_ns
 
-    console = stdout_console()
+    console = piped_console()
+    start = 0 if dated else 11
     if chain.outcome.startswith(f"{chain.subject} "):
         head = f"[bold]{chain.subject}[/bold]{chain.outcome.removeprefix(chain.subject)}"
     else:
@@ -93,7 +98,7 @@ def _render(chain: Any) -> None:
     for record in chain.records:
         kind = record["kind"]
         label = _LABELS.get(kind, kind)
-        when = format_ns(record["ts_ns"])[11:23]
+        when = format_ns(record["ts_ns"])[start:23]
         console.print(f"\n[dim]{record['seq']:>7}  {when}[/dim]  [bold cyan]{label}[/bold cyan]  "
                       f"{record['why']}", highlight=False)
         details = record["details"]
@@ -107,9 +112,11 @@ def _render(chain: Any) -> None:
                 table.add_column(column, justify="right" if column in ("value", "limit",
                                                                        "headroom") else "left")
             for verdict in details.get("verdicts", []):
+                figures = [verdict[key] for key in ("value", "limit", "headroom")]
+                if not figures_say(verdict["limit"], verdict["headroom"]):
+                    figures = [None] * 3  # the kill switch: its sentence says it all
                 table.add_row(verdict["rule"], "[green]pass[/green]" if verdict["passed"]
-                              else "[bold red]BLOCK[/bold red]", _num(verdict["value"]),
-                              _num(verdict["limit"]), _num(verdict["headroom"]),
+                              else "[bold red]BLOCK[/bold red]", *map(_num, figures),
                               verdict["message"])
             console.print(f"           mode {details.get('mode', '?')}; every enabled rule:")
             console.print(table)
