@@ -43,18 +43,20 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 """The values a journal's integer columns (seq, ts_ns, order_id, cause) can hold."""
 
 
-def _time(text: str, first_ts: int, name: str) -> int:
+def _time(text: str, first_ts: int | None, name: str) -> int:
     """`--since`/`--until` as epoch nanoseconds; an error unless a journal time can be that."""
     if not text.strip():
         raise JournalError(f"--{name}: empty; give an ISO time or an offset like \"+90s\"")
     try:
         offset = parse_offset_ns(text)
-        ts = first_ts + offset if offset is not None else parse_iso_ns(text)
+        ts = (first_ts or 0) + offset if offset is not None else parse_iso_ns(text)
     except OverflowError:  # an offset too large even for a float
         ts = INT64_MAX + 1
     except ValueError:
+        starts = "" if first_ts is None else \
+            f" (the journal starts at {format_ns(first_ts)[:19].replace(' ', 'T')}Z)"
         raise JournalError(f"--{name}: {text!r} is neither an ISO time nor an offset like "
-                           "\"+90s\"") from None
+                           f"\"+90s\"{starts}") from None
     if not INT64_MIN <= ts <= INT64_MAX:
         after = " after the journal's start" if text.strip().startswith("+") else ""
         raise JournalError(f"--{name}: {text!r}{after} is outside the times a journal can hold, "
@@ -144,7 +146,7 @@ def selection(table: pa.Table, query: Query, name: str = "the journal") -> Selec
         if query.instrument not in instruments:
             raise JournalError(f"--instrument: no record of {query.instrument!r} in this journal "
                                f"(instruments: {', '.join(instruments) or 'none'})")
-    first = table.column("ts_ns")[0].as_py() if len(table) else 0
+    first = table.column("ts_ns")[0].as_py() if len(table) else None
     since = _time(query.since, first, "since") if query.since is not None else None
     until = _time(query.until, first, "until") if query.until is not None else None
     if since is not None and until is not None and until < since:

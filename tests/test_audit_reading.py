@@ -163,3 +163,14 @@ def test_audit_counts_and_lines_agree_with_the_journal(
     records = [json.loads(line) for line in lines.splitlines()]
     assert len(records) == kinds.count("market") + kinds.count("order")
     assert [r["seq"] for r in records] == sorted(r["seq"] for r in records)
+
+
+def test_a_time_of_day_alone_is_refused_with_the_journals_start_to_write_it_from(
+        two_days: Path) -> None:
+    table = read_journal(two_days)
+    start = format_ns(table.column("ts_ns")[0].as_py())[:19].replace(" ", "T") + "Z"
+    with pytest.raises(JournalError) as error:
+        select(table, Query(since="14:30"))
+    assert str(error.value) == (f"--since: '14:30' is neither an ISO time nor an offset like "
+                                f"\"+90s\" (the journal starts at {start})")
+    assert select(table, Query(kinds=("order",), since=start))  # the time it gives reads
