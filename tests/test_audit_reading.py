@@ -174,3 +174,24 @@ def test_a_time_of_day_alone_is_refused_with_the_journals_start_to_write_it_from
     assert str(error.value) == (f"--since: '14:30' is neither an ISO time nor an offset like "
                                 f"\"+90s\" (the journal starts at {start})")
     assert select(table, Query(kinds=("order",), since=start))  # the time it gives reads
+
+
+def test_a_narrow_screen_gives_each_sentence_its_lines_and_each_rule_its_whole_name(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # at 60 columns the table left the why a column three letters wide (or none, with
+    # dates), and explain's verdicts cut the rule names: `max_positi…`
+    monkeypatch.setenv("COLUMNS", "60")
+    path = _run(tmp_path / "journal.arrow", strategy=script({"at": "+5s", "qty": 2_000}))
+    [blocked] = select(read_journal(path), Query(outcome="blocked"))
+    out = _out(capsys, "audit", str(path), "--outcome", "blocked")
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 60
+    assert lines[0].split() == [str(blocked["seq"]), format_ns(blocked["ts_ns"])[11:23],
+                                "blocked", "ACME"]
+    assert " ".join(" ".join(lines[1:-1]).split()) == blocked["why"]
+    chain = _out(capsys, "explain", str(path), "--seq", str(blocked["seq"]))
+    names = [v["rule"] for v in blocked["details"]["verdicts"]]
+    rows = [line.split()[0] for line in chain.splitlines() if line.split()
+            and line.split()[0] in names]
+    assert rows == names and "…" not in chain, chain

@@ -6,6 +6,7 @@ import argparse
 import itertools
 import json
 import sys
+import textwrap
 from typing import Any
 
 from desk.commands import given
@@ -57,33 +58,55 @@ def _kinds(given: list[str] | None) -> tuple[str, ...] | None:
     return kinds
 
 
+MIN_WHY = 24
+"""The narrowest `why` column worth a table; on a narrower screen each record's sentence gets
+lines of its own below its figures, rather than a column a few letters wide."""
+
+_STYLE = {"allowed": "green", "blocked": "bold red"}
+
+
 def _table(records: list[dict[str, Any]], total: int, dated: bool) -> None:
     """The records as a table; `dated`: with the date in the time column, for a journal that
     spans more than one day, where a time of day alone names several moments."""
     from rich.table import Table
+    from rich.text import Text
 
     from desk.report import piped_console
     from desk.timeutil import format_ns
 
     start = 0 if dated else 11
-    table = Table(show_lines=False, header_style="bold")
-    table.add_column("seq", justify="right", no_wrap=True)
-    table.add_column("time (UTC)" if dated else "time", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("instr", no_wrap=True)
-    table.add_column("order", justify="right", no_wrap=True)
-    table.add_column("why", overflow="fold")
+    heads = ("seq", "time (UTC)" if dated else "time", "kind", "instr", "order")
+    rows = []
     for record in records:
         kind = record["kind"]
         if kind == "risk":
-            kind = "[green]allowed[/green]" if record["details"].get("approved") \
-                else "[bold red]blocked[/bold red]"
+            kind = "allowed" if record["details"].get("approved") else "blocked"
         order = record["order_id"]
-        table.add_row(str(record["seq"]), format_ns(record["ts_ns"])[start:23], kind,
-                      record["instrument"] or "", f"#{order}" if order is not None else "",
-                      record["why"])
+        rows.append((str(record["seq"]), format_ns(record["ts_ns"])[start:23], kind,
+                     record["instrument"] or "", f"#{order}" if order is not None else ""))
+    widths = [max([len(head)] + [len(row[i]) for row in rows]) for i, head in enumerate(heads)]
     console = piped_console()
-    console.print(table)
+    # a box table pads each column by one on each side and draws a border between them
+    if console.width - (sum(widths) + 3 * len(heads) + 4) >= MIN_WHY:
+        table = Table(show_lines=False, header_style="bold")
+        for i, head in enumerate(heads):
+            table.add_column(head, justify="right" if head in ("seq", "order") else "left",
+                             no_wrap=True, min_width=widths[i])
+        table.add_column("why", overflow="fold")
+        for row, record in zip(rows, records, strict=True):
+            kind = Text(row[2], style=_STYLE.get(row[2], ""))
+            table.add_row(row[0], row[1], kind, row[3], row[4], record["why"])
+        console.print(table)
+    else:  # narrow: the figures on one line, the sentence folded below them
+        for row, record in zip(rows, records, strict=True):
+            line = Text(f"{row[0]:>{widths[0]}}  {row[1]}  ")
+            line.append(row[2], style=_STYLE.get(row[2], "bold"))
+            line.append("".join(f"  {part}" for part in row[3:] if part))
+            console.print(line, highlight=False)
+            console.print(Text(textwrap.fill(record["why"], max(console.width, 20),
+                                             initial_indent="    ", subsequent_indent="    ",
+                                             break_on_hyphens=False)),
+                          highlight=False, soft_wrap=True)
     more = (f" (first {len(records):,} shown; --limit {total} or --json for all)"
             if total > len(records) else "")
     console.print(f"{counted(total, 'record')}{more}")

@@ -108,16 +108,24 @@ def _render(chain: Any, dated: bool) -> None:
                           highlight=False)
         elif kind == "risk":
             table = Table(box=None, padding=(0, 1), show_edge=False, pad_edge=False)
-            for column in ("rule", "verdict", "value", "limit", "headroom", "message"):
-                table.add_column(column, justify="right" if column in ("value", "limit",
-                                                                       "headroom") else "left")
+            rows = []
             for verdict in details.get("verdicts", []):
                 figures = [verdict[key] for key in ("value", "limit", "headroom")]
                 if not figures_say(verdict["limit"], verdict["headroom"]):
                     figures = [None] * 3  # the kill switch: its sentence says it all
-                table.add_row(verdict["rule"], "[green]pass[/green]" if verdict["passed"]
-                              else "[bold red]BLOCK[/bold red]", *map(_num, figures),
-                              verdict["message"])
+                rows.append([verdict["rule"], "pass" if verdict["passed"] else "BLOCK",
+                             *map(_num, figures), verdict["message"]])
+            names = ("rule", "verdict", "value", "limit", "headroom", "message")
+            for i, column in enumerate(names):
+                # on a narrow screen the sentence folds; a rule's name and figures never shrink
+                whole = max([len(column)] + [len(row[i]) for row in rows])
+                sentence = column == "message"
+                table.add_column(column, justify="right" if 2 <= i <= 4 else "left",
+                                 no_wrap=not sentence, overflow="fold" if sentence else "ellipsis",
+                                 min_width=None if sentence else whole)
+            for row in rows:
+                row[1] = "[green]pass[/green]" if row[1] == "pass" else "[bold red]BLOCK[/bold red]"
+                table.add_row(*row)
             console.print(f"           mode {details.get('mode', '?')}; every enabled rule:")
             console.print(table)
     fills = [r["details"] for r in chain.records if r["kind"] == "fill"]
