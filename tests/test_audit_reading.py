@@ -195,3 +195,15 @@ def test_a_narrow_screen_gives_each_sentence_its_lines_and_each_rule_its_whole_n
     rows = [line.split()[0] for line in chain.splitlines() if line.split()
             and line.split()[0] in names]
     assert rows == names and "…" not in chain, chain
+
+
+def test_explain_takes_an_order_id_as_audit_writes_it(
+        two_days: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _out(capsys, "explain", str(two_days), "#1") == _out(capsys, "explain",
+                                                                str(two_days), "1")
+    with pytest.raises(SystemExit) as stop:
+        run_cli(["explain", str(two_days), "one"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        "desk explain: argument order_id: 'one' is not an order id (a whole number, as #N in "
+        "`desk audit`'s order column) (see desk explain --help)")

@@ -148,12 +148,23 @@ def _num(value: Any) -> str:
     return str(value)
 
 
+def order_id(text: str) -> int:
+    """ORDER_ID as a whole number, or as `desk audit` and the journal's sentences write it:
+    `#7`."""
+    try:
+        return int(text.strip().removeprefix("#"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an order id (a whole number, as #N "
+                                         "in `desk audit`'s order column)") from None
+
+
 def register(sub: Any) -> None:
     explain = sub.add_parser("explain",
                              help="print the causal chain of one order or blocked intent")
     explain.add_argument("journal", type=given("a journal"),
                          help="a journal written by `desk run` (journal.arrow)")
-    explain.add_argument("order_id", nargs="?", type=int, help="the order id (#N in the journal)")
+    explain.add_argument("order_id", nargs="?", type=order_id,
+                         help="the order id (#N in the journal; 7 or #7)")
     explain.add_argument("--seq", type=int,
                          help="explain through any record by its seq: a blocked intent's risk "
                               "record, a signal, a fill…")
