@@ -62,11 +62,13 @@ def summarize(engine: Engine, wall_seconds: float) -> dict[str, Any]:
 def summary_table(summary: dict[str, Any]) -> Table:
     """The summary as a two-column Rich table."""
     from rich.table import Table
+    from rich.text import Text
 
     from desk.figures import signed
 
-    table = Table(title=f"desk · {summary['session']} · seed {summary['seed']}", show_header=False,
-                  title_justify="left")
+    # the session's and instruments' names are text, never markup (`[/]` in one would fail)
+    table = Table(title=Text(f"desk · {summary['session']} · seed {summary['seed']}"),
+                  show_header=False, title_justify="left")
     table.add_column("figure", style="bold")
     table.add_column("value", justify="right")
 
@@ -112,7 +114,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
         ("events/s", f"{summary['events_per_second']:,.0f}"),
     ]
     for name, value in rows:
-        table.add_row(name, value)
+        table.add_row(name, Text(value))
     return table
 
 

@@ -207,3 +207,27 @@ def test_explain_takes_an_order_id_as_audit_writes_it(
     assert capsys.readouterr().err.strip() == (
         "desk explain: argument order_id: 'one' is not an order id (a whole number, as #N in "
         "`desk audit`'s order column) (see desk explain --help)")
+
+
+MARKUP = "buy the [/] dip [bold]now"
+"""A strategy's reason that Rich would read as markup: `[/]` fails, `[bold]` vanishes."""
+
+
+def test_the_journals_words_are_printed_as_written_never_as_markup(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _run(tmp_path / "journal.arrow", strategy=script({"at": "+5s", "qty": 10,
+                                                              "reason": MARKUP}))
+    assert MARKUP in _out(capsys, "audit", str(path), "--kind", "signal")
+    assert MARKUP in _out(capsys, "explain", str(path), "1")
+
+
+def test_a_session_name_is_printed_as_written_by_run_and_compare(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_compare import write_session
+
+    path = write_session(tmp_path, "plain")
+    path.write_text(path.read_text().replace('name = "plain"', 'name = "fast [/] [bold]x"'))
+    assert "desk · fast [/] [bold]x · seed" in _out(capsys, "run", str(path), "--out",
+                                                    str(tmp_path / "[run]"))
+    assert "fast [/] [bold]x" in _out(capsys, "compare", str(path), "--seeds", "1", "--jobs",
+                                      "1")

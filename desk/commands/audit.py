@@ -95,7 +95,8 @@ def _table(records: list[dict[str, Any]], total: int, dated: bool) -> None:
         table.add_column("why", overflow="fold")
         for row, record in zip(rows, records, strict=True):
             kind = Text(row[2], style=_STYLE.get(row[2], ""))
-            table.add_row(row[0], row[1], kind, row[3], row[4], record["why"])
+            # the journal's words are text, never markup (`[/]` in a reason would fail)
+            table.add_row(*map(Text, row[:2]), kind, *map(Text, row[3:]), Text(record["why"]))
         console.print(table)
     else:  # narrow: the figures on one line, the sentence folded below them
         for row, record in zip(rows, records, strict=True):

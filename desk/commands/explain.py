@@ -83,29 +83,32 @@ def _check_shape(records: list[dict[str, Any]], journal: str) -> None:
 def _render(chain: Any, dated: bool) -> None:
     """The chain as text; `dated`: each record's time with its date, for a journal that spans
     more than one day, where a time of day alone names several moments."""
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     from desk.report import piped_console
     from desk.timeutil import format_ns
 
+    # the journal's words (a strategy's reason, a value quoted from a data file) are text, never
+    # markup: `[/]` in a reason would fail, `[bold]` would vanish
     console = piped_console()
     start = 0 if dated else 11
     if chain.outcome.startswith(f"{chain.subject} "):
-        head = f"[bold]{chain.subject}[/bold]{chain.outcome.removeprefix(chain.subject)}"
+        head = f"[bold]{chain.subject}[/bold]{escape(chain.outcome.removeprefix(chain.subject))}"
     else:
-        head = f"[bold]{chain.subject}[/bold]: {chain.outcome}"
+        head = f"[bold]{chain.subject}[/bold]: {escape(chain.outcome)}"
     console.print(head, highlight=False)
     for record in chain.records:
         kind = record["kind"]
-        label = _LABELS.get(kind, kind)
+        label = escape(_LABELS.get(kind, kind))
         when = format_ns(record["ts_ns"])[start:23]
         console.print(f"\n[dim]{record['seq']:>7}  {when}[/dim]  [bold cyan]{label}[/bold cyan]  "
-                      f"{record['why']}", highlight=False)
+                      f"{escape(record['why'])}", highlight=False)
         details = record["details"]
         if kind == "signal" and details:
-            console.print("           evidence: " + ", ".join(f"{k}={v}" for k, v in
-                                                             sorted(details.items())),
-                          highlight=False)
+            console.print(Text("           evidence: " + ", ".join(
+                f"{k}={v}" for k, v in sorted(details.items()))), highlight=False)
         elif kind == "risk":
             table = Table(box=None, padding=(0, 1), show_edge=False, pad_edge=False)
             rows = []
@@ -124,9 +127,10 @@ def _render(chain: Any, dated: bool) -> None:
                                  no_wrap=not sentence, overflow="fold" if sentence else "ellipsis",
                                  min_width=None if sentence else whole)
             for row in rows:
-                row[1] = "[green]pass[/green]" if row[1] == "pass" else "[bold red]BLOCK[/bold red]"
-                table.add_row(*row)
-            console.print(f"           mode {details.get('mode', '?')}; every enabled rule:")
+                verdict = Text(row[1], style="green" if row[1] == "pass" else "bold red")
+                table.add_row(Text(row[0]), verdict, *map(Text, row[2:]))
+            console.print(Text(f"           mode {details.get('mode', '?')}; every enabled "
+                               "rule:"))
             console.print(table)
     fills = [r["details"] for r in chain.records if r["kind"] == "fill"]
     if fills:
