@@ -37,13 +37,26 @@ def parse_duration_ns(text: str) -> int | None:
     return -ns if negative and ns is not None else ns
 
 
+_FRACTION = re.compile(r"(?<=\d\d:\d\d:\d\d)[.,](\d+)")
+"""The fraction of a second in an ISO time: desk keeps all nine digits of it, not six."""
+
+
 def parse_iso_ns(text: str) -> int:
-    """An ISO-8601 time (UTC when no zone is given) as epoch nanoseconds; ValueError if not one."""
-    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    """An ISO-8601 time (UTC when no zone is given) as epoch nanoseconds; ValueError if not one.
+
+    Digits of the second beyond the microsecond count (`…20.300000001`): a journal's times
+    are nanoseconds, and a time that drops them would take in a record before it.
+    """
+    text = text.strip().replace("Z", "+00:00")
+    fraction = _FRACTION.search(text)
+    nanos = 0
+    if fraction is not None:  # datetime holds microseconds: the fraction is added here
+        nanos = int(fraction[1][:9].ljust(9, "0"))
+        text = text[:fraction.start()] + text[fraction.end():]
+    moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    whole = int(moment.replace(microsecond=0).timestamp())
-    return whole * 1_000_000_000 + moment.microsecond * 1_000
+    return int(moment.timestamp()) * 1_000_000_000 + nanos
 
 
 NS_MIN, NS_MAX = -(2**63), 2**63 - 1
