@@ -86,6 +86,14 @@ def format_ns(ts: int) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S}.{nanos // 1000:06d}"
 
 
+def iso_ns(ts: int) -> str:
+    """Epoch nanoseconds as an ISO-8601 UTC time to the nanosecond,
+    `2024-01-02T14:30:20.300000001Z`: what `parse_iso_ns` reads back to the same integer, and
+    what a spreadsheet sorts as text."""
+    seconds, nanos = divmod(ts, 1_000_000_000)
+    return f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%dT%H:%M:%S}.{nanos:09d}Z"
+
+
 def unit_ns(unit: str) -> int:
     """How many nanoseconds one `unit` (ns, us, ms, s, m, h, d, w) holds."""
     return _UNITS_NS[unit]

@@ -231,3 +231,26 @@ def test_a_session_name_is_printed_as_written_by_run_and_compare(
                                                     str(tmp_path / "[run]"))
     assert "fast [/] [bold]x" in _out(capsys, "compare", str(path), "--seeds", "1", "--jobs",
                                       "1")
+
+
+def test_csv_gives_a_spreadsheet_every_record_with_its_columns(
+        two_days: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+    import io
+
+    from desk.timeutil import parse_iso_ns
+
+    table = read_journal(two_days)
+    rows = list(csv.DictReader(io.StringIO(_out(capsys, "audit", str(two_days), "--csv"))))
+    assert len(rows) == len(table)  # every record, not the table's first 200
+    assert list(rows[0]) == ["seq", "time", "ts_ns", "kind", "outcome", "instrument", "order_id",
+                             "cause", "why", "details"]
+    for row, record in zip(rows, table.to_pylist(), strict=True):
+        assert int(row["seq"]) == record["seq"] and row["why"] == record["why"]
+        assert parse_iso_ns(row["time"]) == int(row["ts_ns"]) == record["ts_ns"]
+        assert row["order_id"] == ("" if record["order_id"] is None else str(record["order_id"]))
+        assert json.loads(row["details"] or "{}") == json.loads(record["details"] or "{}")
+    decisions = [row["outcome"] for row in rows if row["kind"] == "risk"]
+    assert decisions and set(decisions) <= {"allowed", "blocked"}
+    first = _out(capsys, "audit", str(two_days), "--outcome", "allowed", "--csv", "--limit", "1")
+    assert len(first.splitlines()) == 2  # the header and one record

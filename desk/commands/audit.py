@@ -7,6 +7,7 @@ import itertools
 import json
 import sys
 import textwrap
+from collections.abc import Iterable
 from typing import Any
 
 from desk.commands import given
@@ -23,7 +24,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     kinds = _kinds(args.kind)
     if args.limit is not None and args.limit < 1:
         raise JournalError(f"--limit: {args.limit} is not a positive number of records (for all "
-                           "of them: --json, or a limit at least their count)")
+                           "of them: --json or --csv, or a limit at least their count)")
     journal = load_journal(args.journal)
     if journal.warning:  # said first, so that it also explains an empty result or an error
         warn(journal.warning)
@@ -31,12 +32,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
                   since=args.since, until=args.until)
     found = selection(journal.table, query, str(journal.path))
     total = found.count()  # damage is said before anything is printed
-    limit = args.limit if args.limit is not None else (None if args.json else 200)
+    whole = args.json or args.csv  # for scripts: every record unless --limit
+    limit = args.limit if args.limit is not None else (None if whole else 200)
     shown = iter(found) if limit is None else itertools.islice(found, limit)
     if args.json:  # written as read: a large journal never waits whole in memory
         out = sys.stdout
         for record in shown:
             out.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
+    elif args.csv:
+        _csv(shown)
     else:
         _table(list(shown), total, spans_days(journal.table))
     sys.stdout.flush()  # a reader that went away shows here, in the command, not at exit
@@ -56,6 +60,35 @@ def _kinds(given: list[str] | None) -> tuple[str, ...] | None:
         raise JournalError(f"{shown}: an empty kind name; give kinds such as risk or "
                            "mode,limit_change")
     return kinds
+
+
+CSV_COLUMNS = ("seq", "time", "ts_ns", "kind", "outcome", "instrument", "order_id", "cause",
+               "why", "details")
+"""`--csv`'s columns: the journal's, the time also as ISO text, and a risk decision's outcome."""
+
+
+def _csv(records: Iterable[dict[str, Any]]) -> None:
+    """The records as CSV for a spreadsheet: a header, then one row per record, written as
+    read; `details` as the journal's compact JSON, `time` ISO UTC to the nanosecond."""
+    import csv
+
+    from desk.audit import encode_details
+    from desk.timeutil import iso_ns
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        details = record["details"]
+        outcome = ("allowed" if details.get("approved") else "blocked") \
+            if record["kind"] == "risk" else ""
+        writer.writerow((record["seq"], iso_ns(record["ts_ns"]), record["ts_ns"], record["kind"],
+                         outcome, record["instrument"] or "", _blank(record["order_id"]),
+                         _blank(record["cause"]), record["why"],
+                         encode_details(details) if details else ""))
+
+
+def _blank(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 MIN_WHY = 24
@@ -130,5 +163,9 @@ def register(sub: Any) -> None:
     audit.add_argument("--limit", type=int,
                        help="show at most N records, N ≥ 1 (default 200 in the table, all in "
                             "JSON)")
-    audit.add_argument("--json", action="store_true", help="one JSON object per line, all records")
+    output = audit.add_mutually_exclusive_group()  # each is the whole output
+    output.add_argument("--json", action="store_true",
+                        help="one JSON object per line, every record (or --limit)")
+    output.add_argument("--csv", action="store_true",
+                        help="CSV with a header, for a spreadsheet: every record (or --limit)")
     audit.set_defaults(func=cmd_audit)
