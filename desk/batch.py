@@ -78,8 +78,10 @@ def session_source(path: str) -> tuple[str, str]:
         raise SessionError(f"{path}: no such session file") from None
     except IsADirectoryError:
         raise SessionError(f"{path}: is a folder, not a session file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SessionError(f"{path}: cannot read: {error}") from None
+    except UnicodeDecodeError:
+        raise SessionError(f"{path}: not a UTF-8 text file") from None
+    except OSError as error:
+        raise SessionError(f"{path}: cannot read: {error.strerror or error}") from None
     return str(Path(path).expanduser().resolve()), text
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from rich.table import Table
+from rich.text import Text
 
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -66,8 +67,8 @@ def comparison_table(stats: dict[str, dict[str, Any]], title: str) -> Table:
     """One column per session, one row per figure."""
     table = Table(title=title, title_justify="left")
     table.add_column("figure", style="bold")
-    for label in stats:
-        table.add_column(label, justify="right")
+    for label in stats:  # a session's name is text, never markup (`[/]` in it would fail)
+        table.add_column(Text(label), justify="right")
 
     def row(name: str, fmt: Any) -> None:
         table.add_row(name, *(fmt(s) for s in stats.values()))

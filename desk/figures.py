@@ -48,3 +48,10 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     """A count and its noun as a sentence has them: 1 order, 2 orders, 1,500 rows, 0 cells;
     `plural` where adding an s will not do (1 process, 2 processes)."""
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def figures_say(limit: object, headroom: object) -> bool:
+    """Whether a rule's verdict's value, limit and headroom mean something: a rule with no
+    limit to measure against (the kill switch, engaged or not: 1 / 0 / 0) has only its
+    sentence, and its figures would read as a limit of zero."""
+    return bool(limit or headroom)

@@ -3,6 +3,7 @@ the reading commands print with."""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -61,11 +62,13 @@ def summarize(engine: Engine, wall_seconds: float) -> dict[str, Any]:
 def summary_table(summary: dict[str, Any]) -> Table:
     """The summary as a two-column Rich table."""
     from rich.table import Table
+    from rich.text import Text
 
     from desk.figures import signed
 
-    table = Table(title=f"desk · {summary['session']} · seed {summary['seed']}", show_header=False,
-                  title_justify="left")
+    # the session's and instruments' names are text, never markup (`[/]` in one would fail)
+    table = Table(title=Text(f"desk · {summary['session']} · seed {summary['seed']}"),
+                  show_header=False, title_justify="left")
     table.add_column("figure", style="bold")
     table.add_column("value", justify="right")
 
@@ -111,7 +114,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
         ("events/s", f"{summary['events_per_second']:,.0f}"),
     ]
     for name, value in rows:
-        table.add_row(name, value)
+        table.add_row(name, Text(value))
     return table
 
 
@@ -130,6 +133,19 @@ def stdout_console(**options: Any) -> Console:
             raise BrokenPipeError
 
     return _Console(**options)
+
+
+PIPED_WIDTH = 1_000
+"""Columns of a console that is not a terminal: a pipe or a file gets whole lines."""
+
+
+def piped_console() -> Console:
+    """`stdout_console()`, as wide as a terminal is, or (piped, `COLUMNS` unset) wide enough
+    that a line is never folded: `desk audit j > f` and `| grep` see each sentence whole."""
+    console = stdout_console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        return stdout_console(width=PIPED_WIDTH)
+    return console
 
 
 def warn(message: str) -> None:

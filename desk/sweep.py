@@ -27,6 +27,9 @@ MAX_CELLS = 1_000_000
 """The most cells one sweep may have: far beyond what a sweep finishes, and the cells' list
 stays a few hundred MiB instead of exhausting memory."""
 
+SEED_KEY = "session.seed"
+"""The grid key a sweep cannot vary: a cell's seed is its own, from `seeds`."""
+
 SWEEP_KEYS = frozenset(("seeds", "seed_start", "out", "every", "ruin", "retries", "grid"))
 """The keys only a sweep file has (a session file has `session` too, as a table)."""
 
@@ -96,8 +99,12 @@ class Sweep:
             raise SessionError(f"{path}: no such sweep file") from None
         except IsADirectoryError:
             raise SessionError(f"{path}: is a folder, not a sweep file") from None
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            raise SessionError(f"{path}: cannot read: {error}") from None
+        except UnicodeDecodeError:
+            raise SessionError(f"{path}: not a UTF-8 text file") from None
+        except tomllib.TOMLDecodeError as error:
+            raise SessionError(f"{path}: invalid TOML: {error}") from None
+        except OSError as error:
+            raise SessionError(f"{path}: cannot read: {error.strerror or error}") from None
         if _looks_like_a_session(raw):
             raise SessionError(f"{path}: is a session file, not a sweep file (it has [session] or "
                                f"[[instruments]] and no sweep keys): run it with `desk run "
@@ -107,6 +114,10 @@ class Sweep:
             self.config = SweepFile.model_validate(raw)
         except ValidationError as error:
             raise SessionError("\n".join(validation_lines(str(path), error))) from None
+        if SEED_KEY in self.config.grid:
+            raise SessionError(f'{path}: grid."{SEED_KEY}": each cell runs with its seed from '
+                               "`seeds`, whatever the session's seed says: list the seeds as "
+                               "`seeds = [1, 2, …]` instead")
         base = path.parent
         sessions = self.config.session
         self.names = [sessions] if isinstance(sessions, str) else list(sessions)
@@ -195,9 +206,10 @@ class Sweep:
     def cells(self) -> list[Cell]:
         """Every session × grid point × seed, in a stable order."""
         cells: list[Cell] = []
+        short = _short_keys(list(self.config.grid))
         for label, (resolved, text) in zip(self.labels, self.sources, strict=True):
             for overrides in self.points():
-                name = " ".join([label] + [f"{k.rsplit('.', 1)[-1]}={v}" for k, v in overrides])
+                name = " ".join([label] + [f"{short[k]}={v}" for k, v in overrides])
                 cells.extend(Cell(resolved, seed, overrides, self.config.every, self.config.ruin,
                                   name, text) for seed in self.seeds)
         return cells
@@ -218,6 +230,22 @@ def _labels(names: list[str]) -> list[str]:
     stems = [Path(n).stem for n in names]
     return [stem if stems.count(stem) == 1 else name for stem, name in zip(stems, names,
                                                                           strict=True)]
+
+
+def _short_keys(keys: list[str]) -> dict[str, str]:
+    """Each grid key by its last part (`ms`), or by as many last parts as tell it from the
+    other keys (`entry_latency.ms`, `response_latency.ms`): a cell's label names its values
+    unambiguously."""
+    short: dict[str, str] = {}
+    for key in keys:
+        parts = key.split(".")
+        for size in range(1, len(parts) + 1):
+            tail = ".".join(parts[-size:])
+            if not any(other != key and (other == tail or other.endswith("." + tail))
+                       for other in keys):
+                break
+        short[key] = tail
+    return short
 
 
 def _blame(line: str, overrides: tuple[tuple[str, Any], ...]) -> tuple[str | None, str]:

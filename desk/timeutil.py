@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 _UNITS_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
              "h": 3_600_000_000_000, "d": 86_400_000_000_000, "w": 604_800_000_000_000}
@@ -36,13 +37,26 @@ def parse_duration_ns(text: str) -> int | None:
     return -ns if negative and ns is not None else ns
 
 
+_FRACTION = re.compile(r"(?<=\d\d:\d\d:\d\d)[.,](\d+)")
+"""The fraction of a second in an ISO time: desk keeps all nine digits of it, not six."""
+
+
 def parse_iso_ns(text: str) -> int:
-    """An ISO-8601 time (UTC when no zone is given) as epoch nanoseconds; ValueError if not one."""
-    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    """An ISO-8601 time (UTC when no zone is given) as epoch nanoseconds; ValueError if not one.
+
+    Digits of the second beyond the microsecond count (`…20.300000001`): a journal's times
+    are nanoseconds, and a time that drops them would take in a record before it.
+    """
+    text = text.strip().replace("Z", "+00:00")
+    fraction = _FRACTION.search(text)
+    nanos = 0
+    if fraction is not None:  # datetime holds microseconds: the fraction is added here
+        nanos = int(fraction[1][:9].ljust(9, "0"))
+        text = text[:fraction.start()] + text[fraction.end():]
+    moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    whole = int(moment.replace(microsecond=0).timestamp())
-    return whole * 1_000_000_000 + moment.microsecond * 1_000
+    return int(moment.timestamp()) * 1_000_000_000 + nanos
 
 
 NS_MIN, NS_MAX = -(2**63), 2**63 - 1
@@ -72,6 +86,24 @@ def format_ns(ts: int) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S}.{nanos // 1000:06d}"
 
 
+def iso_ns(ts: int) -> str:
+    """Epoch nanoseconds as an ISO-8601 UTC time to the nanosecond,
+    `2024-01-02T14:30:20.300000001Z`: what `parse_iso_ns` reads back to the same integer, and
+    what a spreadsheet sorts as text."""
+    seconds, nanos = divmod(ts, 1_000_000_000)
+    return f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%dT%H:%M:%S}.{nanos:09d}Z"
+
+
 def unit_ns(unit: str) -> int:
     """How many nanoseconds one `unit` (ns, us, ms, s, m, h, d, w) holds."""
     return _UNITS_NS[unit]
+
+
+def spans_days(table: Any) -> bool:
+    """Whether a journal's records (an Arrow table with `ts_ns`, in time order) fall on more
+    than one UTC day: then a time of day alone does not say when a record was."""
+    if len(table) < 2:
+        return False
+    day = 86_400_000_000_000
+    column = table.column("ts_ns")
+    return bool(column[0].as_py() // day != column[len(table) - 1].as_py() // day)

@@ -649,3 +649,19 @@ def test_a_bad_row_stops_replay_with_advice_for_a_replay(
     line = failed(code, err, f"{out}: row 2: price: not a positive finite price",
                   "the replay stops at the first bad row")
     assert 'set data.on_bad = "skip" to skip' not in line
+
+
+def test_names_from_the_file_are_printed_as_written_not_as_markup(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # an instrument named `[/]x` failed import and inspect with exit 1 (Rich read it as markup)
+    src = tmp_path / "trades.csv"
+    src.write_text(TRADES)
+    out = tmp_path / "trades.parquet"
+    argv = ["data", "import", str(src), "--out", str(out), *CSV_TRADE]
+    argv[argv.index("X")] = "[/]x"
+    code, printed, err = desk(argv, capsys)
+    assert code == 0, err
+    assert "[/]x (5)" in printed
+    code, printed, err = desk(["data", "inspect", str(out)], capsys)
+    assert code == 0, err
+    assert "[/]x (5)" in printed

@@ -375,3 +375,55 @@ def test_on_dask_ctrl_c_keeps_what_finishes_and_cancels_the_queued_cells(
         assert main(["sweep", str(path), "--scheduler", cluster.scheduler_address]) == 0
     assert len(ran) == 8 - kept
     assert pq.read_table(tmp_path / "out" / RESULTS).num_rows == 8
+
+
+def test_a_grid_value_that_is_not_a_list_names_its_key(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = make_sweep(tmp_path, SWEEP + '"execution.entry_latency.ms" = 5\n')
+    assert main(["sweep", str(path), "--jobs", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f'desk: {path}: grid."execution.entry_latency.ms": Input should be a valid '
+                   "list (not 5)"]
+
+
+def test_a_grid_over_the_sessions_seed_is_refused_not_run_as_identical_cells(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # each cell runs with its own seed from `seeds`: `session.seed` values would give cells
+    # labelled seed=1, seed=2 with the same rows, read as a sweep over worlds
+    path = make_sweep(tmp_path, SWEEP + '"session.seed" = [1, 2]\n')
+    monkeypatch.setattr("desk.pool.run_cells", lambda *a, **k: pytest.fail("a cell ran"))
+    assert main(["sweep", str(path), "--jobs", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f'desk: {path}: grid."session.seed": each cell '
+                                               "runs with its seed from `seeds`"), err
+
+
+def test_cell_labels_tell_apart_grid_keys_with_the_same_last_part(tmp_path: Path) -> None:
+    path = make_sweep(tmp_path, SWEEP.replace(
+        '"execution.fees.taker_bps" = [0.5, 10.0]',
+        '"execution.entry_latency.ms" = [1, 50]\n"execution.response_latency.ms" = [2]\n'
+        '"execution.fees.taker_bps" = [0.5]'))
+    labels = sorted({cell.label for cell in Sweep(path).cells()})
+    assert labels == ["base entry_latency.ms=1 response_latency.ms=2 taker_bps=0.5",
+                      "base entry_latency.ms=50 response_latency.ms=2 taker_bps=0.5"]
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "play"])
+def test_a_sweep_file_given_as_a_session_is_one_line_naming_desk_sweep(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    path = make_sweep(tmp_path)
+    assert main([command, str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"desk: {path}: is a sweep file, not a session file (its `session` names the "
+                   f"session to sweep): run it with `desk sweep {path}`, or give the session "
+                   "file it names"]
+
+
+def test_a_file_that_is_not_text_is_said_so_by_compare_and_sweep(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    binary = tmp_path / "journal.arrow"
+    binary.write_bytes(b"\xff\xff\xff\xff\x00\x01")
+    for argv in (["compare", str(binary)], ["sweep", str(binary)]):
+        assert main(argv) == 2
+        assert capsys.readouterr().err.strip() == f"desk: {binary}: not a UTF-8 text file"

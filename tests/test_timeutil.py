@@ -41,3 +41,11 @@ def test_iso_times_are_told_from_other_text() -> None:
     assert is_iso_time("2024-01-02T14:30:00Z") and is_iso_time("2024-01-02")
     assert not is_iso_time("monday") and not is_iso_time("2024-13-01")
     assert parse_iso_ns("2024-01-02T14:30:00.5Z") == 1_704_205_800 * S + 500_000_000
+
+
+def test_an_iso_time_keeps_the_nanoseconds_it_gives() -> None:
+    # truncated to microseconds, `desk audit --since …20.300000001` took in the record at .3
+    assert parse_iso_ns("2024-01-02T14:30:20.300000001Z") == 1_704_205_820_300_000_001
+    assert parse_iso_ns("2024-01-02T14:30:20.123456789123Z") == 1_704_205_820_123_456_789
+    assert parse_iso_ns("2024-01-02T14:30:20,5+01:00") == 1_704_202_220_500_000_000
+    assert parse_iso_ns("1960-01-01T00:00:00.25Z") == -315_619_199_750_000_000

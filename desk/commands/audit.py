@@ -3,38 +3,46 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
+import textwrap
+from collections.abc import Iterable
 from typing import Any
 
 from desk.commands import given
 from desk.figures import counted
+from desk.timeutil import spans_days
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from desk.audit import load_journal
     from desk.errors import JournalError
-    from desk.query import Query, select
+    from desk.query import Query, selection
     from desk.report import warn
 
     kinds = _kinds(args.kind)
     if args.limit is not None and args.limit < 1:
         raise JournalError(f"--limit: {args.limit} is not a positive number of records (for all "
-                           "of them: --json, or a limit at least their count)")
+                           "of them: --json or --csv, or a limit at least their count)")
     journal = load_journal(args.journal)
     if journal.warning:  # said first, so that it also explains an empty result or an error
         warn(journal.warning)
     query = Query(kinds=kinds, rule=args.rule, instrument=args.instrument, outcome=args.outcome,
                   since=args.since, until=args.until)
-    records = select(journal.table, query, str(journal.path))
-    limit = args.limit if args.limit is not None else (None if args.json else 200)
-    shown = records if limit is None else records[:limit]
-    if args.json:
+    found = selection(journal.table, query, str(journal.path))
+    total = found.count()  # damage is said before anything is printed
+    whole = args.json or args.csv  # for scripts: every record unless --limit
+    limit = args.limit if args.limit is not None else (None if whole else 200)
+    shown = iter(found) if limit is None else itertools.islice(found, limit)
+    if args.json:  # written as read: a large journal never waits whole in memory
         out = sys.stdout
         for record in shown:
             out.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
+    elif args.csv:
+        _csv(shown)
     else:
-        _table(shown, len(records))
+        _table(list(shown), total, spans_days(journal.table))
     sys.stdout.flush()  # a reader that went away shows here, in the command, not at exit
     return 0
 
@@ -54,30 +62,85 @@ def _kinds(given: list[str] | None) -> tuple[str, ...] | None:
     return kinds
 
 
-def _table(records: list[dict[str, Any]], total: int) -> None:
-    from rich.table import Table
+CSV_COLUMNS = ("seq", "time", "ts_ns", "kind", "outcome", "instrument", "order_id", "cause",
+               "why", "details")
+"""`--csv`'s columns: the journal's, the time also as ISO text, and a risk decision's outcome."""
 
-    from desk.report import stdout_console
+
+def _csv(records: Iterable[dict[str, Any]]) -> None:
+    """The records as CSV for a spreadsheet: a header, then one row per record, written as
+    read; `details` as the journal's compact JSON, `time` ISO UTC to the nanosecond."""
+    import csv
+
+    from desk.audit import encode_details
+    from desk.timeutil import iso_ns
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        details = record["details"]
+        outcome = ("allowed" if details.get("approved") else "blocked") \
+            if record["kind"] == "risk" else ""
+        writer.writerow((record["seq"], iso_ns(record["ts_ns"]), record["ts_ns"], record["kind"],
+                         outcome, record["instrument"] or "", _blank(record["order_id"]),
+                         _blank(record["cause"]), record["why"],
+                         encode_details(details) if details else ""))
+
+
+def _blank(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+MIN_WHY = 24
+"""The narrowest `why` column worth a table; on a narrower screen each record's sentence gets
+lines of its own below its figures, rather than a column a few letters wide."""
+
+_STYLE = {"allowed": "green", "blocked": "bold red"}
+
+
+def _table(records: list[dict[str, Any]], total: int, dated: bool) -> None:
+    """The records as a table; `dated`: with the date in the time column, for a journal that
+    spans more than one day, where a time of day alone names several moments."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from desk.report import piped_console
     from desk.timeutil import format_ns
 
-    table = Table(show_lines=False, header_style="bold")
-    table.add_column("seq", justify="right", no_wrap=True)
-    table.add_column("time", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("instr", no_wrap=True)
-    table.add_column("order", justify="right", no_wrap=True)
-    table.add_column("why", overflow="fold")
+    start = 0 if dated else 11
+    heads = ("seq", "time (UTC)" if dated else "time", "kind", "instr", "order")
+    rows = []
     for record in records:
         kind = record["kind"]
         if kind == "risk":
-            kind = "[green]allowed[/green]" if record["details"].get("approved") \
-                else "[bold red]blocked[/bold red]"
+            kind = "allowed" if record["details"].get("approved") else "blocked"
         order = record["order_id"]
-        table.add_row(str(record["seq"]), format_ns(record["ts_ns"])[11:23], kind,
-                      record["instrument"] or "", f"#{order}" if order is not None else "",
-                      record["why"])
-    console = stdout_console()
-    console.print(table)
+        rows.append((str(record["seq"]), format_ns(record["ts_ns"])[start:23], kind,
+                     record["instrument"] or "", f"#{order}" if order is not None else ""))
+    widths = [max([len(head)] + [len(row[i]) for row in rows]) for i, head in enumerate(heads)]
+    console = piped_console()
+    # a box table pads each column by one on each side and draws a border between them
+    if console.width - (sum(widths) + 3 * len(heads) + 4) >= MIN_WHY:
+        table = Table(show_lines=False, header_style="bold")
+        for i, head in enumerate(heads):
+            table.add_column(head, justify="right" if head in ("seq", "order") else "left",
+                             no_wrap=True, min_width=widths[i])
+        table.add_column("why", overflow="fold")
+        for row, record in zip(rows, records, strict=True):
+            kind = Text(row[2], style=_STYLE.get(row[2], ""))
+            # the journal's words are text, never markup (`[/]` in a reason would fail)
+            table.add_row(*map(Text, row[:2]), kind, *map(Text, row[3:]), Text(record["why"]))
+        console.print(table)
+    else:  # narrow: the figures on one line, the sentence folded below them
+        for row, record in zip(rows, records, strict=True):
+            line = Text(f"{row[0]:>{widths[0]}}  {row[1]}  ")
+            line.append(row[2], style=_STYLE.get(row[2], "bold"))
+            line.append("".join(f"  {part}" for part in row[3:] if part))
+            console.print(line, highlight=False)
+            console.print(Text(textwrap.fill(record["why"], max(console.width, 20),
+                                             initial_indent="    ", subsequent_indent="    ",
+                                             break_on_hyphens=False)),
+                          highlight=False, soft_wrap=True)
     more = (f" (first {len(records):,} shown; --limit {total} or --json for all)"
             if total > len(records) else "")
     console.print(f"{counted(total, 'record')}{more}")
@@ -100,5 +163,9 @@ def register(sub: Any) -> None:
     audit.add_argument("--limit", type=int,
                        help="show at most N records, N ≥ 1 (default 200 in the table, all in "
                             "JSON)")
-    audit.add_argument("--json", action="store_true", help="one JSON object per line, all records")
+    output = audit.add_mutually_exclusive_group()  # each is the whole output
+    output.add_argument("--json", action="store_true",
+                        help="one JSON object per line, every record (or --limit)")
+    output.add_argument("--csv", action="store_true",
+                        help="CSV with a header, for a spreadsheet: every record (or --limit)")
     audit.set_defaults(func=cmd_audit)

@@ -94,7 +94,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     console.print(comparison_table(stats, f"desk compare · {counted(args.seeds, 'seed')} "
                                    f"({seeds.start}…{seeds.stop - 1}) · ruin at −{args.ruin:.0%}"))
     for line in equity_chart(stats, args.width):
-        console.print(line, highlight=False, soft_wrap=True)
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
     return 0
 
 

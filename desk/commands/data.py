@@ -212,21 +212,30 @@ def _replace(temporary: Path, out: Path) -> None:
 
 def _print_summary(console: Any, out: Path, writer: Any) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from desk.timeutil import format_ns
 
     stats = writer.stats
-    table = Table(title=f"imported → {out}", show_header=False, title_justify="left")
-    table.add_row("rows", f"{stats.rows:,}")
+    table = Table(title=Text(f"imported → {out}"), show_header=False, title_justify="left")
+    _row(table, "rows", f"{stats.rows:,}")
     if stats.min_ts is not None and stats.max_ts is not None:
-        table.add_row("span", f"{format_ns(stats.min_ts)} → {format_ns(stats.max_ts)} UTC")
-    table.add_row("instruments", _counts(stats.instruments))
-    table.add_row("kinds", _counts(stats.kinds))
+        _row(table, "span", f"{format_ns(stats.min_ts)} → {format_ns(stats.max_ts)} UTC")
+    _row(table, "instruments", _counts(stats.instruments))
+    _row(table, "kinds", _counts(stats.kinds))
     if stats.notes:
-        table.add_row("notes", "\n".join(f"{k}: {v:,}" for k, v in stats.notes.items()))
+        _row(table, "notes", "\n".join(f"{k}: {v:,}" for k, v in stats.notes.items()))
     problems = writer.problem_lines()
-    table.add_row("problems", "\n".join(problems) if problems else "none")
+    _row(table, "problems", "\n".join(problems) if problems else "none")
     console.print(table)
+
+
+def _row(table: Any, name: str, value: str) -> None:
+    """One row of a summary: its value (names and values read from the file among them) as
+    text, never Rich markup: an instrument named `[/]x` would fail the command."""
+    from rich.text import Text
+
+    table.add_row(name, Text(value))
 
 
 def _counts(counter: Any) -> str:
@@ -238,6 +247,7 @@ def _counts(counter: Any) -> str:
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Print what a desk-schema file holds."""
     from rich.table import Table
+    from rich.text import Text
 
     from desk.data.inspect import inspect_file
     from desk.report import stdout_console
@@ -247,42 +257,42 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     assert gap is not None
     found = inspect_file(Path(args.file), gap_ns=gap)
     console = stdout_console()
-    table = Table(title=str(found.path), show_header=False, title_justify="left")
-    table.add_row("schema", ", ".join(f"{f.name}: {f.type}" for f in found.schema))
-    table.add_row("rows", f"{found.rows:,} ({counted(found.events, 'event')})")
+    table = Table(title=Text(str(found.path)), show_header=False, title_justify="left")
+    _row(table, "schema", ", ".join(f"{f.name}: {f.type}" for f in found.schema))
+    _row(table, "rows", f"{found.rows:,} ({counted(found.events, 'event')})")
     if found.min_ts is not None and found.max_ts is not None:
-        table.add_row("span", f"{format_ns(found.min_ts)} → {format_ns(found.max_ts)} UTC "
+        _row(table, "span", f"{format_ns(found.min_ts)} → {format_ns(found.max_ts)} UTC "
                               f"({(found.max_ts - found.min_ts) / 1e9:,.3f} s)")
-    table.add_row("instruments", _counts(found.instruments))
-    table.add_row("kinds", _counts(found.kinds))
-    table.add_row(f"gaps > {args.gap}", f"{found.gaps_over:,}")
-    table.add_row("largest gaps", "\n".join(f"{g / 1e9:,.3f} s before {format_ns(t)}"
+    _row(table, "instruments", _counts(found.instruments))
+    _row(table, "kinds", _counts(found.kinds))
+    _row(table, f"gaps > {args.gap}", f"{found.gaps_over:,}")
+    _row(table, "largest gaps", "\n".join(f"{g / 1e9:,.3f} s before {format_ns(t)}"
                                             for g, t in found.largest_gaps) or "none")
-    table.add_row("out-of-order rows", f"{found.out_of_order:,}")
+    _row(table, "out-of-order rows", f"{found.out_of_order:,}")
     crossed = f"{counted(found.crossed_books, 'book event')}, " \
               f"{counted(found.crossed_quotes, 'quote')}"
     if found.first_crossed is not None:
         crossed += f" (first book at {format_ns(found.first_crossed)})"
-    table.add_row("crossed/locked", crossed)
+    _row(table, "crossed/locked", crossed)
     gaps = f"{found.seq_gaps:,}"
     if found.first_seq_gap is not None:
         ts, symbol, follows, at = found.first_seq_gap
         gaps += f" (first: {symbol} at {format_ns(ts)}, update after {follows} on a book at {at})"
     if found.stale_updates:
         gaps += f"; {found.stale_updates:,} stale updates (ids the book already has)"
-    table.add_row("update-id gaps", gaps)
+    _row(table, "update-id gaps", gaps)
     bad = f"{counted(found.bad_prices, 'row')} with a price not positive and finite, " \
           f"{found.bad_sizes:,} with a negative or non-finite size"
     if found.first_bad is not None:
         bad += f" (first: row {found.first_bad + 1:,}; `desk run` stops there unless " \
                "data.on_bad = \"skip\")"
-    table.add_row("bad prices/sizes", bad)
+    _row(table, "bad prices/sizes", bad)
     bars = f"{counted(found.bad_bars, 'bar')} with the high below the low, or the open or close " \
            "outside that range"
     if found.first_bad_bar is not None:
         bars += f" (first: row {found.first_bad_bar + 1:,}; `desk run` stops there unless " \
                 "data.on_bad = \"skip\")"
-    table.add_row("bad bars", bars)
+    _row(table, "bad bars", bars)
     console.print(table)
     return 0
 

@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 from desk.commands import given
+from desk.figures import figures_say
+from desk.timeutil import spans_days
 
 _LABELS = {"market": "market event", "signal": "signal", "intent": "intent", "risk": "risk",
            "order": "order", "arrival": "arrival", "fill": "fill", "cash_guard": "cash guard",
@@ -36,7 +38,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
                           "records": chain.records}, sort_keys=True, ensure_ascii=False))
     else:
         _check_shape(chain.records, str(journal.path))
-        _render(chain)
+        _render(chain, spans_days(journal.table))
     sys.stdout.flush()  # a reader that went away shows here, in the command, not at exit
     return 0
 
@@ -78,40 +80,57 @@ def _check_shape(records: list[dict[str, Any]], journal: str) -> None:
                     raise damaged(record, f"have no number for {key}")
 
 
-def _render(chain: Any) -> None:
+def _render(chain: Any, dated: bool) -> None:
+    """The chain as text; `dated`: each record's time with its date, for a journal that spans
+    more than one day, where a time of day alone names several moments."""
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
-    from desk.report import stdout_console
+    from desk.report import piped_console
     from desk.timeutil import format_ns
 
-    console = stdout_console()
+    # the journal's words (a strategy's reason, a value quoted from a data file) are text, never
+    # markup: `[/]` in a reason would fail, `[bold]` would vanish
+    console = piped_console()
+    start = 0 if dated else 11
     if chain.outcome.startswith(f"{chain.subject} "):
-        head = f"[bold]{chain.subject}[/bold]{chain.outcome.removeprefix(chain.subject)}"
+        head = f"[bold]{chain.subject}[/bold]{escape(chain.outcome.removeprefix(chain.subject))}"
     else:
-        head = f"[bold]{chain.subject}[/bold]: {chain.outcome}"
+        head = f"[bold]{chain.subject}[/bold]: {escape(chain.outcome)}"
     console.print(head, highlight=False)
     for record in chain.records:
         kind = record["kind"]
-        label = _LABELS.get(kind, kind)
-        when = format_ns(record["ts_ns"])[11:23]
+        label = escape(_LABELS.get(kind, kind))
+        when = format_ns(record["ts_ns"])[start:23]
         console.print(f"\n[dim]{record['seq']:>7}  {when}[/dim]  [bold cyan]{label}[/bold cyan]  "
-                      f"{record['why']}", highlight=False)
+                      f"{escape(record['why'])}", highlight=False)
         details = record["details"]
         if kind == "signal" and details:
-            console.print("           evidence: " + ", ".join(f"{k}={v}" for k, v in
-                                                             sorted(details.items())),
-                          highlight=False)
+            console.print(Text("           evidence: " + ", ".join(
+                f"{k}={v}" for k, v in sorted(details.items()))), highlight=False)
         elif kind == "risk":
             table = Table(box=None, padding=(0, 1), show_edge=False, pad_edge=False)
-            for column in ("rule", "verdict", "value", "limit", "headroom", "message"):
-                table.add_column(column, justify="right" if column in ("value", "limit",
-                                                                       "headroom") else "left")
+            rows = []
             for verdict in details.get("verdicts", []):
-                table.add_row(verdict["rule"], "[green]pass[/green]" if verdict["passed"]
-                              else "[bold red]BLOCK[/bold red]", _num(verdict["value"]),
-                              _num(verdict["limit"]), _num(verdict["headroom"]),
-                              verdict["message"])
-            console.print(f"           mode {details.get('mode', '?')}; every enabled rule:")
+                figures = [verdict[key] for key in ("value", "limit", "headroom")]
+                if not figures_say(verdict["limit"], verdict["headroom"]):
+                    figures = [None] * 3  # the kill switch: its sentence says it all
+                rows.append([verdict["rule"], "pass" if verdict["passed"] else "BLOCK",
+                             *map(_num, figures), verdict["message"]])
+            names = ("rule", "verdict", "value", "limit", "headroom", "message")
+            for i, column in enumerate(names):
+                # on a narrow screen the sentence folds; a rule's name and figures never shrink
+                whole = max([len(column)] + [len(row[i]) for row in rows])
+                sentence = column == "message"
+                table.add_column(column, justify="right" if 2 <= i <= 4 else "left",
+                                 no_wrap=not sentence, overflow="fold" if sentence else "ellipsis",
+                                 min_width=None if sentence else whole)
+            for row in rows:
+                verdict = Text(row[1], style="green" if row[1] == "pass" else "bold red")
+                table.add_row(Text(row[0]), verdict, *map(Text, row[2:]))
+            console.print(Text(f"           mode {details.get('mode', '?')}; every enabled "
+                               "rule:"))
             console.print(table)
     fills = [r["details"] for r in chain.records if r["kind"] == "fill"]
     if fills:
@@ -133,12 +152,23 @@ def _num(value: Any) -> str:
     return str(value)
 
 
+def order_id(text: str) -> int:
+    """ORDER_ID as a whole number, or as `desk audit` and the journal's sentences write it:
+    `#7`."""
+    try:
+        return int(text.strip().removeprefix("#"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an order id (a whole number, as #N "
+                                         "in `desk audit`'s order column)") from None
+
+
 def register(sub: Any) -> None:
     explain = sub.add_parser("explain",
                              help="print the causal chain of one order or blocked intent")
     explain.add_argument("journal", type=given("a journal"),
                          help="a journal written by `desk run` (journal.arrow)")
-    explain.add_argument("order_id", nargs="?", type=int, help="the order id (#N in the journal)")
+    explain.add_argument("order_id", nargs="?", type=order_id,
+                         help="the order id (#N in the journal; 7 or #7)")
     explain.add_argument("--seq", type=int,
                          help="explain through any record by its seq: a blocked intent's risk "
                               "record, a signal, a fill…")

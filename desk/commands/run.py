@@ -139,7 +139,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         assert console is not None
         console.print(summary_table(summary))
-        console.print(f"journal: {journal}")
+        console.print(f"journal: {journal}", markup=False, highlight=False)
     if interrupted:
         print("interrupted: journal flushed and closed", file=sys.stderr)
         return 130
@@ -163,6 +163,7 @@ class _StopOnInterrupt:
 
 
 def _run_with_progress(engine: Any, console: Any, stop: _StopOnInterrupt) -> None:
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     total = None
@@ -172,7 +173,7 @@ def _run_with_progress(engine: Any, console: Any, stop: _StopOnInterrupt) -> Non
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.completed:,} events"), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
-        task = progress.add_task(engine.config.session.name, total=total)
+        task = progress.add_task(escape(engine.config.session.name), total=total)
         while not stop.requested:
             more = engine.run(max_events=_CHUNK)
             progress.update(task, completed=engine.stats.events)

@@ -46,7 +46,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
              else counted(jobs, "local process", "local processes"))
     console.print(f"sweep {args.sweep}: {counted(len(cells), 'cell')}, "
                   f"{len(cells) - len(todo):,} already done, {len(todo):,} to run on {where}",
-                  highlight=False, soft_wrap=True)
+                  highlight=False, soft_wrap=True, markup=False)
 
     def stopping(in_flight: int) -> None:
         console.print(f"stopping: {counted(in_flight, 'cell')} in flight will finish and be "

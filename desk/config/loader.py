@@ -36,6 +36,10 @@ def parse_session(data: dict[str, Any], where: str, path: Path | None = None) ->
     names, rule names, data files on disk, the strategy and its parameters) is
     checked here, so a mistake is reported before a journal is created.
     """
+    if _looks_like_a_sweep(data):
+        raise SessionError(f"{where}: is a sweep file, not a session file (its `session` names "
+                           f"the session to sweep): run it with `desk sweep {where}`, or give "
+                           "the session file it names")
     try:
         config = Session.model_validate(data)
     except ValidationError as error:
@@ -46,6 +50,16 @@ def parse_session(data: dict[str, Any], where: str, path: Path | None = None) ->
         raise SessionError("\n".join(lines))
     check_strategy(config.strategy, where)
     return loaded
+
+
+def _looks_like_a_sweep(data: dict[str, Any]) -> bool:
+    """Whether a file given as a session is a sweep file: its `session` a path (or a list of
+    them), not a table, and no `[[instruments]]`.
+
+    Validated as a session, a sweep file gives a line per key it has; the
+    mistake is the file, which one line can say.
+    """
+    return isinstance(data.get("session"), str | list) and "instruments" not in data
 
 
 def cross_checks(loaded: LoadedSession) -> list[tuple[str, str]]:

@@ -14,7 +14,8 @@ def format_location(loc: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += ("." if text else "") + str(part)
+            name = f'"{part}"' if _dotted(part) else str(part)  # one key, as TOML quotes it
+            text += ("." if text else "") + name
     return text or "(top level)"
 
 
@@ -23,7 +24,15 @@ _TYPE_TAGS = frozenset(("int", "str", "float", "bool", "list", "dict", "bytes", 
 
 def _union_tag(part: int | str) -> bool:
     """Whether a location part names a branch of a union (`int`, `literal['max']`), not a key."""
-    return isinstance(part, str) and (part in _TYPE_TAGS or not part.isidentifier())
+    return isinstance(part, str) and (part in _TYPE_TAGS
+                                      or not (part.isidentifier() or _dotted(part)))
+
+
+def _dotted(part: int | str) -> bool:
+    """Whether a location part is one key written with dots (a sweep's grid key,
+    `"execution.entry_latency.ms"`): never a union's branch."""
+    return isinstance(part, str) and "." in part \
+        and all(piece.isidentifier() for piece in part.split("."))
 
 
 def validation_lines(where: str, error: ValidationError) -> list[str]:
