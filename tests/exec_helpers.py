@@ -86,6 +86,10 @@ class Scripted(Strategy):
         self.seen.append((self.ctx.now, book.ts))
         self._act()
 
+    def on_bar(self, bar: Any) -> None:
+        self.seen.append((self.ctx.now, bar.ts))
+        self._act()
+
     def on_fill(self, fill: FillInfo) -> None:
         self.fills.append(fill)
         self.positions.append(self.ctx.portfolio.position("ACME"))

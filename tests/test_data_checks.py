@@ -131,6 +131,17 @@ def test_a_duplicate_across_a_batch_boundary_is_found(tmp_path: Path) -> None:
         in message
 
 
+def test_a_column_no_row_fills_does_not_stop_the_duplicate_check(tmp_path: Path) -> None:
+    # a mixed file of quotes only: its trade columns are empty, so they read as nulls
+    header = "ts,kind,instrument,price,size,bid,bid_size,ask,ask_size"
+    rows = (f"{T0},quote,ACME,,,9.9,5,10.1,5", f"{T0},quote,ACME,,,9.8,5,10.1,5")
+    events, issues, _ = read(csv(tmp_path / "m.csv", header, *rows), kind="mixed")
+    assert [type(e) for e in events] == [Quote, Quote] and not issues
+    path = csv(tmp_path / "d.csv", header, *rows, rows[0])
+    assert failure(path, kind="mixed").startswith(
+        f"{path}:4: ts: exact duplicate of an earlier row: same values as line 2;")
+
+
 def test_the_level_rows_of_one_book_event_are_not_duplicates(tmp_path: Path) -> None:
     path = csv(tmp_path / "m.csv", "ts,kind,instrument,side,price,size",
                f"{T0},book_snapshot,ACME,1,9.9,5", f"{T0},book_snapshot,ACME,1,9.9,5",

@@ -431,6 +431,8 @@ def _repeats(table: pa.Table) -> list[tuple[int, int]]:
     ordered = table.take(order)
     same = np.ones(table.num_rows - 1, dtype=bool)
     for column in ordered.columns:
+        if pa.types.is_null(column.type):
+            continue  # a column no row fills (all empty in a CSV) is the same in every row
         column = column.combine_chunks()
         a, b = column.slice(1), column.slice(0, len(column) - 1)
         equal = pc.or_(pc.fill_null(pc.equal(a, b), False), pc.and_(pc.is_null(a), pc.is_null(b)))

@@ -68,6 +68,7 @@ class MarketSide(EngineState):
     def _on_bar(self, bar: Bar) -> None:
         self.stats.market_events += 1
         self.venue.bar(bar)
+        self.execution.on_bar(bar)
         self._reach_desk(bar)
 
     def _venue_book(self, event: BookSnapshot | BookDelta) -> bool:

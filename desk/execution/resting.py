@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from desk.config import InstrumentSpec
-from desk.events import Trade
+from desk.events import Bar, Trade
 from desk.execution.queue_model import QueueModel
 from desk.market import InstrumentState, MarketState
 from desk.orders import Order
@@ -29,6 +29,8 @@ class RestingOrders:
     market: MarketState
     specs: dict[str, InstrumentSpec]
     max_share: float
+    bar_start: dict[str, int]
+    """Per instrument, the close of its previous bar: where the next bar's range begins."""
 
     def _fill(self, order: Order, ts: int, qty: float, price: float, maker: bool) -> float:
         """Fill up to `qty` at `price` (with the cash guards); returns what was filled."""
@@ -81,6 +83,43 @@ class RestingOrders:
             if reach > 0:
                 left[side] = budget - self._fill(
                     order, trade.ts, min(reach, cap, abs(order.venue_open)), limit, maker=True)
+            if order.done_at_venue:
+                resting.remove(order)
+
+    def on_bar(self, bar: Bar) -> None:
+        """A bar whose range went through a resting order's limit fills it there, as maker.
+
+        A bar stamped at its close covers the time since the previous bar, so
+        it speaks only for orders resting before that began (the low may come
+        before a later arrival). A price through the limit means the level and
+        its queue were gone; a bar that only touches the limit says nothing of
+        the queue, as a trade at an unknown queue does not. The bar's volume,
+        when given, is shared out in price-time priority, `max_volume_share`
+        of it per order; without one, the order fills whole.
+        """
+        symbol = bar.instrument
+        start = self.bar_start.get(symbol)
+        self.bar_start[symbol] = bar.ts
+        resting = self.resting[symbol]
+        if start is None or not resting:
+            return
+        reached = [order for order in resting if order.arrival_ts <= start
+                   and _through(order, bar.low if order.side > 0 else bar.high)]
+        if not reached:
+            return
+        reached.sort(key=_priority)
+        volume = bar.volume if bar.volume > 0 else math.inf
+        left = {1: volume, -1: volume}
+        for order in reached:
+            side = order.side
+            want = min(abs(order.venue_open), left[side])
+            if volume < math.inf:
+                want = min(want, volume * self.max_share)
+            limit = order.limit_price
+            assert limit is not None
+            if want > EPS:
+                self.queue.cleared(order)
+                left[side] -= self._fill(order, bar.ts, want, limit, maker=True)
             if order.done_at_venue:
                 resting.remove(order)
 
@@ -187,6 +226,13 @@ class RestingOrders:
 def _priority(order: Order) -> float:
     """Price priority among our orders on one side: the highest bid, the lowest ask, first."""
     return -order.side * (order.limit_price or 0.0)
+
+
+def _through(order: Order, extreme: float) -> bool:
+    """Whether a bar's low (for a buy) or high (for a sell) went strictly through the limit."""
+    limit = order.limit_price
+    assert limit is not None
+    return (limit - extreme) * order.side > EPS * limit
 
 
 def crossed(state: InstrumentState) -> bool:

@@ -53,6 +53,7 @@ class ExecutionSimulator(RestingOrders):
         self.resting: dict[str, list[Order]] = {symbol: [] for symbol in specs}
         """Limit orders waiting in the queue at their price."""
         self.taking: dict[str, list[Order]] = {symbol: [] for symbol in specs}
+        self.bar_start: dict[str, int] = {}
         """Orders still taking liquidity event by event, held back by `max_volume_share`."""
         self.inflight_cost = 0.0
         """Cash that buy fills already made at the venue will take once their reports arrive."""
