@@ -198,6 +198,9 @@ class CancelArrived(NamedTuple):
 
     ts: int
     order_id: int
+    instrument: str
+    cause: int
+    """The journal record of the request (`cancel`)."""
 
 
 @frozen_tuple

@@ -115,6 +115,8 @@ def test_a_fill_that_reaches_the_order_before_its_cancel_wins_the_race(tmp_path:
     assert [f["details"]["venue_ts"] for f in of_kind(journal, "fill")] == [25 * MS]
     (late,) = of_kind(journal, "cancel_reject")
     assert late["ts_ns"] == 30 * MS and "too late" in late["why"]
+    (request,) = of_kind(journal, "cancel")
+    assert (late["instrument"], late["cause"]) == ("ACME", request["seq"])
     assert not of_kind(journal, "order_end")
     assert engine.portfolio_view.position("ACME") == 50
 
@@ -143,6 +145,9 @@ def test_a_cancel_arriving_after_the_order_is_filled_and_booked_is_rejected_not_
     assert of_kind(journal, "execution")[0]["ts_ns"] == 13 * MS
     (late,) = of_kind(journal, "cancel_reject")
     assert late["ts_ns"] == 22 * MS
+    # the venue has forgotten the order by then; the rejection still follows from the request
+    (request,) = of_kind(journal, "cancel")
+    assert (late["instrument"], late["cause"]) == ("ACME", request["seq"])
     assert engine.portfolio_view.position("ACME") == 50
 
 

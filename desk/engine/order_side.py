@@ -118,11 +118,12 @@ class OrderSide(EngineState):
         return None
 
     def _cancel(self, order_id: int, reason: str) -> bool:
-        order = self.execution.orders.get(order_id)
-        if order is None or not self.execution.cancel(order_id, self.now):
+        order = self.execution.cancellable(order_id)
+        if order is None:
             return False
-        self.journal.record("cancel", self.now, f"cancel order #{order_id}: {reason}",
-                            order.instrument, order.order_seq, order_id)
+        seq = self.journal.record("cancel", self.now, f"cancel order #{order_id}: {reason}",
+                                  order.instrument, order.order_seq, order_id)
+        self.execution.cancel(order, self.now, seq)
         return True
 
     def _open_orders(self, symbol: str | None) -> list[OrderInfo]:

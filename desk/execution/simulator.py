@@ -97,19 +97,25 @@ class ExecutionSimulator(RestingOrders):
     def peek_next_id(self) -> int:
         return self._next_id
 
-    def cancel(self, order_id: int, ts: int) -> bool:
-        """Ask the venue to cancel; it takes the entry latency, and fills may still win the race.
+    def cancellable(self, order_id: int) -> Order | None:
+        """The order, if the desk may still ask to cancel it; else None.
 
         Judged on what the desk knows (reports received), never on the venue's
         state: an order already filled at the venue can still be asked to cancel.
         """
         order = self.orders.get(order_id)
         if order is None or not order.open_to_desk or order.cancel_requested:
-            return False
+            return None
+        return order
+
+    def cancel(self, order: Order, ts: int, cause: int) -> None:
+        """Ask the venue to cancel a `cancellable` order; it takes the entry latency, and fills
+        may still win the race. `cause` is the journal record of the request: a late cancel's
+        rejection follows from it, even once the venue has forgotten the order."""
         order.cancel_requested = True
         arrive = self._entry_at(ts)
-        self.schedule(arrive, Priority.ARRIVAL, CancelArrived(arrive, order_id))
-        return True
+        self.schedule(arrive, Priority.ARRIVAL,
+                      CancelArrived(arrive, order.order_id, order.instrument, cause))
 
     # --- at the venue ----------------------------------------------------------
 
@@ -149,8 +155,8 @@ class ExecutionSimulator(RestingOrders):
             how = order.status.value if order is not None else "done"
             self.journal.record(
                 "cancel_reject", ts, f"cancel of order #{event.order_id} reached the venue too "
-                f"late: the order was already {how}", order.instrument if order else None,
-                order.order_seq if order else None, event.order_id, status=how)
+                f"late: the order was already {how}", event.instrument, event.cause,
+                event.order_id, status=how)
             return order
         self._unrest(order)
         order.status = OrderStatus.CANCELLED
