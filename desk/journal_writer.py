@@ -178,7 +178,10 @@ def _child(pipe: int, errors: int, fd: int, flush_every: int, started: bool) -> 
     parent's start (when not `started`), nothing is written, whatever happens."""
     code = 0
     try:
+        # a Ctrl-C or SIGTERM sent to the whole process group is the parent's to handle: it
+        # stops between events and closes the pipe, and this writer then seals the file
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         # everything inherited from the parent stays out of the collector's way: scanning it
         # would cost time and copy the pages the parent and the writer still share
         settle()

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 import tomli_w
 from conftest import ROOT, merge
 
@@ -117,7 +118,10 @@ def test_kill_9_at_moments_spread_over_a_whole_run_leaves_readable_exact_prefixe
     assert len(cut_short) >= KILLS // 2, f"too few kills landed mid-run: {lengths}"
 
 
-def test_ctrl_c_flushes_closes_and_exits_130_with_a_prefix_journal(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code", "said"), [(signal.SIGINT, 130, "interrupted"),
+                                                      (signal.SIGTERM, 143, "terminated")])
+def test_ctrl_c_or_sigterm_flushes_closes_and_exits_with_a_prefix_journal(
+        tmp_path: Path, signum: int, code: int, said: str) -> None:
     session = _write_session(tmp_path / "s")
     full = Engine(load_session(session), tmp_path / "full.arrow")
     full.run()
@@ -131,10 +135,10 @@ def test_ctrl_c_flushes_closes_and_exits_130_with_a_prefix_journal(tmp_path: Pat
     while not journal.exists() and proc.poll() is None:
         time.sleep(0.01)
     time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
-    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert proc.returncode == code, stderr
+    assert f"{said}: journal flushed and closed" in stderr and "Traceback" not in stderr
     assert '"events"' in stdout  # the summary of what ran is still printed
     data = journal.read_bytes()
     assert data.endswith(b"\xff\xff\xff\xff\x00\x00\x00\x00")  # the stream was closed

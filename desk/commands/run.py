@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from desk.commands import given
+from desk.termination import EXIT_CODE as TERMINATED
 
 DEMO = Path(__file__).resolve().parent.parent.parent / "sessions" / "demo.toml"
 
@@ -105,6 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop = _StopOnInterrupt()
     first_event: float | None = None
     previous = signal.signal(signal.SIGINT, stop)
+    previous_term = signal.signal(signal.SIGTERM, stop)  # `kill`, `timeout`: stopped as Ctrl-C
     try:
         if console is not None and console.is_terminal:
             _run_with_progress(engine, console, stop)
@@ -120,6 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         stop.requested = True
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
         engine.close()
     interrupted = stop.requested and not engine.finished
     note = engine.window_note()
@@ -141,13 +144,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         console.print(summary_table(summary))
         console.print(f"journal: {journal}", markup=False, highlight=False)
     if interrupted:
+        if stop.signum == signal.SIGTERM:
+            print("terminated: journal flushed and closed", file=sys.stderr)
+            return TERMINATED
         print("interrupted: journal flushed and closed", file=sys.stderr)
         return 130
     return 0
 
 
 class _StopOnInterrupt:
-    """The first Ctrl-C asks the run to stop between two events; a second one interrupts at once.
+    """The first Ctrl-C (or SIGTERM) asks the run to stop between two events; a second one
+    interrupts at once.
 
     Stopping between events keeps the journal's last record whole, so `close()`
     seals a journal that is an exact prefix of the uninterrupted run.
@@ -155,8 +162,11 @@ class _StopOnInterrupt:
 
     def __init__(self) -> None:
         self.requested = False
+        self.signum: int | None = None
+        """The signal that asked: SIGTERM exits 143, Ctrl-C 130."""
 
     def __call__(self, signum: int, frame: Any) -> None:
+        self.signum = signum
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
