@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from desk.audit import details_of, read_journal
-from desk.config import parse_session
+from desk.config import LoadedSession, parse_session
 from desk.engine import Engine
 from desk.orders import FillInfo
 from desk.strategy import Params, Strategy
@@ -123,14 +123,9 @@ def session_dict(execution: dict[str, Any] | None = None, script: list[list[Any]
     }
 
 
-def run_script(tmp_path: Path, rows: list[dict[str, Any]], script: list[list[Any]],
-               execution: dict[str, Any] | None = None, start_cash: float = 1_000_000.0,
-               seed: int = 3, lot_size: float = 1.0,
-               ) -> tuple[Engine, Scripted, list[dict[str, Any]]]:
-    """Run the engine on `rows` with the script; returns the engine, strategy and journal."""
-    write_events(tmp_path / "events.csv", rows)
-    loaded = parse_session(session_dict(execution, script, start_cash, seed, lot_size), "exec-test",
-                           tmp_path / "session.toml")
+def run_loaded(tmp_path: Path, loaded: LoadedSession) -> tuple[Engine, list[dict[str, Any]]]:
+    """Run a loaded session to the end, strict, journaled in `tmp_path`; the engine and its
+    journal's records, their details parsed."""
     engine = Engine(loaded, tmp_path / "journal.arrow", strict=True)
     try:
         engine.run()
@@ -139,6 +134,18 @@ def run_script(tmp_path: Path, rows: list[dict[str, Any]], script: list[list[Any
     journal = read_journal(tmp_path / "journal.arrow").to_pylist()
     for record in journal:
         record["details"] = details_of(record["details"])
+    return engine, journal
+
+
+def run_script(tmp_path: Path, rows: list[dict[str, Any]], script: list[list[Any]],
+               execution: dict[str, Any] | None = None, start_cash: float = 1_000_000.0,
+               seed: int = 3, lot_size: float = 1.0,
+               ) -> tuple[Engine, Scripted, list[dict[str, Any]]]:
+    """Run the engine on `rows` with the script; returns the engine, strategy and journal."""
+    write_events(tmp_path / "events.csv", rows)
+    loaded = parse_session(session_dict(execution, script, start_cash, seed, lot_size), "exec-test",
+                           tmp_path / "session.toml")
+    engine, journal = run_loaded(tmp_path, loaded)
     strategy = engine.strategy
     assert isinstance(strategy, Scripted)
     return engine, strategy, journal

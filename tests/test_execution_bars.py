@@ -6,11 +6,9 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from exec_helpers import MS, of_kind, session_dict
+from exec_helpers import MS, of_kind, run_loaded, session_dict
 
-from desk.audit import details_of, read_journal
 from desk.config import parse_session
-from desk.engine import Engine
 
 MINUTE = 60_000
 
@@ -32,15 +30,7 @@ def run_bars(tmp_path: Path, rows: list[dict[str, Any]], script: list[list[Any]]
                          **(execution or {})}, script)
     data["data"] = {"files": [{"path": "bars.csv", "kind": "bar", "instrument": "ACME",
                                "ts_unit": "ms"}]}
-    engine = Engine(parse_session(data, "bars", tmp_path / "session.toml"),
-                    tmp_path / "journal.arrow", strict=True)
-    try:
-        engine.run()
-    finally:
-        engine.close()
-    journal = read_journal(tmp_path / "journal.arrow").to_pylist()
-    for record in journal:
-        record["details"] = details_of(record["details"])
+    _, journal = run_loaded(tmp_path, parse_session(data, "bars", tmp_path / "session.toml"))
     return journal
 
 
