@@ -176,3 +176,19 @@ def test_a_lognormal_leg_never_takes_longer_than_an_hour() -> None:
     draws = [leg.sample() for _ in range(5_000)]
     assert max(draws) == CAP_NS  # the tail reaches the cap here, and stops there
     assert min(draws) >= 0
+
+
+def test_explain_keeps_an_orders_own_effect_apart_from_other_orders_filled_in_between(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from desk.cli import main
+
+    # two resting buys at one price, each taking 5% of every trade: their fills alternate
+    rows = book(0, BIDS, ASKS) + [r for i in range(8) for r in trade(20 + i, 99.99, 300)]
+    _, _, journal = run_script(tmp_path, rows, [[0, "order", 50, 99.99], [0, "order", 50, 99.99]],
+                               {"max_volume_share": 0.05})
+    assert [f["order_id"] for f in of_kind(journal, "fill")][:3] == [1, 2, 1]
+    assert main(["explain", str(tmp_path / "journal.arrow"), "1"]) == 0
+    effect = capsys.readouterr().out.strip().splitlines()[-1]
+    assert effect.startswith("effect on the portfolio: position +50 by this order (0 → 95 from "
+                             "before its first fill to after its last, with +45 from other "
+                             "orders' fills in between)"), effect

@@ -134,12 +134,25 @@ def _render(chain: Any, dated: bool) -> None:
             console.print(table)
     fills = [r["details"] for r in chain.records if r["kind"] == "fill"]
     if fills:
-        first, last = fills[0], fills[-1]
+        last = fills[-1]
         realized = sum(f.get("realized", 0.0) for f in fills)
-        console.print(f"\n[bold]effect on the portfolio[/bold]: position "
-                      f"{first['position'] - first['qty']:g} → {last['position']:g}, realized "
-                      f"{realized:+,.2f}, fees {sum(f.get('fee', 0.0) for f in fills):,.2f}, "
-                      f"cash after {last.get('cash', 0.0):,.2f}", highlight=False)
+        console.print(f"\n[bold]effect on the portfolio[/bold]: {_position_moved(fills)}, "
+                      f"realized {realized:+,.2f}, fees "
+                      f"{sum(f.get('fee', 0.0) for f in fills):,.2f}, cash after "
+                      f"{last.get('cash', 0.0):,.2f}", highlight=False)
+
+
+def _position_moved(fills: list[dict[str, Any]]) -> str:
+    """The position before the order's first fill and after its last; when other orders of the
+    instrument filled in between, what this order moved apart from what they did."""
+    before = fills[0]["position"] - fills[0]["qty"]
+    after = fills[-1]["position"]
+    moved = sum(f["qty"] for f in fills)
+    others = after - before - moved
+    if abs(others) < 1e-9:
+        return f"position {before:g} → {after:g}"
+    return (f"position {moved:+g} by this order ({before:g} → {after:g} from before its first "
+            f"fill to after its last, with {others:+g} from other orders' fills in between)")
 
 
 def _num(value: Any) -> str:
