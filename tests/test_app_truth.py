@@ -148,6 +148,21 @@ async def test_the_wide_risk_pane_gives_the_kill_switch_its_words_not_figures(
         assert "ENGAGED" in " ".join(figures[4:]), row
 
 
+async def test_a_rule_that_measured_nothing_says_why_instead_of_a_dash_over_its_limit(
+        tmp_path: Path) -> None:
+    # the price band has nothing to measure on a market order: "–/2" said less than its verdict
+    app = make_app(tmp_path)
+    engine = app.runner.engine
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED
+                         and engine.journal.counts.get("risk", 0) == 1)
+        await pilot.pause(0.05)
+        row = next(line for line in shown(app.query_one("#risk")).splitlines()
+                   if "price_band" in line)
+        assert "n/a (market" in row and "–/" not in row, row
+
+
 def test_the_summary_says_why_its_blocks_per_rule_add_up_to_more_than_the_blocks() -> None:
     # one order blocked by kill_switch and order_rate: 1 + 1 rows under 1 block, which read as
     # a miscount unless said (as `desk run`'s summary says it)

@@ -140,8 +140,9 @@ class RiskPane(Pane):
     @staticmethod
     def _figures_say(rule: RuleRow) -> bool:
         """Whether the verdict's value, limit and headroom mean something: a rule with no limit
-        to measure against (the kill switch: engaged or not) has only its sentence."""
-        return bool(rule.limit or rule.headroom)
+        to measure against (the kill switch: engaged or not), or nothing measured (the price
+        band on a market order), has only its sentence."""
+        return rule.value is not None and bool(rule.limit or rule.headroom)
 
     @classmethod
     def _verdict(cls, rule: RuleRow) -> str:
