@@ -14,7 +14,7 @@ from desk.app.audit_log import AuditLog
 from desk.app.desk_app import DeskApp
 from desk.app.pane import LineView
 from desk.engine import Engine
-from desk.runner import Runner
+from desk.runner import Runner, RunState
 from desk.strategy import Strategy
 
 
@@ -55,6 +55,20 @@ async def wait_until(pilot: Any, condition: Any, tries: int = 400) -> None:
             return
         await pilot.pause(0.01)
     raise AssertionError("condition never became true")
+
+
+async def seek_decision(pilot: Any, app: DeskApp, decisions: int) -> None:
+    """`d`, then wait until the replay has paused on its `decisions`-th risk decision."""
+    await pilot.press("d")
+    journal = app.runner.engine.journal
+    await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED
+                     and journal.counts.get("risk", 0) == decisions)
+    await pilot.pause(0.1)
+
+
+def pane_row(app: App[Any], pane: str, word: str) -> str:
+    """The first row the pane shows that holds `word` (a rule's name, say)."""
+    return next(line for line in shown(app.query_one(pane)).splitlines() if word in line)
 
 
 async def open_rules(pilot: Any, app: App[Any]) -> None:

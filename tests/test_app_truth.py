@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_helpers import make_app, shown, wait_until
+from app_helpers import make_app, pane_row, seek_decision, shown
 
 from desk.config import OperatorAction
-from desk.runner import RunState
 
 
 async def test_the_decision_bar_does_not_outlive_a_newer_decision_reached_by_steps(
@@ -17,10 +16,7 @@ async def test_the_decision_bar_does_not_outlive_a_newer_decision_reached_by_ste
     app = make_app(tmp_path)
     engine = app.runner.engine
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("d")
-        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED
-                         and engine.journal.counts.get("risk", 0) == 1)
-        await pilot.pause(0.1)
+        await seek_decision(pilot, app, 1)
         first = app.last_snapshot.decision
         assert first is not None and f"#{first.seq}" in shown(app.query_one("#decision"))
         while engine.journal.counts.get("risk", 0) < 2:   # step by step to the next decision
@@ -36,13 +32,9 @@ async def test_a_decision_the_logs_filter_hides_is_not_said_to_be_in_the_log(
     # with the log filtered to fills, `d` stops at a risk decision the log does not show: the
     # bar must not send the person to its row (enter would explain whatever row is selected)
     app = make_app(tmp_path)
-    engine = app.runner.engine
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("slash", *"kind:fill", "enter")
-        await pilot.press("d")
-        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED
-                         and engine.journal.counts.get("risk", 0) == 1)
-        await pilot.pause(0.1)
+        await seek_decision(pilot, app, 1)
         bar = shown(app.query_one("#decision"))
         assert "enter on it in the log" not in bar, bar
         assert "filter hides it" in bar
@@ -58,10 +50,8 @@ async def test_a_decision_the_logs_filter_hides_is_not_said_to_be_in_the_log(
         assert "filter hides it" in shown(app.query_one("#decision"))
         await pilot.press("slash")                            # a new decision, no filter
         app.query_one("#audit-filter").value = ""
-        await pilot.press("enter", "d")
-        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED
-                         and engine.journal.counts.get("risk", 0) == 2)
-        await pilot.pause(0.1)
+        await pilot.press("enter")
+        await seek_decision(pilot, app, 2)
         assert "enter on it in the log" in shown(app.query_one("#decision"))
 
 
@@ -108,25 +98,18 @@ async def test_a_rule_whose_limit_changed_after_its_verdict_shows_no_room_under_
     app = make_app(tmp_path, risk={"max_order_size": {"max_qty": 1_000}})
     engine = app.runner.engine
     async with app.run_test(size=size) as pilot:
-        await pilot.press("d")
-        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED
-                         and engine.journal.counts.get("risk", 0) == 1)
-        risk = app.query_one("#risk")
-        await pilot.pause(0.05)
-        row = next(line for line in shown(risk).splitlines() if "max_order_size" in line)
+        await seek_decision(pilot, app, 1)
+        row = pane_row(app, "#risk", "max_order_size")
         assert "1,000" in row and "900" in row
         app.runner.command(OperatorAction(seq=0, action="set", rule="max_order_size",
                                           param="max_qty", value=50))
         await pilot.press("n")                            # applied before this event
         await pilot.pause(0.05)
         assert engine.journal.counts.get("risk", 0) == 1  # no decision since
-        row = next(line for line in shown(risk).splitlines() if "max_order_size" in line)
+        row = pane_row(app, "#risk", "max_order_size")
         assert "900" not in row and "not judged" in row, row
-        await pilot.press("d")                            # judged again: figures again
-        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED
-                         and engine.journal.counts.get("risk", 0) == 2)
-        await pilot.pause(0.05)
-        row = next(line for line in shown(risk).splitlines() if "max_order_size" in line)
+        await seek_decision(pilot, app, 2)                # judged again: figures again
+        row = pane_row(app, "#risk", "max_order_size")
         assert "not judged" not in row and "50" in row, row
 
 
@@ -135,14 +118,9 @@ async def test_the_wide_risk_pane_gives_the_kill_switch_its_words_not_figures(
     # engaged, its verdict carries 1 / 0 / 0: numbers that mean nothing under value, limit and
     # headroom; the row shows dashes there and the state in words, as the narrow pane does
     app = make_app(tmp_path, risk={"kill_switch": {"engaged": True}})
-    engine = app.runner.engine
     async with app.run_test(size=(200, 50)) as pilot:
-        await pilot.press("d")
-        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED
-                         and engine.journal.counts.get("risk", 0) == 1)
-        await pilot.pause(0.05)
-        row = next(line for line in shown(app.query_one("#risk")).splitlines()
-                   if "kill_switch" in line)
+        await seek_decision(pilot, app, 1)
+        row = pane_row(app, "#risk", "kill_switch")
         figures = row.split("kill_switch", 1)[1].split()
         assert figures[:4] == ["engaged=yes", "–", "–", "–"], row
         assert "ENGAGED" in " ".join(figures[4:]), row
@@ -152,14 +130,9 @@ async def test_a_rule_that_measured_nothing_says_why_instead_of_a_dash_over_its_
         tmp_path: Path) -> None:
     # the price band has nothing to measure on a market order: "–/2" said less than its verdict
     app = make_app(tmp_path)
-    engine = app.runner.engine
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("d")
-        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED
-                         and engine.journal.counts.get("risk", 0) == 1)
-        await pilot.pause(0.05)
-        row = next(line for line in shown(app.query_one("#risk")).splitlines()
-                   if "price_band" in line)
+        await seek_decision(pilot, app, 1)
+        row = pane_row(app, "#risk", "price_band")
         assert "n/a (market" in row and "–/" not in row, row
 
 
