@@ -103,6 +103,30 @@ def test_csv_line_numbers_count_blank_lines_and_lines_set_aside(tmp_path: Path) 
                       "t.csv:6: size: negative or not finite size: -1.0: 1 row skipped"]
 
 
+def test_a_quoted_value_over_two_lines_moves_the_line_numbers_of_the_rows_after_it(
+        tmp_path: Path) -> None:
+    path = csv(tmp_path / "t.csv", "ts,price,size,note", f'{T0},10,1,"opening', 'auction"',
+               f"{T0 + S},10,1,x", f"{T0 + 2 * S},-1,1,y")
+    assert failure(path).startswith(f"{path}:5: price: not a positive finite price: -1.0")
+    events, issues, _ = read(path, on_bad="skip")
+    assert len(events) == 2
+    assert issues == ["t.csv:5: price: not a positive finite price: -1.0: 1 row skipped"]
+
+
+def test_lines_set_aside_after_a_tall_row_resume_at_the_right_line(tmp_path: Path,
+                                                                   monkeypatch: Any) -> None:
+    """After a line that does not split, the file is read by hand from the line where pyarrow
+    stopped: rows over two lines before it must not make it read a line twice or skip one."""
+    monkeypatch.setattr("desk.data.csv_rows.CHUNK_LINES", 4)
+    rows = [f'{T0},10,1,"a', 'b"', f"{T0 + S},11,1,c", f"{T0 + 2 * S},12", f"{T0 + 3 * S},13,1,d",
+            f'{T0 + 4 * S},14,1,"e', 'f"', f"{T0 + 5 * S},15,1,g", f"{T0 + 6 * S},-1,1,h"]
+    path = csv(tmp_path / "t.csv", "ts,price,size,note", *rows)
+    events, issues, _ = read(path, on_bad="skip")
+    assert [event.price for event in events] == [10, 11, 13, 14, 15]
+    assert issues == ["t.csv:5: expected 4 columns, found 2: 1 line skipped",
+                      "t.csv:10: price: not a positive finite price: -1.0: 1 row skipped"]
+
+
 def test_several_trades_at_one_time_are_not_duplicates_without_a_trade_id(tmp_path: Path) -> None:
     # one order filling two resting orders of one size at one price prints two identical trades
     path = csv(tmp_path / "t.csv", "ts,price,size", f"{T0},10,1", f"{T0},10,1", f"{T0},10.5,1",

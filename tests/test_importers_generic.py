@@ -343,6 +343,19 @@ def test_a_value_that_is_not_a_number_names_its_line_and_column(tmp_path: Path) 
         run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X")
 
 
+def test_rows_after_a_quoted_value_over_two_lines_and_blank_lines_keep_their_line(
+        tmp_path: Path) -> None:
+    """pyarrow counts rows; the lines are counted again, only when a message names one."""
+    src = tmp_path / "notes.csv"
+    src.write_text('ts,price,size,note\n1,100.5,1,"two\r\nlines"\n\n2,-1,1,x\n3,abc,1,y\n')
+    with pytest.raises(DataError, match=r"notes.csv:6: column 'price' \(desk field 'price'\): "
+                                        r"expected a number, found 'abc'"):
+        run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X")
+    src.write_text(src.read_text().replace("abc", "101"))
+    writer = run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X")
+    assert any("(first: " + f"{src}:5: price -1.0)" in line for line in writer.problem_lines())
+
+
 def _long_csv(path: Path, last: str) -> Path:
     """A CSV longer than pyarrow's first 4 MB block (where it settles the column types)."""
     body = "".join(f"{i},{100 + i % 7}.25,1,{i % 10}\n" for i in range(300_000))

@@ -5,7 +5,9 @@ pyarrow streams the file; when it meets a line with the wrong number of fields
 of the file is split into lines here, the bad lines are set aside with their
 line numbers, the good ones are parsed from memory, and streaming resumes after
 it. No Python callback is handed to pyarrow: its background reader would call
-back into an interpreter that may be shutting down.
+back into an interpreter that may be shutting down. A row takes more than one
+line when a quoted value holds a line end; those rows are noted
+(`desk.data.csv_lines`) so that rows are still named by their line.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import IO
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from desk.data.csv_lines import LineShifts, extra_lines
 from desk.errors import DataError
 
 BLOCK = 1 << 22
@@ -48,10 +51,14 @@ class CsvRows:
         """(line, expected fields, found fields, text) set aside and not yet reported."""
         self._consumed = 0
         """Physical lines read so far, the header included."""
+        self._rows = 0
+        """Rows delivered so far."""
+        self._shifts = LineShifts()
+        """Where rows delivered start more than one line after the row before."""
 
     def line_of(self, row: int) -> int:
         """The line number of data row `row` (0-based, over the rows delivered); header: line 1."""
-        line = row + 2
+        line = row + 2 + self._shifts.before(row)
         for bad in self.bad_lines:
             if bad <= line:
                 line += 1
@@ -69,7 +76,9 @@ class CsvRows:
                         names, types = batch.schema.names, dict(zip(batch.schema.names,
                                                                    batch.schema.types, strict=True))
                         self._consumed = 1
-                    self._consumed += batch.num_rows
+                    self._consumed += batch.num_rows + self._shifts.note(self._rows,
+                                                                       extra_lines(batch))
+                    self._rows += batch.num_rows
                     yield batch
                 return
             except pa.ArrowInvalid as error:
@@ -82,6 +91,7 @@ class CsvRows:
             if batch is not None:
                 if types is None:
                     types = dict(zip(batch.schema.names, batch.schema.types, strict=True))
+                self._rows += batch.num_rows
                 yield batch
             if ended:
                 return
@@ -113,25 +123,33 @@ class CsvRows:
         """Split the next lines by hand, set the bad ones aside, parse the rest: (batch, ended?)."""
         with self._open_text() as text:
             lines = list(itertools.islice(text, self._consumed, self._consumed + CHUNK_LINES))
+        ended = len(lines) < CHUNK_LINES
         good: list[str] = []
-        for offset, line in enumerate(lines):
-            number = self._consumed + offset + 1
-            fields = next(csv.reader([line]), [])
-            if line.strip() and len(fields) != len(names):
+        reader = csv.reader(lines)
+        start = 0
+        for fields in reader:
+            end = reader.line_num
+            if not ended and end == len(lines) and start > 0:
+                break  # the last record may go on in the next chunk: read it from there
+            number = self._consumed + start + 1
+            record = "".join(lines[start:end])
+            if record.strip() and len(fields) != len(names):
                 if not self.skip:
-                    if _binary(line):
+                    if _binary(record):
                         raise DataError(f"{self.path}:{number}: not text (bytes no CSV file "
                                         "holds): is it a Parquet or Arrow file? Set the file's "
                                         "format")
                     raise DataError(f"{self.path}:{number}: expected {len(names)} columns, found "
-                                    f"{len(fields)}: {line.rstrip()[:80]!r}; set data.on_bad = "
+                                    f"{len(fields)}: {record.rstrip()[:80]!r}; set data.on_bad = "
                                     "\"skip\" to skip such lines")
-                self.bad_lines.append(number)
-                self.pending.append((number, len(names), len(fields), line.rstrip()))
+                self.bad_lines.extend(range(number, number + end - start))
+                self.pending.append((number, len(names), len(fields), record.rstrip()))
             else:
-                good.append(line if line.endswith("\n") else line + "\n")
-        self._consumed += len(lines)
-        ended = len(lines) < CHUNK_LINES
+                if end - start > 1:
+                    self._shifts.move(self._rows + len(good) + 1, end - start - 1)
+                good.append(record if record.endswith(("\n", "\r")) else record + "\n")
+            start = end
+        self._consumed += start
         if not good:
             return None, ended
         table = pacsv.read_csv(

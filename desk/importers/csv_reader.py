@@ -10,9 +10,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from desk.data.csv_lines import ScannedLines
 from desk.errors import DataError, first_line
 from desk.importers import ImportOptions
-from desk.importers.locator import Where, rows_from
+from desk.importers.locator import Where
 from desk.importers.mapping import PRICES, SIZES, column_fields, field_columns
 from desk.importers.source import READ_ERRORS, Meter, open_binary, text_stream
 
@@ -34,18 +35,27 @@ def csv_batches(path: Path, opts: ImportOptions,
     parse = pacsv.ParseOptions(delimiter=opts.csv_delimiter)
     convert_ = pacsv.ConvertOptions(strings_can_be_null=True, include_columns=columns)
     before = 0
-    first_data_line = 2 if opts.header else 1
+    lines = ScannedLines(lambda: text_stream(path, Meter(), "a CSV file"), opts.csv_delimiter,
+                         opts.header)
     try:
         with stream:
             for batch in pacsv.open_csv(stream, read_options=read, parse_options=parse,
                                         convert_options=convert_):
-                yield batch, rows_from(f"{path}:", first_data_line + before)
+                yield batch, _lines_from(path, lines, before)
                 before += batch.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         raise DataError(_csv_error(path, opts, header, column_fields(path, opts, header), before,
                                    first_line(error))) from None
     except READ_ERRORS as error:
         raise DataError(f"{path}: cannot read after row {before}: {first_line(error)}") from None
+    finally:
+        lines.close()
+
+
+def _lines_from(path: Path, lines: ScannedLines, before: int) -> Where:
+    """Where row `i` of a batch that follows `before` rows is: its line, a quoted value over
+    several lines and blank lines counted."""
+    return lambda i: f"{path}:{lines.line_of(before + i)}"
 
 
 def _no_header_row(path: Path, first: list[str], names: dict[str, str]) -> None:
@@ -93,9 +103,14 @@ def _csv_error(path: Path, opts: ImportOptions, header: list[str], fields: dict[
     with text_stream(path, Meter(), "a CSV file") as stream:
         reader = csv.reader(stream, delimiter=opts.csv_delimiter)
         skip = before + (1 if opts.header else 0)
+        number, line = 0, 0
         try:
-            for number, row in enumerate(reader):
-                if number < skip:
+            for row in reader:
+                start, line = line + 1, reader.line_num
+                if not row:
+                    continue  # a blank line: pyarrow skips it
+                number += 1
+                if number <= skip:
                     continue
                 if conversion is not None:
                     index, value = int(conversion[1]), conversion[3]
@@ -103,10 +118,10 @@ def _csv_error(path: Path, opts: ImportOptions, header: list[str], fields: dict[
                         column = header[index]
                         field = f" (desk field {fields[column]!r})" if column in fields else ""
                         kind = "a number" if conversion[2] in ("double", "int64") else conversion[2]
-                        return (f"{path}:{reader.line_num}: column {column!r}{field}: expected "
+                        return (f"{path}:{start}: column {column!r}{field}: expected "
                                 f"{kind} like the rows before, found {value!r}")
                 elif width is not None and len(row) != int(width[1]):
-                    return (f"{path}:{reader.line_num}: {len(row)} fields, expected "
+                    return (f"{path}:{start}: {len(row)} fields, expected "
                             f"{width[1]} like the header")
         except (csv.Error, *READ_ERRORS):
             pass
