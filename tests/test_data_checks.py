@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,41 @@ def test_lines_set_aside_after_a_tall_row_resume_at_the_right_line(tmp_path: Pat
     assert [event.price for event in events] == [10, 11, 13, 14, 15]
     assert issues == ["t.csv:5: expected 4 columns, found 2: 1 line skipped",
                       "t.csv:10: price: not a positive finite price: -1.0: 1 row skipped"]
+
+
+def test_values_a_later_block_types_otherwise_than_the_first_are_read(tmp_path: Path,
+                                                                     monkeypatch: Any) -> None:
+    """pyarrow types each column by the first block: whole sizes and an empty note there must
+    not make a later `0.5` or a note fail; a later word in the price column is one bad row."""
+    monkeypatch.setattr("desk.data.csv_rows.BLOCK", 1 << 10)
+    rows = [f"{T0 + i * S},{10 + i % 3},{1 + i % 2}," for i in range(100)]
+    rows += [f"{T0 + 100 * S},10.5,0.5,late note", f"{T0 + 101 * S},abc,1,",
+             f"{T0 + 102 * S},11,2,"]
+    path = csv(tmp_path / "t.csv", "ts,price,size,note", *rows)
+    events, issues, _ = read(path, on_bad="skip")
+    assert [(event.price, event.size) for event in events[-2:]] == [(10.5, 0.5), (11, 2)]
+    assert len(events) == 102
+    assert issues == ["t.csv:103: price: not a number: 'abc': 1 row skipped"]
+    assert failure(path).startswith(f"{path}:103: price: not a number: 'abc'")
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_a_line_set_aside_beyond_the_first_block_resumes_the_stream_after_it(
+        tmp_path: Path, monkeypatch: Any, gzipped: bool) -> None:
+    """The stream resumes from the byte after the lines read by hand: pyarrow's own row skipping
+    reaches no further than its first block ("Could not skip initial rows")."""
+    monkeypatch.setattr("desk.data.csv_rows.BLOCK", 1 << 10)
+    monkeypatch.setattr("desk.data.csv_rows.CHUNK_LINES", 8)
+    rows = [f"{T0 + i * S},{10 + i % 3},1" for i in range(200)]
+    rows[150] = f"{T0 + 150 * S},10"
+    path = csv(tmp_path / "t.csv", "ts,price,size", *rows)
+    if gzipped:
+        zipped = tmp_path / "t.csv.gz"
+        zipped.write_bytes(gzip.compress(path.read_bytes()))
+        path = zipped
+    events, issues, _ = read(path, on_bad="skip", format="csv")
+    assert [event.ts for event in events] == [T0 + i * S for i in range(200) if i != 150]
+    assert issues == [f"{path.name}:152: expected 3 columns, found 2: 1 line skipped"]
 
 
 def test_several_trades_at_one_time_are_not_duplicates_without_a_trade_id(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.csv as pacsv
@@ -364,11 +365,27 @@ def _long_csv(path: Path, last: str) -> Path:
     return path
 
 
+def test_fractions_after_a_first_block_of_whole_numbers_and_whole_seconds_import(
+        tmp_path: Path) -> None:
+    """pyarrow types a column by its first 4 MB: whole sizes and whole-second times there must
+    not make a later `0.5` or `.25` fail."""
+    src = tmp_path / "late.csv"
+    start = datetime(2024, 1, 2, tzinfo=UTC)
+    body = "".join(f"{start + timedelta(seconds=i):%Y-%m-%dT%H:%M:%SZ},{100 + i % 7},{1 + i % 3}\n"
+                   for i in range(170_000))
+    src.write_text("time,price,size\n" + body + "2024-01-04T00:00:00.25Z,100.5,0.5\n")
+    assert src.stat().st_size > 4 << 20
+    run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X",
+               columns={"ts": "time"})
+    last = rows(tmp_path / "o.parquet")[-1]
+    assert (last["ts"], last["price"], last["size"]) == (ns("2024-01-04T00:00:00.25Z"), 100.5, 0.5)
+
+
 def test_a_bad_number_beyond_the_first_block_still_names_its_line(tmp_path: Path) -> None:
     """pyarrow does not say the row of a value that misfits a column typed by the first block."""
     src = _long_csv(tmp_path / "long.csv", "300000,1O1.5,1,7\n")
     with pytest.raises(DataError, match=r"long.csv:300002: column 'price' \(desk field 'price'\): "
-                                        r"expected a number like the rows before, found '1O1.5'"):
+                                        r"expected a number, found '1O1.5'"):
         run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X",
                    ts_unit="s")
     src = _long_csv(tmp_path / "long.csv", "300000,n/a,1,7\n")  # a null word: no price at all

@@ -17,9 +17,9 @@ import gzip
 import io
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO, cast
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -32,25 +32,39 @@ BLOCK = 1 << 22
 CHUNK_LINES = 65_536
 """Lines split by hand after a parse error, before streaming resumes."""
 _SPLIT_ERROR = re.compile(r"Expected \d+ columns, got \d+")
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+_CONVERSION = re.compile(r"In CSV column #(\d+): .*CSV conversion error to ")
 
 
 class CsvRows:
     """Record batches of one CSV file; rows keep their line numbers even when lines are dropped.
 
+    pyarrow types each column by the file's first block and holds later blocks to it, so a
+    size column of whole numbers for 4 MB fails at its first `0.5`. The price and size columns
+    are read as floats from the start, and a column whose later value does not fit its type
+    is read again as text from the batch it failed in: the data checks read text as numbers
+    or times, and name the rows that are neither.
+
     Args:
         path: the file (`.gz` is read through gzip).
         skip: set bad lines aside and go on (`data.on_bad = "skip"`); otherwise the first fails.
+        numbers: the columns that hold prices and sizes.
     """
 
-    def __init__(self, path: Path, skip: bool) -> None:
+    def __init__(self, path: Path, skip: bool, numbers: Collection[str] = ()) -> None:
         self.path = path
         self.skip = skip
+        self._types = {name: pa.float64() for name in numbers}
+        """Column types set, not inferred: numbers as floats, and columns made text."""
         self.bad_lines: list[int] = []
         """Line numbers of every line set aside so far, in order."""
         self.pending: list[tuple[int, int, int, str]] = []
         """(line, expected fields, found fields, text) set aside and not yet reported."""
         self._consumed = 0
         """Physical lines read so far, the header included."""
+        self._offset = 0
+        self._offset_line = 0
+        """Byte `_offset` of the file's text starts line `_offset_line + 1`."""
         self._rows = 0
         """Rows delivered so far."""
         self._shifts = LineShifts()
@@ -82,6 +96,11 @@ class CsvRows:
                     yield batch
                 return
             except pa.ArrowInvalid as error:
+                if self._as_text(str(error), names):
+                    if names is None:
+                        names = self._header()
+                        self._consumed = 1
+                    continue  # read again from the failing batch's first line
                 if _SPLIT_ERROR.search(str(error)) is None:
                     raise
             if names is None:
@@ -96,16 +115,70 @@ class CsvRows:
             if ended:
                 return
 
+    def _as_text(self, error: str, names: list[str] | None) -> bool:
+        """Read as text from now on the column a conversion `error` is about; False when it is no
+        conversion error, or the column is text already."""
+        found = _CONVERSION.search(error)
+        if found is None:
+            return False
+        header = names if names is not None else self._header()
+        index = int(found[1])
+        if index >= len(header) or self._types.get(header[index]) == pa.string():
+            return False
+        self._types[header[index]] = pa.string()
+        return True
+
     def _stream(self, names: list[str] | None,
                 types: dict[str, pa.DataType] | None) -> Iterator[pa.RecordBatch]:
-        """pyarrow's streaming reader from the first line not yet read."""
-        read = pacsv.ReadOptions(block_size=BLOCK, use_threads=False,
-                                 skip_rows=self._consumed if names is not None else 0,
-                                 column_names=names)
+        """pyarrow's streaming reader from the first line not yet read. It is handed the file
+        from that line's byte on: pyarrow's `skip_rows` reaches no further than its first
+        block."""
+        read = pacsv.ReadOptions(block_size=BLOCK, use_threads=False, column_names=names)
         # blank lines stay rows (all null) so that each row is exactly one line
         parse = pacsv.ParseOptions(ignore_empty_lines=False)
-        yield from pacsv.open_csv(self.path, read_options=read, parse_options=parse,
-                                  convert_options=_convert(types))
+        if names is None:
+            yield from pacsv.open_csv(self.path, read_options=read, parse_options=parse,
+                                      convert_options=self._convert(types))
+            return
+        self._seek_line(self._consumed)
+        source = self._native_from(self._offset)
+        try:
+            yield from pacsv.open_csv(source, read_options=read, parse_options=parse,
+                                      convert_options=self._convert(types))
+        finally:
+            source.close()
+
+    def _native_from(self, offset: int) -> pa.NativeFile:
+        """The file, from byte `offset` of its text on, as a stream of pyarrow's own (no Python
+        callback for pyarrow's reader to call)."""
+        if self.path.suffix.lower() == ".gz":
+            stream = pa.CompressedInputStream(pa.OSFile(str(self.path)), "gzip")
+            while offset > 0:
+                offset -= len(stream.read(min(offset, 1 << 22)))
+            return stream
+        file = pa.OSFile(str(self.path))
+        file.seek(offset)
+        return file
+
+    def _open_binary(self) -> BinaryIO:
+        if self.path.suffix.lower() == ".gz":
+            return cast(BinaryIO, gzip.open(self.path))
+        return open(self.path, "rb")
+
+    def _seek_line(self, line: int) -> None:
+        """Find the byte where line `line + 1` starts, counting on from the last one found."""
+        if line <= self._offset_line:
+            return
+        with self._open_binary() as raw:
+            raw.seek(self._offset)
+            for text in itertools.islice(_binary_lines(raw), line - self._offset_line):
+                self._offset += len(text)
+                self._offset_line += 1
+
+    def _convert(self, types: dict[str, pa.DataType] | None) -> pacsv.ConvertOptions:
+        """Only an empty field is missing: "NaN" stays a number (and a bad price), "NA" a name."""
+        return pacsv.ConvertOptions(column_types={**(types or {}), **self._types},
+                                    null_values=[""], strings_can_be_null=True)
 
     def _open_text(self) -> IO[str]:
         if self.path.suffix.lower() == ".gz":
@@ -121,8 +194,11 @@ class CsvRows:
     def _by_hand(self, names: list[str],
                  types: dict[str, pa.DataType] | None) -> tuple[pa.RecordBatch | None, bool]:
         """Split the next lines by hand, set the bad ones aside, parse the rest: (batch, ended?)."""
-        with self._open_text() as text:
-            lines = list(itertools.islice(text, self._consumed, self._consumed + CHUNK_LINES))
+        self._seek_line(self._consumed)
+        with self._open_binary() as raw:
+            raw.seek(self._offset)
+            raw_lines = list(itertools.islice(_binary_lines(raw), CHUNK_LINES))
+        lines = [line.decode("utf-8", errors="replace") for line in raw_lines]
         ended = len(lines) < CHUNK_LINES
         good: list[str] = []
         reader = csv.reader(lines)
@@ -150,20 +226,36 @@ class CsvRows:
                 good.append(record if record.endswith(("\n", "\r")) else record + "\n")
             start = end
         self._consumed += start
+        self._offset += sum(len(line) for line in raw_lines[:start])
+        self._offset_line += start
         if not good:
             return None, ended
         table = pacsv.read_csv(
             pa.BufferReader("".join(good).encode("utf-8")),
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
-            convert_options=_convert(types))
+            convert_options=self._convert(types))
         return table.combine_chunks().to_batches()[0], ended
 
 
-def _convert(types: dict[str, pa.DataType] | None) -> pacsv.ConvertOptions:
-    """Only an empty field is missing: "NaN" stays a number (and a bad price), "NA" a name."""
-    return pacsv.ConvertOptions(column_types=types or {}, null_values=[""],
-                                strings_can_be_null=True)
+def _binary_lines(raw: BinaryIO) -> Iterator[bytes]:
+    """The lines of a binary stream, each with its line end (CR LF, CR or LF, as pyarrow and
+    Python's text files split lines)."""
+    rest = b""
+    while True:
+        block = raw.read(1 << 20)
+        data = rest + block
+        if not block:
+            if data:
+                yield data
+            return
+        start = 0
+        for match in _LINE_END.finditer(data):
+            if match.end() == len(data) and data.endswith(b"\r"):
+                break  # the LF of a CR LF may open the next block
+            yield data[start:match.end()]
+            start = match.end()
+        rest = data[start:]
 
 
 def _binary(line: str) -> bool:

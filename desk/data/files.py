@@ -61,7 +61,10 @@ class FileReader:
         self.batch_rows = batch_rows
         self.issue = issue
         self.stats = DataStats()
-        self._csv = CsvRows(path, on_bad == "skip") if self.format == "csv" else None
+        required, optional = FIELDS[source.kind]
+        numbers = [source.columns.get(field, field) for field in required + optional
+                   if field in PRICE_FIELDS or field in SIZE_FIELDS]
+        self._csv = CsvRows(path, on_bad == "skip", numbers) if self.format == "csv" else None
         self.locator = Locator(path, self.format, self._csv, source.columns)
         """Names rows and columns in the file's own terms."""
         self._filter = RowFilter(source, on_bad, go_on, self.locator, issue, self.stats,

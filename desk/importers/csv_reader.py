@@ -33,7 +33,9 @@ def csv_batches(path: Path, opts: ImportOptions,
     stream = open_binary(path, meter, text="a CSV file")
     read = pacsv.ReadOptions(block_size=1 << 22, autogenerate_column_names=not opts.header)
     parse = pacsv.ParseOptions(delimiter=opts.csv_delimiter)
-    convert_ = pacsv.ConvertOptions(strings_can_be_null=True, include_columns=columns)
+    types = _column_types(opts, names, header, first)
+    convert_ = pacsv.ConvertOptions(strings_can_be_null=True, include_columns=columns,
+                                    column_types=types)
     before = 0
     lines = ScannedLines(lambda: text_stream(path, Meter(), "a CSV file"), opts.csv_delimiter,
                          opts.header)
@@ -45,7 +47,7 @@ def csv_batches(path: Path, opts: ImportOptions,
                 before += batch.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         raise DataError(_csv_error(path, opts, header, column_fields(path, opts, header), before,
-                                   first_line(error))) from None
+                                   first_line(error), types)) from None
     except READ_ERRORS as error:
         raise DataError(f"{path}: cannot read after row {before}: {first_line(error)}") from None
     finally:
@@ -75,17 +77,43 @@ def _no_header_row(path: Path, first: list[str], names: dict[str, str]) -> None:
 
 def _csv_header(path: Path, opts: ImportOptions) -> tuple[list[str], list[str]]:
     """The column names (the header row's, or f0, f1, ... (pyarrow's) for a file without one),
-    and the first row's fields."""
+    and the first data row's fields ([] when there is none)."""
     with text_stream(path, Meter(), "a CSV file") as stream:
         try:
-            first = next(csv.reader(stream, delimiter=opts.csv_delimiter), None)
+            records = (row for row in csv.reader(stream, delimiter=opts.csv_delimiter) if row)
+            first = next(records, None)
+            data = next(records, []) if opts.header else first
         except csv.Error as error:
             raise DataError(f"{path}:1: not CSV: {error}") from None
         except READ_ERRORS as error:
             raise DataError(f"{path}: cannot read: {first_line(error)}") from None
     if not first:
         raise DataError(f"{path}: the file has no rows")
-    return (first if opts.header else [f"f{i}" for i in range(len(first))]), first
+    return (first if opts.header else [f"f{i}" for i in range(len(first))]), data or []
+
+
+def _column_types(opts: ImportOptions, names: dict[str, str], header: list[str],
+                  data: list[str]) -> dict[str, pa.DataType]:
+    """Types set before reading, not inferred from the first block and then held to: a size
+    column of whole numbers for 4 MB would fail at its first `0.5`, and text times of whole
+    seconds at their first fraction. Prices and sizes are floats; text times stay text (the
+    time column reads them)."""
+    types = {column: pa.float64() for field, column in names.items() if field in PRICES + SIZES}
+    ts = names.get("ts")
+    if ts is not None and ts in header:
+        index = header.index(ts)
+        text = data[index].strip() if index < len(data) else ""
+        if opts.ts_format or (text and not _number(text)):
+            types[ts] = pa.string()
+    return types
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 _CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to (\w+): "
@@ -94,7 +122,7 @@ _WIDTH = re.compile(r"Expected (\d+) columns, got (\d+)")
 
 
 def _csv_error(path: Path, opts: ImportOptions, header: list[str], fields: dict[str, str],
-               before: int, message: str) -> str:
+               before: int, message: str, types: dict[str, pa.DataType]) -> str:
     """pyarrow's CSV error, with the row it is about found by reading the file again with
     Python's `csv` from the first row of the failing block (pyarrow does not say the row)."""
     conversion, width = _CONVERSION.search(message), _WIDTH.search(message)
@@ -118,8 +146,9 @@ def _csv_error(path: Path, opts: ImportOptions, header: list[str], fields: dict[
                         column = header[index]
                         field = f" (desk field {fields[column]!r})" if column in fields else ""
                         kind = "a number" if conversion[2] in ("double", "int64") else conversion[2]
+                        inferred = "" if column in types else " like the rows before"
                         return (f"{path}:{start}: column {column!r}{field}: expected "
-                                f"{kind} like the rows before, found {value!r}")
+                                f"{kind}{inferred}, found {value!r}")
                 elif width is not None and len(row) != int(width[1]):
                     return (f"{path}:{start}: {len(row)} fields, expected "
                             f"{width[1]} like the header")
