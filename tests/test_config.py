@@ -43,6 +43,13 @@ def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
     assert lines[1].endswith("session.start_cash: Input should be greater than 0")
 
 
+def test_a_fixed_slippage_of_the_whole_price_or_more_is_refused(tmp_path: Path) -> None:
+    # 100% or more would sell at a price of zero or less
+    message = _load(tmp_path, MINIMAL + "[execution]\nslippage = { bps = 10_000 }\n")
+    assert message == (f"{tmp_path / 's.toml'}: execution.slippage.bps: "
+                       "Input should be less than 10000")
+
+
 def test_list_items_are_named_by_index(tmp_path: Path) -> None:
     message = _load(tmp_path, MINIMAL + '[[risk.schedule]]\nat = "+1s"\nrule = "cash"\n')
     assert "risk.schedule[0]: give `param` and `value`, or `enabled`" in message

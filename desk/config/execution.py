@@ -31,8 +31,9 @@ class LatencyModel(Model):
 
 class SlippageModel(Model):
     model: Literal["fixed", "sqrt"] = "fixed"
-    bps: NonNegFloat = 0.0
-    """Fixed cost per fill, in basis points of the price."""
+    bps: Annotated[float, Field(ge=0, lt=10_000)] = 0.0
+    """Fixed cost per fill, in basis points of the price: below 10,000 (100%), or a sell would
+    fill at a price of zero or less."""
     k: NonNegFloat = 1.0
     """Square-root impact: k · σ · sqrt(q / ADV)."""
     daily_volume: PositiveFloat = 1_000_000.0
