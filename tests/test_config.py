@@ -50,6 +50,25 @@ def test_a_fixed_slippage_of_the_whole_price_or_more_is_refused(tmp_path: Path) 
                        "Input should be less than 10000")
 
 
+@pytest.mark.parametrize(("section", "key", "words"), [
+    ('entry_latency = { model = "constant", ms = 100, jitter_ms = 50 }',
+     "execution.entry_latency.jitter_ms", "the constant model takes no jitter_ms (it takes: ms)"),
+    ('response_latency = { model = "uniform", ms = 1, sigma = 0.8 }',
+     "execution.response_latency.sigma", "the uniform model takes no sigma (it takes: ms, "
+     "jitter_ms)"),
+    ('feed_latency = { model = "empirical", ms = 5, samples_ms = [1, 2] }',
+     "execution.feed_latency.ms", "the empirical model takes no ms (it takes: samples_ms)"),
+    ("slippage = { bps = 1, k = 2 }", "execution.slippage.k",
+     "the fixed model takes no k (it takes: bps)"),
+    ("queue_power = 3.0", "execution.queue_power",
+     "the conservative queue model takes no queue_power (it takes: nothing more)"),
+])
+def test_a_key_the_chosen_model_does_not_read_is_refused_not_ignored(
+        tmp_path: Path, section: str, key: str, words: str) -> None:
+    message = _load(tmp_path, MINIMAL + f"[execution]\n{section}\n")
+    assert message == f"{tmp_path / 's.toml'}: {key}: {words}"
+
+
 def test_list_items_are_named_by_index(tmp_path: Path) -> None:
     message = _load(tmp_path, MINIMAL + '[[risk.schedule]]\nat = "+1s"\nrule = "cash"\n')
     assert "risk.schedule[0]: give `param` and `value`, or `enabled`" in message
