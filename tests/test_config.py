@@ -207,6 +207,17 @@ def test_operator_actions_are_checked_when_the_session_loads_as_the_schedule_is(
         assert _load(tmp_path, MINIMAL + _actions(keys)) == where + line, keys
 
 
+def test_a_negative_cash_buffer_is_refused_saying_that_zero_is_allowed(tmp_path: Path) -> None:
+    message = _load(tmp_path, MINIMAL + '[[risk.schedule]]\nat = "+1s"\nrule = "cash"\n'
+                    'param = "buffer_bps"\nvalue = -3\n')
+    assert message == (f"{tmp_path / 's.toml'}: risk.schedule[0].value: cash.buffer_bps must be "
+                       "zero or a positive number, not -3")
+    path = tmp_path / "s.toml"
+    path.write_text(MINIMAL + _actions('seq = 1\naction = "set"\nrule = "cash"\n'
+                                       'param = "buffer_bps"\nvalue = 0'))
+    assert load_session(path).config.operator_actions[0].value == 0
+
+
 def test_a_set_without_a_value_is_refused_and_none_removes_a_limit(tmp_path: Path) -> None:
     """TOML has no null: a `set` without `value` once removed the limit in silence."""
     message = _load(tmp_path, MINIMAL + _actions(
