@@ -3,6 +3,8 @@
 The total order is `(ts, priority, seq)`. Feed events are already in time
 order and carry the MARKET (or CONTROL) priority; scheduled events sit in a
 heap. On a tie of `(ts, priority)` the feed goes first, as the older fact.
+The queue is dry when the feed is and the heap holds nothing but timed
+control changes: a change governs the events after it, and none comes.
 """
 
 from __future__ import annotations
@@ -54,9 +56,22 @@ class EventQueue:
     def peek_ts(self) -> int | None:
         """Timestamp of the next event in the total order (feed or scheduled), or None when dry."""
         feed_ts = self.peek_feed_ts()
+        if feed_ts is None and self._only_controls():
+            return None
         if self._heap and (feed_ts is None or self._heap[0][0] < feed_ts):
             return self._heap[0][0]
         return feed_ts
+
+    def _only_controls(self) -> bool:
+        """Whether the heap holds nothing but control changes (or nothing)."""
+        heap = self._heap
+        return not heap or (heap[0][1] == Priority.CONTROL
+                            and all(entry[1] == Priority.CONTROL for entry in heap))
+
+    def left_over(self) -> list[Any]:
+        """The control changes still scheduled once the queue is dry, in time order: due after
+        the last event, they never applied."""
+        return [entry[3] for entry in sorted(self._heap)] if self._only_controls() else []
 
     def pop(self) -> tuple[int, Any] | None:
         """The next event in the total order with its timestamp, or None when both sources are
@@ -75,7 +90,7 @@ class EventQueue:
             self._pos += 1
             self.popped += 1
             return event.ts, event
-        if heap:
+        if heap and not self._only_controls():
             top = heapq.heappop(heap)
             self.popped += 1
             return top[0], top[3]

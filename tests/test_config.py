@@ -43,6 +43,32 @@ def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
     assert lines[1].endswith("session.start_cash: Input should be greater than 0")
 
 
+def test_a_fixed_slippage_of_the_whole_price_or_more_is_refused(tmp_path: Path) -> None:
+    # 100% or more would sell at a price of zero or less
+    message = _load(tmp_path, MINIMAL + "[execution]\nslippage = { bps = 10_000 }\n")
+    assert message == (f"{tmp_path / 's.toml'}: execution.slippage.bps: "
+                       "Input should be less than 10000")
+
+
+@pytest.mark.parametrize(("section", "key", "words"), [
+    ('entry_latency = { model = "constant", ms = 100, jitter_ms = 50 }',
+     "execution.entry_latency.jitter_ms", "the constant model takes no jitter_ms (it takes: ms)"),
+    ('response_latency = { model = "uniform", ms = 1, sigma = 0.8 }',
+     "execution.response_latency.sigma", "the uniform model takes no sigma (it takes: ms, "
+     "jitter_ms)"),
+    ('feed_latency = { model = "empirical", ms = 5, samples_ms = [1, 2] }',
+     "execution.feed_latency.ms", "the empirical model takes no ms (it takes: samples_ms)"),
+    ("slippage = { bps = 1, k = 2 }", "execution.slippage.k",
+     "the fixed model takes no k (it takes: bps)"),
+    ("queue_power = 3.0", "execution.queue_power",
+     "the conservative queue model takes no queue_power (it takes: nothing more)"),
+])
+def test_a_key_the_chosen_model_does_not_read_is_refused_not_ignored(
+        tmp_path: Path, section: str, key: str, words: str) -> None:
+    message = _load(tmp_path, MINIMAL + f"[execution]\n{section}\n")
+    assert message == f"{tmp_path / 's.toml'}: {key}: {words}"
+
+
 def test_list_items_are_named_by_index(tmp_path: Path) -> None:
     message = _load(tmp_path, MINIMAL + '[[risk.schedule]]\nat = "+1s"\nrule = "cash"\n')
     assert "risk.schedule[0]: give `param` and `value`, or `enabled`" in message
@@ -179,6 +205,17 @@ def test_operator_actions_are_checked_when_the_session_loads_as_the_schedule_is(
     }
     for keys, line in cases.items():
         assert _load(tmp_path, MINIMAL + _actions(keys)) == where + line, keys
+
+
+def test_a_negative_cash_buffer_is_refused_saying_that_zero_is_allowed(tmp_path: Path) -> None:
+    message = _load(tmp_path, MINIMAL + '[[risk.schedule]]\nat = "+1s"\nrule = "cash"\n'
+                    'param = "buffer_bps"\nvalue = -3\n')
+    assert message == (f"{tmp_path / 's.toml'}: risk.schedule[0].value: cash.buffer_bps must be "
+                       "zero or a positive number, not -3")
+    path = tmp_path / "s.toml"
+    path.write_text(MINIMAL + _actions('seq = 1\naction = "set"\nrule = "cash"\n'
+                                       'param = "buffer_bps"\nvalue = 0'))
+    assert load_session(path).config.operator_actions[0].value == 0
 
 
 def test_a_set_without_a_value_is_refused_and_none_removes_a_limit(tmp_path: Path) -> None:

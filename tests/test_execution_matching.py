@@ -119,6 +119,18 @@ def test_square_root_impact_is_k_sigma_sqrt_q_over_adv(tmp_path: Path) -> None:
     assert fill["details"]["qty"] == -10_000
 
 
+def test_a_sell_whose_impact_passes_the_whole_price_fills_at_one_tick_never_at_zero_or_below(
+        tmp_path: Path) -> None:
+    rows = quote(0, 99.90, 50_000, 100.00, 50_000) + trade(100, 99.9, 1)
+    # 100 · 0.015 · sqrt(50_000 / 100_000) ≈ 106%: the model's sell price is below zero
+    slippage = {"model": "sqrt", "k": 100.0, "daily_vol_bps": 150, "daily_volume": 100_000}
+    engine, _, journal = run_script(tmp_path, rows, [[0, "order", -50_000, None]],
+                                    {"slippage": slippage})
+    (fill,) = of_kind(journal, "fill")
+    assert fill["details"]["price"] == 0.01
+    assert engine.portfolio.cash == pytest.approx(1_000_000 + 50_000 * 0.01)
+
+
 def test_volume_share_cap_without_a_book_limits_each_take_to_a_share_of_the_quote(
         tmp_path: Path) -> None:
     rows = (quote(0, 99.90, 100, 100.00, 100) + quote(10, 99.90, 100, 100.00, 100)

@@ -157,8 +157,10 @@ def test_no_fill_happens_before_submit_plus_entry_latency(
     steps_run = [list(step) for i, step in enumerate(script)
                  if step[1] == "order" or step[2] < sum(s[1] == "order" for s in script[:i])]
     model, ms, jitter = entry
-    execution = {"entry_latency": {"model": model, "ms": ms if model != "lognormal" else ms + 1,
-                                   "jitter_ms": jitter},
+    entry: dict[str, Any] = {"model": model, "ms": ms if model != "lognormal" else ms + 1}
+    if model == "uniform":
+        entry["jitter_ms"] = jitter
+    execution = {"entry_latency": entry,
                  "response_latency": {"model": "constant", "ms": response},
                  "max_volume_share": share}
     with tempfile.TemporaryDirectory() as folder:

@@ -45,3 +45,16 @@ def test_empty_batches_in_the_feed_are_passed_over() -> None:
     queue = EventQueue(iter([[], [_trade(1)], [], [_trade(2)]]))
     assert queue.peek_feed_ts() == 1
     assert [queue.pop()[0], queue.pop()[0], queue.pop()] == [1, 2, None]  # type: ignore[index]
+
+
+def test_the_queue_is_dry_when_only_control_changes_are_left_after_the_feed() -> None:
+    queue = EventQueue(iter([[_trade(10)]]))
+    queue.schedule(50, Priority.CONTROL, RuleToggled(50, "cash", False))
+    queue.schedule(20, Priority.REPORT, OrderArrived(20, 1))
+    queue.schedule(15, Priority.CONTROL, RuleToggled(15, "cash", True))
+    times = []
+    while (item := queue.pop()) is not None:
+        times.append(item[0])
+    assert times == [10, 15, 20]
+    assert queue.peek_ts() is None
+    assert queue.left_over() == [RuleToggled(50, "cash", False)]

@@ -122,6 +122,40 @@ def test_a_limit_change_at_the_same_time_as_a_trade_governs_that_trade() -> None
     assert engine.stats.blocked_by == {"kill_switch": 1}
 
 
+def test_a_change_scheduled_after_the_last_event_is_not_applied_and_is_journaled_at_the_end(
+        ) -> None:
+    session = make_session(strategy=THREE_BUYS, risk={"schedule": [
+        {"at": "+1h", "rule": "max_order_size", "param": "max_qty", "value": 5},
+        {"at": "+2h", "rule": "cash", "enabled": False}]})
+    engine = Engine(session, None, strict=True)
+    engine.run()
+    assert records(engine, "limit_change") == records(engine, "rule_toggle") == []
+    (late,) = records(engine, "control_error")
+    end = records(engine, "end")[0]
+    last_market = max(r["ts_ns"] for r in records(engine, "market"))
+    first_ts = records(engine, "session")[0]["ts_ns"]
+    assert late["ts_ns"] == end["ts_ns"] < first_ts + 3600 * SECOND
+    assert end["ts_ns"] >= last_market
+    assert late["why"] == ("2 scheduled risk changes not applied: due from 2024-01-02 "
+                           "15:30:00.000000 on, after the replay's last event "
+                           "(max_order_size.max_qty = 5, cash switched off)")
+    assert late["details"]["due"] == [first_ts + 3600 * SECOND, first_ts + 7200 * SECOND]
+    assert engine.risk.rule("cash").enabled
+
+
+def test_a_change_scheduled_before_the_first_event_is_in_force_from_the_start() -> None:
+    session = make_session(strategy=THREE_BUYS, risk={"schedule": [
+        {"at": "2020-01-01T00:00:00Z", "rule": "max_order_size", "param": "max_qty",
+         "value": 5}]})
+    engine = Engine(session, None, strict=True)
+    engine.run()
+    first_ts = records(engine, "session")[0]["ts_ns"]
+    (change,) = records(engine, "limit_change")
+    assert change["ts_ns"] == first_ts
+    assert change["seq"] == 1
+    assert engine.stats.blocked_by == {"max_order_size": 3}
+
+
 def write_mixed(path: Path, control_rows: list[tuple[int, str, str, str]]) -> None:
     """A minute of one-second quotes and trades for ACME, with risk_limit rows among them."""
     lines = ["ts,kind,instrument,price,size,bid,bid_size,ask,ask_size,rule,param,value"]

@@ -8,8 +8,9 @@ from typing import Any
 from desk.config import OperatorAction, limit_value
 from desk.engine.state import EngineState
 from desk.events import ModeReset, RiskLimitChanged, RuleToggled
-from desk.figures import num
+from desk.figures import counted, num
 from desk.risk.engine import ModeChange
+from desk.timeutil import format_ns
 
 
 def _limit(value: Any) -> str:
@@ -50,6 +51,19 @@ class ControlSide(EngineState):
         self.journal.record("rule_toggle", event.ts, f"{event.rule} switched "
                             f"{'on' if event.enabled else 'off'} (by {event.source})",
                             rule=event.rule, enabled=event.enabled, source=event.source)
+
+    def _late_changes(self, changes: list[RiskLimitChanged | RuleToggled]) -> None:
+        """Journal the scheduled changes due after the replay's last event: never applied, as
+        nothing came for them to govern, and not dropped in silence."""
+        if not changes:
+            return
+        said = ", ".join(f"{c.rule}.{c.param} = {_limit(c.value)}"
+                         if isinstance(c, RiskLimitChanged)
+                         else f"{c.rule} switched {'on' if c.enabled else 'off'}" for c in changes)
+        count = counted(len(changes), "scheduled risk change")
+        self.journal.record("control_error", self.now, f"{count} not applied: due from "
+                            f"{format_ns(changes[0].ts)} on, after the replay's last event "
+                            f"({said})", source="schedule", due=[c.ts for c in changes])
 
     def _on_mode_reset(self, event: ModeReset) -> None:
         try:

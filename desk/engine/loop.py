@@ -154,7 +154,8 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
             feed_latency=self.feed_latency.describe() if self.feed_latency else None,
             execution=cfg.execution.model_dump(exclude={"entry_latency", "response_latency",
                                                         "feed_latency"}))
-        for ts, item in self._scheduled:
+        for at, item in self._scheduled:
+            ts = max(at, start_ts)  # due before the first event: in force from the start
             if item.param is not None:
                 self.queue.schedule(ts, Priority.CONTROL, RiskLimitChanged(
                     ts, item.rule, item.param, limit_value(item.value), "schedule"))
@@ -379,6 +380,7 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
                                 f"not applied: recorded before event {left[0].seq:,}, and the "
                                 f"replay ended after {counted(self.queue.popped, 'event')}",
                                 source="operator", seqs=[a.seq for a in left])
+        self._late_changes(self.queue.left_over())
         self._call_strategy(self.strategy.on_stop)
         p = self.portfolio
         self.journal.record(

@@ -333,7 +333,11 @@ _FILLED, _CAPPED, _CASH, _EXHAUSTED = "filled", "capped", "cash", "exhausted"
 
 
 def _round_away(price: float, tick: float, side: int) -> float:
-    """Round to the tick, against us: up for a buy, down for a sell."""
+    """Round to the tick, against us: up for a buy, down for a sell; never below one tick.
+
+    Square-root impact has no ceiling: a sell large enough against the daily
+    volume would move the price to zero or below, which no venue prints.
+    """
     steps = price / tick
-    steps = math.ceil(steps - 1e-9) if side > 0 else math.floor(steps + 1e-9)
+    steps = math.ceil(steps - 1e-9) if side > 0 else max(math.floor(steps + 1e-9), 1)
     return round(steps * tick, 10)

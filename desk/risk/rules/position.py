@@ -187,8 +187,11 @@ class Cash(Rule):
                                                                     x.multiplier)
 
     def coerce(self, param: str, value: Any) -> Any:
-        if param == "buffer_bps" and value == 0 and not isinstance(value, bool):
-            return 0.0  # no buffer is a valid choice
+        if param == "buffer_bps" and isinstance(value, (int, float)) \
+                and not isinstance(value, bool) and value <= 0:
+            if value == 0:
+                return 0.0  # no buffer is a valid choice
+            raise ValueError(f"cash.buffer_bps must be zero or a positive number, not {value!r}")
         return super().coerce(param, value)
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
