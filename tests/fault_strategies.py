@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
-from desk.strategy import Strategy
+from desk.strategy import Context, Params, Strategy
 
 
 class Cheat(Strategy):
@@ -31,3 +32,31 @@ class BuysThenBreaks(Strategy):
             self.ctx.target(trade.instrument, 20, "enter")
         elif self.ctx.portfolio.position(trade.instrument) != 0:
             raise ValueError(f"bad tick at {trade.price}")
+
+
+class AskParams(Params):
+    ask: str
+    """Which impossible order to ask for: a key of `AsksBadly.ASKS`."""
+
+
+class AsksBadly(Strategy):
+    """On its first trade asks for an order no order can be made of, as `params.ask` says."""
+
+    Params = AskParams
+    ASKS: ClassVar[dict[str, Callable[[Context, str], object]]] = {
+        "nan qty": lambda ctx, s: ctx.order(s, float("nan"), "nan"),
+        "inf target": lambda ctx, s: ctx.target(s, float("inf"), "inf"),
+        "text qty": lambda ctx, s: ctx.order(s, "5", "text"),  # type: ignore[arg-type]
+        "nan limit": lambda ctx, s: ctx.target(s, 5, "limit", limit=float("nan")),
+        "reason 42": lambda ctx, s: ctx.order(s, 5, 42),  # type: ignore[arg-type]
+        "reason None": lambda ctx, s: ctx.target(s, 5, None),  # type: ignore[arg-type]
+        "tif FOK": lambda ctx, s: ctx.order(s, 5, "fok", limit=100.0, tif="FOK"),
+    }
+
+    def on_start(self) -> None:
+        self.asked = False
+
+    def on_trade(self, trade: Any) -> None:
+        if not self.asked:
+            self.asked = True
+            self.ASKS[self.params.ask](self.ctx, trade.instrument)  # type: ignore[attr-defined]

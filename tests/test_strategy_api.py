@@ -8,6 +8,7 @@ import pytest
 from conftest import make_session, run_engine
 from pydantic import field_validator
 
+from desk.audit import read_journal
 from desk.errors import StrategyError
 from desk.strategy import Context, Params, Strategy, find_strategy, make_params, make_strategy
 from strategies.momentum import Momentum
@@ -114,3 +115,30 @@ def test_inf_and_nan_are_refused_at_any_depth_of_the_parameters() -> None:
     with pytest.raises(StrategyError, match=r"^s.toml: strategy.params.threshold: Input should "
                                             r"be a finite number \(not inf\)$"):
         make_params(Momentum, {"threshold": float("inf")}, "s.toml")
+
+
+_BAD_ASKS = {
+    "nan qty": "ValueError: ctx.order: qty nan for ACME is not a finite number",
+    "inf target": "ValueError: ctx.target: qty inf for ACME is not a finite number",
+    "text qty": "TypeError: ctx.order: qty '5' for ACME is not a number",
+    "nan limit": "ValueError: ctx.target: limit nan for ACME is not a finite number",
+    "reason 42": "TypeError: ctx.order: reason 42 is not text (a str)",
+    "reason None": "TypeError: ctx.target: reason None is not text (a str)",
+    "tif FOK": "ValueError: ctx.order: tif 'FOK' is neither 'GTC' nor 'IOC'",
+}
+
+
+@pytest.mark.parametrize("ask", list(_BAD_ASKS))
+def test_an_order_no_order_can_be_made_of_is_the_strategys_fault_named_by_its_argument(
+        tmp_path: Path, ask: str) -> None:
+    """A reason that was not text stopped the journal's writer, and the run lost its journal;
+    a nan quantity failed in the lot rounding as `cannot convert float NaN to integer`."""
+    session = make_session(strategy={"use": "fault_strategies:AsksBadly",
+                                     "params": {"ask": ask}})
+    run_engine(session, tmp_path / "journal.arrow")
+    records = read_journal(tmp_path / "journal.arrow").to_pylist()
+    kinds = [r["kind"] for r in records]
+    assert kinds[0] == "session" and kinds[-1] == "end"
+    assert not {"signal", "intent", "order"} & set(kinds)
+    errors = [r["why"] for r in records if r["kind"] == "strategy_error"]
+    assert errors == [f"strategy raised in on_trade: {_BAD_ASKS[ask]} (fault 1 of 3)"]
