@@ -60,3 +60,11 @@ class AsksBadly(Strategy):
         if not self.asked:
             self.asked = True
             self.ASKS[self.params.ask](self.ctx, trade.instrument)  # type: ignore[attr-defined]
+
+
+class OrdersInInit(Strategy):
+    """Asks for a position in its constructor, before the run has started."""
+
+    def __init__(self, params: Params, ctx: Context) -> None:
+        super().__init__(params, ctx)
+        ctx.target("ACME", 5, "from the constructor")

@@ -9,6 +9,7 @@ from conftest import make_session, run_engine
 from pydantic import field_validator
 
 from desk.audit import read_journal
+from desk.engine import Engine
 from desk.errors import StrategyError
 from desk.strategy import Context, Params, Strategy, find_strategy, make_params, make_strategy
 from strategies.momentum import Momentum
@@ -142,3 +143,16 @@ def test_an_order_no_order_can_be_made_of_is_the_strategys_fault_named_by_its_ar
     assert not {"signal", "intent", "order"} & set(kinds)
     errors = [r["why"] for r in records if r["kind"] == "strategy_error"]
     assert errors == [f"strategy raised in on_trade: {_BAD_ASKS[ask]} (fault 1 of 3)"]
+
+
+def test_an_order_from_the_strategys_constructor_stops_the_run_before_it_starts(
+        tmp_path: Path) -> None:
+    """It was sent at time 0, journaled before the session record, and ended unfilled against
+    a market that did not exist yet."""
+    session = make_session(strategy={"use": "fault_strategies:OrdersInInit", "params": {}})
+    with pytest.raises(StrategyError) as caught:
+        Engine(session, tmp_path / "journal.arrow")
+    assert str(caught.value) == (
+        "session: strategy.use: OrdersInInit.__init__ raised RuntimeError: ctx.target: the "
+        "run has not started: send orders from on_start on, not from __init__")
+    assert not (tmp_path / "journal.arrow").exists()

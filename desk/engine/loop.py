@@ -126,10 +126,11 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         }
         self.strategy_active = True
         self.strategy_faults = 0
+        self._started = False
+        """Whether `start()` has run: the strategy's constructor may not order before it."""
         self.strategy = self._load_strategy()
         self._hears_fills = type(self.strategy).on_fill is not Strategy.on_fill
         """Whether the strategy overrides `on_fill`: if not, no `FillInfo` is made per fill."""
-        self._started = False
         self._invariants = Invariants(self) if strict else None
         self.risk.changed = self._unsteady
         self._band: list[Any] = [None, math.inf, -math.inf]
