@@ -68,3 +68,27 @@ class OrdersInInit(Strategy):
     def __init__(self, params: Params, ctx: Context) -> None:
         super().__init__(params, ctx)
         ctx.target("ACME", 5, "from the constructor")
+
+
+class StopParams(Params):
+    breaks: bool = False
+    """Raise on every trade after the first, so that the strategy is stopped by its faults."""
+
+
+class FlattensAtStop(Strategy):
+    """Buys 20 on its first trade and goes flat in `on_stop`."""
+
+    Params = StopParams
+
+    def on_start(self) -> None:
+        self.asked = False
+
+    def on_trade(self, trade: Any) -> None:
+        if not self.asked:
+            self.asked = True
+            self.ctx.target(trade.instrument, 20, "enter")
+        elif self.params.breaks:  # type: ignore[attr-defined]
+            raise ValueError("broken")
+
+    def on_stop(self) -> None:
+        self.ctx.target("ACME", 0, "the data is over: go flat")

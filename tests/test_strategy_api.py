@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import make_session, run_engine
@@ -156,3 +157,30 @@ def test_an_order_from_the_strategys_constructor_stops_the_run_before_it_starts(
         "session: strategy.use: OrdersInInit.__init__ raised RuntimeError: ctx.target: the "
         "run has not started: send orders from on_start on, not from __init__")
     assert not (tmp_path / "journal.arrow").exists()
+
+
+def _flattens_at_stop(tmp_path: Path, breaks: bool) -> tuple[Engine, list[dict[str, Any]]]:
+    session = make_session(strategy={"use": "fault_strategies:FlattensAtStop",
+                                     "params": {"breaks": breaks}})
+    engine = run_engine(session, tmp_path / "journal.arrow")
+    return engine, read_journal(tmp_path / "journal.arrow").to_pylist()
+
+
+def test_an_order_sent_from_on_stop_reaches_the_venue_before_the_run_ends(
+        tmp_path: Path) -> None:
+    """It was journaled as sent and never arrived: the run ended with it in flight, the
+    position open, and its signal caused by a market event long past."""
+    engine, records = _flattens_at_stop(tmp_path, breaks=False)
+    signal = next(r for r in records if r["why"] == "the data is over: go flat")
+    assert signal["cause"] is None  # it follows from no market event
+    after = [r["kind"] for r in records[records.index(signal):]]
+    assert after == ["signal", "intent", "risk", "order", "arrival", "fill", "execution", "end"]
+    assert engine.portfolio.positions["ACME"].qty == 0
+
+
+def test_a_strategy_stopped_by_its_faults_is_not_called_at_the_end(tmp_path: Path) -> None:
+    """Its on_stop was called all the same, and its orders were sent after it was stopped."""
+    engine, records = _flattens_at_stop(tmp_path, breaks=True)
+    stopped = next(i for i, r in enumerate(records) if r["kind"] == "strategy_stopped")
+    assert [r["kind"] for r in records[stopped + 1:]] == ["end"]
+    assert engine.portfolio.positions["ACME"].qty == 20
