@@ -173,6 +173,12 @@ def find_strategy(use: str, where: str | None = None) -> type[Strategy]:
                                 f"{_one_line(error)}") from error
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
         raise StrategyError(f"{prefix}{use!r} is not a subclass of desk.strategy.Strategy")
+    model = cls.Params
+    if not (isinstance(model, type) and issubclass(model, Params)):
+        # any other model would be called at load and fail in words of its own, or, a plain
+        # pydantic model, take unknown and mistyped parameters without a word
+        raise StrategyError(f"{prefix}{cls.__name__}.Params must be a subclass of "
+                            f"desk.strategy.Params, not {getattr(model, '__qualname__', model)!r}")
     return cls
 
 

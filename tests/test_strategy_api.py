@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from conftest import make_session, run_engine
-from pydantic import field_validator
+from pydantic import BaseModel, field_validator
 
 from desk.audit import read_journal
 from desk.engine import Engine
@@ -184,3 +184,28 @@ def test_a_strategy_stopped_by_its_faults_is_not_called_at_the_end(tmp_path: Pat
     stopped = next(i for i, r in enumerate(records) if r["kind"] == "strategy_stopped")
     assert [r["kind"] for r in records[stopped + 1:]] == ["end"]
     assert engine.portfolio.positions["ACME"].qty == 20
+
+
+class _Loose(BaseModel):
+    size: float = 1
+
+
+class _LooseParams(Strategy):
+    Params = _Loose  # type: ignore[assignment]
+
+
+class _NoModel(Strategy):
+    Params = dict  # type: ignore[assignment]
+
+
+def test_parameters_that_are_not_desks_params_model_are_refused_naming_strategy_use() -> None:
+    """A plain pydantic model took unknown parameters without a word (`sise = 5` for `size`),
+    and a class that is no model failed as `AttributeError: ... 'model_validate'`."""
+    find = f"{__name__}:_LooseParams"
+    with pytest.raises(StrategyError) as caught:
+        find_strategy(find, "s.toml")
+    assert str(caught.value) == ("s.toml: strategy.use: _LooseParams.Params must be a subclass "
+                                 "of desk.strategy.Params, not '_Loose'")
+    with pytest.raises(StrategyError, match=r"^s\.toml: strategy\.use: _NoModel\.Params must be "
+                                            r"a subclass of desk\.strategy\.Params, not 'dict'$"):
+        find_strategy(f"{__name__}:_NoModel", "s.toml")
