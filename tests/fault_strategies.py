@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -92,3 +93,16 @@ class FlattensAtStop(Strategy):
 
     def on_stop(self) -> None:
         self.ctx.target("ACME", 0, "the data is over: go flat")
+
+
+class Exits(Strategy):
+    """Calls `sys.exit()` in `on_start` and on its first trade, as a script that gives up would."""
+
+    def on_start(self) -> None:
+        self.trades = 0
+        sys.exit("no edge today")
+
+    def on_trade(self, trade: Any) -> None:
+        self.trades += 1
+        if self.trades == 1:
+            sys.exit(3)

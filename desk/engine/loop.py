@@ -15,7 +15,7 @@ from desk.engine.control import ControlSide
 from desk.engine.market_side import MarketSide
 from desk.engine.order_side import OrderSide
 from desk.engine.stats import Stats
-from desk.engine.strategy_host import StrategyHost
+from desk.engine.strategy_host import FAULTS, StrategyHost
 from desk.errors import DeskError, SessionError
 from desk.events import (
     Bar,
@@ -345,7 +345,7 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
                     self._event_record = None
                     try:
                         callback(event)
-                    except Exception as error:  # as in _call_strategy
+                    except FAULTS as error:  # as in _call_strategy
                         self._strategy_fault(where, error)
                         active = self.strategy_active
                     if self._rejects:
