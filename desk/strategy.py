@@ -19,7 +19,7 @@ from desk.config import STRICT, format_location, validation_lines
 from desk.errors import StrategyError, first_line
 from desk.events import Bar, BookDelta, BookSnapshot, Quote, Trade
 from desk.market import MarketView
-from desk.orders import FillInfo, OrderInfo, RejectInfo
+from desk.orders import FillInfo, OrderInfo, RejectInfo, TimeInForce
 from desk.portfolio import PortfolioView
 
 
@@ -32,6 +32,36 @@ class Params(BaseModel):
 
 _Params = Params
 """`Params` by another name: in the body of `Strategy`, `Params` is the class attribute."""
+
+
+_TIFS = frozenset(tif.value for tif in TimeInForce)
+"""The time-in-force words `ctx.order` takes."""
+
+
+def _check_order(call: str, instrument: str, qty: float, reason: str, limit: float | None
+                 ) -> None:
+    """Refuse what a strategy asks that no order can be made of, before anything is journaled.
+
+    A reason that is not text would stop the journal's writer mid-run, and a nan or inf
+    quantity or limit would fail deep in the lot and tick rounding with words that do not
+    say which argument was wrong. The error is raised in the strategy's callback, so it is
+    journaled as the strategy's fault.
+    """
+    if not isinstance(reason, str):
+        raise TypeError(f"{call}: reason {reason!r} is not text (a str)")
+    _check_number(call, "qty", qty, instrument)
+    if limit is not None:
+        _check_number(call, "limit", limit, instrument)
+
+
+def _check_number(call: str, name: str, value: float, instrument: str) -> None:
+    """A finite number: anything `float()` takes as one (an int, a numpy scalar), not text."""
+    try:
+        finite = math.isfinite(value)
+    except TypeError:
+        raise TypeError(f"{call}: {name} {value!r} for {instrument} is not a number") from None
+    if not finite:
+        raise ValueError(f"{call}: {name} {value!r} for {instrument} is not a finite number")
 
 
 class Context:
@@ -65,6 +95,7 @@ class Context:
         A market order, or a GTC limit at `limit` (a passive way to the same target).
         Returns the order id if risk approved it, None if it was blocked or nothing was needed.
         """
+        _check_order("ctx.target", instrument, qty, reason, limit)
         if limit is None:
             return self._target(instrument, qty, reason, evidence)
         return self._target(instrument, qty, reason, evidence, limit)
@@ -73,6 +104,9 @@ class Context:
               tif: str = "GTC", **evidence: Any) -> int | None:
         """Send one order of signed `qty` (market, or limit at `limit`). Returns its id, or None
         if blocked."""
+        _check_order("ctx.order", instrument, qty, reason, limit)
+        if tif not in _TIFS:
+            raise ValueError(f"ctx.order: tif {tif!r} is neither 'GTC' nor 'IOC'")
         return self._order(instrument, qty, reason, limit, tif, evidence)
 
     def cancel(self, order_id: int, reason: str) -> bool:
@@ -139,6 +173,12 @@ def find_strategy(use: str, where: str | None = None) -> type[Strategy]:
                                 f"{_one_line(error)}") from error
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
         raise StrategyError(f"{prefix}{use!r} is not a subclass of desk.strategy.Strategy")
+    model = cls.Params
+    if not (isinstance(model, type) and issubclass(model, Params)):
+        # any other model would be called at load and fail in words of its own, or, a plain
+        # pydantic model, take unknown and mistyped parameters without a word
+        raise StrategyError(f"{prefix}{cls.__name__}.Params must be a subclass of "
+                            f"desk.strategy.Params, not {getattr(model, '__qualname__', model)!r}")
     return cls
 
 

@@ -82,3 +82,15 @@ def test_flatten_policy_closes_the_position_through_risk_and_execution(tmp_path:
     fills = [r for r in after if r["kind"] == "fill"]
     assert fills and sum(details_of(f["details"])["qty"] for f in fills) == -20
     assert engine.portfolio.positions["ACME"].qty == 0
+
+
+def test_a_strategy_that_calls_sys_exit_is_at_fault_and_the_run_goes_on(tmp_path: Path) -> None:
+    """sys.exit() in a callback ended desk at once: no error line, the journal cut short after
+    its session record, without an end."""
+    session = make_session(strategy={"use": "fault_strategies:Exits", "params": {}})
+    engine = run_engine(session, tmp_path / "journal.arrow")
+    records = read_journal(tmp_path / "journal.arrow").to_pylist()
+    assert [r["why"] for r in records if r["kind"] == "strategy_error"] == [
+        "strategy raised in on_start: SystemExit: no edge today (fault 1 of 3)",
+        "strategy raised in on_trade: SystemExit: 3 (fault 2 of 3)"]
+    assert records[-1]["kind"] == "end" and engine.strategy_active

@@ -15,7 +15,7 @@ from desk.engine.control import ControlSide
 from desk.engine.market_side import MarketSide
 from desk.engine.order_side import OrderSide
 from desk.engine.stats import Stats
-from desk.engine.strategy_host import StrategyHost
+from desk.engine.strategy_host import FAULTS, StrategyHost
 from desk.errors import DeskError, SessionError
 from desk.events import (
     Bar,
@@ -126,10 +126,13 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         }
         self.strategy_active = True
         self.strategy_faults = 0
+        self._started = False
+        """Whether `start()` has run: the strategy's constructor may not order before it."""
+        self._stopped = False
+        """Whether the strategy has been told the data is over (`on_stop`)."""
         self.strategy = self._load_strategy()
         self._hears_fills = type(self.strategy).on_fill is not Strategy.on_fill
         """Whether the strategy overrides `on_fill`: if not, no `FillInfo` is made per fill."""
-        self._started = False
         self._invariants = Invariants(self) if strict else None
         self.risk.changed = self._unsteady
         self._band: list[Any] = [None, math.inf, -math.inf]
@@ -193,6 +196,9 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
             self._apply_commands()
         try:
             item = self.queue.pop()
+            if item is None and not self._stopped:
+                self._stop_strategy()
+                item = self.queue.pop()  # an order the strategy sent from on_stop, arriving
             if item is None:
                 self._finish()
                 return False
@@ -340,7 +346,7 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
                     self._event_record = None
                     try:
                         callback(event)
-                    except Exception as error:  # as in _call_strategy
+                    except FAULTS as error:  # as in _call_strategy
                         self._strategy_fault(where, error)
                         active = self.strategy_active
                     if self._rejects:
@@ -369,6 +375,19 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
         while self.step():
             yield self.queue.popped - 1
 
+    def _stop_strategy(self) -> None:
+        """Tell the strategy the data is over, once, unless its faults stopped it already.
+
+        What it sends from `on_stop` follows from no market event, and is handled
+        before the run ends: its orders reach the venue and may fill against the last
+        market there.
+        """
+        self._stopped = True
+        if self.strategy_active:
+            self._current = None
+            self._event_record = None
+            self._call_strategy(self.strategy.on_stop)
+
     def _finish(self) -> None:
         if self.finished:
             return
@@ -381,7 +400,6 @@ class Engine(MarketSide, OrderSide, ControlSide, StrategyHost):
                                 f"replay ended after {counted(self.queue.popped, 'event')}",
                                 source="operator", seqs=[a.seq for a in left])
         self._late_changes(self.queue.left_over())
-        self._call_strategy(self.strategy.on_stop)
         p = self.portfolio
         self.journal.record(
             "end", self.now, f"replay over after {counted(self.stats.events, 'event')}: equity "

@@ -31,6 +31,13 @@ _SCALARS = frozenset((int, float, str, bool, type(None)))
 """Evidence of these types cannot change after the strategy hands it over."""
 
 
+def _before_start(call: str) -> RuntimeError:
+    """An order asked for in the strategy's constructor: the run has no time, no market and no
+    session record yet, so the order would be journaled before the run it belongs to."""
+    return RuntimeError(f"{call}: the run has not started: send orders from on_start on, not "
+                        "from __init__")
+
+
 class OrderSide(EngineState):
     """signal → intent → risk decision → order, and arrival → fill → execution quality, each
     journaled with its cause."""
@@ -48,6 +55,8 @@ class OrderSide(EngineState):
 
     def _target(self, symbol: str, qty: float, reason: str, evidence: dict[str, Any],
                 limit: float | None = None) -> int | None:
+        if not self._started:
+            raise _before_start("ctx.target")
         spec = self.specs.get(symbol)
         if spec is None:
             raise KeyError(f"unknown instrument {symbol!r}")
@@ -63,6 +72,8 @@ class OrderSide(EngineState):
 
     def _order(self, symbol: str, qty: float, reason: str, limit: float | None, tif: str,
                evidence: dict[str, Any]) -> int | None:
+        if not self._started:
+            raise _before_start("ctx.order")
         self._check_symbol(symbol)
         qty = self._round_lot(symbol, qty)
         if qty == 0:

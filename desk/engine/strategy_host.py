@@ -10,6 +10,10 @@ from desk.figures import counted
 from desk.orders import TimeInForce
 from desk.strategy import Context, Strategy, find_strategy, make_params, make_strategy
 
+FAULTS = (Exception, SystemExit)
+"""What a strategy's callback raises that is its own fault: any error, and `sys.exit()`, which
+would otherwise end the desk with the journal cut short. Ctrl-C and SIGTERM are not."""
+
 
 class StrategyHost(EngineState):
     """A strategy's exception is journaled and counted, never fatal to the engine."""
@@ -31,7 +35,7 @@ class StrategyHost(EngineState):
         engine."""
         try:
             callback(*args)
-        except Exception as error:  # a strategy's bug must not take the desk down
+        except FAULTS as error:  # a strategy's bug must not take the desk down
             self._strategy_fault(callback.__name__, error)
         if self._rejects:
             self._deliver_rejects()
@@ -45,10 +49,10 @@ class StrategyHost(EngineState):
                     break
                 try:
                     self.strategy.on_reject(reject)
-                except Exception as error:
+                except FAULTS as error:
                     self._strategy_fault("on_reject", error)
 
-    def _strategy_fault(self, where: str, error: Exception) -> None:
+    def _strategy_fault(self, where: str, error: BaseException) -> None:
         self.strategy_faults += 1
         self.stats.strategy_faults += 1
         cfg = self.config.strategy
