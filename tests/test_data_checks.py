@@ -163,6 +163,18 @@ def test_a_line_set_aside_beyond_the_first_block_resumes_the_stream_after_it(
     assert issues == [f"{path.name}:152: expected 3 columns, found 2: 1 line skipped"]
 
 
+def test_a_value_its_column_type_does_not_fit_among_lines_read_by_hand_is_read(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr("desk.data.csv_rows.BLOCK", 1 << 10)
+    monkeypatch.setattr("desk.data.csv_rows.CHUNK_LINES", 8)
+    rows = [f"{T0 + i * S},10,1,{i}" for i in range(60)]
+    rows[40] = f"{T0 + 40 * S},10"
+    rows[42] = f"{T0 + 42 * S},10,1,a trade id that is no number"
+    events, issues, _ = read(csv(tmp_path / "t.csv", "ts,price,size,id", *rows), on_bad="skip")
+    assert len(events) == 59
+    assert issues == ["t.csv:42: expected 4 columns, found 2: 1 line skipped"]
+
+
 def test_several_trades_at_one_time_are_not_duplicates_without_a_trade_id(tmp_path: Path) -> None:
     # one order filling two resting orders of one size at one price prints two identical trades
     path = csv(tmp_path / "t.csv", "ts,price,size", f"{T0},10,1", f"{T0},10,1", f"{T0},10.5,1",

@@ -230,12 +230,18 @@ class CsvRows:
         self._offset_line += start
         if not good:
             return None, ended
-        table = pacsv.read_csv(
-            pa.BufferReader("".join(good).encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
-            parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
-            convert_options=self._convert(types))
-        return table.combine_chunks().to_batches()[0], ended
+        text = "".join(good).encode("utf-8")
+        while True:
+            try:
+                table = pacsv.read_csv(
+                    pa.BufferReader(text),
+                    read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+                    parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
+                    convert_options=self._convert(types))
+                return table.combine_chunks().to_batches()[0], ended
+            except pa.ArrowInvalid as error:
+                if not self._as_text(str(error), names):
+                    raise
 
 
 def _binary_lines(raw: BinaryIO) -> Iterator[bytes]:
