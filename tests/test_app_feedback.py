@@ -11,11 +11,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 from app_helpers import make_app, open_rules, screen_text, shown, wait_until
-from conftest import make_session
+from conftest import BASE, make_session, merge
 
 from desk.app.desk_app import DeskApp
 from desk.app.header import DeskHeader, times
 from desk.app.look import Palette
+from desk.config import parse_session
 from desk.engine import Engine
 from desk.runner import Runner, RunState
 from desk.timeutil import format_ns
@@ -134,11 +135,21 @@ class FakeClock:
         return self.now
 
 
+def _trades_session(tmp_path: Path, seconds: list[float]) -> Any:
+    """A session over ACME trades at `seconds` after 14:30 UTC: its gaps are the data's."""
+    path = tmp_path / "trades.parquet"
+    start = 1_704_205_800 * 10**9                           # 2024-01-02 14:30 UTC
+    pq.write_table(pa.table({"ts": [start + round(s * 1e9) for s in seconds],
+                             "price": [100 + (i % 7) * 0.01 for i in range(len(seconds))],
+                             "size": [1.0] * len(seconds)}), path)
+    data = merge(BASE, {})
+    data["data"] = {"files": [{"path": str(path), "kind": "trade", "instrument": "ACME"}]}
+    return parse_session(data, "test-session", tmp_path / "session.toml")
+
+
 def _gap_session(tmp_path: Path) -> Any:
-    # 300 events over ~20 s of data, then a schedule two hours after the start
-    return make_session(tmp_path, data={"synthetic": {"events": 300}},
-                        risk={"schedule": [{"at": "+2h", "rule": "max_leverage",
-                                            "param": "limit", "value": 0.5}]})
+    # 300 events over ~20 s of data, then one two hours after the start
+    return _trades_session(tmp_path, [i * 0.066 for i in range(300)] + [7_200])
 
 
 def test_a_long_idle_stretch_is_skipped_and_the_journal_is_unchanged(tmp_path: Path) -> None:
@@ -171,20 +182,17 @@ def test_a_long_idle_stretch_is_skipped_and_the_journal_is_unchanged(tmp_path: P
     assert (tmp_path / "paced.arrow").read_bytes() == (tmp_path / "headless.arrow").read_bytes()
 
 
-def test_minute_bars_at_1x_wait_their_minute_and_a_gap_in_their_rhythm_is_skipped() -> None:
+def test_minute_bars_at_1x_wait_their_minute_and_a_gap_in_their_rhythm_is_skipped(
+        tmp_path: Path) -> None:
     """At 1× a minute between events is the data's rhythm, not idle: played, not skipped (or
     1× would run faster than 100×); a stretch ten times its longest recent gap is skipped."""
     clock = FakeClock()
-    session = make_session(data={"synthetic": {"events": 12, "step_ms": 60_000}},
-                           risk={"schedule": [{"at": "+3h", "rule": "max_leverage",
-                                               "param": "limit", "value": 0.5},
-                                              {"at": "+6h", "rule": "max_leverage",
-                                               "param": "limit", "value": 0.6}]})
+    session = _trades_session(tmp_path, [60.0 * i for i in range(12)] + [3 * 3_600, 6 * 3_600])
     headless = Engine(session, None)
     times = []
     while headless.step():
         times.append(headless.now)
-    bars = (times[-3] - times[0]) / 1e9                     # the last two are the schedule's
+    bars = (times[-3] - times[0]) / 1e9                     # the last two follow the nights
     assert bars >= 5 * 60 and times[-2] - times[-3] > 2 * 3600 * 1e9
     engine = Engine(session, None)
     runner = Runner(engine, clock=clock, paused=True)
