@@ -198,8 +198,8 @@ def execution(args: tuple[Any, ...]) -> tuple[str, str]:
     (order_id, how, filled, vwap, decision, arrival_price, latency, impact, fees,
      shortfall) = args
     done = f"{signed(filled)} at VWAP {_average(vwap)}" if filled else "nothing filled"
-    return (f"order #{order_id} {how}: {done}; decision {num(decision)}, arrival "
-            f"{num(arrival_price)}; shortfall {money(shortfall)} = latency {money(latency)} + "
+    return (f"order #{order_id} {how}: {done}; decision {_price(decision)}, arrival "
+            f"{_price(arrival_price)}; shortfall {money(shortfall)} = latency {money(latency)} + "
             f"impact {money(impact)} + fees {money(fees)}",
             _json({"arrival_price": arrival_price, "decision_price": decision, "fees": fees,
                    "filled": filled, "impact_cost": impact, "latency_cost": latency,

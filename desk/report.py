@@ -64,7 +64,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    from desk.figures import signed
+    from desk.figures import num, signed
 
     # the session's and instruments' names are text, never markup (`[/]` in one would fail)
     table = Table(title=Text(f"desk · {summary['session']} · seed {summary['seed']}"),
@@ -94,7 +94,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
     if sum(blocked_by.values()) > summary["orders_blocked"]:  # the rows would not add up
         rows.append(("  (an order blocked by several rules counts under each)", ""))
     rows += [
-        ("fills", f"{summary['fills']:,} ({summary['filled_qty']:,.0f} units)"),
+        ("fills", f"{summary['fills']:,} ({num(summary['filled_qty'])} units)"),
         ("fees", money(summary["fee_cost"])),
         ("slippage cost (latency + impact)",
          f"{money(summary['latency_cost'] + summary['impact_cost'])} "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_helpers import make_app, shown, wait_until
+from app_helpers import make_app, pane_row, shown, wait_until
 
 from desk.app.audit_log import MAX_ROWS
 from desk.runner import RunState
@@ -181,3 +181,16 @@ async def test_the_row_that_becomes_first_when_older_rows_are_dropped_shows_its_
         top = next(line for line in log.lines() if line.strip())
         assert top.split()[:4] == ["10", "00:00:10.000", "fill", "2024-01-03"]
         assert log.new_day(1) is None
+
+
+async def test_an_instrument_with_no_price_shows_dashes_never_a_price_of_0(tmp_path: Path) -> None:
+    app = make_app(tmp_path, instruments=[{"symbol": "ACME"}, {"symbol": "BETA"}],
+                   data={"synthetic": {"instruments": ["ACME"]}})
+    engine = app.runner.engine
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert engine.market.states["ACME"].last == 0  # a book, no trade yet
+        row = pane_row(app, "#positions", "BETA").split()
+        assert row[:4] == ["BETA", "+0", "–", "–"]  # no average of a flat position, no mark
+        assert "last –" in shown(app.query_one("#book"))

@@ -81,7 +81,8 @@ def test_data_needs_exactly_one_source(tmp_path: Path) -> None:
 
 def test_duplicate_instruments_are_rejected(tmp_path: Path) -> None:
     message = _load(tmp_path, MINIMAL + '[[instruments]]\nsymbol = "ACME"\n')
-    assert "instrument listed twice: ACME" in message
+    assert message.endswith(": instruments[1].symbol: 'ACME' is listed twice (first as "
+                            "instruments[0])")
 
 
 def test_invalid_toml_and_missing_file_are_one_line(tmp_path: Path) -> None:

@@ -36,3 +36,8 @@ def test_blocked_by_counts_that_exceed_the_blocked_orders_say_why() -> None:
 def test_small_positions_are_written_out_not_in_exponent_form() -> None:
     text = _text(SUMMARY)
     assert "BTCUSDT -0.00009" in text and "e-05" not in text
+
+
+def test_fractional_lots_filled_are_counted_as_they_are_not_rounded_to_whole_units() -> None:
+    text = _text({**SUMMARY, "fills": 3, "filled_qty": 0.4})
+    assert "3 (0.4 units)" in text

@@ -48,10 +48,12 @@ class BookPane(Pane):
         for level in reversed(asks):
             self._row(text, level, biggest, bar_room, palette.bad, palette, (px, price_w),
                       (qty, size_w))
-        last = f"{book.last:,.{px}f}"
-        spread = f"sprd {book.spread:.{px}f} last {last}×{book.last_size:g}"
+        # quotes or a book without trades have no last price, a one-sided book no spread
+        last = f"{book.last:,.{px}f}×{book.last_size:g}" if book.last > 0 else "–"
+        gap = f"{book.spread:.{px}f}" if book.bid > 0 and book.ask > 0 else "–"
+        spread = f"sprd {gap} last {last}"
         if width >= 36:
-            spread = f"spread {book.spread:.{px}f}   last {last} × {book.last_size:g}"
+            spread = f"spread {gap}   last {last.replace('×', ' × ')}"
         text.append(spread + "\n", style=f"bold {palette.text}")
         for level in bids:
             self._row(text, level, biggest, bar_room, palette.good, palette, (px, price_w),

@@ -51,12 +51,18 @@ class PositionsPane(Pane):
 
         if name == "qty":
             return qty(row.qty), palette.text
+        # never a price of 0: a flat position has no average, an instrument not yet priced no mark
         if name == "avg":
-            return f"{row.avg_cost:,.{row.price_decimals}f}", palette.text
+            return _price(row.avg_cost if row.qty else 0.0, row.price_decimals), palette.text
         if name == "mark":
-            return f"{row.mark:,.{row.price_decimals}f}", palette.text
+            return _price(row.mark, row.price_decimals), palette.text
         if name == "unreal":
             return signed(row.unrealized)
         if name == "real":
             return signed(row.realized)
         return _short(row.exposure), palette.text
+
+
+def _price(value: float, decimals: int) -> str:
+    """A price with the instrument's tick decimals, or `–` where there is none."""
+    return f"{value:,.{decimals}f}" if value > 0 else "–"

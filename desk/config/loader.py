@@ -72,6 +72,12 @@ def cross_checks(loaded: LoadedSession) -> list[tuple[str, str]]:
     symbols = [spec.symbol for spec in cfg.instruments]
     known = ", ".join(symbols)
     found: list[tuple[str, str]] = []
+    first: dict[str, int] = {}
+    for index, symbol in enumerate(symbols):
+        if symbol in first:  # named by its key: the table to remove or rename
+            found.append((f"instruments[{index}].symbol", f"{symbol!r} is listed twice "
+                          f"(first as instruments[{first[symbol]}])"))
+        first.setdefault(symbol, index)
     for symbol in cfg.risk.max_position.per_instrument:
         if symbol not in symbols:
             found.append((f"risk.max_position.per_instrument.{symbol}",

@@ -99,11 +99,3 @@ class Session(Model):
     audit: AuditConfig = AuditConfig()
     app: AppConfig = AppConfig()
     operator_actions: list[OperatorAction] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _instruments_unique(self) -> Session:
-        symbols = [spec.symbol for spec in self.instruments]
-        duplicates = sorted({s for s in symbols if symbols.count(s) > 1})
-        if duplicates:
-            raise ValueError(f"instrument listed twice: {', '.join(duplicates)}")
-        return self

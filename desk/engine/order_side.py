@@ -214,10 +214,13 @@ class OrderSide(EngineState):
         self.risk.on_ended(order.order_id, order.instrument, 0.0)
         filled = order.venue_filled
         mult = self.specs[order.instrument].multiplier
+        # an order decided before its instrument had a price has no decision price: its latency
+        # cost cannot be measured and counts from the arrival, not as the whole notional
+        decided = order.decision_price or order.arrival_price
         if filled:
             vwap = order.notional / filled
-            arrival = order.arrival_price or order.decision_price
-            latency = (arrival - order.decision_price) * filled * mult
+            arrival = order.arrival_price or decided
+            latency = (arrival - decided) * filled * mult
             impact = (vwap - arrival) * filled * mult
         else:
             vwap = latency = impact = 0.0
@@ -225,7 +228,7 @@ class OrderSide(EngineState):
         stats = self.stats
         stats.orders_done += 1
         stats.latency_cost += latency
-        stats.decided_notional += abs(filled) * order.decision_price * mult
+        stats.decided_notional += abs(filled) * decided * mult
         stats.impact_cost += impact
         stats.fee_cost += order.fees
         self.journal.add(

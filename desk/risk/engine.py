@@ -136,17 +136,19 @@ class RiskEngine:
         """Measure once what every rule needs to judge `intent`."""
         symbol = intent.instrument
         state = self.market.states[symbol]
+        view = self.portfolio
+        # a fill marks an instrument the desk's feed has not priced yet; 0: no price at all
+        mark = state.mark or view.mark(symbol)
         if intent.order_type is OrderType.LIMIT and intent.limit_price is not None:
             price = intent.limit_price
         elif intent.qty > 0:
-            price = state.ask or state.mark
+            price = state.ask or mark
         else:
-            price = state.bid or state.mark
-        view = self.portfolio
+            price = state.bid or mark
         equity, gross, cash, drawdown = view.exposure_figures()
         return _new(Exposure, (
             intent.ts, view.position(symbol), self.pending[symbol], self.pending_buy[symbol],
-            self.pending_sell[symbol], price, state.mark or price, self.multipliers[symbol],
+            self.pending_sell[symbol], price, mark, self.multipliers[symbol],
             equity, gross, cash, self.reserved, self.fee_rate, drawdown, self.mode))
 
     def check(self, intent: OrderIntent) -> tuple[RiskDecision, Exposure]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from desk.execution.costs import Fees
 from desk.orders import OrderIntent, RuleResult
-from desk.risk.rules.rule import Exposure, Rule
+from desk.risk.rules.rule import Exposure, Rule, unpriced
 from desk.risk.rules.wording import fmt, fmt2, signed
 
 _new = tuple.__new__
@@ -60,6 +60,8 @@ class MaxPosition(Rule):
                 return _new(RuleResult, (self.name, True, after, max_qty, max_qty - after,
                                           _position_within, (after, max_qty)))
         if max_notional is not None:
+            if x.price <= 0 and not reducing:
+                return self.result(False, None, max_notional, unpriced, (intent.instrument,))
             notional = after * x.price * x.multiplier
             passed = notional <= max_notional + 1e-6 or reducing
             if not passed:
@@ -123,6 +125,8 @@ class MaxLeverage(Rule):
         self.limit = limit
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
+        if x.price <= 0 and not x.reduces_worst(intent.qty):
+            return self.result(False, None, self.limit, unpriced, (intent.instrument,))
         unit = x.price * x.multiplier
         gross_after = x.gross - abs(x.position) * x.mark * x.multiplier \
             + abs(x.worst(intent.qty) + intent.qty) * unit
@@ -198,6 +202,8 @@ class Cash(Rule):
         free = x.cash - x.reserved
         if intent.qty <= 0:
             return _new(RuleResult, (self.name, True, 0.0, free, free, _cash_free, (free,)))
+        if x.price <= 0:
+            return self.result(False, None, free, unpriced, (intent.instrument,))
         need = self.need(intent, x)
         if need <= free + 1e-9:
             return _new(RuleResult, (self.name, True, need, free, free - need, _cash_within,

@@ -29,8 +29,9 @@ class Exposure(NamedTuple):
     """The sells among them (≤ 0)."""
     price: float
     """The price the intent is valued at: its limit, or for a market order the far side of the
-    quote."""
+    quote (the mark without one); 0 when the instrument has no price yet."""
     mark: float
+    """The desk's mark of the instrument; 0 when it has no price yet."""
     multiplier: float
     equity: float
     gross: float
@@ -112,3 +113,12 @@ class Rule:
         if headroom is None and value is not None and limit is not None:
             headroom = limit - value
         return _new(RuleResult, (self.name, passed, value, limit, headroom, message, args))
+
+
+def unpriced(instrument: str) -> str:
+    """Why a rule that values an order blocks it when its instrument has no price yet.
+
+    Valued at 0, a market order would pass every limit and reserve no cash,
+    whatever it fills at once a price comes.
+    """
+    return f"no price for {instrument} yet: the order cannot be valued"
