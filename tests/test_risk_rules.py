@@ -96,6 +96,21 @@ def test_max_leverage_counts_the_fee_against_equity() -> None:
     assert desk.passes("max_leverage", 998)
 
 
+def test_a_limit_buy_below_the_market_leaves_the_position_valued_at_the_mark() -> None:
+    # 900 held at 100; 200 more bid at 60 make 1,100 worth 110,000 at the mark, not 66,000
+    desk = Desk({"max_leverage": {"limit": 1.0},
+                 "max_position": {"max_qty": None, "max_notional": 100_000}})
+    desk.fill(900, 100.0)
+    result = desk.verdicts(200, limit=60.0)
+    assert not result["max_leverage"].passed
+    assert result["max_leverage"].message == "1.10 > 1.00 (gross 110,000 / equity 100,000)"
+    assert not result["max_position"].passed
+    assert result["max_position"].message == ("position notional 110,000 > 100,000 (held 900 "
+                                              "+ open buys 0 + order +200 ACME at 100)")
+    # a sell limit above the market is valued at its limit, the higher price
+    assert desk.verdicts(-1_100, limit=105.0)["max_leverage"].value == 200 * 105.0 / 100_000
+
+
 def test_cash_at_the_limit_passes_and_one_lot_over_is_blocked() -> None:
     desk = Desk({"cash": {"buffer_bps": 0}})
     assert desk.passes("cash", 1000)

@@ -60,13 +60,14 @@ class MaxPosition(Rule):
                 return _new(RuleResult, (self.name, True, after, max_qty, max_qty - after,
                                           _position_within, (after, max_qty)))
         if max_notional is not None:
-            notional = after * x.price * x.multiplier
+            value = x.value()
+            notional = after * value * x.multiplier
             passed = notional <= max_notional + 1e-6 or reducing
             if not passed:
                 return self.result(False, notional, max_notional, _notional_over, (
                     notional, max_notional, x.position,
                     x.pending_buy if qty > 0 else x.pending_sell, qty, intent.instrument,
-                    x.price))
+                    value))
             return _new(RuleResult, (self.name, True, notional, max_notional,
                                      max_notional - notional, _notional_within,
                                      (notional, max_notional)))
@@ -123,10 +124,9 @@ class MaxLeverage(Rule):
         self.limit = limit
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
-        unit = x.price * x.multiplier
         gross_after = x.gross - abs(x.position) * x.mark * x.multiplier \
-            + abs(x.worst(intent.qty) + intent.qty) * unit
-        equity = x.equity - abs(intent.qty) * unit * x.fee_rate
+            + abs(x.worst(intent.qty) + intent.qty) * x.value() * x.multiplier
+        equity = x.equity - abs(intent.qty) * x.price * x.multiplier * x.fee_rate
         leverage = gross_after / equity if equity > 0 else float("inf")
         reducing = x.reduces_worst(intent.qty)
         passed = leverage <= self.limit + 1e-12 or reducing

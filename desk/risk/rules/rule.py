@@ -46,6 +46,15 @@ class Exposure(NamedTuple):
         allow."""
         return self.position + (self.pending_buy if qty > 0 else self.pending_sell)
 
+    def value(self) -> float:
+        """The price the position after the order is valued at: the mark, or the order's own
+        price when that is higher.
+
+        A market buy pays the ask, so it is valued there; a limit buy far below the market
+        leaves the position it adds to worth the mark, not the limit.
+        """
+        return self.price if self.price > self.mark else self.mark
+
     def reduces_worst(self, qty: float) -> bool:
         """True when the order moves even that worst-case position closer to flat without
         flipping."""
