@@ -144,9 +144,12 @@ class RiskEngine:
             price = state.bid or state.mark
         view = self.portfolio
         equity, gross, cash, drawdown = view.exposure_figures()
+        # no market yet: the portfolio's own mark (a fill's price), never the order's price,
+        # which would let a limit be measured against itself
+        mark = state.mark or view.mark(symbol)
         return _new(Exposure, (
             intent.ts, view.position(symbol), self.pending[symbol], self.pending_buy[symbol],
-            self.pending_sell[symbol], price, state.mark or price, self.multipliers[symbol],
+            self.pending_sell[symbol], price, mark, self.multipliers[symbol],
             equity, gross, cash, self.reserved, self.fee_rate, drawdown, self.mode))
 
     def check(self, intent: OrderIntent) -> tuple[RiskDecision, Exposure]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desk.orders import OrderIntent, OrderType, RuleResult
-from desk.risk.rules.rule import Exposure, Rule
+from desk.risk.rules.rule import Exposure, Rule, unpriced
 from desk.risk.rules.wording import fmt, fmt2
 
 _new = tuple.__new__
@@ -29,6 +29,8 @@ class MaxOrderSize(Rule):
             return self.result(False, size, max_qty, _size_over, (size, max_qty))
         notional = size * x.price * x.multiplier
         if max_notional is not None:
+            if x.price <= 0:
+                return self.result(False, None, max_notional, unpriced, (intent.instrument,))
             if notional > max_notional + 1e-6:
                 return self.result(False, notional, max_notional, _order_notional_over,
                                    (notional, max_notional, size, x.price))
@@ -66,9 +68,12 @@ class PriceBand(Rule):
         self.pct = pct
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
-        if intent.order_type is not OrderType.LIMIT or intent.limit_price is None or x.mark <= 0:
+        if intent.order_type is not OrderType.LIMIT or intent.limit_price is None:
             return _new(RuleResult, (self.name, True, None, self.pct, None,
                                      "price_band n/a (market order)", ()))
+        if x.mark <= 0:  # nothing to measure the limit against: a fat finger cannot be ruled out
+            return self.result(False, None, self.pct, _band_unmarked,
+                               (intent.limit_price, intent.instrument))
         away = abs(intent.limit_price / x.mark - 1) * 100
         pct = self.pct
         if away <= pct + 1e-9:
@@ -78,6 +83,10 @@ class PriceBand(Rule):
 
 def _band_within(away: float, pct: float) -> str:
     return f"price_band {away:.2f}%/{pct:g}%"
+
+
+def _band_unmarked(limit: float, instrument: str) -> str:
+    return f"no mark for {instrument} yet to measure limit {limit:g} against"
 
 
 def _band_over(limit: float, away: float, mark: float, pct: float) -> str:

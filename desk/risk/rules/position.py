@@ -11,7 +11,7 @@ from typing import Any
 
 from desk.execution.costs import Fees
 from desk.orders import OrderIntent, RuleResult
-from desk.risk.rules.rule import Exposure, Rule
+from desk.risk.rules.rule import Exposure, Rule, unpriced
 from desk.risk.rules.wording import fmt, fmt2, signed
 
 _new = tuple.__new__
@@ -61,6 +61,8 @@ class MaxPosition(Rule):
                                           _position_within, (after, max_qty)))
         if max_notional is not None:
             value = x.value()
+            if value <= 0 and not reducing:
+                return self.result(False, None, max_notional, unpriced, (intent.instrument,))
             notional = after * value * x.multiplier
             passed = notional <= max_notional + 1e-6 or reducing
             if not passed:
@@ -124,11 +126,13 @@ class MaxLeverage(Rule):
         self.limit = limit
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
+        reducing = x.reduces_worst(intent.qty)
+        if x.value() <= 0 and not reducing:
+            return self.result(False, None, self.limit, unpriced, (intent.instrument,))
         gross_after = x.gross - abs(x.position) * x.mark * x.multiplier \
             + abs(x.worst(intent.qty) + intent.qty) * x.value() * x.multiplier
         equity = x.equity - abs(intent.qty) * x.price * x.multiplier * x.fee_rate
         leverage = gross_after / equity if equity > 0 else float("inf")
-        reducing = x.reduces_worst(intent.qty)
         passed = leverage <= self.limit + 1e-12 or reducing
         limit = self.limit
         if not passed:
@@ -198,6 +202,8 @@ class Cash(Rule):
         free = x.cash - x.reserved
         if intent.qty <= 0:
             return _new(RuleResult, (self.name, True, 0.0, free, free, _cash_free, (free,)))
+        if x.price <= 0:
+            return self.result(False, None, free, unpriced, (intent.instrument,))
         need = self.need(intent, x)
         if need <= free + 1e-9:
             return _new(RuleResult, (self.name, True, need, free, free - need, _cash_within,

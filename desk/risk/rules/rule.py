@@ -29,8 +29,9 @@ class Exposure(NamedTuple):
     """The sells among them (≤ 0)."""
     price: float
     """The price the intent is valued at: its limit, or for a market order the far side of the
-    quote."""
+    quote (the mark without one); 0 when the market has given no price yet."""
     mark: float
+    """The instrument's mark; 0 when there is none yet."""
     multiplier: float
     equity: float
     gross: float
@@ -64,6 +65,11 @@ class Exposure(NamedTuple):
 
 _new = tuple.__new__
 """Builds a named tuple from a tuple of its fields without a Python-level call."""
+
+
+def unpriced(instrument: str) -> str:
+    """The verdict of a rule that must value an order the market has not priced yet."""
+    return f"no price for {instrument} yet: the order cannot be valued"
 
 
 class Rule:
