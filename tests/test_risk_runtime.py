@@ -319,3 +319,41 @@ def test_operator_actions_recorded_past_the_last_event_are_journaled_as_not_appl
     assert details_of(left[0]["details"])["seqs"] == [10**9]
     assert any(r["kind"] == "limit_change" for r in table)  # the first one was applied
     assert engine.finished
+
+
+def test_switching_the_drawdown_rule_or_lowering_its_tolerance_judges_the_mode_at_once(
+        tmp_path: Path) -> None:
+    # quotes while ACME rises to 110 and falls to 104, then trades only: no mark for the mode
+    # to follow
+    lines = ["ts,kind,instrument,price,size,bid,bid_size,ask,ask_size"]
+    for second, mid in enumerate([100, 100, 105, 110, 108, 104]):
+        lines.append(f"{second * SECOND},quote,ACME,,,{mid - 0.01},10000,{mid + 0.01},10000")
+        lines.append(f"{second * SECOND + 1},trade,ACME,{mid},1,,,,")
+    lines += [f"{second * SECOND},trade,ACME,104,1,,,," for second in range(6, 12)]
+    (tmp_path / "feed.csv").write_text("\n".join(lines) + "\n")
+    session = make_session(
+        tmp_path, _drop=("data",), data={"files": [{"path": "feed.csv", "kind": "mixed"}]},
+        strategy=script({"at": "+1s", "qty": 990}, {"at": "+6500ms", "qty": 5},
+                        {"at": "+8500ms", "qty": 5}),
+        risk={"max_drawdown": {"tolerance": 0.06}, "max_leverage": {"limit": 5},
+              "cash": {"enabled": False}, "schedule": [
+                  {"at": "+5500ms", "rule": "max_drawdown", "param": "tolerance",
+                   "value": 0.05},
+                  {"at": "+6s", "rule": "max_drawdown", "enabled": False},
+                  {"at": "+7500ms", "rule": "max_drawdown", "enabled": True}]})
+    engine = Engine(session, tmp_path / "j.arrow", strict=True)
+    engine.run()
+    engine.close()
+    table = read_journal(tmp_path / "j.arrow").to_pylist()
+    story = [(r["ts_ns"] // 100_000_000, r["why"]) for r in table
+             if r["kind"] in ("mode", "rule_toggle", "limit_change")]
+    reducing = ("drawdown 5.41% > tolerance 5.00%: only risk-reducing orders pass")
+    assert story == [
+        (55, "max_drawdown.tolerance: 0.06 → 0.05 (by schedule)"),
+        (55, f"mode ACTIVE → REDUCING: {reducing}"),
+        (60, "max_drawdown switched off (by schedule)"),
+        (60, "mode REDUCING → ACTIVE: max_drawdown switched off"),
+        (75, "max_drawdown switched on (by schedule)"),
+        (75, f"mode ACTIVE → REDUCING: {reducing}")]
+    modes = [details_of(r["details"])["mode"] for r in table if r["kind"] == "risk"]
+    assert modes == ["ACTIVE", "ACTIVE", "REDUCING"]
