@@ -111,6 +111,18 @@ def test_a_limit_buy_below_the_market_leaves_the_position_valued_at_the_mark() -
     assert desk.verdicts(-1_100, limit=105.0)["max_leverage"].value == 200 * 105.0 / 100_000
 
 
+def test_a_blocked_notional_says_the_contract_multiplier_it_was_computed_with() -> None:
+    desk = Desk({"max_position": {"max_qty": None, "max_notional": 100_000},
+                 "max_order_size": {"max_notional": 100_000}, "cash": {"buffer_bps": 0}},
+                price=20.0, multiplier=50)
+    verdicts = desk.verdicts(120)
+    assert verdicts["max_position"].message == ("position notional 120,000 > 100,000 (held 0 + "
+                                                "open buys 0 + order +120 ACME at 20 × 50)")
+    assert verdicts["max_order_size"].message == "order notional 120,000 > 100,000 (120 × 20 × 50)"
+    assert verdicts["cash"].message == ("needs 120,000 > 100,000 free (cash 100,000 − reserved 0; "
+                                        "120 × 20 × 50 + 0 bps buffer + fees)")
+
+
 def test_cash_at_the_limit_passes_and_one_lot_over_is_blocked() -> None:
     desk = Desk({"cash": {"buffer_bps": 0}})
     assert desk.passes("cash", 1000)

@@ -12,7 +12,7 @@ from typing import Any
 from desk.execution.costs import Fees
 from desk.orders import OrderIntent, RuleResult
 from desk.risk.rules.rule import Exposure, Rule, unpriced
-from desk.risk.rules.wording import fmt, fmt2, signed
+from desk.risk.rules.wording import fmt, fmt2, signed, times
 
 _new = tuple.__new__
 """Builds a named tuple from a tuple of its fields without a Python-level call."""
@@ -69,7 +69,7 @@ class MaxPosition(Rule):
                 return self.result(False, notional, max_notional, _notional_over, (
                     notional, max_notional, x.position,
                     x.pending_buy if qty > 0 else x.pending_sell, qty, intent.instrument,
-                    value))
+                    value, x.multiplier))
             return _new(RuleResult, (self.name, True, notional, max_notional,
                                      max_notional - notional, _notional_within,
                                      (notional, max_notional)))
@@ -95,10 +95,11 @@ def _position_within(after: float, max_qty: float) -> str:
 
 
 def _notional_over(notional: float, max_notional: float, position: float, pending: float,
-                   qty: float, instrument: str, price: float) -> str:
+                   qty: float, instrument: str, price: float, multiplier: float) -> str:
     shown, limit = fmt2(notional, max_notional)
     return (f"position notional {shown} > {limit} "
-            f"({_position_inputs(position, pending, qty, instrument)} at {price:g})")
+            f"({_position_inputs(position, pending, qty, instrument)} at {price:g}"
+            f"{times(multiplier)})")
 
 
 def _notional_within(notional: float, max_notional: float) -> str:
@@ -209,7 +210,7 @@ class Cash(Rule):
             return _new(RuleResult, (self.name, True, need, free, free - need, _cash_within,
                                      (need, free)))
         return self.result(False, need, free, _cash_short, (
-            need, free, x.cash, x.reserved, intent.qty, x.price, self.buffer_bps))
+            need, free, x.cash, x.reserved, intent.qty, x.price, self.buffer_bps, x.multiplier))
 
 
 def _cash_free(free: float) -> str:
@@ -222,7 +223,8 @@ def _cash_within(need: float, free: float) -> str:
 
 
 def _cash_short(need: float, free: float, cash: float, reserved: float, qty: float,
-                price: float, buffer_bps: float) -> str:
+                price: float, buffer_bps: float, multiplier: float) -> str:
     shown, limit = fmt2(need, free)
     return (f"needs {shown} > {limit} free (cash {fmt(cash)} − reserved "
-            f"{fmt(reserved)}; {fmt(qty)} × {price:g} + {buffer_bps:g} bps buffer + fees)")
+            f"{fmt(reserved)}; {fmt(qty)} × {price:g}{times(multiplier)} + {buffer_bps:g} bps "
+            "buffer + fees)")
