@@ -166,6 +166,13 @@ def test_a_verdict_never_prints_a_value_equal_to_a_limit_it_is_not_equal_to() ->
     assert desk.verdicts(1)["max_drawdown"].message == "drawdown 3.96% < 4.00%"
 
 
+def test_the_order_rate_window_is_the_whole_per_seconds_to_the_nanosecond() -> None:
+    desk = Desk({"order_rate": {"max_orders": 1, "per_seconds": 4.1}})
+    desk.send(1, ts=0)
+    assert not desk.passes("order_rate", 1, ts=4_099_999_999)  # still within 4.1 s of it
+    assert desk.passes("order_rate", 1, ts=4_100_000_000)
+
+
 def test_the_order_rate_books_stay_bounded_while_the_rule_is_off() -> None:
     desk = Desk({"order_rate": {"max_orders": 5, "per_seconds": 1}})
     desk.risk.toggle("order_rate", False)
