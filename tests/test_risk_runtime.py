@@ -357,3 +357,46 @@ def test_switching_the_drawdown_rule_or_lowering_its_tolerance_judges_the_mode_a
         (75, f"mode ACTIVE → REDUCING: {reducing}")]
     modes = [details_of(r["details"])["mode"] for r in table if r["kind"] == "risk"]
     assert modes == ["ACTIVE", "ACTIVE", "REDUCING"]
+
+
+class AddOnFill(Strategy):
+    """Buys 500, then 400 after the fall, then 10 more as soon as the 400 fill."""
+
+    def on_start(self) -> None:
+        self.trades = 0
+        self.fills = 0
+
+    def on_trade(self, trade: Trade) -> None:
+        self.trades += 1
+        if self.trades in (1, 6):
+            self.ctx.order(trade.instrument, 500 if self.trades == 1 else 400, "buy")
+
+    def on_fill(self, fill: Any) -> None:
+        self.fills += 1
+        if self.fills == 2:
+            self.ctx.order(fill.instrument, 10, "add on the fill")
+
+
+def test_a_fill_whose_fee_takes_the_drawdown_beyond_the_tolerance_reduces_at_once(
+        tmp_path: Path) -> None:
+    lines = ["ts,kind,instrument,price,size,bid,bid_size,ask,ask_size"]
+    for second, mid in enumerate([100, 100, 100, 99, 97, 92.5, 92.5, 92.5]):
+        lines.append(f"{second * SECOND},quote,ACME,,,{mid - 0.01},10000,{mid + 0.01},10000")
+        lines.append(f"{second * SECOND + 1},trade,ACME,{mid},1,,,,")
+    (tmp_path / "feed.csv").write_text("\n".join(lines) + "\n")
+    session = make_session(
+        tmp_path, _drop=("data",), data={"files": [{"path": "feed.csv", "kind": "mixed"}]},
+        strategy={"use": "tests.test_risk_runtime:AddOnFill"},
+        execution={"fees": {"taker_bps": 150.0}, "slippage": {"model": "fixed", "bps": 0.0}},
+        risk={"max_drawdown": {"tolerance": 0.05}, "max_leverage": {"limit": 5},
+              "cash": {"enabled": False}})
+    engine = Engine(session, tmp_path / "j.arrow", strict=True)
+    engine.run()
+    engine.close()
+    table = read_journal(tmp_path / "j.arrow").to_pylist()
+    second_fill = [r for r in table if r["kind"] == "fill"][1]
+    mode = next(r for r in table if r["kind"] == "mode")
+    assert mode["seq"] == second_fill["seq"] + 1 and mode["ts_ns"] == second_fill["ts_ns"]
+    assert mode["why"].startswith("mode ACTIVE → REDUCING: drawdown 5.0")
+    last = [r for r in table if r["kind"] == "risk"][-1]
+    assert details_of(last["details"])["blocked_by"] == ["max_drawdown"]
