@@ -20,12 +20,12 @@ class Desk:
 
     def __init__(self, risk: dict[str, Any] | None = None, cash: float = 100_000.0,
                  price: float = 100.0, fee_rate: float = 0.0,
-                 fees: dict[str, float] | None = None) -> None:
-        self.portfolio = Portfolio(cash, {SYMBOL: 1.0})
+                 fees: dict[str, float] | None = None, multiplier: float = 1.0) -> None:
+        self.portfolio = Portfolio(cash, {SYMBOL: multiplier})
         self.market = MarketState([SYMBOL])
         model = Fees(FeeModel.model_validate(fees)) if fees is not None else None
         self.risk = RiskEngine(RiskConfig.model_validate(risk or {}), PortfolioView(self.portfolio),
-                               self.market, {SYMBOL: 1.0},
+                               self.market, {SYMBOL: multiplier},
                                model.worst_rate if model is not None else fee_rate, model)
         self.next_order = 1
         self.quote(price)

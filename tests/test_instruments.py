@@ -102,11 +102,13 @@ def test_an_order_decided_with_no_price_counts_no_latency_cost(tmp_path: Path) -
     assert engine.stats.decided_notional == 10 * 200.25 * 10
 
 
-def test_a_limit_for_an_instrument_with_no_price_yet_is_not_measured_against_a_mark(
+def test_a_limit_for_an_instrument_with_no_price_yet_is_not_measured_against_itself(
         tmp_path: Path) -> None:
+    """With no mark, a limit is no fat finger only by luck: price_band blocks it."""
     _, journal = run_steps(tmp_path, NO_PRICE_YET, [[0, "BBB", 10, 150.0]], TWO)
     (risk,) = of_kind(journal, "risk")
-    assert len(of_kind(journal, "order")) == 1
+    assert of_kind(journal, "order") == []
+    assert risk["details"]["blocked_by"] == ["price_band"]
     band = next(v for v in risk["details"]["verdicts"] if v["rule"] == "price_band")
-    assert band["passed"] and band["value"] is None
-    assert band["message"] == "price_band n/a (no price for BBB yet)"
+    assert not band["passed"] and band["value"] is None
+    assert band["message"] == "no mark for BBB yet to measure limit 150 against"

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from risk_kit import intent
 from test_risk_runtime import make_session
 
+from desk.audit import details_of, read_journal
 from desk.engine import Engine
 from desk.events import Trade
 from desk.risk.engine import ApprovedOrder, is_approved
@@ -97,3 +99,29 @@ def test_a_blocked_decision_cannot_be_turned_into_an_approval() -> None:
     assert not decision.approved
     with pytest.raises(PermissionError, match="blocked decision cannot be approved"):
         engine.risk.approve(decision, exposure, 0)
+
+
+class OrdersBeforeAnyPrice(Strategy):
+    """Orders from `on_start`, before the market has priced anything."""
+
+    def on_start(self) -> None:
+        self.ctx.order("ACME", 900, "buy before any quote")
+        self.ctx.order("ACME", 5, "bid far above any market", limit=150.0)
+
+
+def test_an_order_the_market_has_not_priced_yet_is_blocked_not_valued_at_zero(
+        tmp_path: Path) -> None:
+    session = make_session(strategy={"use": "tests.test_risk_gate:OrdersBeforeAnyPrice"})
+    engine = Engine(session, tmp_path / "j.arrow", strict=True)
+    engine.run()
+    engine.close()
+    table = read_journal(tmp_path / "j.arrow").to_pylist()
+    assert not [r for r in table if r["kind"] in ("order", "fill")]
+    market, limit = (details_of(r["details"]) for r in table if r["kind"] == "risk")
+    assert market["blocked_by"] == ["max_leverage", "cash"]
+    verdict = {v["rule"]: v for v in market["verdicts"]}
+    assert verdict["cash"]["message"] == "no price for ACME yet: the order cannot be valued"
+    assert verdict["cash"]["value"] is None
+    assert limit["blocked_by"] == ["price_band"]
+    assert {v["rule"]: v for v in limit["verdicts"]}["price_band"]["message"] == (
+        "no mark for ACME yet to measure limit 150 against")

@@ -96,6 +96,33 @@ def test_max_leverage_counts_the_fee_against_equity() -> None:
     assert desk.passes("max_leverage", 998)
 
 
+def test_a_limit_buy_below_the_market_leaves_the_position_valued_at_the_mark() -> None:
+    # 900 held at 100; 200 more bid at 60 make 1,100 worth 110,000 at the mark, not 66,000
+    desk = Desk({"max_leverage": {"limit": 1.0},
+                 "max_position": {"max_qty": None, "max_notional": 100_000}})
+    desk.fill(900, 100.0)
+    result = desk.verdicts(200, limit=60.0)
+    assert not result["max_leverage"].passed
+    assert result["max_leverage"].message == "1.10 > 1.00 (gross 110,000 / equity 100,000)"
+    assert not result["max_position"].passed
+    assert result["max_position"].message == ("position notional 110,000 > 100,000 (held 900 "
+                                              "+ open buys 0 + order +200 ACME at 100)")
+    # a sell limit above the market is valued at its limit, the higher price
+    assert desk.verdicts(-1_100, limit=105.0)["max_leverage"].value == 200 * 105.0 / 100_000
+
+
+def test_a_blocked_notional_says_the_contract_multiplier_it_was_computed_with() -> None:
+    desk = Desk({"max_position": {"max_qty": None, "max_notional": 100_000},
+                 "max_order_size": {"max_notional": 100_000}, "cash": {"buffer_bps": 0}},
+                price=20.0, multiplier=50)
+    verdicts = desk.verdicts(120)
+    assert verdicts["max_position"].message == ("position notional 120,000 > 100,000 (held 0 + "
+                                                "open buys 0 + order +120 ACME at 20 × 50)")
+    assert verdicts["max_order_size"].message == "order notional 120,000 > 100,000 (120 × 20 × 50)"
+    assert verdicts["cash"].message == ("needs 120,000 > 100,000 free (cash 100,000 − reserved 0; "
+                                        "120 × 20 × 50 + 0 bps buffer + fees)")
+
+
 def test_cash_at_the_limit_passes_and_one_lot_over_is_blocked() -> None:
     desk = Desk({"cash": {"buffer_bps": 0}})
     assert desk.passes("cash", 1000)
@@ -137,6 +164,13 @@ def test_a_verdict_never_prints_a_value_equal_to_a_limit_it_is_not_equal_to() ->
     desk.fill(1_000, 100.0)
     desk.quote(96.04)  # a drawdown of 3.96%
     assert desk.verdicts(1)["max_drawdown"].message == "drawdown 3.96% < 4.00%"
+
+
+def test_the_order_rate_window_is_the_whole_per_seconds_to_the_nanosecond() -> None:
+    desk = Desk({"order_rate": {"max_orders": 1, "per_seconds": 4.1}})
+    desk.send(1, ts=0)
+    assert not desk.passes("order_rate", 1, ts=4_099_999_999)  # still within 4.1 s of it
+    assert desk.passes("order_rate", 1, ts=4_100_000_000)
 
 
 def test_the_order_rate_books_stay_bounded_while_the_rule_is_off() -> None:

@@ -319,3 +319,84 @@ def test_operator_actions_recorded_past_the_last_event_are_journaled_as_not_appl
     assert details_of(left[0]["details"])["seqs"] == [10**9]
     assert any(r["kind"] == "limit_change" for r in table)  # the first one was applied
     assert engine.finished
+
+
+def test_switching_the_drawdown_rule_or_lowering_its_tolerance_judges_the_mode_at_once(
+        tmp_path: Path) -> None:
+    # quotes while ACME rises to 110 and falls to 104, then trades only: no mark for the mode
+    # to follow
+    lines = ["ts,kind,instrument,price,size,bid,bid_size,ask,ask_size"]
+    for second, mid in enumerate([100, 100, 105, 110, 108, 104]):
+        lines.append(f"{second * SECOND},quote,ACME,,,{mid - 0.01},10000,{mid + 0.01},10000")
+        lines.append(f"{second * SECOND + 1},trade,ACME,{mid},1,,,,")
+    lines += [f"{second * SECOND},trade,ACME,104,1,,,," for second in range(6, 12)]
+    (tmp_path / "feed.csv").write_text("\n".join(lines) + "\n")
+    session = make_session(
+        tmp_path, _drop=("data",), data={"files": [{"path": "feed.csv", "kind": "mixed"}]},
+        strategy=script({"at": "+1s", "qty": 990}, {"at": "+6500ms", "qty": 5},
+                        {"at": "+8500ms", "qty": 5}),
+        risk={"max_drawdown": {"tolerance": 0.06}, "max_leverage": {"limit": 5},
+              "cash": {"enabled": False}, "schedule": [
+                  {"at": "+5500ms", "rule": "max_drawdown", "param": "tolerance",
+                   "value": 0.05},
+                  {"at": "+6s", "rule": "max_drawdown", "enabled": False},
+                  {"at": "+7500ms", "rule": "max_drawdown", "enabled": True}]})
+    engine = Engine(session, tmp_path / "j.arrow", strict=True)
+    engine.run()
+    engine.close()
+    table = read_journal(tmp_path / "j.arrow").to_pylist()
+    story = [(r["ts_ns"] // 100_000_000, r["why"]) for r in table
+             if r["kind"] in ("mode", "rule_toggle", "limit_change")]
+    reducing = ("drawdown 5.41% > tolerance 5.00%: only risk-reducing orders pass")
+    assert story == [
+        (55, "max_drawdown.tolerance: 0.06 → 0.05 (by schedule)"),
+        (55, f"mode ACTIVE → REDUCING: {reducing}"),
+        (60, "max_drawdown switched off (by schedule)"),
+        (60, "mode REDUCING → ACTIVE: max_drawdown switched off"),
+        (75, "max_drawdown switched on (by schedule)"),
+        (75, f"mode ACTIVE → REDUCING: {reducing}")]
+    modes = [details_of(r["details"])["mode"] for r in table if r["kind"] == "risk"]
+    assert modes == ["ACTIVE", "ACTIVE", "REDUCING"]
+
+
+class AddOnFill(Strategy):
+    """Buys 500, then 400 after the fall, then 10 more as soon as the 400 fill."""
+
+    def on_start(self) -> None:
+        self.trades = 0
+        self.fills = 0
+
+    def on_trade(self, trade: Trade) -> None:
+        self.trades += 1
+        if self.trades in (1, 6):
+            self.ctx.order(trade.instrument, 500 if self.trades == 1 else 400, "buy")
+
+    def on_fill(self, fill: Any) -> None:
+        self.fills += 1
+        if self.fills == 2:
+            self.ctx.order(fill.instrument, 10, "add on the fill")
+
+
+def test_a_fill_whose_fee_takes_the_drawdown_beyond_the_tolerance_reduces_at_once(
+        tmp_path: Path) -> None:
+    lines = ["ts,kind,instrument,price,size,bid,bid_size,ask,ask_size"]
+    for second, mid in enumerate([100, 100, 100, 99, 97, 92.5, 92.5, 92.5]):
+        lines.append(f"{second * SECOND},quote,ACME,,,{mid - 0.01},10000,{mid + 0.01},10000")
+        lines.append(f"{second * SECOND + 1},trade,ACME,{mid},1,,,,")
+    (tmp_path / "feed.csv").write_text("\n".join(lines) + "\n")
+    session = make_session(
+        tmp_path, _drop=("data",), data={"files": [{"path": "feed.csv", "kind": "mixed"}]},
+        strategy={"use": "tests.test_risk_runtime:AddOnFill"},
+        execution={"fees": {"taker_bps": 150.0}, "slippage": {"model": "fixed", "bps": 0.0}},
+        risk={"max_drawdown": {"tolerance": 0.05}, "max_leverage": {"limit": 5},
+              "cash": {"enabled": False}})
+    engine = Engine(session, tmp_path / "j.arrow", strict=True)
+    engine.run()
+    engine.close()
+    table = read_journal(tmp_path / "j.arrow").to_pylist()
+    second_fill = [r for r in table if r["kind"] == "fill"][1]
+    mode = next(r for r in table if r["kind"] == "mode")
+    assert mode["seq"] == second_fill["seq"] + 1 and mode["ts_ns"] == second_fill["ts_ns"]
+    assert mode["why"].startswith("mode ACTIVE → REDUCING: drawdown 5.0")
+    last = [r for r in table if r["kind"] == "risk"][-1]
+    assert details_of(last["details"])["blocked_by"] == ["max_drawdown"]

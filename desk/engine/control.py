@@ -40,6 +40,7 @@ class ControlSide(EngineState):
                             rule=event.rule,
                             param=event.param, before=before, after=event.value,
                             source=event.source)
+        self._rejudge_mode(event.rule, event.source)
 
     def _on_rule_toggled(self, event: RuleToggled) -> None:
         try:
@@ -51,6 +52,17 @@ class ControlSide(EngineState):
         self.journal.record("rule_toggle", event.ts, f"{event.rule} switched "
                             f"{'on' if event.enabled else 'off'} (by {event.source})",
                             rule=event.rule, enabled=event.enabled, source=event.source)
+        self._rejudge_mode(event.rule, event.source)
+
+    def _rejudge_mode(self, rule: str, source: str) -> None:
+        """Judge the mode at once after the drawdown rule changed, not at the next mark: the
+        next quote may be far off, and orders in between would be judged in a mode the rule no
+        longer calls for (REDUCING with the rule switched off, ACTIVE beyond a lowered
+        tolerance)."""
+        if rule == "max_drawdown":
+            change = self.risk.on_mark()
+            if change is not None:
+                self._journal_mode(change, source)
 
     def _late_changes(self, changes: list[RiskLimitChanged | RuleToggled]) -> None:
         """Journal the scheduled changes due after the replay's last event: never applied, as

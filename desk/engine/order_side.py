@@ -189,6 +189,11 @@ class OrderSide(EngineState):
             (symbol, report.qty, report.price, report.fee, report.liquidity, report.venue_ts,
              slip_bps, effect.qty_before, effect.qty_after, effect.avg_cost_after,
              effect.realized, effect.cash_after))
+        # a fill moves equity too (its fee, its price against the mark): the mode follows it
+        # before the strategy hears of the fill, as it follows a mark
+        change = self.risk.on_mark()
+        if change is not None:
+            self._journal_mode(change, "drawdown")
         self._current = None  # what follows a fill follows from no market event
         if self.strategy_active and self._hears_fills:
             info = _new(FillInfo, (report.ts, order.order_id, symbol, report.qty, report.price,

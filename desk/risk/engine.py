@@ -137,7 +137,8 @@ class RiskEngine:
         symbol = intent.instrument
         state = self.market.states[symbol]
         view = self.portfolio
-        # a fill marks an instrument the desk's feed has not priced yet; 0: no price at all
+        # no market yet: the portfolio's own mark (a fill's price), never the order's price,
+        # which would let a limit be measured against itself; 0: no price at all
         mark = state.mark or view.mark(symbol)
         if intent.order_type is OrderType.LIMIT and intent.limit_price is not None:
             price = intent.limit_price

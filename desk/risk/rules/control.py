@@ -29,7 +29,8 @@ class OrderRate(Rule):
         self._sent: deque[int] = deque()
 
     def _count(self, ts: int) -> int:
-        horizon = ts - int(self.per_seconds * 1e9)
+        # rounded, not truncated: 4.1 * 1e9 is 4,099,999,999.9999995, and the window 4.1 s
+        horizon = ts - round(self.per_seconds * 1e9)
         sent = self._sent
         while sent and sent[0] <= horizon:
             sent.popleft()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from desk.orders import OrderIntent, OrderType, RuleResult
 from desk.risk.rules.rule import Exposure, Rule, unpriced
-from desk.risk.rules.wording import fmt, fmt2
+from desk.risk.rules.wording import fmt, fmt2, times
 
 _new = tuple.__new__
 """Builds a named tuple from a tuple of its fields without a Python-level call."""
@@ -33,7 +33,7 @@ class MaxOrderSize(Rule):
                 return self.result(False, None, max_notional, unpriced, (intent.instrument,))
             if notional > max_notional + 1e-6:
                 return self.result(False, notional, max_notional, _order_notional_over,
-                                   (notional, max_notional, size, x.price))
+                                   (notional, max_notional, size, x.price, x.multiplier))
             return self.result(True, notional, max_notional, _order_notional_within,
                                (notional, max_notional))
         return self.result(True, size, max_qty, _size_within, (size, max_qty))
@@ -44,9 +44,10 @@ def _size_over(size: float, max_qty: float) -> str:
     return f"order size {shown} > {limit}"
 
 
-def _order_notional_over(notional: float, max_notional: float, size: float, price: float) -> str:
+def _order_notional_over(notional: float, max_notional: float, size: float, price: float,
+                         multiplier: float) -> str:
     shown, limit = fmt2(notional, max_notional)
-    return f"order notional {shown} > {limit} ({fmt(size)} × {price:g})"
+    return f"order notional {shown} > {limit} ({fmt(size)} × {price:g}{times(multiplier)})"
 
 
 def _order_notional_within(notional: float, max_notional: float) -> str:
@@ -71,9 +72,9 @@ class PriceBand(Rule):
         if intent.order_type is not OrderType.LIMIT or intent.limit_price is None:
             return _new(RuleResult, (self.name, True, None, self.pct, None,
                                      "price_band n/a (market order)", ()))
-        if x.mark <= 0:  # nothing to measure the limit against yet
-            return _new(RuleResult, (self.name, True, None, self.pct, None, _band_unpriced,
-                                     (intent.instrument,)))
+        if x.mark <= 0:  # nothing to measure the limit against: a fat finger cannot be ruled out
+            return self.result(False, None, self.pct, _band_unmarked,
+                               (intent.limit_price, intent.instrument))
         away = abs(intent.limit_price / x.mark - 1) * 100
         pct = self.pct
         if away <= pct + 1e-9:
@@ -81,12 +82,12 @@ class PriceBand(Rule):
         return self.result(False, away, pct, _band_over, (intent.limit_price, away, x.mark, pct))
 
 
-def _band_unpriced(instrument: str) -> str:
-    return f"price_band n/a (no price for {instrument} yet)"
-
-
 def _band_within(away: float, pct: float) -> str:
     return f"price_band {away:.2f}%/{pct:g}%"
+
+
+def _band_unmarked(limit: float, instrument: str) -> str:
+    return f"no mark for {instrument} yet to measure limit {limit:g} against"
 
 
 def _band_over(limit: float, away: float, mark: float, pct: float) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from desk.execution.costs import Fees
 from desk.orders import OrderIntent, RuleResult
 from desk.risk.rules.rule import Exposure, Rule, unpriced
-from desk.risk.rules.wording import fmt, fmt2, signed
+from desk.risk.rules.wording import fmt, fmt2, signed, times
 
 _new = tuple.__new__
 """Builds a named tuple from a tuple of its fields without a Python-level call."""
@@ -60,15 +60,16 @@ class MaxPosition(Rule):
                 return _new(RuleResult, (self.name, True, after, max_qty, max_qty - after,
                                           _position_within, (after, max_qty)))
         if max_notional is not None:
-            if x.price <= 0 and not reducing:
+            value = x.value()
+            if value <= 0 and not reducing:
                 return self.result(False, None, max_notional, unpriced, (intent.instrument,))
-            notional = after * x.price * x.multiplier
+            notional = after * value * x.multiplier
             passed = notional <= max_notional + 1e-6 or reducing
             if not passed:
                 return self.result(False, notional, max_notional, _notional_over, (
                     notional, max_notional, x.position,
                     x.pending_buy if qty > 0 else x.pending_sell, qty, intent.instrument,
-                    x.price))
+                    value, x.multiplier))
             return _new(RuleResult, (self.name, True, notional, max_notional,
                                      max_notional - notional, _notional_within,
                                      (notional, max_notional)))
@@ -94,10 +95,11 @@ def _position_within(after: float, max_qty: float) -> str:
 
 
 def _notional_over(notional: float, max_notional: float, position: float, pending: float,
-                   qty: float, instrument: str, price: float) -> str:
+                   qty: float, instrument: str, price: float, multiplier: float) -> str:
     shown, limit = fmt2(notional, max_notional)
     return (f"position notional {shown} > {limit} "
-            f"({_position_inputs(position, pending, qty, instrument)} at {price:g})")
+            f"({_position_inputs(position, pending, qty, instrument)} at {price:g}"
+            f"{times(multiplier)})")
 
 
 def _notional_within(notional: float, max_notional: float) -> str:
@@ -125,14 +127,13 @@ class MaxLeverage(Rule):
         self.limit = limit
 
     def check(self, intent: OrderIntent, x: Exposure) -> RuleResult:
-        if x.price <= 0 and not x.reduces_worst(intent.qty):
-            return self.result(False, None, self.limit, unpriced, (intent.instrument,))
-        unit = x.price * x.multiplier
-        gross_after = x.gross - abs(x.position) * x.mark * x.multiplier \
-            + abs(x.worst(intent.qty) + intent.qty) * unit
-        equity = x.equity - abs(intent.qty) * unit * x.fee_rate
-        leverage = gross_after / equity if equity > 0 else float("inf")
         reducing = x.reduces_worst(intent.qty)
+        if x.value() <= 0 and not reducing:
+            return self.result(False, None, self.limit, unpriced, (intent.instrument,))
+        gross_after = x.gross - abs(x.position) * x.mark * x.multiplier \
+            + abs(x.worst(intent.qty) + intent.qty) * x.value() * x.multiplier
+        equity = x.equity - abs(intent.qty) * x.price * x.multiplier * x.fee_rate
+        leverage = gross_after / equity if equity > 0 else float("inf")
         passed = leverage <= self.limit + 1e-12 or reducing
         limit = self.limit
         if not passed:
@@ -209,7 +210,7 @@ class Cash(Rule):
             return _new(RuleResult, (self.name, True, need, free, free - need, _cash_within,
                                      (need, free)))
         return self.result(False, need, free, _cash_short, (
-            need, free, x.cash, x.reserved, intent.qty, x.price, self.buffer_bps))
+            need, free, x.cash, x.reserved, intent.qty, x.price, self.buffer_bps, x.multiplier))
 
 
 def _cash_free(free: float) -> str:
@@ -222,7 +223,8 @@ def _cash_within(need: float, free: float) -> str:
 
 
 def _cash_short(need: float, free: float, cash: float, reserved: float, qty: float,
-                price: float, buffer_bps: float) -> str:
+                price: float, buffer_bps: float, multiplier: float) -> str:
     shown, limit = fmt2(need, free)
     return (f"needs {shown} > {limit} free (cash {fmt(cash)} − reserved "
-            f"{fmt(reserved)}; {fmt(qty)} × {price:g} + {buffer_bps:g} bps buffer + fees)")
+            f"{fmt(reserved)}; {fmt(qty)} × {price:g}{times(multiplier)} + {buffer_bps:g} bps "
+            "buffer + fees)")

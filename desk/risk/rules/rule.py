@@ -29,9 +29,9 @@ class Exposure(NamedTuple):
     """The sells among them (≤ 0)."""
     price: float
     """The price the intent is valued at: its limit, or for a market order the far side of the
-    quote (the mark without one); 0 when the instrument has no price yet."""
+    quote (the mark without one); 0 when the market has given no price yet."""
     mark: float
-    """The desk's mark of the instrument; 0 when it has no price yet."""
+    """The instrument's mark; 0 when there is none yet."""
     multiplier: float
     equity: float
     gross: float
@@ -47,6 +47,15 @@ class Exposure(NamedTuple):
         allow."""
         return self.position + (self.pending_buy if qty > 0 else self.pending_sell)
 
+    def value(self) -> float:
+        """The price the position after the order is valued at: the mark, or the order's own
+        price when that is higher.
+
+        A market buy pays the ask, so it is valued there; a limit buy far below the market
+        leaves the position it adds to worth the mark, not the limit.
+        """
+        return self.price if self.price > self.mark else self.mark
+
     def reduces_worst(self, qty: float) -> bool:
         """True when the order moves even that worst-case position closer to flat without
         flipping."""
@@ -56,6 +65,11 @@ class Exposure(NamedTuple):
 
 _new = tuple.__new__
 """Builds a named tuple from a tuple of its fields without a Python-level call."""
+
+
+def unpriced(instrument: str) -> str:
+    """The verdict of a rule that must value an order the market has not priced yet."""
+    return f"no price for {instrument} yet: the order cannot be valued"
 
 
 class Rule:
@@ -113,12 +127,3 @@ class Rule:
         if headroom is None and value is not None and limit is not None:
             headroom = limit - value
         return _new(RuleResult, (self.name, passed, value, limit, headroom, message, args))
-
-
-def unpriced(instrument: str) -> str:
-    """Why a rule that values an order blocks it when its instrument has no price yet.
-
-    Valued at 0, a market order would pass every limit and reserve no cash,
-    whatever it fills at once a price comes.
-    """
-    return f"no price for {instrument} yet: the order cannot be valued"

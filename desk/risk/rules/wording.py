@@ -25,6 +25,11 @@ def signed(value: float) -> str:
     return ("+" if value > 0 else "") + fmt(value)
 
 
+def times(multiplier: float) -> str:
+    """` × 50` after a price, for an instrument whose contract multiplier is not 1."""
+    return "" if multiplier == 1 else f" × {multiplier:g}"
+
+
 def fmt2(value: float, limit: float) -> tuple[str, str]:
     """Both numbers as `fmt` writes them, with more digits when that would print them equal.
 
