@@ -144,6 +144,16 @@ def test_values_a_later_block_types_otherwise_than_the_first_are_read(tmp_path: 
     assert failure(path).startswith(f"{path}:103: price: not a number: 'abc'")
 
 
+def test_a_header_after_a_byte_order_mark_names_its_columns_when_lines_are_set_aside(
+        tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("\ufeffts,price,size\n" f"{T0},10,1\n" f"{T0 + S},10\n" f"{T0 + 2 * S},11,1\n",
+                    encoding="utf-8")
+    events, issues, _ = read(path, on_bad="skip")
+    assert [event.price for event in events] == [10, 11]
+    assert issues == ["t.csv:3: expected 3 columns, found 2: 1 line skipped"]
+
+
 @pytest.mark.parametrize("gzipped", [False, True])
 def test_a_line_set_aside_beyond_the_first_block_resumes_the_stream_after_it(
         tmp_path: Path, monkeypatch: Any, gzipped: bool) -> None:
