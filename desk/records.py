@@ -49,6 +49,12 @@ def _price(x: float) -> str:
     return num(x) if x > 0 else "–"
 
 
+def _known(x: float) -> float | None:
+    """A price for the journal's details: None (null) for none yet, never a price of 0 that a
+    reader would take for one and measure a latency cost against."""
+    return x if x > 0 else None
+
+
 def _average(x: float) -> str:
     """An average price (a VWAP): seven significant digits, the rest is arithmetic."""
     return num(float(f"{x:.7g}"))
@@ -134,7 +140,7 @@ def intent(args: tuple[Any, ...]) -> tuple[str, str]:
     why = intent_what(qty, instrument, limit, tif) + (
         f" (target {signed(target)})" if target is not None else "")
     return why, _json({
-        "decision_price": decision_price, "intent_id": intent_id, "limit": limit,
+        "decision_price": _known(decision_price), "intent_id": intent_id, "limit": limit,
         "order_type": order_type, "qty": qty, "tif": tif})
 
 
@@ -201,6 +207,6 @@ def execution(args: tuple[Any, ...]) -> tuple[str, str]:
     return (f"order #{order_id} {how}: {done}; decision {_price(decision)}, arrival "
             f"{_price(arrival_price)}; shortfall {money(shortfall)} = latency {money(latency)} + "
             f"impact {money(impact)} + fees {money(fees)}",
-            _json({"arrival_price": arrival_price, "decision_price": decision, "fees": fees,
-                   "filled": filled, "impact_cost": impact, "latency_cost": latency,
-                   "shortfall": shortfall, "vwap": vwap}))
+            _json({"arrival_price": arrival_price, "decision_price": _known(decision),
+                   "fees": fees, "filled": filled, "impact_cost": impact,
+                   "latency_cost": latency, "shortfall": shortfall, "vwap": vwap}))

@@ -144,6 +144,33 @@ def test_values_a_later_block_types_otherwise_than_the_first_are_read(tmp_path: 
     assert failure(path).startswith(f"{path}:103: price: not a number: 'abc'")
 
 
+def test_epoch_seconds_that_turn_fractional_after_the_first_block_are_read_as_times(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    """The time column is read as text from the first fraction on; its numbers are still
+    times in `ts_unit`, and only a value that is no time is a bad row."""
+    monkeypatch.setattr("desk.data.csv_rows.BLOCK", 1 << 10)
+    start = T0 // S
+    rows = [f"{start + i},10,1" for i in range(100)]
+    rows += [f"{start + 100}.5,10,1", f"{start + 101},10,1", f"{start + 102}.5,10,1",
+             "later,10,1", f"{start + 103},10,1"]
+    path = csv(tmp_path / "t.csv", "ts,price,size", *rows)
+    events, issues, _ = read(path, on_bad="skip", ts_unit="s")
+    assert [event.ts for event in events[-4:]] == [T0 + 100 * S + S // 2, T0 + 101 * S,
+                                                   T0 + 102 * S + S // 2, T0 + 103 * S]
+    assert len(events) == 104
+    assert issues == ["t.csv:105: ts: not a time: 'later': 1 row skipped"]
+
+
+def test_a_header_after_a_byte_order_mark_names_its_columns_when_lines_are_set_aside(
+        tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("\ufeffts,price,size\n" f"{T0},10,1\n" f"{T0 + S},10\n" f"{T0 + 2 * S},11,1\n",
+                    encoding="utf-8")
+    events, issues, _ = read(path, on_bad="skip")
+    assert [event.price for event in events] == [10, 11]
+    assert issues == ["t.csv:3: expected 3 columns, found 2: 1 line skipped"]
+
+
 @pytest.mark.parametrize("gzipped", [False, True])
 def test_a_line_set_aside_beyond_the_first_block_resumes_the_stream_after_it(
         tmp_path: Path, monkeypatch: Any, gzipped: bool) -> None:

@@ -381,6 +381,20 @@ def test_fractions_after_a_first_block_of_whole_numbers_and_whole_seconds_import
     assert (last["ts"], last["price"], last["size"]) == (ns("2024-01-04T00:00:00.25Z"), 100.5, 0.5)
 
 
+def test_epoch_seconds_that_turn_fractional_after_the_first_block_import(tmp_path: Path) -> None:
+    """Whole epoch seconds for 4 MB, then a fraction: a time, not a bad value."""
+    src = _long_csv(tmp_path / "long.csv", "300000.5,100,1,7\n")
+    run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X", ts_unit="s")
+    got = rows(tmp_path / "o.parquet")
+    assert len(got) == 300_001
+    assert [row["ts"] for row in got[-2:]] == [299_999 * 10**9, 300_000 * 10**9 + 5 * 10**8]
+    src = _long_csv(tmp_path / "long.csv", "300000.5,100,1,7\nsoon,100,1,7\n")
+    with pytest.raises(DataError, match=r"long.csv:300003: column 'ts': expected a number like "
+                                        r"the times before it, found 'soon'$"):
+        run_import("csv", [src], tmp_path / "o.parquet", kind="trade", instrument="X",
+                   ts_unit="s")
+
+
 def test_a_bad_number_beyond_the_first_block_still_names_its_line(tmp_path: Path) -> None:
     """pyarrow does not say the row of a value that misfits a column typed by the first block."""
     src = _long_csv(tmp_path / "long.csv", "300000,1O1.5,1,7\n")

@@ -98,6 +98,9 @@ def test_an_order_decided_with_no_price_counts_no_latency_cost(tmp_path: Path) -
     assert done["details"]["latency_cost"] == 0.0
     assert done["details"]["impact_cost"] == 25.0
     assert "decision –, arrival 200.25" in done["why"]
+    assert done["details"]["decision_price"] is None  # no price, not a price of 0
+    (intent,) = of_kind(journal, "intent")
+    assert intent["details"]["decision_price"] is None
     assert engine.stats.latency_cost == 0.0
     assert engine.stats.decided_notional == 10 * 200.25 * 10
 

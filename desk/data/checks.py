@@ -13,6 +13,7 @@ whatever `data.on_bad` says.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -173,7 +174,9 @@ def _not_utf8(column: pa.Array) -> list[int]:
 def timestamps(column: pa.Array, scale: int, problems: list[Problem]) -> pa.Array:
     """`column` as int64 epoch nanoseconds; text that is not a time and NaN are bad rows.
 
-    Numbers are in units of `scale` nanoseconds; text is ISO-8601 (UTC unless it says).
+    Numbers are in units of `scale` nanoseconds; text is ISO-8601 (UTC unless it says), or
+    numbers written as text: a CSV column of whole seconds whose later value has a fraction
+    is read as text from there on, and its numbers are still times in `scale`.
     """
     kind = column.type
     if pa.types.is_dictionary(kind):
@@ -187,7 +190,13 @@ def timestamps(column: pa.Array, scale: int, problems: list[Problem]) -> pa.Arra
         try:
             return pc.cast(pc.cast(column, pa.timestamp("ns", "UTC")), pa.int64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return _text_times(column, problems)
+            pass
+        for number in (pa.int64(), pa.float64()):
+            try:
+                return timestamps(pc.cast(column, number), scale, problems)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+        return _text_times(column, scale, problems)
     if pa.types.is_floating(kind):
         finite = pc.is_finite(column)
         found(problems, "ts", "not a finite time", pc.invert(finite), value_of(column))
@@ -198,22 +207,39 @@ def timestamps(column: pa.Array, scale: int, problems: list[Problem]) -> pa.Arra
     raise pa.ArrowInvalid(f"a column of {kind}")
 
 
-def _text_times(column: pa.Array, problems: list[Problem]) -> pa.Array:
+def _text_times(column: pa.Array, scale: int, problems: list[Problem]) -> pa.Array:
     """Text times one by one, when the column as a whole does not read (a bad batch's slow path)."""
     out: list[int | None] = []
     bad: list[bool] = []
-    target = pa.timestamp("ns", "UTC")
     for value in column.to_pylist():
         stamp = None
         if value is not None and value.strip():
-            try:
-                stamp = pc.cast(pa.scalar(value.strip()), target).value
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                stamp = None
+            stamp = _text_time(value.strip(), scale)
         out.append(stamp)
         bad.append(stamp is None and value is not None and bool(value.strip()))
     found(problems, "ts", "not a time", pa.array(bad), value_of(column))
     return pa.array(out, pa.int64())
+
+
+def _text_time(text: str, scale: int) -> int | None:
+    """One text time as epoch nanoseconds, read as the whole column would be (ISO-8601, or a
+    number in units of `scale` nanoseconds); None when it is neither, or beyond int64."""
+    try:
+        return cast(int, pc.cast(pa.scalar(text), pa.timestamp("ns", "UTC")).value)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    stamp: float | int
+    try:
+        stamp = pc.cast(pa.scalar(text), pa.int64()).as_py() * scale
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        try:
+            number = pc.cast(pa.scalar(text), pa.float64()).as_py()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        if not math.isfinite(number):
+            return None
+        stamp = round(number * float(scale))
+    return int(stamp) if -(1 << 63) <= stamp < (1 << 63) else None
 
 
 def arrow_of(values: np.ndarray) -> pa.Array:

@@ -187,8 +187,10 @@ class CsvRows:
         return open(self.path, encoding="utf-8", errors="replace", newline="")
 
     def _header(self) -> list[str]:
+        """The header's names as pyarrow reads them: a UTF-8 byte order mark is no part of the
+        first name."""
         with self._open_text() as text:
-            first = text.readline()
+            first = text.readline().removeprefix("\ufeff")
         return next(csv.reader([first]), [])
 
     def _by_hand(self, names: list[str],

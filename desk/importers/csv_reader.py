@@ -95,25 +95,15 @@ def _csv_header(path: Path, opts: ImportOptions) -> tuple[list[str], list[str]]:
 def _column_types(opts: ImportOptions, names: dict[str, str], header: list[str],
                   data: list[str]) -> dict[str, pa.DataType]:
     """Types set before reading, not inferred from the first block and then held to: a size
-    column of whole numbers for 4 MB would fail at its first `0.5`, and text times of whole
-    seconds at their first fraction. Prices and sizes are floats; text times stay text (the
-    time column reads them)."""
+    column of whole numbers for 4 MB would fail at its first `0.5`, text times of whole
+    seconds at their first fraction, and so would epoch times of whole seconds. Prices and
+    sizes are floats; times stay text, numbers or not (the time column reads them: whole
+    numbers exactly, as int64 nanoseconds beyond a float's 53 bits need)."""
     types = {column: pa.float64() for field, column in names.items() if field in PRICES + SIZES}
     ts = names.get("ts")
     if ts is not None and ts in header:
-        index = header.index(ts)
-        text = data[index].strip() if index < len(data) else ""
-        if opts.ts_format or (text and not _number(text)):
-            types[ts] = pa.string()
+        types[ts] = pa.string()
     return types
-
-
-def _number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 _CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to (\w+): "

@@ -38,7 +38,8 @@ def timestamps(path: Path, column: pa.Array, opts: ImportOptions, label: str,
                     raise DataError(f"{where(bad.index)}: column {label!r}: {bad.value!r} does "
                                     f"not match --ts-format {opts.ts_format!r}") from None
             else:
-                column = _iso(column, where, label)
+                numbers = _text_numbers(column, where, label)
+                column = numbers if numbers is not None else _iso(column, where, label)
             kind = column.type
         if pa.types.is_date(kind):
             column = pc.cast(pc.cast(column, pa.date64()), pa.timestamp("ms"))
@@ -100,6 +101,29 @@ def _storable(column: pa.Array, convert: Callable[[pa.Array], pa.Array], where: 
 def _shown(value: object) -> str:
     """A source value as an error shows it: a time as ISO text, anything else as Python's."""
     return repr(value.isoformat()) if isinstance(value, datetime) else repr(value)
+
+
+def _text_numbers(column: pa.Array, where: Where, label: str) -> pa.Array | None:
+    """Epoch times written as text (a CSV reads its time column as text, so that whole seconds
+    may turn fractional after its first block) as int64, or float64 when one has a fraction;
+    None when the first time is no number. A later value that is none is named."""
+    first = pc.drop_null(column)[0].as_py() if len(column) > column.null_count else ""
+    try:
+        pc.cast(pa.array([first]), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    for kind in (pa.int64(), pa.float64()):
+        try:
+            return pc.cast(column, kind)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+
+    def number(values: pa.Array) -> pa.Array:
+        return pc.cast(values, pa.float64())
+
+    index = first_failing(column, number)
+    raise DataError(f"{where(index)}: column {label!r}: expected a number like the times "
+                    f"before it, found {column[index].as_py()!r}")
 
 
 def _iso(column: pa.Array, where: Where, label: str) -> pa.Array:
