@@ -156,11 +156,13 @@ class SnapshotBuilder:
         state = engine.market.states[symbol]
         resting: dict[float, float] = {}
         in_flight: list[str] = []
+        # what the desk still awaits (`unreported`), as a strategy's `open_orders` tells it: a
+        # market order the venue has filled, its reports still on their way, is not `+0`
         for order in engine.execution.working(symbol):
             if order.limit_price is not None:
-                resting[order.limit_price] = resting.get(order.limit_price, 0.0) + order.venue_open
+                resting[order.limit_price] = resting.get(order.limit_price, 0.0) + order.unreported
             else:
-                in_flight.append(f"#{order.order_id} {order.venue_open:+g} mkt")
+                in_flight.append(f"#{order.order_id} {order.unreported:+g} mkt")
         n = self.book_levels
         if state.book is not None:
             bid_levels = state.book.bid_levels()[:n]
