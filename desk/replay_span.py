@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from desk.timeutil import parse_iso_ns, parse_offset_ns, unit_ns
+from desk.timeutil import parse_iso_ns, unit_ns
 
 if TYPE_CHECKING:
     from desk.config import LoadedSession, Session
@@ -77,22 +77,3 @@ def _stat_ns(value: Any, unit: str) -> int | None:
     if isinstance(value, str):
         return parse_iso_ns(value)
     return None
-
-
-def schedule_end(config: Session, start: int) -> int:
-    """The latest timed risk change of the session (offsets counted from `start`), else `start`.
-
-    A schedule may come long after the data ends; progress must not read 100% before it.
-    """
-    latest = start
-    for item in config.risk.schedule:
-        if isinstance(item.at, int):
-            latest = max(latest, item.at)
-            continue
-        offset = parse_offset_ns(item.at)
-        try:
-            latest = max(latest, start + offset if offset is not None else parse_iso_ns(item.at))
-        except ValueError:
-            continue
-    return latest
-

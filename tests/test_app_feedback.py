@@ -371,6 +371,21 @@ async def test_progress_of_a_parquet_session_is_shown_while_playing(tmp_path: Pa
         assert "% " in shown(app.query_one("#header"))
 
 
+
+async def test_progress_reaches_the_end_of_the_data_whatever_is_scheduled_after_it(
+        tmp_path: Path) -> None:
+    # ~20 s of data and a change due two hours in: never applied, so it is not the end
+    app = make_app(tmp_path, data={"synthetic": {"events": 300}},
+                   risk={"max_leverage": {"limit": 1.0},
+                         "schedule": [{"at": "+2h", "rule": "max_leverage", "param": "limit",
+                                       "value": 0.5}]})
+    queue = app.runner.engine.queue
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _step_until(pilot, app, lambda: queue.peek_feed_ts() is None)
+        progress = app.runner.snapshot().progress
+        assert progress is not None and progress > 0.95
+        assert f"{progress:.0%} " in shown(app.query_one("#header"))
+
 # --- 9. keys after the end ------------------------------------------------------------------
 
 
