@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from desk.timeutil import parse_iso_ns, unit_ns
 
 if TYPE_CHECKING:
-    from desk.config import LoadedSession, Session
+    from desk.config import LoadedSession, ReplayConfig, Session
 
 
 def replay_span(config: Session) -> tuple[int, int] | None:
@@ -77,3 +77,12 @@ def _stat_ns(value: Any, unit: str) -> int | None:
     if isinstance(value, str):
         return parse_iso_ns(value)
     return None
+
+
+def windowed(span: tuple[int, int], replay: ReplayConfig) -> tuple[int, int] | None:
+    """The part of `span` within `[replay]`'s `start` and `stop`: the events the replay keeps,
+    so that progress reads 0% at the window's first event and nears 100% at its last. None when
+    the window holds none of the span."""
+    start = max(span[0], parse_iso_ns(replay.start)) if replay.start else span[0]
+    end = min(span[1], parse_iso_ns(replay.stop)) if replay.stop else span[1]
+    return (start, end) if start < end else None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from desk.audit import TailRecord, details_of
 from desk.pending_change import pending_changes
-from desk.replay_span import file_span, replay_span
+from desk.replay_span import file_span, replay_span, windowed
 from desk.snapshot import BookView, Decision, LadderLevel, Pace, PnL, PositionRow, RuleRow, Snapshot
 
 if TYPE_CHECKING:
@@ -55,10 +55,11 @@ class SnapshotBuilder:
         self._changed: set[str] = set()
         """Rules switched or given new limits since their latest verdict."""
         self._decision: Decision | None = None
-        self._span = replay_span(engine.config) or file_span(engine.loaded)
+        span = replay_span(engine.config) or file_span(engine.loaded)
+        self._span = None if span is None else windowed(span, engine.config.replay)
         """First and last times of the replay, when known up front: progress by simulated time.
         A timed risk change due after the data's last event is never applied, so the span ends
-        with the data."""
+        with the data, or with `[replay]`'s window."""
         self.instruments = tuple(engine.specs)
         self.followed: str | None = None
         """The instrument of the latest risk decision or fill: the one the book shows by default."""
