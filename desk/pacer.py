@@ -32,7 +32,7 @@ MAX_SLEEP = 0.02
 IDLE_SKIP_SECONDS = 2.0
 """A wait for the next event longer than this much wall time is skipped, when it is also a gap
 in the data's rhythm (`IDLE_GAP_FACTOR`): the pacing clock jumps to the event (an overnight
-gap, a schedule long after the data) and the viewer is told. Only wall time changes: the
+gap) and the viewer is told. Only wall time changes: the
 engine processes the same events in the same order."""
 IDLE_GAP_FACTOR = 10
 """A stretch without events is a gap in the data's rhythm when it is this many times longer

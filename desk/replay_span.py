@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from desk.timeutil import parse_iso_ns, parse_offset_ns, unit_ns
+from desk.timeutil import parse_iso_ns, unit_ns
 
 if TYPE_CHECKING:
-    from desk.config import LoadedSession, Session
+    from desk.config import LoadedSession, ReplayConfig, Session
 
 
 def replay_span(config: Session) -> tuple[int, int] | None:
@@ -79,20 +79,10 @@ def _stat_ns(value: Any, unit: str) -> int | None:
     return None
 
 
-def schedule_end(config: Session, start: int) -> int:
-    """The latest timed risk change of the session (offsets counted from `start`), else `start`.
-
-    A schedule may come long after the data ends; progress must not read 100% before it.
-    """
-    latest = start
-    for item in config.risk.schedule:
-        if isinstance(item.at, int):
-            latest = max(latest, item.at)
-            continue
-        offset = parse_offset_ns(item.at)
-        try:
-            latest = max(latest, start + offset if offset is not None else parse_iso_ns(item.at))
-        except ValueError:
-            continue
-    return latest
-
+def windowed(span: tuple[int, int], replay: ReplayConfig) -> tuple[int, int] | None:
+    """The part of `span` within `[replay]`'s `start` and `stop`: the events the replay keeps,
+    so that progress reads 0% at the window's first event and nears 100% at its last. None when
+    the window holds none of the span."""
+    start = max(span[0], parse_iso_ns(replay.start)) if replay.start else span[0]
+    end = min(span[1], parse_iso_ns(replay.stop)) if replay.stop else span[1]
+    return (start, end) if start < end else None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from desk.audit import TailRecord, details_of
 from desk.pending_change import pending_changes
-from desk.replay_span import file_span, replay_span, schedule_end
+from desk.replay_span import file_span, replay_span, windowed
 from desk.snapshot import BookView, Decision, LadderLevel, Pace, PnL, PositionRow, RuleRow, Snapshot
 
 if TYPE_CHECKING:
@@ -56,9 +56,10 @@ class SnapshotBuilder:
         """Rules switched or given new limits since their latest verdict."""
         self._decision: Decision | None = None
         span = replay_span(engine.config) or file_span(engine.loaded)
-        self._span = None if span is None else (
-            span[0], max(span[1], schedule_end(engine.config, span[0])))
-        """First and last times of the replay, when known up front: progress by simulated time."""
+        self._span = None if span is None else windowed(span, engine.config.replay)
+        """First and last times of the replay, when known up front: progress by simulated time.
+        A timed risk change due after the data's last event is never applied, so the span ends
+        with the data, or with `[replay]`'s window."""
         self.instruments = tuple(engine.specs)
         self.followed: str | None = None
         """The instrument of the latest risk decision or fill: the one the book shows by default."""
@@ -74,8 +75,8 @@ class SnapshotBuilder:
         return self.pinned or self.followed or (self.instruments[0] if self.instruments else None)
 
     def progress(self, finished: bool) -> float | None:
-        """The share of the replay's time span done: 100% only once it has finished (orders,
-        fills and a late schedule can follow the last market event)."""
+        """The share of the replay's time span done: 100% only once it has finished (orders
+        and fills can follow the last market event)."""
         if finished:
             return 1.0
         if self._span is None:
@@ -156,11 +157,13 @@ class SnapshotBuilder:
         state = engine.market.states[symbol]
         resting: dict[float, float] = {}
         in_flight: list[str] = []
+        # what the desk still awaits (`unreported`), as a strategy's `open_orders` tells it: a
+        # market order the venue has filled, its reports still on their way, is not `+0`
         for order in engine.execution.working(symbol):
             if order.limit_price is not None:
-                resting[order.limit_price] = resting.get(order.limit_price, 0.0) + order.venue_open
+                resting[order.limit_price] = resting.get(order.limit_price, 0.0) + order.unreported
             else:
-                in_flight.append(f"#{order.order_id} {order.venue_open:+g} mkt")
+                in_flight.append(f"#{order.order_id} {order.unreported:+g} mkt")
         n = self.book_levels
         if state.book is not None:
             bid_levels = state.book.bid_levels()[:n]

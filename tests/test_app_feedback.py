@@ -371,6 +371,36 @@ async def test_progress_of_a_parquet_session_is_shown_while_playing(tmp_path: Pa
         assert "% " in shown(app.query_one("#header"))
 
 
+
+async def test_progress_reaches_the_end_of_the_data_whatever_is_scheduled_after_it(
+        tmp_path: Path) -> None:
+    # ~20 s of data and a change due two hours in: never applied, so it is not the end
+    app = make_app(tmp_path, data={"synthetic": {"events": 300}},
+                   risk={"max_leverage": {"limit": 1.0},
+                         "schedule": [{"at": "+2h", "rule": "max_leverage", "param": "limit",
+                                       "value": 0.5}]})
+    queue = app.runner.engine.queue
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _step_until(pilot, app, lambda: queue.peek_feed_ts() is None)
+        progress = app.runner.snapshot().progress
+        assert progress is not None and progress > 0.95
+        assert f"{progress:.0%} " in shown(app.query_one("#header"))
+
+
+async def test_progress_spans_the_replay_window_not_the_whole_data(tmp_path: Path) -> None:
+    # the data runs 14:30–14:36:40; the window keeps 14:31–14:33 of it
+    app = make_app(tmp_path, data={"synthetic": {"events": 6_000,
+                                                 "start": "2024-01-02T14:30:00Z"}},
+                   replay={"start": "2024-01-02T14:31:00Z", "stop": "2024-01-02T14:33:00Z"})
+    queue = app.runner.engine.queue
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _step_until(pilot, app, lambda: app.runner.engine.stats.market_events >= 1)
+        first = app.runner.snapshot().progress
+        assert first is not None and first < 0.01
+        await _step_until(pilot, app, lambda: queue.peek_feed_ts() is None)
+        last = app.runner.snapshot().progress
+        assert last is not None and last > 0.95
+
 # --- 9. keys after the end ------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_helpers import make_app, pane_row, shown, wait_until
+from app_helpers import make_app, pane_row, seek_decision, shown, wait_until
 
 from desk.app.audit_log import MAX_ROWS
 from desk.runner import RunState
@@ -194,3 +194,20 @@ async def test_an_instrument_with_no_price_shows_dashes_never_a_price_of_0(tmp_p
         row = pane_row(app, "#positions", "BETA").split()
         assert row[:4] == ["BETA", "+0", "–", "–"]  # no average of a flat position, no mark
         assert "last –" in shown(app.query_one("#book"))
+
+
+async def test_a_market_order_filled_at_the_venue_shows_what_the_desk_still_awaits(
+        tmp_path: Path) -> None:
+    # the venue has filled it, its fill reports are on their way: not `+0`
+    app = make_app(tmp_path, execution={"entry_latency": {"model": "constant", "ms": 20},
+                                        "response_latency": {"model": "constant", "ms": 5}})
+    execution = app.runner.engine.execution
+    async with app.run_test(size=(160, 45)) as pilot:
+        await seek_decision(pilot, app, 1)
+        order = next(iter(execution.working("ACME")))
+        while order.venue_filled == 0:
+            await pilot.press("n")
+        await pilot.pause(0.1)
+        assert order.open_to_desk and order.venue_open == 0
+        book = shown(app.query_one("#book"))
+        assert f"ours: #{order.order_id} {order.qty:+g} mkt" in book

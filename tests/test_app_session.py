@@ -6,7 +6,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from app_helpers import make_app, open_rules, shown, wait_until
+import pytest
+from app_helpers import make_app, open_rules, screen_text, shown, wait_until
 
 from desk.app.error_screen import ErrorScreen
 from desk.app.summary_screen import SummaryScreen
@@ -213,6 +214,22 @@ async def test_after_the_end_rule_changes_say_the_replay_is_over(tmp_path: Path)
         assert switch.value is engine.risk.rule("cash").enabled   # the switch shows the truth
         assert engine.journal.seq == records and list(engine.commands) == []
         assert app.runner.recorded_actions() == []
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 35)])
+async def test_after_the_end_the_rules_screen_says_so_in_full(tmp_path: Path,
+                                                             size: tuple[int, int]) -> None:
+    app = make_app(tmp_path, paused=False, replay={"speed": "max"},
+                   data={"synthetic": {"events": 600}})
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: app.runner.state is RunState.FINISHED, tries=2_000)
+        await pilot.press("escape")
+        await open_rules(pilot, app)
+        await pilot.pause(0.1)
+        box = app.screen.query_one("#over").region
+        rows = screen_text(app)[box.y:box.bottom]
+        on_screen = " ".join(row[box.x:box.right].strip() for row in rows)
+        assert on_screen.endswith("replay it to try other rules.")
 
 
 async def test_q_on_the_error_screen_quits_and_keeps_the_journal(tmp_path: Path) -> None:

@@ -14,9 +14,11 @@ import pytest
 
 from desk.batch import Cell
 from desk.compare import aggregate
-from desk.config import parse_session
+from desk.config import load_session, parse_session
 from desk.pool import run_cells
+from desk.replay_span import replay_span
 from desk.sweep import Sweep
+from desk.timeutil import parse_iso_ns, parse_offset_ns
 from tests.conftest import ROOT
 
 SESSIONS = sorted((ROOT / "sessions").glob("*.toml"))
@@ -41,6 +43,20 @@ def test_every_bundled_session_file_loads(path: Path) -> None:
             source["path"] = str(path)
     parse_session(raw, str(path), path)
 
+
+@pytest.mark.parametrize("path", [p for p in SESSIONS if "synthetic" in
+                                  tomllib.loads(p.read_text(encoding="utf-8"))["data"]],
+                         ids=lambda p: p.name)
+def test_every_bundled_schedule_falls_within_its_sessions_data(path: Path) -> None:
+    # a change due after the data's last event is never applied: the run would end in an error
+    config = load_session(path).config
+    span = replay_span(config)
+    assert span is not None
+    for item in config.risk.schedule:
+        offset = None if isinstance(item.at, int) else parse_offset_ns(item.at)
+        at = (item.at if isinstance(item.at, int) else
+              span[0] + offset if offset is not None else parse_iso_ns(item.at))
+        assert at <= span[1], f"{path.name}: risk.schedule at {item.at} is after the data"
 
 def test_there_are_four_lesson_sessions() -> None:
     assert sorted(p.stem for p in SESSIONS if p.stem.startswith("lesson_")) == [

@@ -54,7 +54,7 @@ class RulesScreen(DeskModal):
     RulesScreen Input { width: 10; margin: 0 2 0 0; padding: 0 1; }
     RulesScreen Input:focus { background: $accent 40%; color: $foreground; }
     RulesScreen Input > .input--placeholder { color: $text-disabled; text-style: italic; }
-    RulesScreen #over { color: $warning; text-style: bold; margin-bottom: 1; }
+    RulesScreen #over { width: 100%; color: $warning; text-style: bold; margin-bottom: 1; }
     """
 
     def __init__(self, rules: tuple[RuleRow, ...], act: Callable[[OperatorAction], bool],
