@@ -42,6 +42,14 @@ def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@pytest.fixture(autouse=True)
+def _piped_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test sees output piped with no width asked for, as CI does: a `COLUMNS` exported by
+    the shell the tests run from would otherwise change how tables and chains are laid out."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+
+
 def make_session(base_dir: Path | None = None, **extra: Any) -> LoadedSession:
     """A validated session from BASE plus overrides; relative paths resolve under `base_dir`."""
     data = merge(BASE, extra)
