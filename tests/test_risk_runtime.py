@@ -321,6 +321,19 @@ def test_operator_actions_recorded_past_the_last_event_are_journaled_as_not_appl
     assert engine.finished
 
 
+def test_a_reset_while_the_desk_is_active_is_journaled_as_needed_by_nothing(
+        tmp_path: Path) -> None:
+    from conftest import make_session, run_engine
+
+    run_engine(make_session(operator_actions=[{"seq": 10, "action": "reset"}]),
+               tmp_path / "j.arrow")
+    table = read_journal(tmp_path / "j.arrow").to_pylist()
+    (record,) = [r for r in table if r["kind"] == "control_error"]
+    assert record["why"] == "reset by operator not needed: the desk is ACTIVE already"
+    assert details_of(record["details"])["source"] == "operator"
+    assert not any(r["kind"] == "mode" for r in table)
+
+
 def test_switching_the_drawdown_rule_or_lowering_its_tolerance_judges_the_mode_at_once(
         tmp_path: Path) -> None:
     # quotes while ACME rises to 110 and falls to 104, then trades only: no mark for the mode

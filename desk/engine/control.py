@@ -85,6 +85,9 @@ class ControlSide(EngineState):
             return
         if change is not None:
             self._journal_mode(change, event.source)
+        else:  # an operator's action is journaled, even one that finds nothing to do
+            self.journal.record("control_error", event.ts, f"reset by {event.source} not "
+                                "needed: the desk is ACTIVE already", source=event.source)
 
     def _journal_mode(self, change: ModeChange, source: str) -> None:
         self.journal.record("mode", self.now,
