@@ -272,3 +272,12 @@ def test_drawdown_changes_whose_order_the_file_does_not_tell_are_left_to_the_run
                     + '[[risk.schedule]]\nat = "+2s"\nrule = "max_drawdown"\nparam = "halt"\n'
                     'value = 0.03\n')
     load_session(path)
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    ("5", "not 5; for 5% write 0.05"), ("0", "not 0"), ("1.5", "not 1.5; for 1.5% write 0.015")])
+def test_a_fraction_written_as_a_percentage_is_told_how_to_write_it(tmp_path: Path, value: str,
+                                                                     said: str) -> None:
+    message = _load(tmp_path, MINIMAL + f"[risk.max_drawdown]\ntolerance = {value}\n")
+    assert message == (f"{tmp_path / 's.toml'}: risk.max_drawdown.tolerance: a fraction above 0 "
+                       f"and at most 1 (0.1 is 10%), {said}")

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from desk.timeutil import is_iso_time, ns_range_error, parse_iso_ns
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
-Fraction = Annotated[float, Field(gt=0, le=1)]
+
+
+def _fraction(value: float) -> float:
+    """A share written as a fraction; a whole percentage (`tolerance = 5`) is told how to write."""
+    if not 0 < value <= 1:
+        hint = f"; for {value:g}% write {value / 100:g}" if 1 < value <= 100 else ""
+        raise ValueError(f"a fraction above 0 and at most 1 (0.1 is 10%), not {value:g}{hint}")
+    return value
+
+
+Fraction = Annotated[float, AfterValidator(_fraction)]
+"""A share above 0 and at most 1."""
 LatencyMs = Annotated[float, Field(ge=0, le=3_600_000)]
 """A delay in milliseconds, at most an hour: beyond that simulated times leave int64."""
 
