@@ -202,6 +202,16 @@ def test_a_value_its_column_type_does_not_fit_among_lines_read_by_hand_is_read(
     assert issues == ["t.csv:42: expected 4 columns, found 2: 1 line skipped"]
 
 
+def test_lines_set_aside_together_are_told_apart_by_the_fields_they_split_into(
+        tmp_path: Path) -> None:
+    rows = [f"{T0 + i * S},10,1" for i in range(10)]
+    rows[2], rows[5], rows[7] = f"{T0 + 2 * S},10", f"{T0 + 5 * S},10,1,x", f"{T0 + 7 * S},10"
+    events, issues, _ = read(csv(tmp_path / "t.csv", "ts,price,size", *rows), on_bad="skip")
+    assert len(events) == 7
+    assert issues == ["t.csv:4: expected 3 columns, found 2: 2 lines skipped (lines 4, 9)",
+                      "t.csv:7: expected 3 columns, found 4: 1 line skipped"]
+
+
 def test_several_trades_at_one_time_are_not_duplicates_without_a_trade_id(tmp_path: Path) -> None:
     # one order filling two resting orders of one size at one price prints two identical trades
     path = csv(tmp_path / "t.csv", "ts,price,size", f"{T0},10,1", f"{T0},10,1", f"{T0},10.5,1",

@@ -37,6 +37,9 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                                "rule", "param", "value", "seq", "prev_seq")),
 }
 
+_SHOWN = 5
+"""Line numbers listed in a record of lines set aside for the same reason."""
+
 SKIP_HINT = 'set data.on_bad = "skip" to skip such rows'
 """How a bad row's error tells a session to go on past such rows."""
 
@@ -137,11 +140,18 @@ class FileReader:
         pending = self._csv.pending if self._csv is not None else None
         if not pending:
             return
-        line, expected, actual, _ = pending[0]
         self.stats.skipped += len(pending)
-        self.issue(self._filter.last_ts or 0, self.default_instrument,
-                   f"{self.path.name}:{line}: expected {expected} columns, found {actual}: "
-                   f"{counted(len(pending), 'line')} skipped")
+        # one record per field count found, in the order of their first lines: lines that split
+        # otherwise are told apart, not counted under the first one's words
+        groups: dict[tuple[int, int], list[int]] = {}
+        for line, expected, actual, _ in pending:
+            groups.setdefault((expected, actual), []).append(line)
+        for (expected, actual), lines in groups.items():
+            shown = ", ".join(map(str, lines[:_SHOWN])) + (", …" if len(lines) > _SHOWN else "")
+            also = f" (lines {shown})" if len(lines) > 1 else ""
+            self.issue(self._filter.last_ts or 0, self.default_instrument,
+                       f"{self.path.name}:{lines[0]}: expected {expected} columns, found "
+                       f"{actual}: {counted(len(lines), 'line')} skipped{also}")
         pending.clear()
 
     def _text_checked(self, batch: pa.RecordBatch, names: dict[str, str], first_row: int) -> None:
