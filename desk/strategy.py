@@ -148,6 +148,9 @@ def find_strategy(use: str, where: str | None = None) -> type[Strategy]:
     prefix = f"{where}: strategy.use: " if where else f"strategy {use!r}: "
     if ":" in use:
         module_name, _, class_name = use.partition(":")
+        if not module_name.strip() or not class_name.strip():
+            raise StrategyError(f"{prefix}{use!r} is not package.module:Class (one of the two "
+                                "is missing)")
         try:
             module = importlib.import_module(module_name)
         except ImportError as error:

@@ -62,6 +62,14 @@ def test_a_strategy_module_that_raises_at_import_is_one_line_naming_strategy_use
     assert isinstance(caught.value.__cause__, ZeroDivisionError)  # --debug shows where
 
 
+@pytest.mark.parametrize("use", [":Mine", "mine:", " : "])
+def test_a_use_without_its_module_or_its_class_says_which_form_it_takes(use: str) -> None:
+    with pytest.raises(StrategyError) as caught:
+        find_strategy(use, "s.toml")
+    assert str(caught.value) == (f"s.toml: strategy.use: {use!r} is not package.module:Class "
+                                 "(one of the two is missing)")
+
+
 def test_an_unknown_strategy_names_the_key_and_the_file() -> None:
     with pytest.raises(StrategyError, match=r"^s\.toml: strategy\.use: unknown strategy 'x' "):
         find_strategy("x", "s.toml")
