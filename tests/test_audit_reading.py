@@ -15,7 +15,9 @@ import desk.query
 from desk.audit import Journal, read_journal
 from desk.engine import Engine
 from desk.errors import JournalError
+from desk.events import Trade
 from desk.query import Query, select
+from desk.strategy import Strategy
 from desk.timeutil import format_ns
 
 DAY_APART = script({"at": "+1m", "qty": 10, "reason": "monday"},
@@ -254,3 +256,27 @@ def test_csv_gives_a_spreadsheet_every_record_with_its_columns(
     assert decisions and set(decisions) <= {"allowed", "blocked"}
     first = _out(capsys, "audit", str(two_days), "--outcome", "allowed", "--csv", "--limit", "1")
     assert len(first.splitlines()) == 2  # the header and one record
+
+
+class NanEvidence(Strategy):
+    """Sends one order whose evidence holds numbers JSON has no spelling for."""
+
+    def on_trade(self, trade: Trade) -> None:
+        if not self.ctx.open_orders() and self.ctx.portfolio.position(trade.instrument) == 0:
+            self.ctx.target(trade.instrument, 10, "enter", ratio=float("nan"),
+                            spread=float("inf"))
+
+
+def test_audit_json_is_strict_json_with_numbers_json_cannot_spell_written_as_words(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    session = make_session(strategy={"use": "tests.test_audit_reading:NanEvidence"})
+    engine = Engine(session, tmp_path / "j.arrow")
+    engine.run()
+    engine.close()
+    out = _out(capsys, "audit", str(tmp_path / "j.arrow"), "--kind", "signal", "--json")
+
+    def refuse(word: str) -> None:
+        raise ValueError(f"not strict JSON: {word}")
+
+    lines = [json.loads(line, parse_constant=refuse) for line in out.splitlines()]
+    assert lines and lines[0]["details"] == {"ratio": "NaN", "spread": "Infinity"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import sys
 import textwrap
 from collections.abc import Iterable
@@ -38,13 +39,34 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.json:  # written as read: a large journal never waits whole in memory
         out = sys.stdout
         for record in shown:
-            out.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
+            out.write(_json_line(record) + "\n")
     elif args.csv:
         _csv(shown)
     else:
         _table(list(shown), total, spans_days(journal.table))
     sys.stdout.flush()  # a reader that went away shows here, in the command, not at exit
     return 0
+
+
+def _json_line(record: dict[str, Any]) -> str:
+    """One record as strict JSON: a value that is no finite number (a strategy's `nan` evidence,
+    a leverage of `inf`) is written "NaN", "Infinity" or "-Infinity", as Protocol Buffers' JSON
+    writes them, since JSON has no such numbers and strict readers refuse Python's `NaN`."""
+    try:
+        return json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        return json.dumps(_spelled(record), sort_keys=True, ensure_ascii=False, allow_nan=False)
+
+
+def _spelled(value: Any) -> Any:
+    """`value` with every float that is no finite number as its JSON spelling."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: _spelled(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_spelled(item) for item in value]
+    return value
 
 
 def _kinds(given: list[str] | None) -> tuple[str, ...] | None:
