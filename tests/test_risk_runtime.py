@@ -137,7 +137,7 @@ def test_a_change_scheduled_after_the_last_event_is_not_applied_and_is_journaled
     assert late["ts_ns"] == end["ts_ns"] < first_ts + 3600 * SECOND
     assert end["ts_ns"] >= last_market
     assert late["why"] == ("2 scheduled risk changes not applied: due from 2024-01-02 "
-                           "15:30:00.000000 on, after the replay's last event "
+                           "15:30:00.000 UTC on, after the replay's last event "
                            "(max_order_size.max_qty = 5, cash switched off)")
     assert late["details"]["due"] == [first_ts + 3600 * SECOND, first_ts + 7200 * SECOND]
     assert engine.risk.rule("cash").enabled
