@@ -73,9 +73,10 @@ class ControlSide(EngineState):
                          if isinstance(c, RiskLimitChanged)
                          else f"{c.rule} switched {'on' if c.enabled else 'off'}" for c in changes)
         count = counted(len(changes), "scheduled risk change")
-        self.journal.record("control_error", self.now, f"{count} not applied: due from "
-                            f"{format_ns(changes[0].ts)[:23]} UTC on, after the replay's last event "
-                            f"({said})", source="schedule", due=[c.ts for c in changes])
+        due = format_ns(changes[0].ts)[:23]
+        self.journal.record("control_error", self.now, f"{count} not applied: due from {due} UTC "
+                            f"on, after the replay's last event ({said})", source="schedule",
+                            due=[c.ts for c in changes])
 
     def _on_mode_reset(self, event: ModeReset) -> None:
         try:
