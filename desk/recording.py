@@ -20,6 +20,16 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
+def _none_written(value: Any) -> Any:
+    """The `[risk]` tables with each limit the file removed written `"none"` again: only a set
+    key reaches here, and in `[risk]` only `"none"` sets one to None (the schedule's and the
+    operator's `value` are written as they are)."""
+    if isinstance(value, dict):
+        return {k: (NO_LIMIT if v is None else _none_written(v)) if k != "schedule" else v
+                for k, v in value.items()}
+    return value
+
+
 def session_with_actions(loaded: LoadedSession, actions: list[OperatorAction],
                          base: Path | None = None, seed: int | None = None) -> dict[str, Any]:
     """The session as a TOML-ready dict, its recorded actions followed by `actions`.
@@ -40,6 +50,8 @@ def session_with_actions(loaded: LoadedSession, actions: list[OperatorAction],
     if base is not None and config.data.files:
         for source, written in zip(config.data.files, data["data"]["files"], strict=True):
             written["path"] = str(_relative(loaded.resolve(source.path), base))
+    if "risk" in data:  # a limit removed in its table ("none") stays removed in the copy
+        data["risk"] = _none_written(data["risk"])
     return cast("dict[str, Any]", _drop_none(data))
 
 

@@ -281,3 +281,25 @@ def test_a_fraction_written_as_a_percentage_is_told_how_to_write_it(tmp_path: Pa
     message = _load(tmp_path, MINIMAL + f"[risk.max_drawdown]\ntolerance = {value}\n")
     assert message == (f"{tmp_path / 's.toml'}: risk.max_drawdown.tolerance: a fraction above 0 "
                        f"and at most 1 (0.1 is 10%), {said}")
+
+
+def test_a_limit_a_rule_may_go_without_is_removed_in_its_table_with_none(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(MINIMAL + '[risk.max_position]\nmax_qty = "none"\n'
+                    '[risk.max_drawdown]\nhalt = "none"\n')
+    risk = load_session(path).config.risk
+    assert risk.max_position.max_qty is None and risk.max_drawdown.halt is None
+    message = _load(tmp_path, MINIMAL + '[risk.max_position]\nmax_qty = "nothing"\n')
+    assert message.startswith(f"{path}: risk.max_position.max_qty: ")
+
+
+def test_a_limit_removed_in_its_table_stays_removed_in_a_saved_copy(tmp_path: Path) -> None:
+    from desk.recording import save_session
+
+    path = tmp_path / "s.toml"
+    path.write_text(MINIMAL + '[risk.max_position]\nmax_qty = "none"\n'
+                    '[risk.max_position.per_instrument.ACME]\nmax_notional = "none"\n')
+    saved = save_session(load_session(path), [], tmp_path / "saved.toml")
+    risk = load_session(saved).config.risk
+    assert risk.max_position.max_qty is None  # not the default 1,000 back
+    assert risk.max_position.per_instrument["ACME"].max_notional is None

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from desk.config.model import Fraction, Model, NonNegFloat, PositiveFloat
 from desk.timeutil import is_iso_time, ns_range_error, parse_iso_ns, parse_offset_ns
 
 
+def _no_limit(value: Any) -> Any:
+    """`"none"` in the session file: no limit, as a schedule or an operator writes it."""
+    return limit_value(value)
+
+
+Limit = Annotated[PositiveFloat | None, BeforeValidator(_no_limit)]
+"""A limit a rule may go without: a positive number, or `"none"`."""
+ShareLimit = Annotated[Fraction | None, BeforeValidator(_no_limit)]
+"""A fraction a rule may go without: above 0 and at most 1, or `"none"`."""
+
+
 class PositionLimit(Model):
-    max_qty: PositiveFloat | None = None
-    max_notional: PositiveFloat | None = None
+    max_qty: Limit = None
+    max_notional: Limit = None
 
 
 class MaxPositionRule(Model):
     enabled: bool = True
-    max_qty: PositiveFloat | None = 1_000.0
-    max_notional: PositiveFloat | None = None
+    max_qty: Limit = 1_000.0
+    max_notional: Limit = None
     per_instrument: dict[str, PositionLimit] = Field(default_factory=dict)
 
 
@@ -31,9 +42,9 @@ class MaxDrawdownRule(Model):
     enabled: bool = True
     tolerance: Fraction = 0.10
     """Beyond this drawdown only risk-reducing orders pass (mode REDUCING)."""
-    halt: Fraction | None = None
+    halt: ShareLimit = None
     """Beyond this drawdown every new order is blocked (mode HALTED)."""
-    resume_below: Fraction | None = None
+    resume_below: ShareLimit = None
     """Back to ACTIVE when drawdown falls below this; None: only an explicit reset."""
 
     @model_validator(mode="after")
@@ -57,8 +68,8 @@ class CashRule(Model):
 
 class MaxOrderSizeRule(Model):
     enabled: bool = True
-    max_qty: PositiveFloat | None = None
-    max_notional: PositiveFloat | None = None
+    max_qty: Limit = None
+    max_notional: Limit = None
 
 
 class OrderRateRule(Model):
