@@ -9,15 +9,18 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from desk.config.model import Fraction, Model, NonNegFloat, PositiveFloat
 from desk.timeutil import is_iso_time, ns_range_error, parse_iso_ns, parse_offset_ns
 
-
-def _no_limit(value: Any) -> Any:
-    """`"none"` in the session file: no limit, as a schedule or an operator writes it."""
-    return limit_value(value)
+NO_LIMIT = "none"
+"""How a session file removes an optional limit (`value = "none"`): TOML has no null."""
 
 
-Limit = Annotated[PositiveFloat | None, BeforeValidator(_no_limit)]
+def limit_value(value: Any) -> Any:
+    """A limit as the session file writes it, as the rules take it: `"none"` is no limit (None)."""
+    return None if value == NO_LIMIT else value
+
+
+Limit = Annotated[PositiveFloat | None, BeforeValidator(limit_value)]
 """A limit a rule may go without: a positive number, or `"none"`."""
-ShareLimit = Annotated[Fraction | None, BeforeValidator(_no_limit)]
+ShareLimit = Annotated[Fraction | None, BeforeValidator(limit_value)]
 """A fraction a rule may go without: above 0 and at most 1, or `"none"`."""
 
 
@@ -87,15 +90,6 @@ class PriceBandRule(Model):
 class KillSwitchRule(Model):
     enabled: bool = True
     engaged: bool = False
-
-
-NO_LIMIT = "none"
-"""How a session file removes an optional limit (`value = "none"`): TOML has no null."""
-
-
-def limit_value(value: Any) -> Any:
-    """A limit as the session file writes it, as the rules take it: `"none"` is no limit (None)."""
-    return None if value == NO_LIMIT else value
 
 
 class ScheduleItem(Model):

@@ -60,9 +60,13 @@ class ControlSide(EngineState):
         longer calls for (REDUCING with the rule switched off, ACTIVE beyond a lowered
         tolerance)."""
         if rule == "max_drawdown":
-            change = self.risk.on_mark()
-            if change is not None:
-                self._journal_mode(change, source)
+            self._judge_mode(source)
+
+    def _judge_mode(self, source: str) -> None:
+        """Let the drawdown move the risk mode now, from the books as they are, journaled."""
+        change = self.risk.on_mark()
+        if change is not None:
+            self._journal_mode(change, source)
 
     def _late_changes(self, changes: list[RiskLimitChanged | RuleToggled]) -> None:
         """Journal the scheduled changes due after the replay's last event: never applied, as

@@ -191,9 +191,7 @@ class OrderSide(EngineState):
              effect.realized, effect.cash_after))
         # a fill moves equity too (its fee, its price against the mark): the mode follows it
         # before the strategy hears of the fill, as it follows a mark
-        change = self.risk.on_mark()
-        if change is not None:
-            self._journal_mode(change, "drawdown")
+        self._judge_mode("drawdown")
         self._current = None  # what follows a fill follows from no market event
         if self.strategy_active and self._hears_fills:
             info = _new(FillInfo, (report.ts, order.order_id, symbol, report.qty, report.price,

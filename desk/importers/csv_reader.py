@@ -33,7 +33,7 @@ def csv_batches(path: Path, opts: ImportOptions,
     stream = open_binary(path, meter, text="a CSV file")
     read = pacsv.ReadOptions(block_size=1 << 22, autogenerate_column_names=not opts.header)
     parse = pacsv.ParseOptions(delimiter=opts.csv_delimiter)
-    types = _column_types(opts, names, header, first)
+    types = _column_types(names)
     convert_ = pacsv.ConvertOptions(strings_can_be_null=True, include_columns=columns,
                                     column_types=types)
     before = 0
@@ -77,32 +77,28 @@ def _no_header_row(path: Path, first: list[str], names: dict[str, str]) -> None:
 
 def _csv_header(path: Path, opts: ImportOptions) -> tuple[list[str], list[str]]:
     """The column names (the header row's, or f0, f1, ... (pyarrow's) for a file without one),
-    and the first data row's fields ([] when there is none)."""
+    and the first row's fields."""
     with text_stream(path, Meter(), "a CSV file") as stream:
         try:
-            records = (row for row in csv.reader(stream, delimiter=opts.csv_delimiter) if row)
-            first = next(records, None)
-            data = next(records, []) if opts.header else first
+            first = next(csv.reader(stream, delimiter=opts.csv_delimiter), None)
         except csv.Error as error:
             raise DataError(f"{path}:1: not CSV: {error}") from None
         except READ_ERRORS as error:
             raise DataError(f"{path}: cannot read: {first_line(error)}") from None
     if not first:
         raise DataError(f"{path}: the file has no rows")
-    return (first if opts.header else [f"f{i}" for i in range(len(first))]), data or []
+    return (first if opts.header else [f"f{i}" for i in range(len(first))]), first
 
 
-def _column_types(opts: ImportOptions, names: dict[str, str], header: list[str],
-                  data: list[str]) -> dict[str, pa.DataType]:
+def _column_types(names: dict[str, str]) -> dict[str, pa.DataType]:
     """Types set before reading, not inferred from the first block and then held to: a size
     column of whole numbers for 4 MB would fail at its first `0.5`, text times of whole
     seconds at their first fraction, and so would epoch times of whole seconds. Prices and
     sizes are floats; times stay text, numbers or not (the time column reads them: whole
     numbers exactly, as int64 nanoseconds beyond a float's 53 bits need)."""
     types = {column: pa.float64() for field, column in names.items() if field in PRICES + SIZES}
-    ts = names.get("ts")
-    if ts is not None and ts in header:
-        types[ts] = pa.string()
+    if "ts" in names:
+        types[names["ts"]] = pa.string()
     return types
 
 
