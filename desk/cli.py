@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from desk.collector import starting
 from desk.errors import DeskError, first_line
 from desk.termination import EXIT_CODE as TERMINATED
 from desk.termination import Terminated
@@ -104,7 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        code = int(args.func(args))
+        if getattr(args, "settles", False):  # the command calls settle() once it has started
+            with starting():
+                code = int(args.func(args))
+        else:
+            code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
         return code
     except DeskError as error:

@@ -202,4 +202,4 @@ def register(sub: Any) -> None:
     run.add_argument("--strict", action="store_true",
                      help="check every invariant after every event")
     run.add_argument("--json", action="store_true", help="print the summary as one JSON line")
-    run.set_defaults(func=cmd_run)
+    run.set_defaults(func=cmd_run, settles=True)
