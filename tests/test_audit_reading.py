@@ -258,6 +258,27 @@ def test_csv_gives_a_spreadsheet_every_record_with_its_columns(
     assert len(first.splitlines()) == 2  # the header and one record
 
 
+def test_csv_keeps_text_a_spreadsheet_would_take_for_a_formula_as_text(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+    import io
+
+    journal = Journal(tmp_path / "journal.arrow")
+    ts = 1_704_205_800_000_000_000
+    written = ["=HYPERLINK(\"http://x\")", "+1 lot", "-2σ move", "@SUM(A1)", "\tgap",
+               "plain - text", "momentum +0.06%"]
+    for why in written:
+        journal.record("signal", ts, why, "=CMD|' /C calc'!A0")
+    journal.close()
+    rows = list(csv.DictReader(io.StringIO(_out(capsys, "audit", str(tmp_path / "journal.arrow"),
+                                                "--csv"))))
+    assert [row["why"] for row in rows] == ["'=HYPERLINK(\"http://x\")", "'+1 lot",
+                                            "'-2σ move", "'@SUM(A1)", "'\tgap", "plain - text",
+                                            "momentum +0.06%"]
+    assert {row["instrument"] for row in rows} == {"'=CMD|' /C calc'!A0"}
+    assert {row["kind"] for row in rows} == {"signal"}
+
+
 class NanEvidence(Strategy):
     """Sends one order whose evidence holds numbers JSON has no spelling for."""
 

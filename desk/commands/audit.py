@@ -104,13 +104,24 @@ def _csv(records: Iterable[dict[str, Any]]) -> None:
         outcome = ("allowed" if details.get("approved") else "blocked") \
             if record["kind"] == "risk" else ""
         writer.writerow((record["seq"], iso_ns(record["ts_ns"]), record["ts_ns"], record["kind"],
-                         outcome, record["instrument"] or "", _blank(record["order_id"]),
-                         _blank(record["cause"]), record["why"],
+                         outcome, _cell(record["instrument"] or ""), _blank(record["order_id"]),
+                         _blank(record["cause"]), _cell(record["why"]),
                          encode_details(details) if details else ""))
 
 
 def _blank(value: int | None) -> str:
     return "" if value is None else str(value)
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula: OWASP's list for CSV injection."""
+
+
+def _cell(text: str) -> str:
+    """Text from a strategy or a data file (a reason, an instrument's name) as a spreadsheet
+    shows it: one that would start a formula there (`=HYPERLINK(…)`, `-2σ move`) is kept as
+    text by a leading `'`, which the spreadsheet hides."""
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
 MIN_WHY = 24
