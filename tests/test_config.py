@@ -50,6 +50,17 @@ def test_a_fixed_slippage_of_the_whole_price_or_more_is_refused(tmp_path: Path) 
                        "Input should be less than 10000")
 
 
+@pytest.mark.parametrize(("fees", "message"), [
+    ("taker_bps = 10_000", "execution.fees.taker_bps: Input should be less than 10000"),
+    ("maker_bps = -10_000", "execution.fees.maker_bps: Input should be greater than -10000"),
+    ("maker_bps = 10_000", "execution.fees.maker_bps: Input should be less than 10000"),
+])
+def test_a_fee_or_rebate_of_the_whole_notional_is_refused(tmp_path: Path, fees: str,
+                                                          message: str) -> None:
+    written = _load(tmp_path, MINIMAL + f"[execution]\nfees = {{ {fees} }}\n")
+    assert written == f"{tmp_path / 's.toml'}: {message}"
+
+
 @pytest.mark.parametrize(("section", "key", "words"), [
     ('entry_latency = { model = "constant", ms = 100, jitter_ms = 50 }',
      "execution.entry_latency.jitter_ms", "the constant model takes no jitter_ms (it takes: ms)"),

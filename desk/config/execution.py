@@ -66,8 +66,10 @@ class SlippageModel(Model):
 
 
 class FeeModel(Model):
-    taker_bps: NonNegFloat = 0.0
-    maker_bps: float = 0.0
+    taker_bps: Annotated[float, Field(ge=0, lt=10_000)] = 0.0
+    """A fee of all the notional or more is no fee but a typo (for 0.5% write 50)."""
+    maker_bps: Annotated[float, Field(gt=-10_000, lt=10_000)] = 0.0
+    """Negative for a rebate; neither can reach the whole notional."""
     per_unit: NonNegFloat = 0.0
     minimum: NonNegFloat = 0.0
 
