@@ -41,6 +41,7 @@ def summarize(engine: Engine, wall_seconds: float) -> dict[str, Any]:
         "blocked_by": dict(sorted(s.blocked_by.items())),
         "fills": s.fills,
         "filled_qty": filled,
+        "filled_by": dict(sorted(s.filled_by.items())),
         "latency_cost": s.latency_cost,
         "impact_cost": s.impact_cost,
         "fee_cost": s.fee_cost,
@@ -64,7 +65,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    from desk.figures import num, signed
+    from desk.figures import signed
 
     # the session's and instruments' names are text, never markup (`[/]` in one would fail)
     table = Table(title=Text(f"desk · {summary['session']} · seed {summary['seed']}"),
@@ -94,7 +95,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
     if sum(blocked_by.values()) > summary["orders_blocked"]:  # the rows would not add up
         rows.append(("  (an order blocked by several rules counts under each)", ""))
     rows += [
-        ("fills", f"{summary['fills']:,} ({num(summary['filled_qty'])} units)"),
+        ("fills", f"{summary['fills']:,} ({_units(summary)})"),
         ("fees", money(summary["fee_cost"])),
         ("slippage cost (latency + impact)",
          f"{money(summary['latency_cost'] + summary['impact_cost'])} "
@@ -116,6 +117,17 @@ def summary_table(summary: dict[str, Any]) -> Table:
     for name, value in rows:
         table.add_row(name, Text(value))
     return table
+
+
+def _units(summary: dict[str, Any]) -> str:
+    """The units filled: one figure for one instrument, one per instrument for several (a share
+    and a future's contract do not add up)."""
+    from desk.figures import num
+
+    by = summary.get("filled_by") or {}
+    if len(by) <= 1:
+        return f"{num(summary['filled_qty'])} units"
+    return "units: " + ", ".join(f"{symbol} {num(qty)}" for symbol, qty in by.items())
 
 
 def stdout_console(**options: Any) -> Console:

@@ -41,3 +41,11 @@ def test_small_positions_are_written_out_not_in_exponent_form() -> None:
 def test_fractional_lots_filled_are_counted_as_they_are_not_rounded_to_whole_units() -> None:
     text = _text({**SUMMARY, "fills": 3, "filled_qty": 0.4})
     assert "3 (0.4 units)" in text
+
+
+def test_units_of_several_instruments_are_counted_apart_not_added_up() -> None:
+    text = _text({**SUMMARY, "fills": 3, "filled_qty": 300.5,
+                  "filled_by": {"BTCUSDT": 0.5, "ES": 300.0}})
+    assert "3 (units: BTCUSDT 0.5, ES 300)" in text and "300.5" not in text
+    assert "3 (2 units)" in _text({**SUMMARY, "fills": 3, "filled_qty": 2.0,
+                                   "filled_by": {"ES": 2.0}})

@@ -179,8 +179,10 @@ class OrderSide(EngineState):
         order.reported += report.qty
         order.notional += report.qty * report.price
         order.fees += report.fee
-        self.stats.fills += 1
-        self.stats.filled_qty += abs(report.qty)
+        stats = self.stats
+        stats.fills += 1
+        stats.filled_qty += abs(report.qty)
+        stats.filled_by[symbol] = stats.filled_by.get(symbol, 0.0) + abs(report.qty)
         slip_bps = ((report.price / order.arrival_price - 1) * 1e4 * order.side
                     if order.arrival_price else 0.0)
         self.journal.add(

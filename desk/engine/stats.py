@@ -18,6 +18,8 @@ class Stats:
     blocked_by: dict[str, int] = field(default_factory=dict)
     fills: int = 0
     filled_qty: float = 0.0
+    filled_by: dict[str, float] = field(default_factory=dict)
+    """Units filled per instrument: units of different instruments do not add up."""
     decided_notional: float = 0.0
     """Σ |filled| · decision price · multiplier of finished orders: what shortfall is measured
     against."""
