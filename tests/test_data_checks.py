@@ -161,6 +161,23 @@ def test_epoch_seconds_that_turn_fractional_after_the_first_block_are_read_as_ti
     assert issues == ["t.csv:105: ts: not a time: 'later': 1 row skipped"]
 
 
+@pytest.mark.parametrize("zone", ["", "Z"])
+def test_iso_times_in_a_block_read_as_text_are_times_and_only_the_bad_one_is_skipped(
+        tmp_path: Path, monkeypatch: Any, zone: str) -> None:
+    """A time that is no time, after the first block, makes its block text: the ISO times
+    around it, naive (read as UTC) or with a zone, are still times, not bad rows."""
+    from datetime import UTC, datetime, timedelta
+
+    monkeypatch.setattr("desk.data.csv_rows.BLOCK", 1 << 10)
+    start = datetime.fromtimestamp(T0 // S, UTC).replace(tzinfo=None)
+    rows = [f"{(start + timedelta(seconds=i)).isoformat(sep=' ')}{zone},10,1" for i in range(120)]
+    rows[110] = "later,10,1"
+    path = csv(tmp_path / "t.csv", "ts,price,size", *rows)
+    events, issues, _ = read(path, on_bad="skip")
+    assert [event.ts for event in events] == [T0 + i * S for i in range(120) if i != 110]
+    assert issues == ["t.csv:112: ts: not a time: 'later': 1 row skipped"]
+
+
 def test_a_header_after_a_byte_order_mark_names_its_columns_when_lines_are_set_aside(
         tmp_path: Path) -> None:
     path = tmp_path / "t.csv"

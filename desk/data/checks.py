@@ -171,6 +171,10 @@ def _not_utf8(column: pa.Array) -> list[int]:
     return bad
 
 
+_ISO = (pa.timestamp("ns", "UTC"), pa.timestamp("ns"))
+"""ISO-8601 text with a zone, or naive and read as UTC: as a CSV column of either is read."""
+
+
 def timestamps(column: pa.Array, scale: int, problems: list[Problem]) -> pa.Array:
     """`column` as int64 epoch nanoseconds; text that is not a time and NaN are bad rows.
 
@@ -187,10 +191,11 @@ def timestamps(column: pa.Array, scale: int, problems: list[Problem]) -> pa.Arra
     if pa.types.is_timestamp(kind):
         return pc.cast(pc.cast(column, pa.timestamp("ns", kind.tz)), pa.int64())
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        try:
-            return pc.cast(pc.cast(column, pa.timestamp("ns", "UTC")), pa.int64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
+        for stamp in _ISO:
+            try:
+                return pc.cast(pc.cast(column, stamp), pa.int64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
         for number in (pa.int64(), pa.float64()):
             try:
                 return timestamps(pc.cast(column, number), scale, problems)
@@ -224,10 +229,11 @@ def _text_times(column: pa.Array, scale: int, problems: list[Problem]) -> pa.Arr
 def _text_time(text: str, scale: int) -> int | None:
     """One text time as epoch nanoseconds, read as the whole column would be (ISO-8601, or a
     number in units of `scale` nanoseconds); None when it is neither, or beyond int64."""
-    try:
-        return cast(int, pc.cast(pa.scalar(text), pa.timestamp("ns", "UTC")).value)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
+    for iso in _ISO:
+        try:
+            return cast(int, pc.cast(pa.scalar(text), iso).value)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
     stamp: float | int
     try:
         stamp = pc.cast(pa.scalar(text), pa.int64()).as_py() * scale
