@@ -307,3 +307,13 @@ def test_a_risk_limit_row_in_a_parquet_file_is_journaled_with_its_row(tmp_path: 
     pq.write_table(table, tmp_path / "m.parquet")
     events, _, _ = read(tmp_path / "m.parquet", kind="mixed")
     assert events[1].source == "data m.parquet: row 2"
+
+
+def test_dates_without_a_time_of_day_say_how_to_stamp_the_bars_at_their_close(
+        tmp_path: Path) -> None:
+    path = csv(tmp_path / "d.csv", "ts,open,high,low,close,volume", "2024-01-02,10,11,9,10.5,100",
+               "2024-01-03,10.5,12,10,11,120")
+    message = failure(path, kind="bar")
+    assert message.startswith(f"{path}: column 'ts': cannot read as timestamps: dates without "
+                              "a time of day")
+    assert "--bar-stamp open --interval 1d" in message and "\n" not in message

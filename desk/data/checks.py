@@ -209,6 +209,10 @@ def timestamps(column: pa.Array, scale: int, problems: list[Problem]) -> pa.Arra
         return pc.cast(pc.round(pc.multiply(clean, float(scale))), pa.int64())
     if pa.types.is_integer(kind):
         return pc.multiply_checked(pc.cast(column, pa.int64()), scale)
+    if pa.types.is_date(kind):  # `2024-01-02`: the start of a day, or its end? desk cannot know
+        raise pa.ArrowInvalid("dates without a time of day; a bar is replayed at its close, "
+                              "so import the file with `desk data import --format csv --kind bar "
+                              "--bar-stamp open --interval 1d` (or write the close's time)")
     raise pa.ArrowInvalid(f"a column of {kind}")
 
 
