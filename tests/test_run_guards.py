@@ -277,6 +277,32 @@ def test_times_that_read_as_1970_in_nanoseconds_are_doubted_before_the_run(
         assert len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize(("rows", "suffix", "unit"), [
+    (["1704205800000,10,1", "1704205800001,10.1,2"], ".csv", "ms"),
+    (["\n", "1704205800,10,1"], ".csv.gz", "s"),
+    (["2024-01-02T14:30:00Z,10,1"], ".csv", None),
+    (["1704205800.5,10,1"], ".csv", None),
+    (["1704205800000000000,10,1"], ".csv", None)])
+def test_csv_times_that_read_as_1970_in_nanoseconds_are_doubted_from_the_first_row(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], rows: list[str], suffix: str,
+        unit: str | None) -> None:
+    import gzip
+
+    text = "\ufeffts,price,size\n" + "\n".join(rows) + "\n"
+    data = tmp_path / f"ticks{suffix}"
+    data.write_bytes(gzip.compress(text.encode()) if suffix.endswith(".gz") else text.encode())
+    session = tmp_path / "s.toml"
+    session.write_text(f'[[data.files]]\npath = "{data.name}"\n[[instruments]]\nsymbol = "X"\n')
+    assert run_cli(["run", str(session), "--json", "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err.strip()
+    if unit is None:
+        assert err == ""
+    else:
+        assert err.startswith(f"desk: warning: {data}: ts: the times, read as nanoseconds, "
+                              "begin at 1970-01-")
+        assert f'set ts_unit = "{unit}" on this file' in err and "2024-01-02" in err
+
+
 @pytest.mark.parametrize(("replay", "said"), [
     ('start = "2030-01-01T00:00:00Z"', "replay.start 2030-01-01T00:00:00Z is after the data's "
                                        "last event (2024-01-02 14:30:"),

@@ -193,6 +193,25 @@ class CsvRows:
             first = text.readline().removeprefix("\ufeff")
         return next(csv.reader([first]), [])
 
+    def first_value(self, column: str) -> str | None:
+        """The first row's value in `column`, as written (stripped); None when the file has no
+        such column or no row, or does not read. A few lines, read by Python's csv."""
+        try:
+            with self._open_text() as text:
+                rows = csv.reader(text)
+                header = next(rows, [])
+                if header:
+                    header[0] = header[0].removeprefix("\ufeff")
+                if column not in header:
+                    return None
+                index = header.index(column)
+                for row in rows:
+                    if any(cell.strip() for cell in row):
+                        return row[index].strip() if index < len(row) else None
+        except (OSError, EOFError, csv.Error):
+            return None
+        return None
+
     def _by_hand(self, names: list[str],
                  types: dict[str, pa.DataType] | None) -> tuple[pa.RecordBatch | None, bool]:
         """Split the next lines by hand, set the bad ones aside, parse the rest: (batch, ended?)."""

@@ -22,14 +22,16 @@ _PLAUSIBLE = (631_152_000 * 10**9, 4_102_444_800 * 10**9)
 
 def unit_doubts(loaded: LoadedSession) -> list[str]:
     """One line per data file whose first time, read in its `ts_unit`, falls in 1970 while
-    another unit would put it in 1990–2100 (Parquet files, from their statistics)."""
+    another unit would put it in 1990–2100 (Parquet files from their statistics, CSV files from
+    their first row)."""
     doubts = []
     for source in loaded.config.data.files:
         path = loaded.resolve(source.path)
-        if source.ts_unit != "ns" or file_format(path, source.format) != "parquet":
+        kind = file_format(path, source.format)
+        if source.ts_unit != "ns" or kind not in ("parquet", "csv"):
             continue
         column = source.columns.get("ts", "ts")
-        first = _first_time(path, column)
+        first = _first_time(path, column) if kind == "parquet" else _first_csv_time(path, column)
         if first is None or first >= _PLAUSIBLE[0]:
             continue
         unit = next((u for u in ("s", "ms", "us")
@@ -40,6 +42,17 @@ def unit_doubts(loaded: LoadedSession) -> list[str]:
                           f"{format_ns(first * unit_ns(unit))}: set ts_unit = \"{unit}\" on "
                           "this file if so")
     return doubts
+
+
+def _first_csv_time(path: Path, column: str) -> int | None:
+    """The first row's time of a CSV file when it is a whole number; None otherwise."""
+    from desk.data.csv_rows import CsvRows
+
+    value = CsvRows(path, skip=True).first_value(column)
+    try:
+        return int(value) if value else None
+    except ValueError:  # ISO text, a fraction: no unit to doubt
+        return None
 
 
 def _first_time(path: Path, column: str) -> int | None:
