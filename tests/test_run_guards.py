@@ -303,6 +303,33 @@ def test_csv_times_that_read_as_1970_in_nanoseconds_are_doubted_from_the_first_r
         assert f'set ts_unit = "{unit}" on this file' in err and "2024-01-02" in err
 
 
+_IMPORT_IT = ("its header is one column, split by {}, not commas: import it with `desk data "
+              "import --format csv --delimiter {}`")
+
+
+@pytest.mark.parametrize(("text", "on_bad", "said"), [
+    ("ts;price;size\n2024-01-02T14:30:00Z;10,5;1\n", "skip",
+     "the file has no rows that split into the header's columns (1 line does not, the first is "
+     "line 2); " + _IMPORT_IT.format("';'", "';'")),
+    ("ts;price;size\n2024-01-02T14:30:00Z;10,5;1\n", "fail",
+     "2: expected 1 columns, found 2: '2024-01-02T14:30:00Z;10,5;1'; "
+     + _IMPORT_IT.format("';'", "';'")),
+    ("ts|price|size\n2024-01-02T14:30:00Z|10.5|1\n", "fail",
+     "missing column 'ts' (desk field 'ts'); the file has: ts|price|size; "
+     + _IMPORT_IT.format("'|'", "'|'"))])
+def test_a_csv_split_by_another_separator_says_how_to_import_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, on_bad: str,
+        said: str) -> None:
+    data = tmp_path / "ticks.csv"
+    data.write_text(text)
+    session = tmp_path / "s.toml"
+    session.write_text(f'[data]\non_bad = "{on_bad}"\n[[data.files]]\npath = "ticks.csv"\n'
+                       '[[instruments]]\nsymbol = "X"\n')
+    assert run_cli(["run", str(session), "--out", str(tmp_path / "out")]) == 2
+    separator = "" if said[0].isdigit() else " "
+    assert _error_line(capsys) == f"desk: {data}:{separator}{said}"
+
+
 @pytest.mark.parametrize(("replay", "said"), [
     ('start = "2030-01-01T00:00:00Z"', "replay.start 2030-01-01T00:00:00Z is after the data's "
                                        "last event (2024-01-02 14:30:"),

@@ -36,6 +36,18 @@ _LINE_END = re.compile(rb"\r\n|\r|\n")
 _CONVERSION = re.compile(r"In CSV column #(\d+): .*CSV conversion error to ")
 
 
+def separator_hint(names: list[str]) -> str:
+    """Why a CSV's header is one column, when another separator splits it (`desk run` reads
+    commas only; `desk data import` any one separator); "" otherwise."""
+    if len(names) != 1:
+        return ""
+    for separator, shown in ((";", "';'"), ("\t", "'\\t'"), ("|", "'|'")):
+        if separator in names[0]:
+            return (f"; its header is one column, split by {shown}, not commas: import it with "
+                    f"`desk data import --format csv --delimiter {shown}`")
+    return ""
+
+
 class CsvRows:
     """Record batches of one CSV file; rows keep their line numbers even when lines are dropped.
 
@@ -98,13 +110,13 @@ class CsvRows:
             except pa.ArrowInvalid as error:
                 if self._as_text(str(error), names):
                     if names is None:
-                        names = self._header()
+                        names = self.header()
                         self._consumed = 1
                     continue  # read again from the failing batch's first line
                 if _SPLIT_ERROR.search(str(error)) is None:
                     raise
             if names is None:
-                names = self._header()
+                names = self.header()
                 self._consumed = 1
             batch, ended = self._by_hand(names, types)
             if batch is not None:
@@ -121,7 +133,7 @@ class CsvRows:
         found = _CONVERSION.search(error)
         if found is None:
             return False
-        header = names if names is not None else self._header()
+        header = names if names is not None else self.header()
         index = int(found[1])
         if index >= len(header) or self._types.get(header[index]) == pa.string():
             return False
@@ -186,7 +198,7 @@ class CsvRows:
                                     newline="")
         return open(self.path, encoding="utf-8", errors="replace", newline="")
 
-    def _header(self) -> list[str]:
+    def header(self) -> list[str]:
         """The header's names as pyarrow reads them: a UTF-8 byte order mark is no part of the
         first name."""
         with self._open_text() as text:
@@ -236,9 +248,10 @@ class CsvRows:
                         raise DataError(f"{self.path}:{number}: not text (bytes no CSV file "
                                         "holds): is it a Parquet or Arrow file? Set the file's "
                                         "format")
+                    hint = separator_hint(names) or ("; set data.on_bad = \"skip\" to skip "
+                                                     "such lines")
                     raise DataError(f"{self.path}:{number}: expected {len(names)} columns, found "
-                                    f"{len(fields)}: {record.rstrip()[:80]!r}; set data.on_bad = "
-                                    "\"skip\" to skip such lines")
+                                    f"{len(fields)}: {record.rstrip()[:80]!r}{hint}")
                 self.bad_lines.extend(range(number, number + end - start))
                 self.pending.append((number, len(names), len(fields), record.rstrip()))
             else:

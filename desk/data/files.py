@@ -16,7 +16,7 @@ import pyarrow as pa
 from desk.config import FileSource
 from desk.data import checks, not_regular
 from desk.data.checks import PRICE_FIELDS, REPEATABLE, SIZE_FIELDS, Problem
-from desk.data.csv_rows import CsvRows
+from desk.data.csv_rows import CsvRows, separator_hint
 from desk.data.event_builder import EventBuilder, MarketEvent
 from desk.data.file_format import file_format, open_batches
 from desk.data.locator import Locator
@@ -100,7 +100,8 @@ class FileReader:
                 names[name] = column
             elif name in required:
                 raise DataError(f"{self.path}: missing column {column!r} (desk field {name!r}); "
-                                f"the file has: {', '.join(schema.names)}")
+                                f"the file has: {', '.join(schema.names)}"
+                                f"{separator_hint(schema.names) if self.format == 'csv' else ''}")
             elif name in mapping:
                 raise DataError(f"{self.path}: missing column {column!r} mapped to {name!r}")
         if "instrument" not in names and self.default_instrument is None:
@@ -129,7 +130,8 @@ class FileReader:
             do = "does" if len(lines) == 1 else "do"
             unsplit = (f" that split into the header's columns ({counted(len(lines), 'line')} "
                        f"{do} not, the first is line {lines[0]})") if lines else ""
-            raise DataError(f"{self.path}: the file has no rows{unsplit}")
+            hint = separator_hint(self._csv.header()) if self._csv is not None else ""
+            raise DataError(f"{self.path}: the file has no rows{unsplit}{hint}")
         self._report_bad_lines()
         tail = self._builder.flush()
         if tail is not None:
