@@ -21,6 +21,8 @@ import pytest
 from cli_run import run_cli
 from conftest import ROOT
 
+from desk.data.schema import SCHEMA
+
 TRADES = "".join(f"{1_700_000_000 + i},{100 + i}.5,{i + 1}\n" for i in range(5))
 """Five trades without a header: epoch seconds, price, size."""
 CSV_TRADE = ["--format", "csv", "--no-header", "--kind", "trade", "--instrument", "X",
@@ -491,6 +493,52 @@ def test_bars_that_are_no_bars_are_reported_by_import_and_inspect_as_the_replay_
         code, _, err = desk(["data", "replay", str(single)], capsys)
         failed(code, err, f"{single}: row 2: {field}: bar {field} outside its low–high range: "
                           f"{words}")
+
+
+def test_rows_missing_what_their_kind_needs_are_reported_by_import_and_inspect(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    quotes = tmp_path / "q.csv"
+    quotes.write_text("ts,bid,ask\n1,10,11\n2,,11\n3,10,11\n")
+    book = tmp_path / "b.csv"
+    book.write_text("ts,side,price,size\n1,bid,10,1\n2,xyz,11,1\n3,,12,1\n4,ask,13,1\n")
+    for source, kind, words in ((quotes, "quote", f"{quotes}:3: no bid (a quote row needs it)"),
+                                (book, "book", f"{book}:3)")):
+        out = tmp_path / f"{kind}.parquet"
+        code, summary, err = desk(["data", "import", str(source), "--format", "csv", "--kind",
+                                   kind, "--instrument", "X", "--out", str(out)], capsys)
+        assert code == 0, err
+        text = " ".join(summary.split())
+        assert "problems │ none" not in text and words in text
+        code, report, err = desk(["data", "inspect", str(out)], capsys)
+        assert code == 0, err
+        report = " ".join(report.split())
+        count = "1 row (missing value: 1" if kind == "quote" else \
+            "2 rows (a book level's side must be bid or ask: 2"
+        assert f"rows desk run refuses │ {count}; first: {out}: row 2:" in report
+        code, _, err = desk(["data", "replay", str(out)], capsys)
+        failed(code, err, f"{out}: row 2:")
+
+
+def test_inspect_counts_the_rows_the_replay_refuses_whatever_the_rule(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "d.parquet"
+    quote = {"instrument": "X", "kind": "quote", "bid": 1.0, "bid_size": 1.0, "ask": 2.0,
+             "ask_size": 1.0}
+    level = {"instrument": "X", "kind": "book_delta", "price": 1.0, "size": 1.0}
+    rows = [{"ts": 1, **quote}, {"ts": 2, **quote}, {"ts": 2, **quote},  # a repeated quote
+            {"ts": 3, **level, "side": None}, {"ts": 4, **level, "side": 1},
+            {"ts": 5, **quote, "kind": "tick"}]
+    pq.write_table(pa.Table.from_pylist([{**dict.fromkeys(SCHEMA.names), **row} for row in rows],
+                                        schema=SCHEMA), out)
+    code, report, err = desk(["data", "inspect", str(out)], capsys)
+    assert code == 0, err  # a book level without a side is no crash
+    report = " ".join(report.split())
+    assert "rows desk run refuses │ 3 rows" in report
+    for words in ("exact duplicate of an earlier row: 1", "missing value: 1", "unknown kind: 1",
+                  f"first: {out}: row 3: ts: exact duplicate"):
+        assert words in report
+    code, _, err = desk(["data", "replay", str(out)], capsys)
+    failed(code, err, f"{out}: row 3: ts: exact duplicate of an earlier row")
 
 
 def test_a_crossed_binance_book_ticker_is_reported_with_its_line(

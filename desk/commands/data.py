@@ -293,6 +293,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         bars += f" (first: row {found.first_bad_bar + 1:,}; `desk run` stops there unless " \
                 "data.on_bad = \"skip\")"
     _row(table, "bad bars", bars)
+    refused = counted(found.refused, "row")
+    if found.refused:
+        refused += " (" + ", ".join(f"{what}: {count:,}" for what, count
+                                    in found.refused_by.most_common())
+        refused += f"; first: {one_line(found.first_refused or '')}; `desk run` stops there " \
+                   "unless data.on_bad = \"skip\", which skips them all)"
+    _row(table, "rows desk run refuses", refused)
     console.print(table)
     return 0
 

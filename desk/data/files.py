@@ -73,6 +73,8 @@ class FileReader:
         self._filter = RowFilter(source, on_bad, go_on, self.locator, issue, self.stats,
                                  self.default_instrument)
         self._builder = EventBuilder(source.kind, known, self.default_instrument, self.locator)
+        self._build = True
+        """Whether rows that pass become events (not when the file is only `check`ed)."""
 
     # --- columns ---------------------------------------------------------------
 
@@ -136,6 +138,13 @@ class FileReader:
         tail = self._builder.flush()
         if tail is not None:
             yield [tail]
+
+    def check(self) -> None:
+        """Read the whole file through the data checks alone, making no event: `desk data
+        inspect` counts the rows a run would skip (`stats`) at the cost of the checks only."""
+        self._build = False
+        for _ in self.batches():
+            pass
 
     def _report_bad_lines(self) -> None:
         """Journal the CSV lines the parser skipped since the last batch (`on_bad = "skip"`)."""
@@ -210,6 +219,6 @@ class FileReader:
             raise DataError(f"{self.path}: column {self.locator.column('ts')!r}: "
                             f"cannot read as timestamps: {first_line(error)}") from None
         ts, cols, rows = self._filter.screen(batch, ts, cols, first_row, found)
-        if len(ts) == 0:
+        if len(ts) == 0 or not self._build:
             return []
         return self._builder.events(ts, cols, rows)

@@ -64,6 +64,14 @@ class Inspection:
     refuses them)."""
     first_bad_bar: int | None = None
     """The row number (from 0) of the first such bar."""
+    refused: int = 0
+    """Rows a run skips with `data.on_bad = "skip"` (and stops at by default), for any reason:
+    bad values as above, but also a value its kind needs missing, a book level with no side,
+    an exact duplicate, an unknown kind, a row out of order."""
+    refused_by: Counter[str] = field(default_factory=Counter)
+    """Those rows by what is wrong, in the replay's words."""
+    first_refused: str | None = None
+    """The first such row, as the run names it (`file: row N: column: what`)."""
 
 
 TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -117,6 +125,7 @@ def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -
     last: int | None = None
     pending: tuple[int, str, str, int | None] | None = None
     names = [c for c in COLUMNS if c in parquet.schema_arrow.names]
+    _count_refused(found, parquet)
 
     def close_book_event() -> None:
         nonlocal pending
@@ -159,6 +168,8 @@ def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -
                 last = ts
             kind = kinds[i]
             if kind in ("book_snapshot", "book_delta"):
+                if not cols["side"][i] or cols["price"][i] is None or cols["size"][i] is None:
+                    continue  # no level: the replay refuses the row (counted as refused)
                 key = (ts, symbols[i], kind, seqs[i])
                 if key != pending:
                     close_book_event()
@@ -183,6 +194,27 @@ def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -
     close_book_event()
     found.largest_gaps = sorted(gaps, reverse=True)
     return found
+
+
+def _count_refused(found: Inspection, parquet: pq.ParquetFile) -> None:
+    """Count the rows `desk run` refuses by reading the file as a run does (`kind = "mixed"`),
+    skipping them, so that what inspect reports is what the replay finds, rule for rule."""
+    from desk.config import FileSource
+    from desk.data.files import FileReader
+
+    path = found.path
+    try:
+        symbols = parquet.read(columns=["instrument"]).column("instrument").unique().to_pylist()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
+        raise DataError(parquet_damaged(path, 0, error)) from None
+    reader = FileReader(FileSource(path=str(path), kind="mixed"), path, None,
+                        {s for s in symbols if s is not None}, "skip", 65_536,
+                        lambda ts, instrument, message: None)
+    reader.check()
+    found.refused = reader.stats.skipped
+    found.refused_by = reader.stats.problems
+    if reader.stats.first_problem is not None:
+        found.first_refused = reader.stats.first_problem[1]
 
 
 def _batches(parquet: pq.ParquetFile, path: Path, names: list[str]) -> Iterator[pa.RecordBatch]:

@@ -7,8 +7,10 @@ error or the data_quality record names them in the file's own terms.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import partial
 
 import numpy as np
@@ -44,6 +46,11 @@ class DataStats:
 
     rows: int = 0
     skipped: int = 0
+    problems: Counter[str] = dataclass_field(default_factory=Counter)
+    """Rows skipped per rule broken (a row that breaks two is counted under each), so that
+    `desk data inspect` can say what a run would skip, in the replay's own words."""
+    first_problem: tuple[int, str] | None = None
+    """(file row counted from 0, `file:row: column: what`) of the earliest row skipped."""
 
 
 class RowFilter:
@@ -243,10 +250,16 @@ class RowFilter:
     def _journal_skip(self, problem: Problem, when: int, cols: dict[str, pa.Array],
                       rows: pa.Array) -> None:
         index = problem.first
+        row = rows[index].as_py()
+        self.stats.problems[problem.what] += problem.count
+        if self.stats.first_problem is None or row < self.stats.first_problem[0]:
+            self.stats.first_problem = (row, f"{self.locator.locate(row)}: "
+                                             f"{self.locator.column(problem.field)}: "
+                                             f"{problem.about(index)}")
         symbol = self.default_instrument
         if "instrument" in cols and cols["instrument"][index].is_valid:
             symbol = str(cols["instrument"][index].as_py()) or symbol
-        self.issue(when, symbol, f"{self.locator.locate(rows[index].as_py(), short=True)}: "
+        self.issue(when, symbol, f"{self.locator.locate(row, short=True)}: "
                    f"{self.locator.column(problem.field)}: {problem.about(index)}: "
                    f"{counted(problem.count, 'row')} skipped")
 

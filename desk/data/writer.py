@@ -8,6 +8,7 @@ stays flat however long the source is.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import tempfile
@@ -21,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from desk.data.checks import bad_bars
+from desk.data.checks import BOOK_KINDS, MIXED_KINDS, NEEDS, bad_bars
 from desk.data.schema import COLUMNS, SCHEMA, conform
 from desk.errors import DataError, first_line
 from desk.figures import counted
@@ -37,6 +38,10 @@ CROSSED_QUOTE = ("quotes with the bid above the ask (kept: `desk run` stops at t
                  "data.on_bad = \"skip\")")
 BAD_BAR = ("bars with the high below the low, or the open or close outside that range (kept: "
            "`desk run` stops at them unless data.on_bad = \"skip\")")
+MISSING_VALUE = ("rows without a value their kind needs (kept: `desk run` stops at them unless "
+                 "data.on_bad = \"skip\")")
+NO_SIDE = ("book levels whose side is neither bid nor ask (kept: `desk run` stops at them unless "
+           "data.on_bad = \"skip\")")
 PRICES = ("price", "bid", "ask", "open", "high", "low", "close")
 SIZES = ("size", "bid_size", "ask_size", "volume")
 
@@ -213,6 +218,7 @@ class MarketWriter:
             raise DataError(f"{self.label}: {counted(ts.null_count, 'row')} without a timestamp")
         first = self.stats.rows
         where = where or (lambda i: f"row {first + i + 1:,} of the import")
+        self._missing_values(table, where)
         self._bad_values(table, where)
         self._crossed_quotes(table, where)
         self._bad_bars(table, where)
@@ -238,6 +244,29 @@ class MarketWriter:
             for item in counts.to_pylist():
                 counter[item["values"]] += item["counts"]
         self._write(table)
+
+    def _missing_values(self, table: pa.Table, where: Callable[[int], str]) -> None:
+        """Count, column-wise, the rows without a value their kind needs (a quote without its
+        bid, a book level whose side the source does not say): the replay refuses them as it
+        refuses a bad price, so the summary must not say "none"."""
+        kinds = table.column("kind")
+        masks = {(kind, name): pc.fill_null(pc.and_(pc.equal(kinds, kind),
+                                                    pc.is_null(table.column(name))), False)
+                 for kind in MIXED_KINDS for name in NEEDS[kind]}
+        masks = {key: mask for key, mask in masks.items() if pc.any(mask).as_py()}
+        if masks:
+            any_missing = functools.reduce(pc.or_, masks.values())
+            index = pc.index(any_missing, True).as_py()
+            kind, name = next(key for key, mask in masks.items() if mask[index].as_py())
+            self.problem(MISSING_VALUE, f"{where(index)}: no {name} (a {kind} row needs it)",
+                         pc.sum(pc.cast(any_missing, pa.int64())).as_py() or 0)
+        side = pc.and_(pc.is_in(kinds, pa.array(sorted(BOOK_KINDS))),
+                       pc.equal(pc.fill_null(table.column("side"), 0), 0))
+        side = pc.fill_null(side, False)
+        count = pc.sum(pc.cast(side, pa.int64())).as_py() or 0
+        if count:
+            index = pc.index(side, True).as_py()
+            self.problem(NO_SIDE, where(index), count)
 
     def _bad_values(self, table: pa.Table, where: Callable[[int], str]) -> None:
         """Count, column-wise, the rows whose prices or sizes `desk run` refuses."""
