@@ -495,6 +495,36 @@ def test_bars_that_are_no_bars_are_reported_by_import_and_inspect_as_the_replay_
                           f"{words}")
 
 
+def test_a_csv_nan_is_kept_as_nan_and_reported_not_read_as_an_empty_field(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "q.csv"
+    source.write_text("ts,bid,bid_size,ask,ask_size\n1,10,1,11,1\n2,10,NaN,11,1\n"
+                      "3,nan,1,11,1\n4,10,NA,11,1\n")
+    out = tmp_path / "o.parquet"
+    code, summary, err = desk(["data", "import", str(source), "--format", "csv", "--kind",
+                               "quote", "--instrument", "X", "--out", str(out)], capsys)
+    assert code == 0, err
+    text = " ".join(summary.split())
+    assert f"{source}:3: bid_size nan" in text and f"{source}:4: bid nan" in text
+    table = pq.read_table(out)
+    sizes, bids = table.column("bid_size").to_pylist(), table.column("bid").to_pylist()
+    assert sizes[1] != sizes[1] and bids[2] != bids[2]  # NaN, not 0 nor missing
+    assert sizes[3] == 0.0  # a null word is a size the source does not have
+    code, report, err = desk(["data", "inspect", str(out)], capsys)
+    assert code == 0, err
+    assert "rows desk run refuses │ 2 rows" in " ".join(report.split())
+    trades = tmp_path / "t.csv"
+    trades.write_text("ts,price,size\n1,nan,1\n")
+    code, summary, err = desk(["data", "import", str(trades), "--format", "csv", "--kind",
+                               "trade", "--instrument", "X", "--out", str(out)], capsys)
+    assert code == 0, err
+    assert f"{trades}:2: price nan" in " ".join(summary.split())
+    trades.write_text("ts,price,size\n1,1,1\nnan,1,1\n")
+    code, _, err = desk(["data", "import", str(trades), "--format", "csv", "--kind", "trade",
+                         "--instrument", "X", "--ts-unit", "s", "--out", str(out)], capsys)
+    failed(code, err, f"{trades}:3: column 'ts': nan is not a time")
+
+
 def test_rows_missing_what_their_kind_needs_are_reported_by_import_and_inspect(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     quotes = tmp_path / "q.csv"

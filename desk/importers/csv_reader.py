@@ -19,6 +19,10 @@ from desk.importers.source import READ_ERRORS, Meter, open_binary, text_stream
 
 NULL_WORDS = ("NA", "N/A", "#N/A", "NULL", "NONE")
 """Words a CSV writes for a missing value (read as nulls, not as a header's names)."""
+NAN_WORDS = ("NaN", "nan", "-NaN", "-nan")
+"""Written numbers, not missing values: pyarrow reads them as nulls by default, which made a
+quote's NaN size 0 and a trade's NaN price "no value"; as NaN they are kept and reported
+among the problems, as `desk run` refuses them."""
 
 
 def csv_batches(path: Path, opts: ImportOptions,
@@ -34,7 +38,9 @@ def csv_batches(path: Path, opts: ImportOptions,
     read = pacsv.ReadOptions(block_size=1 << 22, autogenerate_column_names=not opts.header)
     parse = pacsv.ParseOptions(delimiter=opts.csv_delimiter)
     types = _column_types(names)
+    nulls = [word for word in pacsv.ConvertOptions().null_values if word not in NAN_WORDS]
     convert_ = pacsv.ConvertOptions(strings_can_be_null=True, include_columns=columns,
+                                    null_values=nulls,
                                     column_types=types)
     before = 0
     lines = ScannedLines(lambda: text_stream(path, Meter(), "a CSV file"), opts.csv_delimiter,

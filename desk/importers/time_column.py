@@ -52,6 +52,7 @@ def timestamps(path: Path, column: pa.Array, opts: ImportOptions, label: str,
         scale = unit_ns(opts.ts_unit)
         hint = f"; is --ts-unit {opts.ts_unit} right?"
         if pa.types.is_floating(kind):
+            _finite(column, where, label)
             return _storable(column, partial(_float_ns, float(scale)), where, label, hint)
         return _storable(column, partial(_int_ns, scale), where, label, hint)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
@@ -169,3 +170,13 @@ def _zoned(column: pa.Array, zone: str, where: Where, label: str) -> pa.Array:
         index = first_failing(column, assume)
         raise DataError(f"{where(index)}: column {label!r}: {column[index]} in {zone}: "
                         f"{first_line(error)}") from None
+
+
+def _finite(column: pa.Array, where: Where, label: str) -> None:
+    """Refuse a NaN or infinite time as no time at all (not as one beyond what desk stores):
+    a CSV's `nan` is read as the number it writes, not as an empty field."""
+    finite = pc.fill_null(pc.is_finite(column), True)
+    if not pc.all(finite).as_py():
+        index = pc.index(finite, False).as_py()
+        raise DataError(f"{where(index)}: column {label!r}: {column[index].as_py()!r} is not a "
+                        "time")
