@@ -161,6 +161,25 @@ def test_epoch_seconds_that_turn_fractional_after_the_first_block_are_read_as_ti
     assert issues == ["t.csv:105: ts: not a time: 'later': 1 row skipped"]
 
 
+def test_a_number_too_large_for_a_time_in_its_unit_is_a_bad_row_named_by_its_line(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    """A time in milliseconds among seconds, after the first block: a bad row like any other,
+    not a file whose time column cannot be read, and a float time too."""
+    monkeypatch.setattr("desk.data.csv_rows.BLOCK", 1 << 10)
+    start = T0 // S
+    rows = [f"{start + i},10,1" for i in range(100)]
+    rows += [f"{(start + 100) * 1000},10,1", f"{start + 101},10,1", f"{start + 102}e12,10,1",
+             f"{start + 103},10,1"]
+    path = csv(tmp_path / "t.csv", "ts,price,size", *rows)
+    message = failure(path, ts_unit="s")
+    assert message.startswith(f"{path}:102: ts: not a time desk can store (1677-09-21 to "
+                              "2262-04-11 UTC; is ts_unit right?): ")
+    events, issues, reader = read(path, on_bad="skip", ts_unit="s")
+    assert len(events) == 102 and reader.stats.skipped == 2
+    assert issues[0].startswith("t.csv:102: ts: not a time desk can store")
+    assert issues[0].endswith(": 2 rows skipped")  # the float time of line 104 too
+
+
 @pytest.mark.parametrize("zone", ["", "Z"])
 def test_iso_times_in_a_block_read_as_text_are_times_and_only_the_bad_one_is_skipped(
         tmp_path: Path, monkeypatch: Any, zone: str) -> None:

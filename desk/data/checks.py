@@ -171,6 +171,9 @@ def _not_utf8(column: pa.Array) -> list[int]:
     return bad
 
 
+_BEYOND = "not a time desk can store (1677-09-21 to 2262-04-11 UTC; is ts_unit right?)"
+"""A number whose time in nanoseconds overflows int64: a bad row named by its line, as the
+import names it, not a column that cannot be read at all."""
 _ISO = (pa.timestamp("ns", "UTC"), pa.timestamp("ns"))
 """ISO-8601 text with a zone, or naive and read as UTC: as a CSV column of either is read."""
 
@@ -206,9 +209,18 @@ def timestamps(column: pa.Array, scale: int, problems: list[Problem]) -> pa.Arra
         finite = pc.is_finite(column)
         found(problems, "ts", "not a finite time", pc.invert(finite), value_of(column))
         clean = pc.if_else(finite, column, pa.scalar(None, kind))
-        return pc.cast(pc.round(pc.multiply(clean, float(scale))), pa.int64())
+        stamps = pc.round(pc.multiply(clean, float(scale)))
+        beyond = pc.greater_equal(pc.abs(stamps), float(2**63))
+        found(problems, "ts", _BEYOND, beyond, value_of(column))
+        return pc.cast(pc.if_else(pc.fill_null(beyond, False), pa.scalar(None, stamps.type),
+                                  stamps), pa.int64())
     if pa.types.is_integer(kind):
-        return pc.multiply_checked(pc.cast(column, pa.int64()), scale)
+        values = pc.cast(column, pa.int64())
+        limit = (2**63 - 1) // scale
+        beyond = pc.or_(pc.greater(values, limit), pc.less(values, -limit))
+        found(problems, "ts", _BEYOND, beyond, value_of(column))
+        values = pc.if_else(pc.fill_null(beyond, False), pa.scalar(None, pa.int64()), values)
+        return pc.multiply_checked(values, scale)
     if pa.types.is_date(kind):  # `2024-01-02`: the start of a day, or its end? desk cannot know
         raise pa.ArrowInvalid("dates without a time of day; a bar is replayed at its close, "
                               "so import the file with `desk data import --format csv --kind bar "
