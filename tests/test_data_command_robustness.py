@@ -549,6 +549,30 @@ def test_rows_missing_what_their_kind_needs_are_reported_by_import_and_inspect(
         failed(code, err, f"{out}: row 2:")
 
 
+@pytest.mark.parametrize("sort", [False, True])
+def test_rows_repeated_exactly_are_reported_by_import_as_the_replay_refuses_them(
+        sort: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "q.csv"
+    rows = ["1,10,1,11,1", "2,10,1,11,1", "2,10,1,11,1", "3,10,1,11,1"]
+    if sort:  # the repeat is found in the rows as sorted, as the replay reads them
+        rows = ["2,10,1,11,1", "1,10,1,11,1", "3,10,1,11,1", "2,10,1,11,1"]
+    source.write_text("ts,bid,bid_size,ask,ask_size\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "o.parquet"
+    code, summary, err = desk(["data", "import", str(source), "--format", "csv", "--kind",
+                               "quote", "--instrument", "X", "--out", str(out),
+                               *(["--sort"] if sort else [])], capsys)
+    assert code == 0, err
+    text = " ".join(summary.split())
+    assert "rows that repeat an earlier row exactly" in text
+    assert f": 1 (first: {out}: row 3)" in text
+    assert pq.read_table(out).num_rows == 4  # kept: the session decides
+    code, report, err = desk(["data", "inspect", str(out)], capsys)
+    assert "rows desk run refuses │ 1 row (exact duplicate of an earlier row: 1" in \
+        " ".join(report.split())
+    code, _, err = desk(["data", "replay", str(out)], capsys)
+    failed(code, err, f"{out}: row 3: ts: exact duplicate of an earlier row")
+
+
 def test_inspect_counts_the_rows_the_replay_refuses_whatever_the_rule(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "d.parquet"

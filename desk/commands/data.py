@@ -145,12 +145,28 @@ def cmd_import(args: argparse.Namespace) -> int:
                 raise DataError(_nothing(sources, writer))
             writer.close()
             settle(writer, sources, options.sort)
+            _count_duplicates(writer, temporary, out)
             _replace(temporary, out)
         except BaseException:
             writer.abort()
             raise
     _print_summary(stdout_console(), out, writer)
     return 0
+
+
+def _count_duplicates(writer: Any, written: Path, out: Path) -> None:
+    """Count among the problems the rows that repeat an earlier row exactly, as `desk run` and
+    `desk data inspect` find them in the file written (sorted, if it was): a source's repeated
+    quote or bar is kept, and the replay refuses it."""
+    from desk.data.checks import DUPLICATE
+    from desk.data.inspect import refused_rows
+    from desk.data.writer import DUPLICATES
+
+    stats = refused_rows(written)
+    count = stats.problems.get(DUPLICATE, 0)
+    if count:
+        row = stats.first_rows[DUPLICATE][0]
+        writer.problem(DUPLICATES, f"{out}: row {row + 1:,}", count)
 
 
 def _nothing(sources: list[Path], writer: Any) -> str:

@@ -171,6 +171,8 @@ def _not_utf8(column: pa.Array) -> list[int]:
     return bad
 
 
+DUPLICATE = "exact duplicate of an earlier row"
+"""The words of the duplicate rule, by which an import's summary finds its count."""
 _BEYOND = "not a time desk can store (1677-09-21 to 2262-04-11 UTC; is ts_unit right?)"
 """A number whose time in nanoseconds overflows int64: a bad row named by its line, as the
 import names it, not a column that cannot be read at all."""
@@ -447,7 +449,7 @@ class Duplicates:
                 if row >= 0:  # a carried row was judged with its own batch
                     mask[row] = True
                     earlier[row] = int(absolute[before])
-            found(problems, "ts", "exact duplicate of an earlier row", arrow_of(mask),
+            found(problems, "ts", DUPLICATE, arrow_of(mask),
                   lambda i: f"same values as {locate_abs(earlier[i])}",
                   hint="duplicates = \"keep\" on this file if such rows are genuine")
         if self._carry_ts == last and self._carry is not None \

@@ -22,6 +22,7 @@ from desk.book import GAP, STALE, Book
 from desk.data import not_regular
 from desk.data.checks import bad_bars
 from desk.data.file_format import parquet_damaged, parquet_unopened
+from desk.data.row_filter import DataStats
 from desk.data.schema import COLUMNS
 from desk.data.writer import PRICES, SIZES, bad_prices, bad_sizes
 from desk.errors import DataError
@@ -197,24 +198,31 @@ def inspect_file(path: Path, gap_ns: int = 60_000_000_000, keep_gaps: int = 5) -
 
 
 def _count_refused(found: Inspection, parquet: pq.ParquetFile) -> None:
-    """Count the rows `desk run` refuses by reading the file as a run does (`kind = "mixed"`),
-    skipping them, so that what inspect reports is what the replay finds, rule for rule."""
+    """Count the rows `desk run` refuses (see `refused_rows`)."""
+    stats = refused_rows(found.path, parquet)
+    found.refused = stats.skipped
+    found.refused_by = stats.problems
+    if stats.first_rows:
+        found.first_refused = min(stats.first_rows.values())[1]
+
+
+def refused_rows(path: Path, parquet: pq.ParquetFile | None = None) -> DataStats:
+    """The rows of a desk-schema file `desk run` refuses, found by reading it as a run does
+    (`kind = "mixed"`) and skipping them, so that what inspect and import report is what the
+    replay finds, rule for rule."""
     from desk.config import FileSource
     from desk.data.files import FileReader
 
-    path = found.path
+    parquet = parquet or open_desk_file(path)
     try:
         symbols = parquet.read(columns=["instrument"]).column("instrument").unique().to_pylist()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
         raise DataError(parquet_damaged(path, 0, error)) from None
-    reader = FileReader(FileSource(path=str(path), kind="mixed"), path, None,
-                        {s for s in symbols if s is not None}, "skip", 65_536,
+    reader = FileReader(FileSource(path=str(path), format="parquet", kind="mixed"), path,
+                        None, {s for s in symbols if s is not None}, "skip", 65_536,
                         lambda ts, instrument, message: None)
     reader.check()
-    found.refused = reader.stats.skipped
-    found.refused_by = reader.stats.problems
-    if reader.stats.first_problem is not None:
-        found.first_refused = reader.stats.first_problem[1]
+    return reader.stats
 
 
 def _batches(parquet: pq.ParquetFile, path: Path, names: list[str]) -> Iterator[pa.RecordBatch]:

@@ -49,8 +49,8 @@ class DataStats:
     problems: Counter[str] = dataclass_field(default_factory=Counter)
     """Rows skipped per rule broken (a row that breaks two is counted under each), so that
     `desk data inspect` can say what a run would skip, in the replay's own words."""
-    first_problem: tuple[int, str] | None = None
-    """(file row counted from 0, `file:row: column: what`) of the earliest row skipped."""
+    first_rows: dict[str, tuple[int, str]] = dataclass_field(default_factory=dict)
+    """Per rule: (file row counted from 0, `file:row: column: what`) of its earliest row."""
 
 
 class RowFilter:
@@ -252,10 +252,11 @@ class RowFilter:
         index = problem.first
         row = rows[index].as_py()
         self.stats.problems[problem.what] += problem.count
-        if self.stats.first_problem is None or row < self.stats.first_problem[0]:
-            self.stats.first_problem = (row, f"{self.locator.locate(row)}: "
-                                             f"{self.locator.column(problem.field)}: "
-                                             f"{problem.about(index)}")
+        first = self.stats.first_rows.get(problem.what)
+        if first is None or row < first[0]:
+            self.stats.first_rows[problem.what] = (row, f"{self.locator.locate(row)}: "
+                                                        f"{self.locator.column(problem.field)}: "
+                                                        f"{problem.about(index)}")
         symbol = self.default_instrument
         if "instrument" in cols and cols["instrument"][index].is_valid:
             symbol = str(cols["instrument"][index].as_py()) or symbol

@@ -42,6 +42,8 @@ MISSING_VALUE = ("rows without a value their kind needs (kept: `desk run` stops 
                  "data.on_bad = \"skip\")")
 NO_SIDE = ("book levels whose side is neither bid nor ask (kept: `desk run` stops at them unless "
            "data.on_bad = \"skip\")")
+DUPLICATES = ("rows that repeat an earlier row exactly (kept: `desk run` stops at them unless "
+              "data.on_bad = \"skip\" or the file's duplicates = \"keep\")")
 PRICES = ("price", "bid", "ask", "open", "high", "low", "close")
 SIZES = ("size", "bid_size", "ask_size", "volume")
 
