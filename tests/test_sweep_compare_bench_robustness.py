@@ -111,6 +111,29 @@ def test_a_part_that_cannot_be_written_is_one_line_and_leaves_no_temporary_file(
     assert list((tmp_path / "out").iterdir()) == []
 
 
+def test_a_grid_key_whose_values_differ_in_kind_is_stored_as_text(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path / "out", flush_rows=100)
+    store.add({"key": "a", "label": "at=+2h", "seed": 1, "risk.schedule": [{"at": "+2h"}]})
+    store.add({"key": "b", "label": "at=3600", "seed": 1, "risk.schedule": [{"at": 3600}]})
+    store.flush()  # before: Arrow refused the rows after their cells had run
+    table, _ = store.consolidate()
+    assert table is not None
+    assert table.column("risk.schedule").to_pylist() == ['[{"at": "+2h"}]', '[{"at": 3600}]']
+
+
+def test_parts_that_disagree_on_a_grid_keys_type_still_read_together(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    pq.write_table(pa.table({"key": ["a"], "label": ["x=1"], "seed": [1], "x": [1],
+                             "y": [1]}), out / "part-00000.parquet")
+    pq.write_table(pa.table({"key": ["b"], "label": ["x=fast"], "seed": [1], "x": ["fast"],
+                             "y": [0.5]}), out / "part-00001.parquet")
+    table = ResultStore(out).read()  # before: "the stored rows do not fit together", every rerun
+    assert table is not None
+    assert table.column("x").to_pylist() == ["1", "fast"]
+    assert table.column("y").to_pylist() == [1.0, 0.5]  # numbers that fit stay numbers
+
+
 # --- where the results go ---------------------------------------------------------------------
 
 @pytest.mark.parametrize(("out", "option", "says"), [
