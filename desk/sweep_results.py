@@ -7,8 +7,10 @@ aside and its rows had again where they can be (see `ResultStore`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,7 +50,8 @@ class ResultStore:
         self._last_flush = time.monotonic()
 
     def prepare(self, where: str) -> None:
-        """Create the folder now, so that a path that cannot be one fails before any cell runs.
+        """Create the folder and write in it now, so that a path that cannot be one, or a folder
+        that takes no file, fails before any cell runs.
 
         `where` names the setting the folder came from (`--out`, or the sweep file's `out`).
         """
@@ -64,6 +67,13 @@ class ResultStore:
                               f"{error.strerror or error}") from None
         if not self.folder.is_dir():
             raise OutputError(f"{where}: {self.folder} is not a folder")
+        try:  # a folder that exists but takes no file (read-only) would fail after cells ran
+            handle, probe = tempfile.mkstemp(prefix=".desk-write-check-", dir=self.folder)
+            os.close(handle)
+            os.unlink(probe)
+        except OSError as error:
+            raise OutputError(f"{where}: {self.folder}: cannot write in the folder: "
+                              f"{error.strerror or error}") from None
 
     def files(self) -> list[Path]:
         if not self.folder.is_dir():
@@ -188,7 +198,8 @@ class ResultStore:
                 os.fsync(out.fileno())
             temporary.replace(target)
         except OSError as error:
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a read-only file system refuses this too
+                temporary.unlink(missing_ok=True)
             raise OutputError(f"{target}: cannot write: {error.strerror or error}; the rows "
                               "already stored are kept, rerun to resume") from None
 

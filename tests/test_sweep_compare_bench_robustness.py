@@ -4,6 +4,7 @@ and a sweep's finished cells kept."""
 from __future__ import annotations
 
 import errno
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,35 @@ def test_an_out_path_that_is_not_a_folder_is_one_line(
     assert main(["sweep", str(path), "--jobs", "1", *(["--out", target] if option else [])]) == 2
     assert one_error(capsys).endswith(says.format(path=target))
     assert (tmp_path / "file").read_text() == "a file the user keeps\n"
+
+
+def test_an_out_folder_that_takes_no_file_is_one_line_before_any_cell_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    def read_only(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    path = make_sweep(tmp_path)
+    (tmp_path / "out").mkdir()
+    ran = counting_runs(monkeypatch)
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    assert main(["sweep", str(path), "--jobs", "1"]) == 2
+    assert one_error(capsys).endswith(
+        f"out: {tmp_path / 'out'}: cannot write in the folder: Read-only file system")
+    assert ran == []  # before: the cells ran, and their rows were lost at the first write
+
+
+def test_a_write_refused_by_a_read_only_file_system_is_still_the_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def read_only(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    store = ResultStore(tmp_path / "out")
+    store.add({"key": "k", "label": "a", "seed": 1})
+    monkeypatch.setattr("desk.sweep_results.pq.write_table", read_only)
+    monkeypatch.setattr(Path, "unlink", read_only)  # removing the temporary file fails too
+    with pytest.raises(OutputError, match=r"part-00000\.parquet: cannot write: Read-only"):
+        store.flush()
 
 
 def test_an_empty_out_in_the_sweep_file_is_refused(tmp_path: Path,
