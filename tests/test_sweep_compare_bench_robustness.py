@@ -300,6 +300,24 @@ def test_compare_refuses_a_negative_first_seed(tmp_path: Path,
                                        "(seeds are 0 to 2**63 - 1) (see desk compare --help)\n")
 
 
+def test_compare_of_more_runs_than_a_sweep_may_have_is_one_line_before_anything_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("runs started")
+
+    session = write_session(tmp_path, "one")
+    monkeypatch.setattr("desk.pool.run_cells", never)
+    # before: `--seeds 100000000000` listed its runs for minutes, until memory ran out
+    assert main(["compare", str(session), "--seeds", "100000000000"]) == 2
+    assert one_error(capsys) == ("desk: --seeds: 1 session × 100,000,000,000 seeds = "
+                                 "100,000,000,000 runs, more than the 1,000,000 a compare "
+                                 "may have")
+    monkeypatch.setattr("desk.sweep.MAX_CELLS", 3)
+    assert main(["compare", str(session), str(session), "--seeds", "2"]) == 2
+    assert "2 sessions × 2 seeds = 4 runs, more than the 3" in one_error(capsys)
+
+
 # --- desk bench -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("where", "says"), [

@@ -59,6 +59,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     problem = seeds_problem(args.seed_start, args.seeds, "--seed-start")
     if problem is not None:
         raise SessionError(f"--seeds: {problem}")
+    _bound(len(args.sessions), args.seeds)
     check_scheduler(args.scheduler)
     if not 0 < args.ruin < 1:
         raise SessionError(f"--ruin: {args.ruin} must be between 0 and 1")
@@ -96,6 +97,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for line in equity_chart(stats, args.width):
         console.print(line, highlight=False, soft_wrap=True, markup=False)
     return 0
+
+
+def _bound(sessions: int, seeds: int) -> None:
+    """Refuse more runs than a sweep may have cells, before the runs are listed.
+
+    `--seeds 100000000000` would otherwise be a list of that many runs, built
+    for minutes until memory runs out, before anything is reported.
+    """
+    from desk.sweep import MAX_CELLS
+
+    if sessions * seeds > MAX_CELLS:
+        raise SessionError(f"--seeds: {counted(sessions, 'session')} × {counted(seeds, 'seed')} "
+                           f"= {sessions * seeds:,} runs, more than the {MAX_CELLS:,} a "
+                           "compare may have")
 
 
 def _collect(cells: list[Any], args: argparse.Namespace, console: Any, jobs: int) -> list[Any]:
