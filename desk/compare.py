@@ -7,10 +7,11 @@ table and text sparklines of the equity curves on one shared scale.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -63,31 +64,66 @@ def run_lines(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if k not in RUN_HIDDEN} for row in rows]
 
 
+FIGURES: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
+    ("runs (seeds)", lambda s: f"{s['runs']}"),
+    ("final equity, median", lambda s: f"{s['equity_median']:,.0f}"),
+    ("final equity, p10 – p90", lambda s: f"{s['equity_p10']:,.0f} – {s['equity_p90']:,.0f}"),
+    ("return, mean", lambda s: f"{s['return_mean']:+.2%}"),
+    ("profitable runs", lambda s: f"{s['profitable']:.0%}"),
+    ("max drawdown, median", lambda s: f"{s['max_drawdown_median']:.2%}"),
+    ("max drawdown, worst", lambda s: f"{s['max_drawdown_worst']:.2%}"),
+    ("survival (no ruin, no halt)", lambda s: f"{s['survival']:.0%}"),
+    ("  ruined / halted runs", lambda s: f"{s['ruined']} / {s['halted']}"),
+    ("shortfall per run, mean", lambda s: f"{s['shortfall_mean']:,.0f}"),
+    ("  latency / impact / fees", lambda s: f"{s['latency_cost_mean']:,.0f} / "
+     f"{s['impact_cost_mean']:,.0f} / {s['fee_cost_mean']:,.0f}"),
+    ("fills per run, mean", lambda s: f"{s['fills_mean']:,.0f}"),
+    ("orders blocked by risk, mean", lambda s: f"{s['blocked_mean']:,.0f}"),
+)
+"""The table's rows: each figure's name and how a session's statistics give its value."""
+
+MIN_FIGURE_WIDTH = 12
+"""The narrowest the figure names may fold to in the side-by-side table."""
+
+
+def _widest_value(stat: dict[str, Any]) -> int:
+    return max(len(fmt(stat)) for _, fmt in FIGURES)
+
+
 def comparison_table(stats: dict[str, dict[str, Any]], title: str) -> Table:
     """One column per session, one row per figure."""
     table = Table(title=title, title_justify="left")
     table.add_column("figure", style="bold")
     for label in stats:  # a session's name is text, never markup (`[/]` in it would fail)
         table.add_column(Text(label), justify="right")
-
-    def row(name: str, fmt: Any) -> None:
+    for name, fmt in FIGURES:
         table.add_row(name, *(fmt(s) for s in stats.values()))
-
-    row("runs (seeds)", lambda s: f"{s['runs']}")
-    row("final equity, median", lambda s: f"{s['equity_median']:,.0f}")
-    row("final equity, p10 – p90", lambda s: f"{s['equity_p10']:,.0f} – {s['equity_p90']:,.0f}")
-    row("return, mean", lambda s: f"{s['return_mean']:+.2%}")
-    row("profitable runs", lambda s: f"{s['profitable']:.0%}")
-    row("max drawdown, median", lambda s: f"{s['max_drawdown_median']:.2%}")
-    row("max drawdown, worst", lambda s: f"{s['max_drawdown_worst']:.2%}")
-    row("survival (no ruin, no halt)", lambda s: f"{s['survival']:.0%}")
-    row("  ruined / halted runs", lambda s: f"{s['ruined']} / {s['halted']}")
-    row("shortfall per run, mean", lambda s: f"{s['shortfall_mean']:,.0f}")
-    row("  latency / impact / fees", lambda s: f"{s['latency_cost_mean']:,.0f} / "
-        f"{s['impact_cost_mean']:,.0f} / {s['fee_cost_mean']:,.0f}")
-    row("fills per run, mean", lambda s: f"{s['fills_mean']:,.0f}")
-    row("orders blocked by risk, mean", lambda s: f"{s['blocked_mean']:,.0f}")
     return table
+
+
+def table_fits(stats: dict[str, dict[str, Any]], width: int) -> bool:
+    """Whether the side-by-side table shows every value whole in `width` columns.
+
+    Rich cuts a cell that does not fit with an ellipsis (`100,5…`): a figure
+    that reads as another number. A box table pads each column by one on each
+    side and draws a border between them.
+    """
+    values = sum(_widest_value(stat) for stat in stats.values())
+    return MIN_FIGURE_WIDTH + values + 3 * (len(stats) + 1) + 1 <= width
+
+
+def session_blocks(stats: dict[str, dict[str, Any]], title: str) -> list[RenderableType]:
+    """For a screen too narrow for the table: per session, its name, then a figure a line,
+    every value whole (the names of the figures fold)."""
+    blocks: list[RenderableType] = [Text(title)]
+    for label, stat in stats.items():
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold")
+        grid.add_column(justify="right", no_wrap=True, min_width=_widest_value(stat))
+        for name, fmt in FIGURES:
+            grid.add_row(name.strip(), fmt(stat))
+        blocks += [Text(""), Text(label, style="bold underline"), grid]
+    return blocks
 
 
 def resample(values: list[float], width: int) -> list[float]:

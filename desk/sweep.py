@@ -118,6 +118,7 @@ class Sweep:
             raise SessionError(f'{path}: grid."{SEED_KEY}": each cell runs with its seed from '
                                "`seeds`, whatever the session's seed says: list the seeds as "
                                "`seeds = [1, 2, …]` instead")
+        self._check_keys()
         base = path.parent
         sessions = self.config.session
         self.names = [sessions] if isinstance(sessions, str) else list(sessions)
@@ -131,6 +132,24 @@ class Sweep:
         self.out = base / self.config.out
         self._bound()
         self.check()
+
+    def _check_keys(self) -> None:
+        """Refuse a grid key that is no path of session keys, or that is the whole `[session]`.
+
+        An empty key (or part) would be blamed on the session file, not the
+        sweep; a `session` table would hide a seed from the check above (its
+        cells identical under different labels) and would replace each row's
+        `session` column, which names the session file.
+        """
+        for key in self.config.grid:
+            if not all(part.strip() for part in key.split(".")):
+                raise SessionError(f'{self.path}: grid."{key}": a grid key is a dotted path of '
+                                   "session keys, like execution.fees.taker_bps")
+            if key == "session":
+                raise SessionError(f'{self.path}: grid."session": vary the session\'s keys one '
+                                   "by one (`session.start_cash`, …): the results' `session` "
+                                   "column names the session file, and each cell's seed is "
+                                   "from `seeds`")
 
     def _bound(self) -> None:
         """Refuse a sweep of more than MAX_CELLS cells before its cells are listed.

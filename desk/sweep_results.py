@@ -7,7 +7,10 @@ aside and its rows had again where they can be (see `ResultStore`).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,7 +50,8 @@ class ResultStore:
         self._last_flush = time.monotonic()
 
     def prepare(self, where: str) -> None:
-        """Create the folder now, so that a path that cannot be one fails before any cell runs.
+        """Create the folder and write in it now, so that a path that cannot be one, or a folder
+        that takes no file, fails before any cell runs.
 
         `where` names the setting the folder came from (`--out`, or the sweep file's `out`).
         """
@@ -63,6 +67,13 @@ class ResultStore:
                               f"{error.strerror or error}") from None
         if not self.folder.is_dir():
             raise OutputError(f"{where}: {self.folder} is not a folder")
+        try:  # a folder that exists but takes no file (read-only) would fail after cells ran
+            handle, probe = tempfile.mkstemp(prefix=".desk-write-check-", dir=self.folder)
+            os.close(handle)
+            os.unlink(probe)
+        except OSError as error:
+            raise OutputError(f"{where}: {self.folder}: cannot write in the folder: "
+                              f"{error.strerror or error}") from None
 
     def files(self) -> list[Path]:
         if not self.folder.is_dir():
@@ -102,6 +113,10 @@ class ResultStore:
             return None
         try:
             return pa.concat_tables(tables, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            tables = _as_text_where_types_differ(tables)
+        try:
+            return pa.concat_tables(tables, promote_options="permissive")
         except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
             raise OutputError(f"{self.folder}: the stored rows do not fit together: "
                               f"{_gist(error)}") from None
@@ -133,7 +148,7 @@ class ResultStore:
             number += 1
         target = self.folder / f"part-{number:05d}.parquet"
         try:
-            table = pa.Table.from_pylist(self.pending)
+            table = _rows_table(self.pending)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
             raise OutputError(f"{target}: cannot store the rows: {_gist(error)}") from None
         self._replace(target, table)
@@ -183,7 +198,8 @@ class ResultStore:
                 os.fsync(out.fileno())
             temporary.replace(target)
         except OSError as error:
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a read-only file system refuses this too
+                temporary.unlink(missing_ok=True)
             raise OutputError(f"{target}: cannot write: {error.strerror or error}; the rows "
                               "already stored are kept, rerun to resume") from None
 
@@ -194,6 +210,67 @@ def _gist(error: BaseException) -> str:
     if text.startswith("Could not open Parquet input source") and "': " in text:
         text = text.split("': ", 1)[1]
     return text.split(". ", 1)[0].rstrip(".")
+
+
+def _text(value: Any) -> str | None:
+    """A value as text: a string as it is, anything else as JSON (None stays missing)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _rows_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """The rows as a table; a column whose values have no one Arrow type is text.
+
+    A grid key may take values of different kinds (a schedule's `at` as a
+    duration and as nanoseconds, tables of different shapes): its column is
+    then each value as text (`_text`), rather than rows that cannot be stored
+    after their cells have run, and a sweep that stops there on every rerun.
+    """
+    try:
+        return pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    columns: dict[str, pa.Array] = {}
+    for name in dict.fromkeys(name for row in rows for name in row):
+        values = [row.get(name) for row in rows]
+        try:
+            columns[name] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            columns[name] = pa.array([_text(value) for value in values], pa.string())
+    return pa.table(columns)
+
+
+def _as_text_where_types_differ(tables: list[pa.Table]) -> list[pa.Table]:
+    """The tables with each column whose type differs between them made text (see `_text`).
+
+    Stored parts may disagree on a grid key's type (integers in one run, text
+    in a later one); as text they fit together, and the rerun goes on.
+    """
+    types: dict[str, set[pa.DataType]] = {}
+    for table in tables:
+        for field in table.schema:
+            if not pa.types.is_null(field.type):
+                types.setdefault(field.name, set()).add(field.type)
+    differ = {name for name, kinds in types.items() if not _unify(name, kinds)}
+    out = []
+    for table in tables:
+        for name in differ & set(table.column_names):
+            index = table.column_names.index(name)
+            text = pa.array([_text(v) for v in table.column(name).to_pylist()], pa.string())
+            table = table.set_column(index, name, text)
+        out.append(table)
+    return out
+
+
+def _unify(name: str, kinds: set[pa.DataType]) -> bool:
+    """Whether Arrow can hold a column of these types as one (integers and floats can)."""
+    try:
+        pa.unify_schemas([pa.schema([pa.field(name, kind)]) for kind in kinds],
+                         promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return False
+    return True
 
 
 def _load(path: Path) -> tuple[pa.Table | None, str]:

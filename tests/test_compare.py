@@ -225,3 +225,20 @@ def test_piped_compare_prints_whole_lines(tmp_path: Path, capsys: pytest.Capture
     out = capsys.readouterr().out
     header = next(line for line in out.splitlines() if "figure" in line)
     assert all(name in header for name in names) and len(header) > 80
+
+
+def test_a_narrow_screen_shows_every_value_whole_one_session_after_another(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = [str(write_session(tmp_path, name)) for name in ("left", "right")]
+    assert main(["compare", *paths, "--seeds", "2", "--jobs", "1", "--json"]) == 0
+    stats = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    monkeypatch.setenv("COLUMNS", "30")
+    assert main(["compare", *paths, "--seeds", "2", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    table = out.split("equity over time")[0].replace("(1…2)", "")  # the title's seeds
+    assert "…" not in table  # before: `100,5…`, a cut figure that reads as another number
+    for stat in stats:
+        assert f"{stat['equity_p10']:,.0f} – {stat['equity_p90']:,.0f}" in table
+        assert f"{stat['equity_median']:,.0f}" in table
+    assert table.index("left") < table.index("right")

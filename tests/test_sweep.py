@@ -399,6 +399,24 @@ def test_a_grid_over_the_sessions_seed_is_refused_not_run_as_identical_cells(
                                                "runs with its seed from `seeds`"), err
 
 
+@pytest.mark.parametrize(("grid", "says"), [
+    ('"" = [1]', 'grid."": a grid key is a dotted path of session keys'),
+    ('"execution..fees" = [{}]', 'grid."execution..fees": a grid key is a dotted path'),
+    ('"session" = [{name = "a", seed = 5, start_cash = 1000.0}]',
+     'grid."session": vary the session\'s keys one by one'),
+])
+def test_a_grid_key_that_is_no_path_or_the_whole_session_is_one_line_naming_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        grid: str, says: str) -> None:
+    # before: an empty key was blamed on the session file; a `session` table ran its seed as
+    # identical cells and replaced the rows' `session` column
+    path = make_sweep(tmp_path, SWEEP + grid + "\n")
+    monkeypatch.setattr("desk.pool.run_cells", lambda *a, **k: pytest.fail("a cell ran"))
+    assert main(["sweep", str(path), "--jobs", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"desk: {path}: {says}"), err
+
+
 def test_cell_labels_tell_apart_grid_keys_with_the_same_last_part(tmp_path: Path) -> None:
     path = make_sweep(tmp_path, SWEEP.replace(
         '"execution.fees.taker_bps" = [0.5, 10.0]',

@@ -4,6 +4,7 @@ and a sweep's finished cells kept."""
 from __future__ import annotations
 
 import errno
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,29 @@ def test_a_part_that_cannot_be_written_is_one_line_and_leaves_no_temporary_file(
     assert list((tmp_path / "out").iterdir()) == []
 
 
+def test_a_grid_key_whose_values_differ_in_kind_is_stored_as_text(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path / "out", flush_rows=100)
+    store.add({"key": "a", "label": "at=+2h", "seed": 1, "risk.schedule": [{"at": "+2h"}]})
+    store.add({"key": "b", "label": "at=3600", "seed": 1, "risk.schedule": [{"at": 3600}]})
+    store.flush()  # before: Arrow refused the rows after their cells had run
+    table, _ = store.consolidate()
+    assert table is not None
+    assert table.column("risk.schedule").to_pylist() == ['[{"at": "+2h"}]', '[{"at": 3600}]']
+
+
+def test_parts_that_disagree_on_a_grid_keys_type_still_read_together(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    pq.write_table(pa.table({"key": ["a"], "label": ["x=1"], "seed": [1], "x": [1],
+                             "y": [1]}), out / "part-00000.parquet")
+    pq.write_table(pa.table({"key": ["b"], "label": ["x=fast"], "seed": [1], "x": ["fast"],
+                             "y": [0.5]}), out / "part-00001.parquet")
+    table = ResultStore(out).read()  # before: "the stored rows do not fit together", every rerun
+    assert table is not None
+    assert table.column("x").to_pylist() == ["1", "fast"]
+    assert table.column("y").to_pylist() == [1.0, 0.5]  # numbers that fit stay numbers
+
+
 # --- where the results go ---------------------------------------------------------------------
 
 @pytest.mark.parametrize(("out", "option", "says"), [
@@ -130,6 +154,35 @@ def test_an_out_path_that_is_not_a_folder_is_one_line(
     assert main(["sweep", str(path), "--jobs", "1", *(["--out", target] if option else [])]) == 2
     assert one_error(capsys).endswith(says.format(path=target))
     assert (tmp_path / "file").read_text() == "a file the user keeps\n"
+
+
+def test_an_out_folder_that_takes_no_file_is_one_line_before_any_cell_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    def read_only(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    path = make_sweep(tmp_path)
+    (tmp_path / "out").mkdir()
+    ran = counting_runs(monkeypatch)
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    assert main(["sweep", str(path), "--jobs", "1"]) == 2
+    assert one_error(capsys).endswith(
+        f"out: {tmp_path / 'out'}: cannot write in the folder: Read-only file system")
+    assert ran == []  # before: the cells ran, and their rows were lost at the first write
+
+
+def test_a_write_refused_by_a_read_only_file_system_is_still_the_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def read_only(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    store = ResultStore(tmp_path / "out")
+    store.add({"key": "k", "label": "a", "seed": 1})
+    monkeypatch.setattr("desk.sweep_results.pq.write_table", read_only)
+    monkeypatch.setattr(Path, "unlink", read_only)  # removing the temporary file fails too
+    with pytest.raises(OutputError, match=r"part-00000\.parquet: cannot write: Read-only"):
+        store.flush()
 
 
 def test_an_empty_out_in_the_sweep_file_is_refused(tmp_path: Path,
@@ -245,6 +298,24 @@ def test_compare_refuses_a_negative_first_seed(tmp_path: Path,
     assert exited.value.code == 2
     assert capsys.readouterr().err == ("desk compare: argument --seed-start: -1 is not a seed "
                                        "(seeds are 0 to 2**63 - 1) (see desk compare --help)\n")
+
+
+def test_compare_of_more_runs_than_a_sweep_may_have_is_one_line_before_anything_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("runs started")
+
+    session = write_session(tmp_path, "one")
+    monkeypatch.setattr("desk.pool.run_cells", never)
+    # before: `--seeds 100000000000` listed its runs for minutes, until memory ran out
+    assert main(["compare", str(session), "--seeds", "100000000000"]) == 2
+    assert one_error(capsys) == ("desk: --seeds: 1 session × 100,000,000,000 seeds = "
+                                 "100,000,000,000 runs, more than the 1,000,000 a compare "
+                                 "may have")
+    monkeypatch.setattr("desk.sweep.MAX_CELLS", 3)
+    assert main(["compare", str(session), str(session), "--seeds", "2"]) == 2
+    assert "2 sessions × 2 seeds = 4 runs, more than the 3" in one_error(capsys)
 
 
 # --- desk bench -------------------------------------------------------------------------------

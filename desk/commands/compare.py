@@ -50,7 +50,14 @@ def unique_labels(names: list[str], paths: list[str]) -> list[str]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from desk.batch import Cell, load_cell_session, session_source
-    from desk.compare import aggregate, comparison_table, equity_chart, run_lines
+    from desk.compare import (
+        aggregate,
+        comparison_table,
+        equity_chart,
+        run_lines,
+        session_blocks,
+        table_fits,
+    )
     from desk.pool import check_scheduler, default_jobs
     from desk.report import stdout_console
 
@@ -59,6 +66,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     problem = seeds_problem(args.seed_start, args.seeds, "--seed-start")
     if problem is not None:
         raise SessionError(f"--seeds: {problem}")
+    _bound(len(args.sessions), args.seeds)
     check_scheduler(args.scheduler)
     if not 0 < args.ruin < 1:
         raise SessionError(f"--ruin: {args.ruin} must be between 0 and 1")
@@ -91,11 +99,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for stat in stats.values():
             print(json.dumps({k: v for k, v in stat.items() if k != "curves"}, sort_keys=True))
         return 0
-    console.print(comparison_table(stats, f"desk compare · {counted(args.seeds, 'seed')} "
-                                   f"({seeds.start}…{seeds.stop - 1}) · ruin at −{args.ruin:.0%}"))
+    title = (f"desk compare · {counted(args.seeds, 'seed')} ({seeds.start}…{seeds.stop - 1}) "
+             f"· ruin at −{args.ruin:.0%}")
+    if table_fits(stats, console.width):
+        console.print(comparison_table(stats, title))
+    else:  # too narrow for the sessions side by side: one after the other, values whole
+        for block in session_blocks(stats, title):
+            console.print(block)
     for line in equity_chart(stats, args.width):
         console.print(line, highlight=False, soft_wrap=True, markup=False)
     return 0
+
+
+def _bound(sessions: int, seeds: int) -> None:
+    """Refuse more runs than a sweep may have cells, before the runs are listed.
+
+    `--seeds 100000000000` would otherwise be a list of that many runs, built
+    for minutes until memory runs out, before anything is reported.
+    """
+    from desk.sweep import MAX_CELLS
+
+    if sessions * seeds > MAX_CELLS:
+        raise SessionError(f"--seeds: {counted(sessions, 'session')} × {counted(seeds, 'seed')} "
+                           f"= {sessions * seeds:,} runs, more than the {MAX_CELLS:,} a "
+                           "compare may have")
 
 
 def _collect(cells: list[Any], args: argparse.Namespace, console: Any, jobs: int) -> list[Any]:
