@@ -129,6 +129,17 @@ def test_a_limit_of_one_shows_one_and_says_how_to_see_all(
     assert code == 0 and f"(first 1 shown; --limit {total} or --json for all)" in out
 
 
+@pytest.mark.parametrize("limit", [str(2**63), "100000000000000000000000"])
+def test_a_limit_beyond_any_count_shows_every_record(
+        journal: Path, capsys: pytest.CaptureFixture[str], limit: str) -> None:
+    total = len(read_journal(journal))
+    code, out, err = _desk(capsys, "audit", journal, "--limit", limit)
+    assert (code, err) == (0, "") and out.endswith(f"\n{total} records\n"), err
+    for mode, header in (("--json", 0), ("--csv", 1)):
+        code, out, err = _desk(capsys, "audit", journal, "--limit", limit, mode)
+        assert (code, err) == (0, "") and len(out.splitlines()) == total + header, err
+
+
 def test_an_empty_time_range_is_an_error(journal: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _desk(capsys, "audit", journal, "--since", "+5m", "--until", "+1m")
     _one_line_error(code, err, "--until: '+1m'")

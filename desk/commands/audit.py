@@ -35,7 +35,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     total = found.count()  # damage is said before anything is printed
     whole = args.json or args.csv  # for scripts: every record unless --limit
     limit = args.limit if args.limit is not None else (None if whole else 200)
-    shown = iter(found) if limit is None else itertools.islice(found, limit)
+    # a limit beyond the count (even beyond what a slice can stop at) keeps every record
+    shown = iter(found) if limit is None else itertools.islice(found, min(limit, total))
     if args.json:  # written as read: a large journal never waits whole in memory
         out = sys.stdout
         for record in shown:
