@@ -288,7 +288,7 @@ class NanEvidence(Strategy):
                             spread=float("inf"))
 
 
-def test_audit_json_is_strict_json_with_numbers_json_cannot_spell_written_as_words(
+def test_audit_and_explain_json_are_strict_json_with_numbers_json_cannot_spell_as_words(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     session = make_session(strategy={"use": "tests.test_audit_reading:NanEvidence"})
     engine = Engine(session, tmp_path / "j.arrow")
@@ -301,3 +301,8 @@ def test_audit_json_is_strict_json_with_numbers_json_cannot_spell_written_as_wor
 
     lines = [json.loads(line, parse_constant=refuse) for line in out.splitlines()]
     assert lines and lines[0]["details"] == {"ratio": "NaN", "spread": "Infinity"}
+    # explain --json gives the chain's records as audit --json does: strict JSON too
+    chain = json.loads(_out(capsys, "explain", str(tmp_path / "j.arrow"), "1", "--json"),
+                       parse_constant=refuse)
+    signal = next(r for r in chain["records"] if r["kind"] == "signal")
+    assert signal == lines[0]

@@ -40,7 +40,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.json:  # written as read: a large journal never waits whole in memory
         out = sys.stdout
         for record in shown:
-            out.write(_json_line(record) + "\n")
+            out.write(strict_json(record) + "\n")
     elif args.csv:
         _csv(shown)
     else:
@@ -49,10 +49,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_line(record: dict[str, Any]) -> str:
-    """One record as strict JSON: a value that is no finite number (a strategy's `nan` evidence,
-    a leverage of `inf`) is written "NaN", "Infinity" or "-Infinity", as Protocol Buffers' JSON
-    writes them, since JSON has no such numbers and strict readers refuse Python's `NaN`."""
+def strict_json(record: dict[str, Any]) -> str:
+    """A record (or `desk explain`'s chain) as strict JSON: a value that is no finite number (a
+    strategy's `nan` evidence, a leverage of `inf`) is written "NaN", "Infinity" or "-Infinity",
+    as Protocol Buffers' JSON writes them, since JSON has no such numbers and strict readers
+    refuse Python's `NaN`."""
     try:
         return json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False)
     except ValueError:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from desk.commands import given
@@ -20,6 +19,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     import sys
 
     from desk.audit import load_journal
+    from desk.commands.audit import strict_json
     from desk.errors import JournalError
     from desk.explain import JournalIndex, explain_order, explain_seq
     from desk.report import warn
@@ -33,9 +33,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     index = JournalIndex(journal.table, str(journal.path))
     chain = explain_seq(index, args.seq) if args.seq is not None else \
         explain_order(index, args.order_id)
-    if args.json:
-        print(json.dumps({"subject": chain.subject, "outcome": chain.outcome,
-                          "records": chain.records}, sort_keys=True, ensure_ascii=False))
+    if args.json:  # its records as `desk audit --json` writes them: strict JSON
+        print(strict_json({"subject": chain.subject, "outcome": chain.outcome,
+                           "records": chain.records}))
     else:
         _check_shape(chain.records, str(journal.path))
         _render(chain, spans_days(journal.table))
