@@ -285,7 +285,8 @@ class JournalRead:
     warning: str | None = None
     """One line when the file does not end as a closed journal does: without the end-of-stream
     marker `close()` writes (a killed run, a full disk, a run still writing: the records are
-    those before the cut), or with bytes after it. None for a closed journal."""
+    those before the cut), or with bytes after it; or when a closed journal of a run lacks the
+    run's last record (an interrupted run). None for the closed journal of a whole run."""
 
 
 def read_journal(path: str | Path) -> pa.Table:
@@ -380,7 +381,7 @@ def _read(path: Path, strict: bool) -> JournalRead:
         warning = (f"{path} is damaged in its record batch {len(batches) + 1:,} ({damage}): "
                    f"only the {records} before it are read")
     elif ended > before:  # the reader took an end-of-stream marker
-        warning = None if ended == size else (
+        warning = _unfinished(path, table) if ended == size else (
             f"{path} has {size - ended:,} bytes after its end-of-stream marker; they are "
             f"ignored (the {records} before it are read)")
     elif size == before:
@@ -390,6 +391,24 @@ def _read(path: Path, strict: bool) -> JournalRead:
         warning = (f"{path} was cut short after {records}: then {size - before:,} bytes that are "
                    f"not a whole record batch, and no end-of-stream marker ({_CUT})")
     return JournalRead(path, table, warning)
+
+
+_LAST = ("end", "error", "engine_error")
+"""The kinds a run's journal ends with when the run ended rather than was stopped."""
+
+
+def _unfinished(path: Path, table: pa.Table) -> str | None:
+    """One line when a closed journal of a run (it starts with `session`) lacks the run's last
+    record: the run was stopped (Ctrl-C, SIGTERM), or killed while its journal's writer process
+    lived on to close the file. Its records are a whole prefix, but not the whole run, and
+    nothing else in them says so."""
+    rows = len(table)
+    if not rows or table.column("kind")[0].as_py() != "session" \
+            or table.column("kind")[rows - 1].as_py() in _LAST:
+        return None
+    return (f"{path} ends before its run did: no end record after its "
+            f"{rows:,} record{'' if rows == 1 else 's'} (a run stopped by Ctrl-C or SIGTERM, "
+            "killed, or ended by an unexpected error)")
 
 
 _REQUIRED = tuple(field.name for field in SCHEMA if not field.nullable)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from desk.audit import Journal, read_journal
+from desk.audit import Journal, load_journal, read_journal
 from desk.config import parse_session
 from desk.engine import Engine
 from desk.errors import JournalError
@@ -122,6 +122,8 @@ def test_killing_the_run_but_not_its_writer_still_leaves_a_closed_exact_prefix(
     left = read_journal(journal).to_pylist()
     assert 0 < len(left) < len(expected)
     assert left == expected[:len(left)]
+    # closed, but not the whole run: a reader is told so
+    assert "ends before its run did" in (load_journal(journal).warning or "")
 
 
 def test_a_run_folder_reads_as_its_journal_and_a_folder_without_one_is_a_clear_error(

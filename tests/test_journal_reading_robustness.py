@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 import tomli_w
 from cli_run import run_cli
-from conftest import BASE, ROOT
+from conftest import BASE, ROOT, make_session
 from test_risk_explain import write_two_order_journal
 
 from desk.audit import END_OF_STREAM, SCHEMA, Journal, load_journal, read_journal
+from desk.engine import Engine
 from desk.errors import JournalError
 from desk.explain import JournalIndex, explain_order, explain_seq
 
@@ -299,6 +300,24 @@ def test_a_run_that_filled_the_disk_leaves_a_journal_audit_calls_cut_short(
     assert audit.stderr.startswith(f"desk: warning: {journal} was cut short after ")
     assert len(audit.stderr.splitlines()) == 1
     assert all(json.loads(line) for line in audit.stdout.splitlines())
+
+
+def test_a_closed_journal_of_a_run_stopped_before_its_end_says_so(
+        journal: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # what Ctrl-C leaves, and kill -9 of a run whose writer process lives on to close the file
+    stopped = tmp_path / "stopped.arrow"
+    engine = Engine(make_session(), stopped)
+    engine.run(max_events=500)
+    engine.close()
+    read = load_journal(stopped)
+    said = (f"{stopped} ends before its run did: no end record after its {len(read.table):,} "
+            "records (a run stopped by Ctrl-C or SIGTERM, killed, or ended by an unexpected "
+            "error)")
+    assert read.warning == said
+    for args in (("audit", stopped, "--json"), ("explain", stopped, "--seq", "2")):
+        code, out, err = _desk(capsys, *args)
+        assert code == 0 and out and err == f"desk: warning: {said}\n"
+    assert load_journal(journal).warning is None  # a whole run's ends with its end record
 
 
 # --- a reader that goes away ------------------------------------------------------------
