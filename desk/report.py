@@ -4,6 +4,7 @@ the reading commands print with."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -158,6 +159,21 @@ def piped_console() -> Console:
     if not console.is_terminal and "COLUMNS" not in os.environ:
         return stdout_console(width=PIPED_WIDTH)
     return console
+
+
+_UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (a newline, ESC) and the marks that reorder text shown right to left."""
+
+
+def visible(text: str) -> str:
+    """Words from a file (a strategy's reason, an instrument's name) as a terminal should show
+    them: each control character written as its escape (`\\n`, `\\x1b`, `\\u202e`).
+
+    Printed raw, ESC starts a sequence the terminal obeys (colour, clearing a line, a title),
+    a newline starts what reads as another record, and a right-to-left override turns the
+    text after it around: a journal's words could then hide or fake what an auditor reads.
+    """
+    return _UNSEEN.sub(lambda found: found[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def warn(message: str) -> None:

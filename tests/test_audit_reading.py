@@ -223,6 +223,30 @@ def test_the_journals_words_are_printed_as_written_never_as_markup(
     assert MARKUP in _out(capsys, "explain", str(path), "1")
 
 
+UNSEEN = "cut\n    99  14:30:05.000  risk  allowed\x1b[2K\x1b[31m red\u202eright to left\x07"
+"""A reason with a newline that would fake a record, escape sequences a terminal would obey
+(clear the line, colour), a right-to-left override and a bell."""
+
+
+@pytest.mark.parametrize("width", ["200", "30"])
+def test_control_characters_in_the_journals_words_are_shown_as_escapes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        width: str) -> None:
+    monkeypatch.setenv("COLUMNS", width)  # the table, and the narrow screen's folded sentences
+    path = _run(tmp_path / "journal.arrow", strategy=script({"at": "+5s", "qty": 10,
+                                                              "reason": UNSEEN}))
+    shown = r"cut\n    99  14:30:05.000  risk  allowed\x1b[2K\x1b[31m red\u202eright to left\x07"
+    for args in (("audit", str(path), "--kind", "signal"), ("explain", str(path), "1")):
+        out = _out(capsys, *args)
+        assert not any(c in out for c in "\x1b\u202e\x07"), args
+        # no line that reads as a record the journal does not hold
+        assert not any(line.lstrip(" │").startswith("99 ") for line in out.splitlines())
+        assert "".join(shown.split()) in "".join(out.split())  # however it is folded
+    # the exports keep the words exactly as the journal holds them
+    [line] = _out(capsys, "audit", str(path), "--kind", "signal", "--json").splitlines()
+    assert json.loads(line)["why"].startswith(UNSEEN)
+
+
 def test_a_session_name_is_printed_as_written_by_run_and_compare(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from tests.test_compare import write_session

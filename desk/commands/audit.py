@@ -139,7 +139,7 @@ def _table(records: list[dict[str, Any]], total: int, dated: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from desk.report import piped_console
+    from desk.report import piped_console, visible
     from desk.timeutil import format_ns
 
     start = 0 if dated else 11
@@ -151,7 +151,7 @@ def _table(records: list[dict[str, Any]], total: int, dated: bool) -> None:
             kind = "allowed" if record["details"].get("approved") else "blocked"
         order = record["order_id"]
         rows.append((str(record["seq"]), format_ns(record["ts_ns"])[start:23], kind,
-                     record["instrument"] or "", f"#{order}" if order is not None else ""))
+                     visible(record["instrument"] or ""), f"#{order}" if order is not None else ""))
     widths = [max([len(head)] + [len(row[i]) for row in rows]) for i, head in enumerate(heads)]
     console = piped_console()
     # a box table pads each column by one on each side and draws a border between them
@@ -164,7 +164,8 @@ def _table(records: list[dict[str, Any]], total: int, dated: bool) -> None:
         for row, record in zip(rows, records, strict=True):
             kind = Text(row[2], style=_STYLE.get(row[2], ""))
             # the journal's words are text, never markup (`[/]` in a reason would fail)
-            table.add_row(*map(Text, row[:2]), kind, *map(Text, row[3:]), Text(record["why"]))
+            table.add_row(*map(Text, row[:2]), kind, *map(Text, row[3:]),
+                          Text(visible(record["why"])))
         console.print(table)
     else:  # narrow: the figures on one line, the sentence folded below them
         for row, record in zip(rows, records, strict=True):
@@ -172,7 +173,7 @@ def _table(records: list[dict[str, Any]], total: int, dated: bool) -> None:
             line.append(row[2], style=_STYLE.get(row[2], "bold"))
             line.append("".join(f"  {part}" for part in row[3:] if part))
             console.print(line, highlight=False)
-            console.print(Text(textwrap.fill(record["why"], max(console.width, 20),
+            console.print(Text(textwrap.fill(visible(record["why"]), max(console.width, 20),
                                              initial_indent="    ", subsequent_indent="    ",
                                              break_on_hyphens=False)),
                           highlight=False, soft_wrap=True)

@@ -87,28 +87,30 @@ def _render(chain: Any, dated: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from desk.report import piped_console
+    from desk.report import piped_console, visible
     from desk.timeutil import format_ns
 
     # the journal's words (a strategy's reason, a value quoted from a data file) are text, never
-    # markup: `[/]` in a reason would fail, `[bold]` would vanish
+    # markup (`[/]` in a reason would fail, `[bold]` would vanish), with control characters shown
+    # as escapes (an ESC or a newline in a reason would act on the terminal or fake a record)
     console = piped_console()
     start = 0 if dated else 11
-    if chain.outcome.startswith(f"{chain.subject} "):
-        head = f"[bold]{chain.subject}[/bold]{escape(chain.outcome.removeprefix(chain.subject))}"
+    outcome = visible(chain.outcome)
+    if outcome.startswith(f"{chain.subject} "):
+        head = f"[bold]{chain.subject}[/bold]{escape(outcome.removeprefix(chain.subject))}"
     else:
-        head = f"[bold]{chain.subject}[/bold]: {escape(chain.outcome)}"
+        head = f"[bold]{chain.subject}[/bold]: {escape(outcome)}"
     console.print(head, highlight=False)
     for record in chain.records:
         kind = record["kind"]
         label = escape(_LABELS.get(kind, kind))
         when = format_ns(record["ts_ns"])[start:23]
         console.print(f"\n[dim]{record['seq']:>7}  {when}[/dim]  [bold cyan]{label}[/bold cyan]  "
-                      f"{escape(record['why'])}", highlight=False)
+                      f"{escape(visible(record['why']))}", highlight=False)
         details = record["details"]
         if kind == "signal" and details:
-            console.print(Text("           evidence: " + ", ".join(
-                f"{k}={v}" for k, v in sorted(details.items()))), highlight=False)
+            console.print(Text("           evidence: " + visible(", ".join(
+                f"{k}={v}" for k, v in sorted(details.items())))), highlight=False)
         elif kind == "risk":
             table = Table(box=None, padding=(0, 1), show_edge=False, pad_edge=False)
             rows = []
@@ -116,8 +118,8 @@ def _render(chain: Any, dated: bool) -> None:
                 figures = [verdict[key] for key in ("value", "limit", "headroom")]
                 if not figures_say(verdict["limit"], verdict["headroom"]):
                     figures = [None] * 3  # the kill switch: its sentence says it all
-                rows.append([verdict["rule"], "pass" if verdict["passed"] else "BLOCK",
-                             *map(_num, figures), verdict["message"]])
+                rows.append([visible(verdict["rule"]), "pass" if verdict["passed"] else "BLOCK",
+                             *map(_num, figures), visible(verdict["message"])])
             names = ("rule", "verdict", "value", "limit", "headroom", "message")
             for i, column in enumerate(names):
                 # on a narrow screen the sentence folds; a rule's name and figures never shrink
