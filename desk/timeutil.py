@@ -37,8 +37,11 @@ def parse_duration_ns(text: str) -> int | None:
     return -ns if negative and ns is not None else ns
 
 
-_FRACTION = re.compile(r"(?<=\d\d:\d\d:\d\d)[.,](\d+)")
-"""The fraction of a second in an ISO time: desk keeps all nine digits of it, not six."""
+_FRACTION = re.compile(r"(?:(?<=\d\d:\d\d:\d\d)|(?<=[T ]\d{6}))[.,](\d+)")
+"""The fraction of a second in an ISO time, extended (`14:30:20.5`) or basic (`T143020.5`): desk
+keeps all nine digits of it, not six."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse_iso_ns(text: str) -> int:
@@ -56,7 +59,11 @@ def parse_iso_ns(text: str) -> int:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp()) * 1_000_000_000 + nanos
+    # in whole numbers: a float timestamp would round, and int() of one drops what it holds of
+    # a second (towards zero, the wrong way before 1970)
+    since = moment - _EPOCH
+    return ((since.days * 86_400 + since.seconds) * 1_000_000_000 + since.microseconds * 1_000
+            + nanos)
 
 
 NS_MIN, NS_MAX = -(2**63), 2**63 - 1

@@ -49,3 +49,14 @@ def test_an_iso_time_keeps_the_nanoseconds_it_gives() -> None:
     assert parse_iso_ns("2024-01-02T14:30:20.123456789123Z") == 1_704_205_820_123_456_789
     assert parse_iso_ns("2024-01-02T14:30:20,5+01:00") == 1_704_202_220_500_000_000
     assert parse_iso_ns("1960-01-01T00:00:00.25Z") == -315_619_199_750_000_000
+
+
+@pytest.mark.parametrize(("text", "ns"), [
+    ("20240102T143020.5Z", 1_704_205_820_500_000_000),
+    ("20240102T143020.300000001Z", 1_704_205_820_300_000_001),
+    ("20240102T143020,25+0100", 1_704_202_220_250_000_000),
+    ("2024-01-02T143020.75", 1_704_205_820_750_000_000),
+])
+def test_a_basic_format_iso_time_keeps_its_fraction_of_a_second(text: str, ns: int) -> None:
+    # the fraction was dropped: `desk audit --since 20240102T143020.5Z` took in a record at .3
+    assert parse_iso_ns(text) == ns
