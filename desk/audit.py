@@ -314,11 +314,15 @@ def load_journal(path: str | Path) -> JournalRead:
 def _journal_path(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():  # a run's folder (`--out DIR`): its journal
-        if not (path / "journal.arrow").is_file():
+        inner = path / "journal.arrow"
+        if not inner.exists() or inner.is_dir():  # a fifo there is named below, as a fifo
             raise JournalError(f"{path}: a folder without a journal.arrow in it")
-        path = path / "journal.arrow"
+        path = inner
     if not path.exists():
         raise JournalError(f"{path}: no such journal")
+    if not path.is_file():  # a fifo with no writer would make the reading wait for ever
+        raise JournalError(f"{path}: not a regular file (a fifo, a device, a pipe), not a desk "
+                           "journal")
     return path
 
 

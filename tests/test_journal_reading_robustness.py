@@ -257,6 +257,19 @@ def test_a_file_that_holds_no_journal_is_an_error(
         assert read_journal(path).num_rows == 0  # the library's reading still gives no records
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no fifos here")
+def test_a_fifo_is_refused_at_once_not_read_until_a_writer_comes(tmp_path: Path) -> None:
+    fifo = tmp_path / "journal.arrow"
+    os.mkfifo(fifo)
+    for args in (("audit", fifo), ("explain", fifo, "1"), ("audit", tmp_path)):
+        # a subprocess, with a deadline: the reading used to wait for ever on the fifo
+        done = subprocess.run([sys.executable, "-m", "desk", *map(str, args)], env=_env(),
+                              capture_output=True, text=True, timeout=60, check=False)
+        _one_line_error(done.returncode, done.stderr,
+                        f"{fifo}: not a regular file (a fifo, a device, a pipe), not a desk "
+                        "journal")
+
+
 def test_an_unreadable_journal_is_one_line(
         journal: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
