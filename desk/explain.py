@@ -141,8 +141,9 @@ def explain_seq(index: JournalIndex, seq: int) -> Chain:
         return explain_order(index, record["order_id"])
     decision = _decision_below(index, record)
     if decision is None:
-        raise JournalError(f"record {seq} is of kind {record['kind']!r}, not part of an order's "
-                           "chain (give the seq of a market, signal, intent, risk or fill record)")
+        raise JournalError(f"{index.name}: record {seq} is of kind {record['kind']!r}, not part "
+                           "of an order's chain (give the seq of a market, signal, intent, risk "
+                           "or fill record)")
     if decision["order_id"] is not None:
         chain = explain_order(index, decision["order_id"])
     else:
