@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,15 @@ from desk.app.look import limit_text
 from desk.app.modal import DeskModal
 from desk.config import OperatorAction
 from desk.snapshot import RuleRow
+
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?(e[+-]?\d+)?")
+"""A number written with thousands separators: `1,000`, `2,500.5`, `-1,000,000`."""
+
+
+class NotThousands(ValueError):
+    """A comma typed that does not separate thousands (`2,5`): said as such, since the person
+    most likely meant a decimal point."""
+
 
 OVER = "the replay is over: rule changes no longer apply (save with s and replay the copy)"
 
@@ -28,8 +38,15 @@ def rule_switched(name: str, enabled: bool) -> dict[str, Any]:
 
 
 def parse_limit(text: str) -> Any:
-    """A limit as typed: a number, yes/no, or empty/none for no limit. ValueError otherwise."""
-    value = text.strip().lower().replace(",", "").replace("_", "")
+    """A limit as typed: a number, yes/no, or empty/none for no limit. ValueError otherwise.
+
+    A comma is read only as a thousands separator (`1,000`): `2,5` meant as 2.5 is refused
+    rather than taken for 25, a limit ten times looser than the one the person had in mind."""
+    value = text.strip().lower().replace("_", "")
+    if "," in value:
+        if not _GROUPED.fullmatch(value):
+            raise NotThousands("a comma only separates thousands (1,000); decimals take a dot")
+        value = value.replace(",", "")
     if value in ("", "none", "-", "–"):
         return None
     if value in ("yes", "true", "on"):
@@ -116,9 +133,10 @@ class RulesScreen(DeskModal):
         rule, _, param = (field.name or "").partition(".")
         try:
             value = parse_limit(event.value)
-        except ValueError:
+        except ValueError as error:
             self._restore(field)
-            self.notify(f"{rule}.{param}: {event.value!r} is not a number, yes/no or none",
+            why = f": {error}" if isinstance(error, NotThousands) else ""
+            self.notify(f"{rule}.{param}: {event.value!r} is not a number, yes/no or none{why}",
                         title="nothing changed", severity="error")
             return
         refused = self.refusal(rule, param, value)
