@@ -201,7 +201,7 @@ async def test_the_header_fits_itself_again_when_the_terminal_is_resized_while_p
         assert shown(header).rstrip().endswith("ACTIVE"), shown(header)
 
 
-@pytest.mark.parametrize("size", [(80, 20), (100, 18), (60, 16)])
+@pytest.mark.parametrize("size", [(80, 20), (100, 18), (60, 16), (80, 12)])
 async def test_a_terminal_shorter_than_24_rows_shrinks_the_panes_instead_of_scrolling(
         tmp_path: Path, size: tuple[int, int]) -> None:
     # below 24 rows the desk used to scroll to its bottom: the risk pane's title (the mode)
@@ -224,3 +224,21 @@ async def test_a_terminal_shorter_than_24_rows_shrinks_the_panes_instead_of_scro
         assert any("1 ●on  kill_switch" in row for row in rows)
         decision = app.runner.snapshot().decision
         assert any(f"#{decision.seq}" in row for row in rows)
+
+
+@pytest.mark.parametrize("size", [(80, 9), (60, 7)])
+async def test_a_terminal_too_short_for_every_pane_keeps_the_risk_pane_at_the_top(
+        tmp_path: Path, size: tuple[int, int]) -> None:
+    # below 13 rows the panes' least heights did not fit: the screen scrolled to its bottom
+    # and the header, the risk pane's title and its first rules went off the top
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED)
+        await pilot.pause(0.1)
+        assert app.screen.scroll_y == 0
+        rows = screen_text(app)
+        assert "PAUSED" in rows[0]
+        assert "risk · ACTIVE" in rows[1]
+        assert "1 ●on  kill_switch" in rows[2]
+        assert "palette" in rows[-1]
