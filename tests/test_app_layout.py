@@ -242,3 +242,15 @@ async def test_a_terminal_too_short_for_every_pane_keeps_the_risk_pane_at_the_to
         assert "risk · ACTIVE" in rows[1]
         assert "1 ●on  kill_switch" in rows[2]
         assert "palette" in rows[-1]
+
+
+@pytest.mark.parametrize("width", [60, 76, 84])
+async def test_nothing_shows_past_the_palette_at_the_footers_right_edge(
+        tmp_path: Path, width: int) -> None:
+    # where the keys ran under the docked "^p palette", one of their letters showed in the
+    # last column: "palettel"
+    app = make_app(tmp_path)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await wait_until(pilot, lambda: "palette" in screen_text(app)[-1])
+        footer = screen_text(app)[-1]
+        assert footer.rstrip().endswith("▏^p palette"), footer

@@ -63,6 +63,9 @@ class DeskApp(App[None]):
     Screen.-wide #pnl { width: 3fr; }
     Screen.-wide #positions { width: 2fr; }
     AuditPane { min-height: 4; }
+    /* the compact footer's margin after each key also stood after the palette's, docked at
+       the right: a letter of the keys under it showed past "palette" when they ran over */
+    Footer FooterKey.-command-palette { margin-right: 0; padding-right: 1; }
     Screen.-short Pane, Screen.-short AuditPane, Screen.-tiny Pane, Screen.-tiny AuditPane {
         border: none;
         border-top: round $panel-lighten-2;
