@@ -8,6 +8,7 @@ import pytest
 from app_helpers import (
     assert_rows_as_painted,
     make_app,
+    open_rules,
     screen_text,
     session_app,
     shown,
@@ -254,3 +255,17 @@ async def test_nothing_shows_past_the_palette_at_the_footers_right_edge(
         await wait_until(pilot, lambda: "palette" in screen_text(app)[-1])
         footer = screen_text(app)[-1]
         assert footer.rstrip().endswith("▏^p palette"), footer
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24)])
+async def test_every_limit_field_of_the_rules_screen_is_within_its_box(
+        tmp_path: Path, size: tuple[int, int]) -> None:
+    # side by side, the third limit of max_drawdown ran past the box at 80 columns, and the
+    # second limit of three more rules at 60: out of sight, yet Tab still reached them
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await open_rules(pilot, app)
+        await pilot.pause(0.1)
+        box = app.screen.query_one("#box").content_region
+        for field in app.screen.query("Input"):
+            assert box.x <= field.region.x and field.region.right <= box.right, field.id

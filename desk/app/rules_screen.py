@@ -62,13 +62,20 @@ def parse_limit(text: str) -> Any:
 class RulesScreen(DeskModal):
     """One line per rule: its switch, its name, and an input per parameter (enter applies)."""
 
+    # Textual's Screen declares this without ClassVar, so mypy refuses one here
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]  # noqa: RUF012
+    """Below 80 columns a rule's limits are stacked, one a row: side by side, the third of
+    `max_drawdown` and the second of others ran past the box, out of sight but still typed in."""
+
     DEFAULT_CSS = """
     RulesScreen .rule { height: 1; }
     RulesScreen .params { height: 1; margin: 0 0 1 8; }
     RulesScreen Switch { height: 1; border: none; padding: 0 1; width: auto; }
     RulesScreen .name { width: 1fr; padding: 0 1; text-style: bold; }
     RulesScreen .param { width: auto; padding: 0 1 0 0; color: $text-muted; }
-    RulesScreen Input { width: 10; margin: 0 2 0 0; padding: 0 1; }
+    RulesScreen Input { width: 10; margin: 0 1 0 0; padding: 0 1; }
+    RulesScreen .pair { width: auto; height: 1; }
+    RulesScreen.-narrow .params { layout: vertical; height: auto; }
     RulesScreen Input:focus { background: $accent 40%; color: $foreground; }
     RulesScreen Input > .input--placeholder { color: $text-disabled; text-style: italic; }
     RulesScreen #over { width: 100%; color: $warning; text-style: bold; margin-bottom: 1; }
@@ -107,14 +114,16 @@ class RulesScreen(DeskModal):
                         value = rule.will_have(param)
                         self.in_force[f"{rule.name}.{param}"] = (
                             limit_text(value) if value is not None else "")
-                        yield Label(param, classes="param")
-                        # compact: one row, no border, so what is typed stays in view; an empty
-                        # field's hint reads as a hint, not as a value
-                        field = Input(self.in_force[f"{rule.name}.{param}"],
-                                      placeholder="no limit", id=f"limit-{rule.name}-{param}",
-                                      name=f"{rule.name}.{param}", compact=True)
-                        field.tooltip = f"{rule.name}.{param} (a number, yes/no, or none)"
-                        yield field
+                        with Horizontal(classes="pair"):
+                            yield Label(param, classes="param")
+                            # compact: one row, no border, so what is typed stays in view; an
+                            # empty field's hint reads as a hint, not as a value
+                            field = Input(self.in_force[f"{rule.name}.{param}"],
+                                          placeholder="no limit",
+                                          id=f"limit-{rule.name}-{param}",
+                                          name=f"{rule.name}.{param}", compact=True)
+                            field.tooltip = f"{rule.name}.{param} (a number, yes/no, or none)"
+                            yield field
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
         name = event.switch.name
