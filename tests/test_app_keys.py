@@ -175,6 +175,28 @@ async def test_rules_screen_refuses_a_limit_the_engine_would_refuse(tmp_path: Pa
         assert said.endswith("max_position.max_qty no limit from the next event")
 
 
+async def test_a_comma_that_is_not_a_thousands_separator_is_refused_not_read_as_one(
+        tmp_path: Path) -> None:
+    """`2,5` typed for a 2.5% band applied a 25% band: a limit ten times looser, said
+    as applying. Thousands (`1,500`) still read as before."""
+    app = make_app(tmp_path)
+    engine = app.runner.engine
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_rules(pilot, app)
+        for field_id, typed in (("#limit-price_band-pct", "2,5"),
+                                ("#limit-max_position-max_qty", "1,500")):
+            field = app.screen.query_one(field_id)
+            field.focus()
+            field.value = typed
+            await pilot.press("enter")
+            await pilot.pause(0.05)
+        told = [n.message for n in app._notifications]
+        assert any("'2,5' is not a number" in m and "thousands" in m for m in told), told
+        assert app.screen.query_one("#limit-price_band-pct").value == "5"  # the band in force
+        assert [(a.rule, a.param, a.value) for a in engine.commands] == [
+            ("max_position", "max_qty", 1500.0)]
+
+
 async def test_a_key_at_full_speed_takes_effect_after_at_most_one_engine_slice(
         tmp_path: Path) -> None:
     """Counted in engine slices and frames, not in milliseconds, so a loaded machine cannot

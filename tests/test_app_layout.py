@@ -8,6 +8,7 @@ import pytest
 from app_helpers import (
     assert_rows_as_painted,
     make_app,
+    open_rules,
     screen_text,
     session_app,
     shown,
@@ -201,7 +202,7 @@ async def test_the_header_fits_itself_again_when_the_terminal_is_resized_while_p
         assert shown(header).rstrip().endswith("ACTIVE"), shown(header)
 
 
-@pytest.mark.parametrize("size", [(80, 20), (100, 18), (60, 16)])
+@pytest.mark.parametrize("size", [(80, 20), (100, 18), (60, 16), (80, 12)])
 async def test_a_terminal_shorter_than_24_rows_shrinks_the_panes_instead_of_scrolling(
         tmp_path: Path, size: tuple[int, int]) -> None:
     # below 24 rows the desk used to scroll to its bottom: the risk pane's title (the mode)
@@ -224,3 +225,47 @@ async def test_a_terminal_shorter_than_24_rows_shrinks_the_panes_instead_of_scro
         assert any("1 ●on  kill_switch" in row for row in rows)
         decision = app.runner.snapshot().decision
         assert any(f"#{decision.seq}" in row for row in rows)
+
+
+@pytest.mark.parametrize("size", [(80, 9), (60, 7)])
+async def test_a_terminal_too_short_for_every_pane_keeps_the_risk_pane_at_the_top(
+        tmp_path: Path, size: tuple[int, int]) -> None:
+    # below 13 rows the panes' least heights did not fit: the screen scrolled to its bottom
+    # and the header, the risk pane's title and its first rules went off the top
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.runner.state is RunState.PAUSED)
+        await pilot.pause(0.1)
+        assert app.screen.scroll_y == 0
+        rows = screen_text(app)
+        assert "PAUSED" in rows[0]
+        assert "risk · ACTIVE" in rows[1]
+        assert "1 ●on  kill_switch" in rows[2]
+        assert "palette" in rows[-1]
+
+
+@pytest.mark.parametrize("width", [60, 76, 84])
+async def test_nothing_shows_past_the_palette_at_the_footers_right_edge(
+        tmp_path: Path, width: int) -> None:
+    # where the keys ran under the docked "^p palette", one of their letters showed in the
+    # last column: "palettel"
+    app = make_app(tmp_path)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await wait_until(pilot, lambda: "palette" in screen_text(app)[-1])
+        footer = screen_text(app)[-1]
+        assert footer.rstrip().endswith("▏^p palette"), footer
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24)])
+async def test_every_limit_field_of_the_rules_screen_is_within_its_box(
+        tmp_path: Path, size: tuple[int, int]) -> None:
+    # side by side, the third limit of max_drawdown ran past the box at 80 columns, and the
+    # second limit of three more rules at 60: out of sight, yet Tab still reached them
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await open_rules(pilot, app)
+        await pilot.pause(0.1)
+        box = app.screen.query_one("#box").content_region
+        for field in app.screen.query("Input"):
+            assert box.x <= field.region.x and field.region.right <= box.right, field.id

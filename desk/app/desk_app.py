@@ -63,6 +63,9 @@ class DeskApp(App[None]):
     Screen.-wide #pnl { width: 3fr; }
     Screen.-wide #positions { width: 2fr; }
     AuditPane { min-height: 4; }
+    /* the compact footer's margin after each key also stood after the palette's, docked at
+       the right: a letter of the keys under it showed past "palette" when they ran over */
+    Footer FooterKey.-command-palette { margin-right: 0; padding-right: 1; }
     Screen.-short Pane, Screen.-short AuditPane, Screen.-tiny Pane, Screen.-tiny AuditPane {
         border: none;
         border-top: round $panel-lighten-2;
@@ -72,8 +75,11 @@ class DeskApp(App[None]):
     Screen.-short DecisionBar, Screen.-tiny DecisionBar { height: 3; }
     Screen.-short RiskPane.-alert, Screen.-tiny RiskPane.-alert { border-top: round $error; }
     Screen.-tiny #row1 { height: 3fr; min-height: 4; max-height: 10; }
-    Screen.-tiny #row2 { height: 1fr; min-height: 2; max-height: 6; }
-    Screen.-tiny AuditPane { height: 1fr; min-height: 2; }
+    /* pnl and log give up their rows before the risk pane; a screen too short even for that
+       is cut at the bottom rather than scrolled, so the header and the risk pane stay */
+    Screen.-tiny #row2 { height: 1fr; min-height: 0; max-height: 6; }
+    Screen.-tiny AuditPane { height: 1fr; min-height: 0; }
+    Screen.-tiny { overflow-y: hidden; }
     """
     BINDINGS: ClassVar[list[BindingType]] = keymap.DESK_BINDINGS
     DESK_ACTIONS = keymap.DESK_ACTIONS

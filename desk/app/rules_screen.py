@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,15 @@ from desk.app.look import limit_text
 from desk.app.modal import DeskModal
 from desk.config import OperatorAction
 from desk.snapshot import RuleRow
+
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?(e[+-]?\d+)?")
+"""A number written with thousands separators: `1,000`, `2,500.5`, `-1,000,000`."""
+
+
+class NotThousands(ValueError):
+    """A comma typed that does not separate thousands (`2,5`): said as such, since the person
+    most likely meant a decimal point."""
+
 
 OVER = "the replay is over: rule changes no longer apply (save with s and replay the copy)"
 
@@ -28,8 +38,15 @@ def rule_switched(name: str, enabled: bool) -> dict[str, Any]:
 
 
 def parse_limit(text: str) -> Any:
-    """A limit as typed: a number, yes/no, or empty/none for no limit. ValueError otherwise."""
-    value = text.strip().lower().replace(",", "").replace("_", "")
+    """A limit as typed: a number, yes/no, or empty/none for no limit. ValueError otherwise.
+
+    A comma is read only as a thousands separator (`1,000`): `2,5` meant as 2.5 is refused
+    rather than taken for 25, a limit ten times looser than the one the person had in mind."""
+    value = text.strip().lower().replace("_", "")
+    if "," in value:
+        if not _GROUPED.fullmatch(value):
+            raise NotThousands("a comma only separates thousands (1,000); decimals take a dot")
+        value = value.replace(",", "")
     if value in ("", "none", "-", "–"):
         return None
     if value in ("yes", "true", "on"):
@@ -45,13 +62,20 @@ def parse_limit(text: str) -> Any:
 class RulesScreen(DeskModal):
     """One line per rule: its switch, its name, and an input per parameter (enter applies)."""
 
+    # Textual's Screen declares this without ClassVar, so mypy refuses one here
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]  # noqa: RUF012
+    """Below 80 columns a rule's limits are stacked, one a row: side by side, the third of
+    `max_drawdown` and the second of others ran past the box, out of sight but still typed in."""
+
     DEFAULT_CSS = """
     RulesScreen .rule { height: 1; }
     RulesScreen .params { height: 1; margin: 0 0 1 8; }
     RulesScreen Switch { height: 1; border: none; padding: 0 1; width: auto; }
     RulesScreen .name { width: 1fr; padding: 0 1; text-style: bold; }
     RulesScreen .param { width: auto; padding: 0 1 0 0; color: $text-muted; }
-    RulesScreen Input { width: 10; margin: 0 2 0 0; padding: 0 1; }
+    RulesScreen Input { width: 10; margin: 0 1 0 0; padding: 0 1; }
+    RulesScreen .pair { width: auto; height: 1; }
+    RulesScreen.-narrow .params { layout: vertical; height: auto; }
     RulesScreen Input:focus { background: $accent 40%; color: $foreground; }
     RulesScreen Input > .input--placeholder { color: $text-disabled; text-style: italic; }
     RulesScreen #over { width: 100%; color: $warning; text-style: bold; margin-bottom: 1; }
@@ -90,14 +114,16 @@ class RulesScreen(DeskModal):
                         value = rule.will_have(param)
                         self.in_force[f"{rule.name}.{param}"] = (
                             limit_text(value) if value is not None else "")
-                        yield Label(param, classes="param")
-                        # compact: one row, no border, so what is typed stays in view; an empty
-                        # field's hint reads as a hint, not as a value
-                        field = Input(self.in_force[f"{rule.name}.{param}"],
-                                      placeholder="no limit", id=f"limit-{rule.name}-{param}",
-                                      name=f"{rule.name}.{param}", compact=True)
-                        field.tooltip = f"{rule.name}.{param} (a number, yes/no, or none)"
-                        yield field
+                        with Horizontal(classes="pair"):
+                            yield Label(param, classes="param")
+                            # compact: one row, no border, so what is typed stays in view; an
+                            # empty field's hint reads as a hint, not as a value
+                            field = Input(self.in_force[f"{rule.name}.{param}"],
+                                          placeholder="no limit",
+                                          id=f"limit-{rule.name}-{param}",
+                                          name=f"{rule.name}.{param}", compact=True)
+                            field.tooltip = f"{rule.name}.{param} (a number, yes/no, or none)"
+                            yield field
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
         name = event.switch.name
@@ -116,9 +142,10 @@ class RulesScreen(DeskModal):
         rule, _, param = (field.name or "").partition(".")
         try:
             value = parse_limit(event.value)
-        except ValueError:
+        except ValueError as error:
             self._restore(field)
-            self.notify(f"{rule}.{param}: {event.value!r} is not a number, yes/no or none",
+            why = f": {error}" if isinstance(error, NotThousands) else ""
+            self.notify(f"{rule}.{param}: {event.value!r} is not a number, yes/no or none{why}",
                         title="nothing changed", severity="error")
             return
         refused = self.refusal(rule, param, value)
