@@ -4,6 +4,7 @@ needs."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import re
@@ -105,10 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if getattr(args, "settles", False):  # the command calls settle() once it has started
-            with starting():
-                code = int(args.func(args))
-        else:
+        # a command that calls settle() once it has started starts without the collector
+        with starting() if getattr(args, "settles", False) else contextlib.nullcontext():
             code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
         return code
