@@ -11,8 +11,6 @@ import desk.config
 from desk.collector import settle, starting
 from tests.cli_run import run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def test_run_starts_without_the_collector_and_runs_with_it(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -24,8 +22,9 @@ def test_run_starts_without_the_collector_and_runs_with_it(
         return load(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(desk.config, "load_session", load_and_look)
-    assert run_cli(["run", str(ROOT / "sessions" / "demo.toml"), "--json",
-                    "--out", str(tmp_path)]) == 0
+    session = tmp_path / "s.toml"
+    session.write_text('[data.synthetic]\nevents = 300\n[[instruments]]\nsymbol = "ACME"\n')
+    assert run_cli(["run", str(session), "--json", "--out", str(tmp_path / "out")]) == 0
     assert seen == {"loading": False}
     assert gc.isenabled()
 
