@@ -32,6 +32,7 @@ from desk.data.checks import (
 from desk.data.locator import Locator
 from desk.errors import DataError
 from desk.figures import counted
+from desk.timeutil import iso_ns
 
 Issue = Callable[[int, str | None, str], None]
 """`issue(ts, instrument, message)`: report a skipped problem (journaled as data_quality)."""
@@ -125,8 +126,7 @@ class RowFilter:
         flag("ts", "missing timestamp", missing("ts", pc.is_null(ts)))
         if self.on_bad == "fail":  # skipping measures order against the rows it keeps
             late, latest = checks.out_of_order(ts, self.last_ts)
-            flag("ts", "earlier than a row before it (out of order)", late,
-                 lambda i: f"{ts[i].as_py()} < {latest[i].as_py()}")
+            flag("ts", "earlier than a row before it (out of order)", late, _earlier(ts, latest))
         # values a row's kind needs
         if row_kinds is None:
             for field in NEEDS[kind]:
@@ -271,13 +271,19 @@ class RowFilter:
         if not pc.any(late).as_py():
             return ts, cols, rows
         problem = Problem("ts", "earlier than a row before it (out of order)", late,
-                          lambda i: f"{ts[i].as_py()} < {latest[i].as_py()}")
+                          _earlier(ts, latest))
         keep = pc.invert(late)
         kept = ts.filter(keep)
         when = kept[0].as_py() if len(kept) else (self.last_ts or 0)
         self._journal_skip(problem, when, cols, rows)
         self.stats.skipped += problem.count
         return kept, {k: v.filter(keep) for k, v in cols.items()}, rows.filter(keep)
+
+
+def _earlier(ts: pa.Array, latest: pa.Array) -> Callable[[int], str]:
+    """A late row's detail: its time and the later one before it, as times a person reads (to
+    the nanosecond, UTC), not raw epoch nanoseconds."""
+    return lambda i: f"{iso_ns(ts[i].as_py())} < {iso_ns(latest[i].as_py())}"
 
 
 def _beyond(value: pa.Array, high: pa.Array, low: pa.Array) -> Callable[[int], str]:
