@@ -256,17 +256,11 @@ def test_a_parquet_file_read_as_csv_is_said_not_to_be_text(
     assert "not text" in line and "\\x" not in line and len(line) < 200, line
 
 
-@pytest.mark.parametrize(("first", "unit"), [(1_704_205_800, "s"), (1_704_205_800_000, "ms"),
-                                             (1_704_205_800_000_000, "us"),
-                                             (1_704_205_800_000_000_000, None), (1, None)])
-def test_times_that_read_as_1970_in_nanoseconds_are_doubted_before_the_run(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], first: int, unit: str | None) -> None:
-    data = tmp_path / "ticks.parquet"
-    pq.write_table(pa.table({"ts": [first, first + 1], "price": [10.0, 10.1],
-                             "size": [1.0, 2.0]}), data)
-    session = tmp_path / "s.toml"
-    session.write_text('[[data.files]]\npath = "ticks.parquet"\n[[instruments]]\nsymbol = "X"\n')
-    assert run_cli(["run", str(session), "--json", "--out", str(tmp_path / "out")]) == 0
+def _assert_doubted(data: Path, unit: str | None, capsys: pytest.CaptureFixture[str]) -> None:
+    """Run a session of `data` alone: one warning line naming `unit` before the run, or none."""
+    session = data.parent / "s.toml"
+    session.write_text(f'[[data.files]]\npath = "{data.name}"\n[[instruments]]\nsymbol = "X"\n')
+    assert run_cli(["run", str(session), "--json", "--out", str(data.parent / "out")]) == 0
     err = capsys.readouterr().err.strip()
     if unit is None:
         assert err == ""
@@ -275,6 +269,17 @@ def test_times_that_read_as_1970_in_nanoseconds_are_doubted_before_the_run(
                               "begin at 1970-01-")
         assert f'set ts_unit = "{unit}" on this file' in err and "2024-01-02" in err
         assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(("first", "unit"), [(1_704_205_800, "s"), (1_704_205_800_000, "ms"),
+                                             (1_704_205_800_000_000, "us"),
+                                             (1_704_205_800_000_000_000, None), (1, None)])
+def test_times_that_read_as_1970_in_nanoseconds_are_doubted_before_the_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], first: int, unit: str | None) -> None:
+    data = tmp_path / "ticks.parquet"
+    pq.write_table(pa.table({"ts": [first, first + 1], "price": [10.0, 10.1],
+                             "size": [1.0, 2.0]}), data)
+    _assert_doubted(data, unit, capsys)
 
 
 @pytest.mark.parametrize(("rows", "suffix", "unit"), [
@@ -291,16 +296,7 @@ def test_csv_times_that_read_as_1970_in_nanoseconds_are_doubted_from_the_first_r
     text = "\ufeffts,price,size\n" + "\n".join(rows) + "\n"
     data = tmp_path / f"ticks{suffix}"
     data.write_bytes(gzip.compress(text.encode()) if suffix.endswith(".gz") else text.encode())
-    session = tmp_path / "s.toml"
-    session.write_text(f'[[data.files]]\npath = "{data.name}"\n[[instruments]]\nsymbol = "X"\n')
-    assert run_cli(["run", str(session), "--json", "--out", str(tmp_path / "out")]) == 0
-    err = capsys.readouterr().err.strip()
-    if unit is None:
-        assert err == ""
-    else:
-        assert err.startswith(f"desk: warning: {data}: ts: the times, read as nanoseconds, "
-                              "begin at 1970-01-")
-        assert f'set ts_unit = "{unit}" on this file' in err and "2024-01-02" in err
+    _assert_doubted(data, unit, capsys)
 
 
 _IMPORT_IT = ("its header is one column, split by {}, not commas: import it with `desk data "
